@@ -1,0 +1,454 @@
+// The host's session with one running VM: its agent on the control channel and a direct channel to each sandbox.
+import { EventEmitter } from "node:events";
+import { randomBytes, randomUUID } from "node:crypto";
+import { FrameSocket } from "./frame-socket.ts";
+import {
+  CONTROL_PORT,
+  frameType,
+  sandboxPortName,
+  type ControlEvent,
+  type ControlReply,
+  type ControlRequest,
+  type InvokeFrame,
+  type LambdaError,
+  type SandboxFrame,
+  type SandboxSpec,
+} from "./protocol.ts";
+
+type ReadyFrame = Extract<ControlEvent, { t: "ready" }>;
+type Request = ControlRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+
+/** Why an invocation did not produce the handler's own result or error. */
+export type Fault = "handler" | "timeout" | "exit" | "signal" | "oom" | "killed" | "vm";
+
+export interface InvokeOutcome {
+  requestId: string;
+  ok: boolean;
+  /** The handler's return value as JSON text, when ok. */
+  payload?: string;
+  error?: LambdaError;
+  fault?: Fault;
+  /** Time inside the sandbox, as the runtime measured it. */
+  durationMs: number;
+  /** Time from sending the invocation to receiving its result, as the host measured it. */
+  roundTripMs: number;
+  maxRssKb: number;
+}
+
+export interface InvokeOptions {
+  requestId?: string;
+  onLog?: (line: { stream: "stdout" | "stderr"; line: string }) => void;
+}
+
+export interface SandboxSessionEvents {
+  ready: [ReadyFrame];
+  "sandbox-exit": [Extract<ControlEvent, { t: "sandbox-exit" }>];
+  "sandbox-up": [Extract<ControlEvent, { t: "sandbox-up" }>];
+  "sandbox-failed": [Extract<ControlEvent, { t: "sandbox-failed" }>];
+  "sandbox-output": [Extract<ControlEvent, { t: "sandbox-output" }>];
+  lost: [reason: string];
+}
+
+export class GuestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+interface Pending {
+  frame: InvokeFrame;
+  opts: InvokeOptions;
+  resolve: (o: InvokeOutcome) => void;
+  sentAt: number;
+  timer: NodeJS.Timeout | null;
+}
+
+interface SlotState {
+  socket: FrameSocket;
+  spec: SandboxSpec | null;
+  state: "empty" | "up" | "restarting" | "failed";
+  running: Pending | null;
+  queue: Pending[];
+  upWaiters: (() => void)[];
+}
+
+/** Lambda's wording for what went wrong, so callers and AWS tools read familiar messages. */
+function faultError(fault: Fault, requestId: string, spec: SandboxSpec | null, detail: string): LambdaError {
+  const timeout = ((spec?.timeoutMs ?? 0) / 1000).toFixed(2);
+  switch (fault) {
+    case "timeout":
+      return {
+        errorType: "Sandbox.Timedout",
+        errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeout} seconds`,
+        trace: [],
+      };
+    case "oom":
+      return {
+        errorType: "Runtime.OutOfMemory",
+        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed (memory limit of ${spec?.memoryMb ?? "?"} MB exceeded)`,
+        trace: detail ? detail.split("\n") : [],
+      };
+    case "vm":
+      return {
+        errorType: "Hearth.VmLost",
+        errorMessage: `RequestId: ${requestId} Error: the VM running this invocation stopped: ${detail}`,
+        trace: [],
+      };
+    default:
+      return {
+        errorType: "Runtime.ExitError",
+        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${detail}`,
+        trace: [],
+      };
+  }
+}
+
+export class GuestSession extends EventEmitter<SandboxSessionEvents> {
+  private control: FrameSocket | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (r: ControlReply) => void; reject: (e: Error) => void }
+  >();
+  private readonly slots = new Map<number, SlotState>();
+  ready: ReadyFrame | null = null;
+  lost: string | null = null;
+
+  constructor(private readonly sockets: Map<string, string>) {
+    super();
+  }
+
+  /** Connects to the agent and waits for its ready frame (the agent may still be booting). */
+  async connect(timeoutMs = 60_000): Promise<ReadyFrame> {
+    const path = this.sockets.get(CONTROL_PORT);
+    if (!path) throw new GuestError("NO_CONTROL_CHANNEL", `the VM has no ${CONTROL_PORT} channel`);
+    const control = new FrameSocket(path);
+    await control.open(timeoutMs);
+    this.control = control;
+    control.on("frame", (f) => this.onControlFrame(f));
+    control.on("close", () => this.markLost("the agent channel closed"));
+    return new Promise<ReadyFrame>((resolve, reject) => {
+      const deadline = setTimeout(() => {
+        clearInterval(hello);
+        reject(new GuestError("AGENT_TIMEOUT", `the agent did not report ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const hello = setInterval(() => {
+        if (!control.closed) control.send({ t: "hello", id: 0 });
+      }, 500);
+      this.once("ready", (r) => {
+        clearTimeout(deadline);
+        clearInterval(hello);
+        resolve(r);
+      });
+      control.send({ t: "hello", id: 0 });
+    });
+  }
+
+  private onControlFrame(f: unknown): void {
+    const t = frameType(f);
+    if (t === "ready") {
+      const first = this.ready === null;
+      this.ready = f as ReadyFrame;
+      if (first) this.emit("ready", this.ready);
+      return;
+    }
+    const id = (f as { id?: unknown }).id;
+    if (typeof id === "number" && id > 0) {
+      const w = this.waiting.get(id);
+      if (w) {
+        this.waiting.delete(id);
+        if (t === "error") {
+          const e = f as Extract<ControlReply, { t: "error" }>;
+          w.reject(new GuestError(e.code, e.message));
+        } else w.resolve(f as ControlReply);
+      }
+      return;
+    }
+    switch (t) {
+      case "sandbox-exit":
+        this.onSandboxExit(f as Extract<ControlEvent, { t: "sandbox-exit" }>);
+        break;
+      case "sandbox-up": {
+        const e = f as Extract<ControlEvent, { t: "sandbox-up" }>;
+        const s = this.slots.get(e.slot);
+        if (s) {
+          s.state = "up";
+          for (const w of s.upWaiters.splice(0)) w();
+          this.pump(e.slot);
+        }
+        this.emit("sandbox-up", e);
+        break;
+      }
+      case "sandbox-failed": {
+        const e = f as Extract<ControlEvent, { t: "sandbox-failed" }>;
+        const s = this.slots.get(e.slot);
+        if (s) {
+          s.state = "failed";
+          for (const w of s.upWaiters.splice(0)) w();
+          for (const p of s.queue.splice(0))
+            this.finish(p, { ok: false, error: e.error, fault: "exit" }, e.slot);
+        }
+        this.emit("sandbox-failed", e);
+        break;
+      }
+      case "sandbox-output":
+        this.emit("sandbox-output", f as Extract<ControlEvent, { t: "sandbox-output" }>);
+        break;
+    }
+  }
+
+  /** Sends a control request and waits for its answer. */
+  request<R extends ControlReply>(req: Request, timeoutMs = 30_000): Promise<R> {
+    if (this.lost) return Promise.reject(new GuestError("VM_LOST", this.lost));
+    const control = this.control;
+    if (!control) return Promise.reject(new GuestError("NOT_CONNECTED", "connect() first"));
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new GuestError("AGENT_TIMEOUT", `no answer to ${req.t} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r as R);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      control.send({ ...req, id } as ControlRequest);
+    });
+  }
+
+  async ping(): Promise<{ rttUs: number; uptimeMs: number }> {
+    const t0 = process.hrtime.bigint();
+    const r = await this.request<Extract<ControlReply, { t: "pong" }>>({ t: "ping" });
+    return { rttUs: Number(process.hrtime.bigint() - t0) / 1000, uptimeMs: r.uptimeMs };
+  }
+
+  /** Sets the guest clock from ours and feeds it fresh randomness (after a restore, before any sandbox runs). */
+  sync(): Promise<Extract<ControlReply, { t: "synced" }>> {
+    return this.request({ t: "sync", epochMs: Date.now(), entropy: randomBytes(64).toString("base64") });
+  }
+
+  stats(): Promise<Extract<ControlReply, { t: "stats" }>> {
+    return this.request({ t: "stats" });
+  }
+
+  /** Loads code into a slot and waits until its handler is imported; the slot's channel is opened on first use. */
+  async load(
+    slot: number,
+    spec: SandboxSpec,
+    code: Buffer,
+    sha256: string,
+    timeoutMs = 60_000,
+  ): Promise<Extract<ControlReply, { t: "loaded" }>> {
+    const s = await this.slot(slot);
+    s.state = "restarting";
+    s.spec = spec;
+    s.socket.resetDecoder();
+    try {
+      const r = await this.request<Extract<ControlReply, { t: "loaded" }>>(
+        { t: "load", slot, spec, code: code.toString("base64"), sha256 },
+        timeoutMs,
+      );
+      s.state = "up";
+      this.pump(slot);
+      return r;
+    } catch (err) {
+      s.state = "failed";
+      throw err;
+    }
+  }
+
+  async unload(slot: number): Promise<void> {
+    const s = this.slots.get(slot);
+    if (s) {
+      s.state = "empty";
+      s.spec = null;
+    }
+    await this.request({ t: "unload", slot });
+  }
+
+  private async slot(slot: number): Promise<SlotState> {
+    const existing = this.slots.get(slot);
+    if (existing) return existing;
+    const path = this.sockets.get(sandboxPortName(slot));
+    if (!path) throw new GuestError("NO_SUCH_SLOT", `the VM has no channel for sandbox slot ${slot}`);
+    const socket = new FrameSocket(path);
+    await socket.open();
+    const state: SlotState = { socket, spec: null, state: "empty", running: null, queue: [], upWaiters: [] };
+    socket.on("frame", (f) => this.onSandboxFrame(slot, f as SandboxFrame));
+    this.slots.set(slot, state);
+    return state;
+  }
+
+  /** Invokes the handler loaded in `slot`; one invocation runs per sandbox at a time, the rest wait in order. */
+  invoke(slot: number, payload: string, opts: InvokeOptions = {}): Promise<InvokeOutcome> {
+    const requestId = opts.requestId ?? randomUUID();
+    const s = this.slots.get(slot);
+    if (this.lost) return Promise.reject(new GuestError("VM_LOST", this.lost));
+    if (!s?.spec)
+      return Promise.reject(new GuestError("SANDBOX_EMPTY", `sandbox slot ${slot} holds no task`));
+    return new Promise((resolve) => {
+      const frame: InvokeFrame = {
+        t: "invoke",
+        id: randomUUID(),
+        requestId,
+        payload,
+        timeoutMs: s.spec!.timeoutMs,
+      };
+      s.queue.push({ frame, opts, resolve, sentAt: 0, timer: null });
+      this.pump(slot);
+    });
+  }
+
+  private pump(slot: number): void {
+    const s = this.slots.get(slot);
+    if (!s || s.running || s.state !== "up" || s.queue.length === 0) return;
+    const p = s.queue.shift()!;
+    s.running = p;
+    p.sentAt = performance.now();
+    const timeoutMs = s.spec?.timeoutMs ?? 3000;
+    p.timer = setTimeout(() => {
+      // The sandbox cannot be trusted to stop itself (think `for (;;) {}`): the agent kills it and starts it again.
+      s.state = "restarting";
+      this.request({ t: "kill", slot, reason: "timeout" }).catch(() => {});
+      this.finish(p, { ok: false, fault: "timeout" }, slot);
+    }, timeoutMs);
+    try {
+      s.socket.send(p.frame);
+    } catch (err) {
+      this.finish(p, { ok: false, fault: "vm", detail: (err as Error).message }, slot);
+    }
+  }
+
+  private onSandboxFrame(slot: number, f: SandboxFrame): void {
+    const s = this.slots.get(slot);
+    const p = s?.running;
+    if (!s || !p || f.id !== p.frame.id) return;
+    if (f.t === "log") {
+      p.opts.onLog?.({ stream: f.stream, line: f.line });
+      return;
+    }
+    if (f.t === "result") {
+      const base = { durationMs: f.durationMs, maxRssKb: f.maxRssKb };
+      if (f.ok) this.finish(p, { ok: true, payload: f.payload, ...base }, slot);
+      else this.finish(p, { ok: false, error: f.error, fault: "handler", ...base }, slot);
+    }
+  }
+
+  private onSandboxExit(e: Extract<ControlEvent, { t: "sandbox-exit" }>): void {
+    const s = this.slots.get(e.slot);
+    if (s) {
+      s.socket.resetDecoder();
+      s.state = e.restarting ? "restarting" : "failed";
+      const p = s.running;
+      if (p && e.reason !== "timeout") {
+        const detail = e.signal ? `signal: ${e.signal}` : `exit status ${e.exitCode}`;
+        const fault: Fault =
+          e.reason === "oom"
+            ? "oom"
+            : e.reason === "signal"
+              ? "signal"
+              : e.reason === "killed"
+                ? "killed"
+                : "exit";
+        this.finish(
+          p,
+          {
+            ok: false,
+            fault,
+            detail: e.reason === "oom" ? e.detail : `${detail}${e.detail ? `\n${e.detail}` : ""}`,
+          },
+          e.slot,
+        );
+      }
+      if (!e.restarting)
+        for (const q of s.queue.splice(0))
+          this.finish(q, { ok: false, fault: "exit", detail: "the sandbox could not be restarted" }, e.slot);
+    }
+    this.emit("sandbox-exit", e);
+  }
+
+  private finish(
+    p: Pending,
+    r: {
+      ok: boolean;
+      payload?: string;
+      error?: LambdaError;
+      fault?: Fault;
+      detail?: string;
+      durationMs?: number;
+      maxRssKb?: number;
+    },
+    slot: number,
+  ): void {
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = null;
+    const s = this.slots.get(slot);
+    if (s?.running === p) s.running = null;
+    else if (s) s.queue = s.queue.filter((q) => q !== p);
+    const roundTripMs = p.sentAt ? performance.now() - p.sentAt : 0;
+    const error =
+      r.error ??
+      (r.fault && r.fault !== "handler"
+        ? faultError(r.fault, p.frame.requestId, s?.spec ?? null, r.detail ?? "")
+        : undefined);
+    p.resolve({
+      requestId: p.frame.requestId,
+      ok: r.ok,
+      ...(r.payload !== undefined ? { payload: r.payload } : {}),
+      ...(error ? { error } : {}),
+      ...(r.fault ? { fault: r.fault } : {}),
+      durationMs: r.durationMs ?? roundTripMs,
+      roundTripMs,
+      maxRssKb: r.maxRssKb ?? 0,
+    });
+    // Resolve first, then look for more work, so a caller sees results in order.
+    queueMicrotask(() => this.pump(slot));
+  }
+
+  /** Waits until a slot's sandbox is serving again (after a crash or timeout restart). */
+  whenUp(slot: number, timeoutMs = 30_000): Promise<void> {
+    const s = this.slots.get(slot);
+    if (!s || s.state === "up") return Promise.resolve();
+    if (s.state === "failed" || s.state === "empty")
+      return Promise.reject(new GuestError("SANDBOX_DOWN", `slot ${slot} is ${s.state}`));
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(
+        () =>
+          reject(new GuestError("SANDBOX_TIMEOUT", `slot ${slot} did not come back within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      s.upWaiters.push(() => {
+        clearTimeout(t);
+        if (s.state === "up") resolve();
+        else reject(new GuestError("SANDBOX_DOWN", `slot ${slot} is ${s.state}`));
+      });
+    });
+  }
+
+  private markLost(reason: string): void {
+    if (this.lost) return;
+    this.lost = reason;
+    for (const w of this.waiting.values()) w.reject(new GuestError("VM_LOST", reason));
+    this.waiting.clear();
+    for (const [slot, s] of this.slots) {
+      if (s.running) this.finish(s.running, { ok: false, fault: "vm", detail: reason }, slot);
+      for (const q of s.queue.splice(0)) this.finish(q, { ok: false, fault: "vm", detail: reason }, slot);
+      s.socket.close();
+    }
+    this.emit("lost", reason);
+  }
+
+  close(): void {
+    this.markLost("the session was closed");
+    this.control?.close();
+  }
+}

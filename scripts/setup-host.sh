@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prepares a Debian/Ubuntu host for Hearth (run as root, idempotent): packages, libvirt without systemd, /dev/kvm.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
+  busybox-static cpio squashfs-tools python3 gcc libc6-dev file)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "== apt-get install ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# libvirt's QEMU driver runs guests as libvirt-qemu; without systemd nobody else creates it.
+getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+id libvirt-qemu >/dev/null 2>&1 || useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+# Without udev /dev/kvm stays root-only; libvirt then finds KVM "gone" at every start and re-probes QEMU for ~90 s.
+if [ -e /dev/kvm ]; then
+  getent group kvm >/dev/null || groupadd -r kvm
+  chgrp kvm /dev/kvm && chmod 660 /dev/kvm
+  id -nG libvirt-qemu | grep -qw kvm || usermod -aG kvm libvirt-qemu
+fi
+mkdir -p /var/log/libvirt /var/lib/libvirt /var/cache/libvirt
+
+if ! virsh -c qemu:///system version >/dev/null 2>&1; then
+  echo "== starting virtlogd and libvirtd"
+  pgrep -x virtlogd >/dev/null || virtlogd -d
+  pgrep -x libvirtd >/dev/null && pkill -x libvirtd && sleep 1
+  libvirtd -d
+  for _ in $(seq 1 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+virsh -c qemu:///system version
+
+# VMs left behind by an earlier run (a crashed host, an interrupted test) go first.
+for dom in $(virsh -c qemu:///system list --all --name | grep '^hearth-' || true); do
+  virsh -c qemu:///system destroy "$dom" >/dev/null 2>&1 || true
+  virsh -c qemu:///system undefine "$dom" >/dev/null 2>&1 || true
+done

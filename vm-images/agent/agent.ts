@@ -1,0 +1,170 @@
+// The guest agent: answers the host on the control port and supervises one runtime process per sandbox slot.
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { release } from "node:os";
+import {
+  CONTROL_PORT,
+  frameType,
+  PROTOCOL_VERSION,
+  sandboxPortName,
+  type ControlEvent,
+  type ControlReply,
+  type ControlRequest,
+} from "../../main/vm/protocol.ts";
+import { discoverPorts, PortIO } from "./port-io.ts";
+import { SandboxSlot, SlotError } from "./sandbox-slot.ts";
+
+const started = uptimeMs();
+
+function uptimeMs(): number {
+  return Math.round(Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 1000);
+}
+
+function meminfoKb(key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(readFileSync("/proc/meminfo", "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Counts agent starts across respawns by init, so the host can tell a fresh VM from a recovered agent. */
+function countStart(): number {
+  const file = "/run/hearth-agent-starts";
+  let n = 0;
+  try {
+    n = Number(readFileSync(file, "utf8")) || 0;
+  } catch {
+    // first start
+  }
+  n++;
+  try {
+    writeFileSync(file, String(n));
+  } catch {
+    // /run not writable: the count stays 1
+  }
+  return n;
+}
+
+const ports = discoverPorts();
+const controlPath = ports.get(CONTROL_PORT);
+if (!controlPath) {
+  console.error(`hearth-agent: no ${CONTROL_PORT} port among ${[...ports.keys()].join(", ") || "none"}`);
+  // Exiting would make init respawn us in a tight loop; wait for a port that will not come and keep the VM alive.
+  setInterval(() => {}, 1 << 30);
+} else {
+  main(controlPath);
+}
+
+function main(path: string): void {
+  const agentStarts = countStart();
+  const slots = new Map<number, SandboxSlot>();
+  // Events may fire before the control port exists (a slot's first output); they wait for it.
+  let control: PortIO | null = null;
+  const emit = (e: ControlEvent | ControlReply): void => {
+    control?.send(e);
+  };
+
+  for (const [name, device] of ports) {
+    const m = /^org\.hearth\.sandbox\.(\d+)$/.exec(name);
+    if (!m) continue;
+    const slot = Number(m[1]);
+    if (sandboxPortName(slot) !== name) continue;
+    slots.set(
+      slot,
+      new SandboxSlot(slot, device, {
+        exit: (e) => emit({ t: "sandbox-exit", slot, ...e }),
+        up: (initMs, pid) => emit({ t: "sandbox-up", slot, initMs, pid }),
+        failed: (error) => emit({ t: "sandbox-failed", slot, error }),
+        output: (stream, line) => emit({ t: "sandbox-output", slot, stream, line }),
+      }),
+    );
+  }
+
+  const ready = (): Extract<ControlEvent, { t: "ready" }> => ({
+    t: "ready",
+    protocol: PROTOCOL_VERSION,
+    bootMs: started,
+    agentMs: uptimeMs() - started,
+    kernel: release(),
+    slots: [...slots.keys()].sort((a, b) => a - b),
+    agentStarts,
+  });
+
+  const slotOf = (id: number, slot: number): SandboxSlot => {
+    const s = slots.get(slot);
+    if (!s) throw new SlotError("NO_SUCH_SLOT", `this VM has no sandbox slot ${slot} (request ${id})`);
+    return s;
+  };
+
+  const handle = async (req: Exclude<ControlRequest, { t: "hello" }>): Promise<ControlReply> => {
+    switch (req.t) {
+      case "ping":
+        return { t: "pong", id: req.id, uptimeMs: uptimeMs() };
+      case "sync":
+        return { t: "synced", id: req.id, skewMs: await syncClockAndEntropy(req.epochMs, req.entropy) };
+      case "load": {
+        const { initMs, pid } = await slotOf(req.id, req.slot).load(req.spec, req.code, req.sha256);
+        return { t: "loaded", id: req.id, slot: req.slot, initMs, pid };
+      }
+      case "unload":
+        await slotOf(req.id, req.slot).unload();
+        return { t: "unloaded", id: req.id, slot: req.slot };
+      case "kill":
+        slotOf(req.id, req.slot).kill(req.reason);
+        return { t: "killed", id: req.id, slot: req.slot };
+      case "stats":
+        return {
+          t: "stats",
+          id: req.id,
+          uptimeMs: uptimeMs(),
+          memTotalKb: meminfoKb("MemTotal"),
+          memAvailableKb: meminfoKb("MemAvailable"),
+          agentRssKb: Math.round(process.memoryUsage.rss() / 1024),
+          sandboxes: [...slots.values()].map((s) => s.stats()).filter((s) => s !== null),
+        };
+    }
+  };
+
+  control = new PortIO(
+    path,
+    (frame) => {
+      const t = frameType(frame);
+      const id = (frame as { id?: unknown }).id;
+      if (t === "hello") {
+        emit(typeof id === "number" ? { ...ready(), id } : ready());
+        return;
+      }
+      if (typeof id !== "number") return;
+      if (!["ping", "sync", "load", "unload", "kill", "stats"].includes(t ?? "")) {
+        emit({ t: "error", id, code: "UNKNOWN_FRAME", message: `the agent does not know frame type "${t}"` });
+        return;
+      }
+      handle(frame as Exclude<ControlRequest, { t: "hello" }>).then(emit, (err: unknown) => {
+        const code = err instanceof SlotError ? err.code : "AGENT_ERROR";
+        emit({ t: "error", id, code, message: err instanceof Error ? err.message : String(err) });
+      });
+    },
+    // Whoever just connected missed the first ready frame.
+    () => emit(ready()),
+  );
+  control.start();
+  emit(ready());
+  console.log(`hearth-agent: ready at ${started} ms uptime, ${slots.size} sandbox slots`);
+}
+
+/** Sets the guest clock from the host and mixes host randomness into the kernel pool (see guestctl.c). */
+function syncClockAndEntropy(epochMs: number, entropyB64: string): Promise<number> {
+  const receivedNs = process.hrtime.bigint();
+  const before = Date.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn("/opt/hearth/bin/guestctl", ["sync", String(Math.round(epochMs)), String(receivedNs)], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let err = "";
+    p.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    p.on("error", reject);
+    p.on("exit", (code) => {
+      if (code === 0) resolve(before - Math.round(epochMs));
+      else reject(new SlotError("SYNC_FAILED", `guestctl exited ${code}: ${err.trim()}`));
+    });
+    p.stdin.end(Buffer.from(entropyB64, "base64"));
+  });
+}

@@ -1,0 +1,234 @@
+// The Node.js runtime of a sandbox: loads one handler, then serves invocations from the host on its own port.
+import { existsSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { InvokeFrame, LambdaError } from "../../main/vm/protocol.ts";
+import { PortIO } from "./port-io.ts";
+
+type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
+
+const env = process.env;
+const portPath = env._HEARTH_PORT ?? "";
+const handlerSpec = env._HANDLER ?? "index.handler";
+const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
+const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? "";
+const functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST";
+const memoryMb = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? "128";
+// Hearth's own wiring is not the task's business.
+delete env._HEARTH_PORT;
+delete env._HEARTH_TIMEOUT_MS;
+
+/** Tells the agent (fd 3) whether the handler loaded; the agent answers the host's load request with it. */
+function status(msg: { up: boolean; error?: LambdaError }): void {
+  try {
+    writeSync(3, `${JSON.stringify(msg)}\n`);
+  } catch {
+    // started by hand, without the agent
+  }
+}
+
+export function toLambdaError(err: unknown, fallbackType = "Error"): LambdaError {
+  if (err instanceof Error) {
+    const type = err.name && err.name !== "Error" ? err.name : (err.constructor?.name ?? fallbackType);
+    return {
+      errorType: type,
+      errorMessage: err.message,
+      trace: (err.stack ?? "").split("\n").filter(Boolean),
+    };
+  }
+  return {
+    errorType: typeof err === "string" ? "string" : fallbackType,
+    errorMessage: String(err),
+    trace: [],
+  };
+}
+
+class InitError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function loadHandler(): Promise<Handler> {
+  const dot = handlerSpec.lastIndexOf(".");
+  if (dot <= 0)
+    throw new InitError(
+      "Runtime.MalformedHandlerName",
+      `Bad handler "${handlerSpec}": expected module.export`,
+    );
+  const modulePath = handlerSpec.slice(0, dot);
+  const exportName = handlerSpec.slice(dot + 1);
+  const file = [".js", ".mjs", ".cjs"]
+    .map((ext) => join(taskRoot, modulePath + ext))
+    .find((f) => existsSync(f));
+  if (!file) throw new InitError("Runtime.ImportModuleError", `Error: Cannot find module '${modulePath}'`);
+  let ns: Record<string, unknown>;
+  try {
+    ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    const e = toLambdaError(err);
+    throw new InitError("Runtime.ImportModuleError", `${e.errorType}: ${e.errorMessage}`);
+  }
+  const fromDefault = (ns.default as Record<string, unknown> | undefined)?.[exportName];
+  const fn = ns[exportName] ?? fromDefault;
+  if (typeof fn !== "function") {
+    throw new InitError("Runtime.HandlerNotFound", `${handlerSpec} is undefined or not exported`);
+  }
+  return fn as Handler;
+}
+
+// ---- log capture: every line written while an invocation runs is a log frame tagged with its id ----
+let port: PortIO | null = null;
+let currentId = "";
+const partial = { stdout: "", stderr: "" };
+
+function emitLine(stream: "stdout" | "stderr", line: string): void {
+  port?.send({ t: "log", id: currentId, stream, line });
+}
+
+function capture(stream: "stdout" | "stderr", chunk: unknown, encoding?: unknown): void {
+  const text =
+    typeof chunk === "string"
+      ? chunk
+      : Buffer.from(chunk as Uint8Array).toString(
+          typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8",
+        );
+  let buf = partial[stream] + text;
+  let nl: number;
+  while ((nl = buf.indexOf("\n")) >= 0) {
+    emitLine(stream, buf.slice(0, nl));
+    buf = buf.slice(nl + 1);
+  }
+  if (buf.length > 16384) {
+    emitLine(stream, buf);
+    buf = "";
+  }
+  partial[stream] = buf;
+}
+
+function flush(): void {
+  for (const stream of ["stdout", "stderr"] as const) {
+    if (partial[stream]) emitLine(stream, partial[stream]);
+    partial[stream] = "";
+  }
+}
+
+for (const stream of ["stdout", "stderr"] as const) {
+  const target = process[stream];
+  target.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
+    capture(stream, chunk, encoding);
+    const done = typeof encoding === "function" ? encoding : cb;
+    if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+    return true;
+  }) as typeof target.write;
+}
+
+// ---- invocations run one at a time, in arrival order, as in a Lambda execution environment ----
+const queue: InvokeFrame[] = [];
+let running = false;
+let handler: Handler;
+
+function callHandler(event: unknown, context: Record<string, unknown>): Promise<unknown> {
+  if (handler.length >= 3) {
+    return new Promise((resolve, reject) => {
+      const r = handler(event, context, (err: unknown, value: unknown) =>
+        err ? reject(err) : resolve(value),
+      );
+      if (r && typeof (r as Promise<unknown>).then === "function")
+        (r as Promise<unknown>).then(resolve, reject);
+    });
+  }
+  return Promise.resolve().then(() => handler(event, context));
+}
+
+async function invoke(f: InvokeFrame): Promise<void> {
+  currentId = f.id;
+  const start = performance.now();
+  const deadline = Date.now() + f.timeoutMs;
+  const context: Record<string, unknown> = {
+    functionName,
+    functionVersion,
+    memoryLimitInMB: memoryMb,
+    awsRequestId: f.requestId,
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `hearth/${functionVersion}`,
+    callbackWaitsForEmptyEventLoop: true,
+    clientContext: f.clientContext ? JSON.parse(f.clientContext) : undefined,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  try {
+    const event = f.payload.trim() === "" ? {} : JSON.parse(f.payload);
+    const value = await callHandler(event, context);
+    flush();
+    const payload = value === undefined ? "null" : JSON.stringify(value);
+    port!.send({
+      t: "result",
+      id: f.id,
+      ok: true,
+      payload: payload ?? "null",
+      durationMs: performance.now() - start,
+      maxRssKb: process.resourceUsage().maxRSS,
+    });
+  } catch (err) {
+    flush();
+    port!.send({
+      t: "result",
+      id: f.id,
+      ok: false,
+      error: toLambdaError(err),
+      durationMs: performance.now() - start,
+      maxRssKb: process.resourceUsage().maxRSS,
+    });
+  }
+  currentId = "";
+}
+
+async function drain(): Promise<void> {
+  if (running) return;
+  running = true;
+  while (queue.length) await invoke(queue.shift()!);
+  running = false;
+}
+
+/** An error nobody awaited ends the environment, as in Lambda: report it against the running invocation, then exit. */
+function fatal(err: unknown, type: string): void {
+  flush();
+  if (currentId && port) {
+    const e = toLambdaError(err);
+    const error = { errorType: type, errorMessage: `${e.errorType}: ${e.errorMessage}`, trace: e.trace };
+    port.send({
+      t: "result",
+      id: currentId,
+      ok: false,
+      error,
+      durationMs: 0,
+      maxRssKb: process.resourceUsage().maxRSS,
+    });
+  }
+  process.exit(129);
+}
+process.on("uncaughtException", (err) => fatal(err, "Runtime.UncaughtException"));
+process.on("unhandledRejection", (err) => fatal(err, "Runtime.UnhandledPromiseRejection"));
+
+try {
+  handler = await loadHandler();
+  port = new PortIO(portPath, (frame) => {
+    const f = frame as InvokeFrame;
+    if (f.t !== "invoke" || typeof f.id !== "string") return;
+    queue.push(f);
+    void drain();
+  });
+  port.start();
+  status({ up: true });
+} catch (err) {
+  const error =
+    err instanceof InitError
+      ? { errorType: err.type, errorMessage: err.message, trace: [] }
+      : toLambdaError(err, "Runtime.Unknown");
+  status({ up: false, error });
+  process.exit(1);
+}

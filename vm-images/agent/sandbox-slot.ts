@@ -1,0 +1,363 @@
+// One sandbox slot in the guest: its uid, directory, cgroup and port, and the runtime process it supervises.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ExitReason, LambdaError, SandboxSpec, SandboxStats } from "../../main/vm/protocol.ts";
+
+export interface SlotEvents {
+  exit(e: {
+    reason: ExitReason;
+    exitCode: number | null;
+    signal: string | null;
+    detail: string;
+    restarting: boolean;
+  }): void;
+  up(initMs: number, pid: number): void;
+  failed(error: LambdaError): void;
+  output(stream: "stdout" | "stderr", line: string): void;
+}
+
+export class SlotError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly lambda?: LambdaError,
+  ) {
+    super(message);
+  }
+}
+
+const RUNTIME_DIR = "/opt/hearth/runtime";
+/** A runtime that dies this many times within RESTART_WINDOW_MS is left failed instead of restarted again. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
+function memoryEventsOomKills(cgroup: string): number {
+  try {
+    const m = /oom_kill (\d+)/.exec(readFileSync(join(cgroup, "memory.events"), "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export class SandboxSlot {
+  readonly uid: number;
+  readonly dir: string;
+  readonly taskDir: string;
+  readonly cgroup: string;
+  spec: SandboxSpec | null = null;
+  proc: ChildProcess | null = null;
+  state: SandboxStats["state"] = "failed";
+  restarts = 0;
+  private recentStarts: number[] = [];
+  private killReason: "timeout" | "host" | null = null;
+  private stopping = false;
+  private stderrTail = "";
+  private oomBefore = 0;
+
+  constructor(
+    readonly slot: number,
+    readonly portDevice: string,
+    private readonly events: SlotEvents,
+  ) {
+    this.uid = 10000 + slot;
+    this.dir = `/var/sandboxes/${slot}`;
+    this.taskDir = join(this.dir, "task");
+    this.cgroup = `/sys/fs/cgroup/sbx${slot}`;
+  }
+
+  /** Replaces whatever the slot held with new code and starts its runtime; resolves once the handler is loaded. */
+  async load(spec: SandboxSpec, codeB64: string, sha256: string): Promise<{ initMs: number; pid: number }> {
+    if (spec.runtime === "provided") {
+      throw new SlotError("RUNTIME_UNSUPPORTED", 'the "provided" runtime is not available in this image yet');
+    }
+    const code = Buffer.from(codeB64, "base64");
+    const actual = createHash("sha256").update(code).digest("hex");
+    if (actual !== sha256) {
+      throw new SlotError("CODE_CHECKSUM_MISMATCH", `code sha256 is ${actual}, expected ${sha256}`);
+    }
+    await this.stop();
+    this.spec = null;
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(join(this.dir, "tmp"), { recursive: true });
+    mkdirSync(this.taskDir, { recursive: true });
+    for (const d of [this.dir, join(this.dir, "tmp"), this.taskDir]) {
+      chownSync(d, this.uid, this.uid);
+      chmodSync(d, 0o700);
+    }
+    const zip = join(this.dir, "code.zip");
+    writeFileSync(zip, code, { mode: 0o400 });
+    chownSync(zip, this.uid, this.uid);
+    // Unpacked as the sandbox's own uid: a crafted entry can write nowhere that uid could not write anyway.
+    await this.runAs(["/bin/busybox", "unzip", "-q", "-o", zip, "-d", this.taskDir]);
+    rmSync(zip, { force: true });
+    chownSync(this.portDevice, this.uid, this.uid);
+    chmodSync(this.portDevice, 0o600);
+    this.setupCgroup(spec.memoryMb);
+    this.spec = spec;
+    this.restarts = 0;
+    this.recentStarts = [];
+    return this.start();
+  }
+
+  private runAs(argv: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(argv[0]!, argv.slice(1), {
+        uid: this.uid,
+        gid: this.uid,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let err = "";
+      p.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+      p.on("error", reject);
+      p.on("exit", (code) =>
+        code === 0
+          ? resolve()
+          : reject(new SlotError("CODE_UNPACK_FAILED", `unzip exited ${code}: ${err.trim()}`)),
+      );
+    });
+  }
+
+  private setupCgroup(memoryMb: number): void {
+    try {
+      mkdirSync(this.cgroup, { recursive: true });
+      writeFileSync(join(this.cgroup, "memory.max"), String(memoryMb * 1024 * 1024));
+      writeFileSync(join(this.cgroup, "memory.swap.max"), "0");
+      writeFileSync(join(this.cgroup, "pids.max"), "256");
+    } catch (err) {
+      // Without cgroups the sandbox still runs; the memory limit then rests on the runtime's own heap limit.
+      this.events.output("stderr", `hearth-agent: cgroup setup for slot ${this.slot} failed: ${String(err)}`);
+    }
+  }
+
+  private command(spec: SandboxSpec): string[] {
+    if (spec.runtime === "python3") return ["/usr/bin/python3", "-B", "-s", `${RUNTIME_DIR}/python.py`];
+    const heapMb = Math.max(16, Math.floor(spec.memoryMb * 0.9));
+    return ["/usr/bin/node", `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
+  }
+
+  private environment(spec: SandboxSpec): Record<string, string> {
+    return {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      LANG: "C.UTF-8",
+      TZ: ":UTC",
+      ...spec.env,
+      // Set after the task's environment so that a task cannot redirect its own runtime.
+      HOME: this.dir,
+      TMPDIR: join(this.dir, "tmp"),
+      LAMBDA_TASK_ROOT: this.taskDir,
+      LAMBDA_RUNTIME_DIR: RUNTIME_DIR,
+      _HANDLER: spec.handler,
+      AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: spec.functionVersion,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+      _HEARTH_PORT: this.portDevice,
+      _HEARTH_TIMEOUT_MS: String(spec.timeoutMs),
+    };
+  }
+
+  private start(): Promise<{ initMs: number; pid: number }> {
+    const spec = this.spec!;
+    const started = performance.now();
+    this.state = "starting";
+    this.killReason = null;
+    this.stderrTail = "";
+    this.oomBefore = memoryEventsOomKills(this.cgroup);
+    this.recentStarts = [...this.recentStarts.filter((t) => Date.now() - t < RESTART_WINDOW_MS), Date.now()];
+    const [cmd, ...args] = this.command(spec);
+    const proc = spawn(cmd!, args, {
+      uid: this.uid,
+      gid: this.uid,
+      cwd: this.taskDir,
+      env: this.environment(spec),
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+    });
+    this.proc = proc;
+    try {
+      writeFileSync(join(this.cgroup, "cgroup.procs"), String(proc.pid));
+    } catch {
+      // no cgroup (see setupCgroup)
+    }
+    this.forwardLines(proc, "stdout");
+    this.forwardLines(proc, "stderr");
+
+    return new Promise((resolve, reject) => {
+      let status = "";
+      let settled = false;
+      const settle = (fn: () => void): void => {
+        if (!settled) {
+          settled = true;
+          fn();
+        }
+      };
+      (proc.stdio[3] as NodeJS.ReadableStream).on("data", (c: Buffer) => {
+        status += c.toString();
+        const nl = status.indexOf("\n");
+        if (nl < 0) return;
+        let msg: { up?: boolean; error?: LambdaError };
+        try {
+          msg = JSON.parse(status.slice(0, nl)) as typeof msg;
+        } catch {
+          msg = {
+            up: false,
+            error: { errorType: "Runtime.Unknown", errorMessage: "unreadable runtime status", trace: [] },
+          };
+        }
+        if (msg.up) {
+          this.state = "up";
+          settle(() => resolve({ initMs: Math.round(performance.now() - started), pid: proc.pid! }));
+        } else {
+          const error = msg.error ?? {
+            errorType: "Runtime.Unknown",
+            errorMessage: "runtime failed to start",
+            trace: [],
+          };
+          this.state = "failed";
+          settle(() =>
+            reject(new SlotError("SANDBOX_INIT_FAILED", `${error.errorType}: ${error.errorMessage}`, error)),
+          );
+        }
+      });
+      proc.on("error", (err) => {
+        this.state = "failed";
+        settle(() => reject(new SlotError("SANDBOX_SPAWN_FAILED", String(err))));
+      });
+      proc.on("exit", (code, signal) => {
+        const detail = this.stderrTail.trim().split("\n").slice(-5).join("\n");
+        settle(() =>
+          reject(
+            new SlotError(
+              "SANDBOX_INIT_FAILED",
+              `runtime exited during start (${signal ?? `exit ${code}`}): ${detail}`,
+              {
+                errorType: "Runtime.ExitError",
+                errorMessage: `Runtime exited during init with ${signal ? `signal: ${signal}` : `exit status ${code}`}`,
+                trace: detail ? detail.split("\n") : [],
+              },
+            ),
+          ),
+        );
+        this.onExit(proc, code, signal);
+      });
+    });
+  }
+
+  private forwardLines(proc: ChildProcess, stream: "stdout" | "stderr"): void {
+    let pending = "";
+    proc[stream]!.on("data", (c: Buffer) => {
+      const text = c.toString();
+      if (stream === "stderr") this.stderrTail = (this.stderrTail + text).slice(-4096);
+      pending += text;
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        this.events.output(stream, pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+      if (pending.length > 8192) {
+        this.events.output(stream, pending);
+        pending = "";
+      }
+    });
+  }
+
+  private classify(code: number | null, signal: string | null): ExitReason {
+    if (this.killReason === "timeout") return "timeout";
+    if (this.killReason === "host" || this.stopping) return "killed";
+    if (memoryEventsOomKills(this.cgroup) > this.oomBefore) return "oom";
+    if (/heap out of memory|Reached heap limit|MemoryError/.test(this.stderrTail)) return "oom";
+    return signal ? "signal" : "exit";
+  }
+
+  private onExit(proc: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.proc !== proc) return;
+    this.proc = null;
+    const reason = this.classify(code, signal);
+    const detail = this.stderrTail.trim().split("\n").slice(-5).join("\n");
+    if (this.stopping || !this.spec || this.state !== "up") {
+      // Stopped on purpose, or died while starting: the caller of start() hears of it through its promise.
+      this.state = "failed";
+      return;
+    }
+    const budgetLeft =
+      this.recentStarts.filter((t) => Date.now() - t < RESTART_WINDOW_MS).length < MAX_RESTARTS;
+    const restarting = budgetLeft;
+    this.events.exit({ reason, exitCode: code, signal, detail, restarting });
+    if (!restarting) {
+      this.state = "failed";
+      return;
+    }
+    this.state = "restarting";
+    this.restarts++;
+    this.start().then(
+      ({ initMs, pid }) => this.events.up(initMs, pid),
+      (err: unknown) => {
+        this.state = "failed";
+        const e = err as SlotError;
+        this.events.failed(e.lambda ?? { errorType: "Runtime.Unknown", errorMessage: e.message, trace: [] });
+      },
+    );
+  }
+
+  /** Kills the runtime and everything it started; the exit handler decides whether it comes back. */
+  kill(reason: "timeout" | "host"): void {
+    this.killReason = reason;
+    this.killAll();
+  }
+
+  private killAll(): void {
+    try {
+      writeFileSync(join(this.cgroup, "cgroup.kill"), "1");
+    } catch {
+      this.proc?.kill("SIGKILL");
+    }
+    this.proc?.kill("SIGKILL");
+  }
+
+  /** Stops the runtime for good (no restart) and waits until it is gone. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.stopping = true;
+    await new Promise<void>((resolve) => {
+      proc.once("exit", () => resolve());
+      this.killAll();
+    });
+    this.stopping = false;
+  }
+
+  async unload(): Promise<void> {
+    await this.stop();
+    this.spec = null;
+    this.state = "failed";
+    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      rmdirSync(this.cgroup);
+    } catch {
+      // busy or absent: it is reused by the next load
+    }
+  }
+
+  stats(): SandboxStats | null {
+    if (!this.spec) return null;
+    let rssKb = 0;
+    if (this.proc?.pid) {
+      try {
+        const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.proc.pid}/status`, "utf8"));
+        rssKb = m ? Number(m[1]) : 0;
+      } catch {
+        // exited between the check and the read
+      }
+    }
+    return {
+      slot: this.slot,
+      pid: this.proc?.pid ?? null,
+      state: this.state,
+      rssKb,
+      functionName: this.spec.functionName,
+      functionVersion: this.spec.functionVersion,
+      restarts: this.restarts,
+    };
+  }
+}

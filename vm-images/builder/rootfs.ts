@@ -1,0 +1,163 @@
+// Assembles the guest's root tree: busybox, Node.js and python3 with the libraries they link, and the agent.
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { BuildError, requireTool, run } from "./tools.ts";
+
+export interface RootInputs {
+  busybox: string;
+  node: string;
+  python: string;
+  /** Folder with agent.mjs, runtime/node.mjs, runtime/python.py, bin/guestctl. */
+  agentDir: string;
+  /** vm-images/guest: inittab, sysinit, agent launcher. */
+  guestDir: string;
+  /** Sandbox uids are 10000 + slot; named in /etc/passwd so `ps` inside a VM reads well. */
+  slots: number;
+}
+
+/** Parts of the python stdlib a task runtime never needs; leaving them out keeps the image small. */
+const PYTHON_SKIP = new Set([
+  "test",
+  "idlelib",
+  "tkinter",
+  "turtledemo",
+  "ensurepip",
+  "lib2to3",
+  "pydoc_data",
+  "site-packages",
+  "dist-packages",
+  "venv",
+]);
+
+/** Libraries a binary links, as ldd resolves them on this host. */
+function linkedLibraries(binary: string): string[] {
+  const out = run("ldd", [binary]);
+  const libs: string[] = [];
+  for (const line of out.split("\n")) {
+    const arrow = /=>\s+(\/\S+)/.exec(line);
+    const bare = /^\s+(\/\S+)\s+\(/.exec(line);
+    const p = arrow?.[1] ?? bare?.[1];
+    if (p) libs.push(p);
+  }
+  return libs;
+}
+
+/** Copies a library to its merged-/usr path in the guest, keeping the name the binary asks for. */
+function copyLibrary(root: string, lib: string, copied: Set<string>): void {
+  const usrPath = lib.replace(/^\/lib64\//, "/usr/lib64/").replace(/^\/lib\//, "/usr/lib/");
+  if (copied.has(usrPath)) return;
+  copied.add(usrPath);
+  const dest = join(root, usrPath);
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(realpathSync(lib), dest);
+  chmodSync(dest, 0o755);
+}
+
+function copyBinaryWithLibraries(root: string, src: string, destRel: string, copied: Set<string>): void {
+  const dest = join(root, destRel);
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(realpathSync(src), dest);
+  chmodSync(dest, 0o755);
+  for (const lib of linkedLibraries(src)) copyLibrary(root, lib, copied);
+}
+
+export function assembleRoot(root: string, inputs: RootInputs, log: (msg: string) => void): void {
+  requireTool("ldd");
+  requireTool("ldconfig");
+  for (const d of [
+    "bin",
+    "sbin",
+    "usr/bin",
+    "usr/lib",
+    "usr/lib64",
+    "etc",
+    "proc",
+    "sys",
+    "dev",
+    "tmp",
+    "run",
+    "root",
+  ]) {
+    mkdirSync(join(root, d), { recursive: true });
+  }
+  mkdirSync(join(root, "var", "sandboxes"), { recursive: true });
+  symlinkSync("usr/lib", join(root, "lib"));
+  symlinkSync("usr/lib64", join(root, "lib64"));
+
+  log("busybox and its applets");
+  copyFileSync(inputs.busybox, join(root, "bin", "busybox"));
+  chmodSync(join(root, "bin", "busybox"), 0o755);
+  const applets = run(inputs.busybox, ["--list"]).split("\n").filter(Boolean);
+  for (const applet of applets) {
+    if (applet === "busybox") continue;
+    const link = join(root, "bin", applet);
+    if (!existsSync(link)) symlinkSync("busybox", link);
+  }
+  symlinkSync("../bin/busybox", join(root, "sbin", "init"));
+
+  const copied = new Set<string>();
+  log(`node ${run(inputs.node, ["--version"]).trim()} from ${inputs.node}`);
+  copyBinaryWithLibraries(root, inputs.node, "usr/bin/node", copied);
+
+  const pyVersion = run(inputs.python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).trim();
+  const stdlib = `/usr/lib/python${pyVersion}`;
+  if (!existsSync(join(stdlib, "os.py"))) {
+    throw new BuildError(
+      "PYTHON_STDLIB_MISSING",
+      `${inputs.python} has no standard library at ${stdlib}; install Debian's python3 (apt-get install -y python3)`,
+    );
+  }
+  log(`python ${pyVersion} from ${inputs.python} with ${stdlib}`);
+  copyBinaryWithLibraries(root, inputs.python, `usr/bin/python${pyVersion}`, copied);
+  symlinkSync(`python${pyVersion}`, join(root, "usr", "bin", "python3"));
+  cpSync(stdlib, join(root, stdlib), {
+    recursive: true,
+    dereference: true,
+    filter: (src) => !PYTHON_SKIP.has(basename(src)),
+  });
+  const dynload = join(stdlib, "lib-dynload");
+  for (const ext of run("sh", ["-c", `ls ${dynload}/*.so`])
+    .split("\n")
+    .filter(Boolean)) {
+    for (const lib of linkedLibraries(ext)) copyLibrary(root, lib, copied);
+  }
+
+  log("agent, runtimes and init scripts");
+  cpSync(inputs.agentDir, join(root, "opt", "hearth"), { recursive: true });
+  mkdirSync(join(root, "opt", "hearth", "bin"), { recursive: true });
+  for (const script of ["sysinit", "agent"]) {
+    copyFileSync(join(inputs.guestDir, script), join(root, "opt", "hearth", "bin", script));
+    chmodSync(join(root, "opt", "hearth", "bin", script), 0o755);
+  }
+  copyFileSync(join(inputs.guestDir, "inittab"), join(root, "etc", "inittab"));
+
+  const users = ["root:x:0:0:root:/root:/bin/sh"];
+  const groups = ["root:x:0:"];
+  for (let slot = 1; slot <= inputs.slots; slot++) {
+    const id = 10000 + slot;
+    users.push(`sbx${slot}:x:${id}:${id}:sandbox ${slot}:/var/sandboxes/${slot}:/bin/false`);
+    groups.push(`sbx${slot}:x:${id}:`);
+  }
+  writeFileSync(join(root, "etc", "passwd"), `${users.join("\n")}\n`);
+  writeFileSync(join(root, "etc", "group"), `${groups.join("\n")}\n`);
+  writeFileSync(join(root, "etc", "hosts"), "127.0.0.1 localhost hearth\n");
+  writeFileSync(join(root, "etc", "ld.so.conf"), "/usr/lib/x86_64-linux-gnu\n/usr/lib64\n/usr/lib\n");
+  run("ldconfig", ["-r", root]);
+  // A sanity check of the copied tree: the guest's linker must find every library node needs.
+  const missing = linkedLibraries(inputs.node).filter(
+    (l) => !existsSync(join(root, l.replace(/^\/lib64\//, "/usr/lib64/").replace(/^\/lib\//, "/usr/lib/"))),
+  );
+  if (missing.length)
+    throw new BuildError("ROOT_INCOMPLETE", `libraries missing from the root: ${missing.join(", ")}`);
+  readFileSync(join(root, "opt", "hearth", "agent.mjs"));
+}
