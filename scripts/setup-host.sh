@@ -15,6 +15,12 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The image build downloads the guest kernel with apt-get: the package lists must know it.
+if ! apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  echo "== apt-get update (for the guest kernel package)"
+  apt-get update -qq
+fi
+
 # libvirt's QEMU driver runs guests as libvirt-qemu; without systemd nobody else creates it.
 getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
 id libvirt-qemu >/dev/null 2>&1 || useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
