@@ -57,6 +57,7 @@ for (const layout of layouts) {
     // The initramfs layout keeps the whole root in guest RAM (ramfs): it does not boot in 256 MiB.
     const memoryMiB = layout === "initramfs" ? 768 : 256;
     const vm = await bootVm(driver, {
+      host: "bench",
       profile: "bench",
       accel,
       manifest,

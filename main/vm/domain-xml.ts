@@ -7,6 +7,8 @@ export type Accel = "kvm" | "tcg";
 export const METADATA_NS = "https://hearth.dev/xmlns/vm/1";
 
 export interface VmMetadata {
+  /** Which Hearth host made the VM (a hash of its data directory): a host cleans up only its own leftovers. */
+  host: string;
   profile: string;
   vmId: string;
   /** The image manifest's inputsKey: a VM from an older image is drained, not reused. */
@@ -61,8 +63,7 @@ export function domainXml(o: DomainOptions): string {
   return [
     `<domain type='${o.accel === "kvm" ? "kvm" : "qemu"}'>`,
     `  <name>${e(o.name)}</name>`,
-    `  <metadata><hearth:vm xmlns:hearth='${METADATA_NS}' profile='${e(m.profile)}' id='${e(m.vmId)}' ` +
-      `image='${e(m.image)}' created='${e(m.createdAt)}'/></metadata>`,
+    `  <metadata>${metadataElement(m)}</metadata>`,
     `  <memory unit='MiB'>${o.memoryMiB}</memory>`,
     `  <vcpu>${o.vcpus}</vcpu>`,
     `  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${e(o.boot.kernel)}</kernel>` +
@@ -89,6 +90,14 @@ export function domainXml(o: DomainOptions): string {
     .join("\n");
 }
 
+export function metadataElement(m: VmMetadata): string {
+  const e = escapeXml;
+  return (
+    `<hearth:vm xmlns:hearth='${METADATA_NS}' host='${e(m.host)}' profile='${e(m.profile)}' id='${e(m.vmId)}' ` +
+    `image='${e(m.image)}' created='${e(m.createdAt)}'/>`
+  );
+}
+
 /** Hearth's metadata in a domain's XML, or null for a domain Hearth did not make. */
 export function parseMetadata(xml: string): VmMetadata | null {
   const tag = /<(?:\w+:)?vm\s[^>]*xmlns(?::\w+)?=["']https:\/\/hearth\.dev\/xmlns\/vm\/1["'][^>]*>/.exec(
@@ -102,7 +111,13 @@ export function parseMetadata(xml: string): VmMetadata | null {
       .replace(/&quot;/g, '"')
       .replace(/&apos;/g, "'")
       .replace(/&amp;/g, "&");
-  return { profile: attr("profile"), vmId: attr("id"), image: attr("image"), createdAt: attr("created") };
+  return {
+    host: attr("host"),
+    profile: attr("profile"),
+    vmId: attr("id"),
+    image: attr("image"),
+    createdAt: attr("created"),
+  };
 }
 
 /** The host-side unix socket of each channel, as the running domain's XML reports it. */

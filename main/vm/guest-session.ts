@@ -143,6 +143,12 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
         clearInterval(hello);
         resolve(r);
       });
+      // QEMU exiting (a kernel panic ends in a reboot, which destroys the domain) closes the channel: fail now.
+      control.once("close", () => {
+        clearTimeout(deadline);
+        clearInterval(hello);
+        if (!this.ready) reject(new GuestError("VM_LOST", "the VM stopped before its agent was ready"));
+      });
       control.send({ t: "hello", id: 0 });
     });
   }

@@ -1,5 +1,6 @@
 // The VM driver on libvirt, through the @unraid/libvirt N-API binding: create, inspect, list and destroy domains.
 import * as binding from "@unraid/libvirt";
+import { readdirSync, readFileSync } from "node:fs";
 import { channelSockets, parseMetadata, type VmMetadata } from "./domain-xml.ts";
 
 type Lib = typeof binding;
@@ -22,6 +23,12 @@ export interface VmDriver {
   channelSockets(name: string): Promise<Map<string, string>>;
   destroy(name: string): Promise<void>;
   list(): Promise<DomainSummary[]>;
+  /** Saves a running domain's memory to a file; the domain is gone afterwards. */
+  save(name: string, file: string): Promise<void>;
+  /** Starts the domain a save image describes (its name comes from the image). */
+  restore(file: string): Promise<void>;
+  /** The QEMU process of a domain on this machine, or null when it is remote or gone. */
+  pid(name: string): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -127,10 +134,48 @@ export class LibvirtDriver implements VmDriver {
     return out;
   }
 
+  async save(name: string, file: string): Promise<void> {
+    const hv = await this.connect();
+    try {
+      await hv.domainSave(await this.lookup(name), file);
+    } catch (err) {
+      throw new LibvirtError("VM_SAVE_FAILED", `${name}: ${(err as Error).message}`);
+    }
+  }
+
+  async restore(file: string): Promise<void> {
+    const hv = await this.connect();
+    try {
+      await hv.domainRestore(file);
+    } catch (err) {
+      throw new LibvirtError("VM_RESTORE_FAILED", `${file}: ${(err as Error).message}`);
+    }
+  }
+
+  async pid(name: string): Promise<number | null> {
+    if (!/^qemu:\/\/\/(system|session)$/.test(this.uri)) return null;
+    return findQemuPid(name);
+  }
+
   async close(): Promise<void> {
     const hv = this.hv;
     this.hv = null;
     this.opening = null;
     if (hv) await hv.connectClose().catch(() => {});
   }
+}
+
+/** Finds a local QEMU process by the `-name guest=<name>,` argument libvirt gives it. */
+export function findQemuPid(name: string): number | null {
+  const needle = `guest=${name},`;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "latin1").split("\0");
+      if (argv[0]?.includes("qemu-system") && argv.some((a) => a.startsWith(needle))) return Number(entry);
+    } catch {
+      // exited while scanning
+    }
+  }
+  return null;
 }

@@ -38,7 +38,13 @@ async function load(slot: number, name: string, overrides: Partial<SandboxSpec> 
 
 before(async () => {
   const { accel } = await chooseAccel(bootFiles(manifest));
-  vm = await bootVm(driver, { profile: "test", accel, manifest, logDir: join(tmpdir(), "hearth-test-logs") });
+  vm = await bootVm(driver, {
+    host: "test",
+    profile: "test",
+    accel,
+    manifest,
+    logDir: join(tmpdir(), "hearth-test-logs"),
+  });
   console.log(
     `# booted ${vm.name} (${accel}): create ${vm.createMs.toFixed(0)} ms, agent ready ${vm.readyMs.toFixed(0)} ms`,
   );

@@ -22,7 +22,13 @@ const base: DomainOptions = {
   },
   sandboxSlots: 3,
   consoleLog: "/logs/<evil>&.log",
-  metadata: { profile: "alice", vmId: "0a1b2c3d", image: "abc", createdAt: "2026-11-23T00:00:00.000Z" },
+  metadata: {
+    host: "h1",
+    profile: "alice",
+    vmId: "0a1b2c3d",
+    image: "abc",
+    createdAt: "2026-11-23T00:00:00.000Z",
+  },
 };
 
 test("values are escaped, so a path cannot inject XML", () => {
@@ -64,7 +70,7 @@ test("bad names and sizes are refused with the field named", () => {
 test("metadata survives the round trip through libvirt's own serialisation", () => {
   // libvirt rewrites the namespace prefix and quotes; the parser must not depend on ours.
   const fromLibvirt = `<domain><metadata>
-    <hearth:vm xmlns:hearth="https://hearth.dev/xmlns/vm/1" profile="alice" id="0a1b2c3d" image="abc" created="2026-11-23T00:00:00.000Z"/>
+    <hearth:vm xmlns:hearth="https://hearth.dev/xmlns/vm/1" host="h1" profile="alice" id="0a1b2c3d" image="abc" created="2026-11-23T00:00:00.000Z"/>
   </metadata></domain>`;
   assert.deepEqual(parseMetadata(fromLibvirt), base.metadata);
   assert.deepEqual(

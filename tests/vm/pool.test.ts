@@ -1,0 +1,225 @@
+// The VM pool on real libvirt VMs: warm-up, refill, restore from a template, health, isolation between profiles.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chooseAccel } from "../../main/vm/accel-probe.ts";
+import type { Accel } from "../../main/vm/domain-xml.ts";
+import { bootFiles, loadManifest } from "../../main/vm/image-manifest.ts";
+import { LibvirtDriver } from "../../main/vm/libvirt-driver.ts";
+import { hostIdFor, VmPool, type PooledVm, type VmStateChange } from "../../main/vm/pool.ts";
+import { bootVm } from "../../main/vm/vm-boot.ts";
+import type { SandboxSpec } from "../../main/vm/protocol.ts";
+import { fixtureDir, fixtureTask } from "../helpers/fixtures.ts";
+import { zipFolder } from "../helpers/zip-folder.ts";
+
+const manifest = loadManifest();
+if (!manifest) throw new Error('the guest image is not built: run "npm run image" first');
+
+const driver = new LibvirtDriver();
+const dataDir = mkdtempSync(join(tmpdir(), "hearth-pool-"));
+let accel: Accel;
+let pool: VmPool;
+const events: VmStateChange[] = [];
+
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => T | undefined | null | false,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const ready = (profile: string) => pool.list(profile).filter((v) => v.state === "ready");
+
+async function loadFixture(vm: PooledVm, slot: number, name: string): Promise<void> {
+  const t = fixtureTask(name);
+  const { zip, sha256 } = await zipFolder(fixtureDir(name));
+  const spec: SandboxSpec = {
+    runtime: t.runtime,
+    handler: t.handler,
+    functionName: t.name,
+    functionVersion: "$LATEST",
+    memoryMb: t.memoryMb,
+    timeoutMs: t.timeoutS * 1000,
+    env: {},
+  };
+  await vm.session!.load(slot, spec, zip, sha256);
+}
+
+before(async () => {
+  ({ accel } = await chooseAccel(bootFiles(manifest)));
+  pool = new VmPool({
+    driver,
+    manifest,
+    accel,
+    dataDir,
+    warm: 1,
+    maxPerProfile: 3,
+    healthIntervalMs: 1000,
+    pingTimeoutMs: 2000,
+  });
+  pool.on("vm-state", (e) => events.push(e));
+});
+
+after(async () => {
+  await pool?.close();
+  const left = (await driver.list()).filter((d) => d.metadata?.host === hostIdFor(dataDir));
+  await driver.close();
+  assert.deepEqual(
+    left.map((d) => d.name),
+    [],
+    "the pool left VMs behind",
+  );
+});
+
+describe("VM pool on libvirt", () => {
+  test("a stale hearth domain from an earlier run of this host is removed at start", async () => {
+    const stale = await bootVm(driver, {
+      host: pool.hostId,
+      profile: "stale",
+      accel,
+      manifest,
+      logDir: join(dataDir, "logs"),
+    });
+    stale.session.close();
+    const other = (await driver.list()).filter(
+      (d) => d.metadata?.host !== pool.hostId && d.name.startsWith("hearth-"),
+    );
+    const removed = await pool.start();
+    assert.deepEqual(removed, [stale.name]);
+    const names = (await driver.list()).map((d) => d.name);
+    assert.ok(!names.includes(stale.name));
+    // Another host's VMs are not ours to remove.
+    for (const d of other) assert.ok(names.includes(d.name), `${d.name} of another host was removed`);
+  });
+
+  test("the pool warms to its target for each profile, restoring clones of a saved template", async () => {
+    pool.ensure("alice");
+    pool.ensure("bob");
+    await until(
+      "a ready VM for alice and bob",
+      180_000,
+      () => ready("alice").length === 1 && ready("bob").length === 1,
+    );
+    const [a] = ready("alice");
+    const [b] = ready("bob");
+    assert.match(a!.name, /^hearth-alice-[0-9a-f]{8}$/);
+    assert.match(b!.name, /^hearth-bob-[0-9a-f]{8}$/);
+    assert.equal(a!.origin, "restore");
+    assert.ok(pool.figures.templateBootMs! > 0);
+    console.log(
+      `# template boot ${pool.figures.templateBootMs!.toFixed(0)} ms, save ${pool.figures.templateSaveMs!.toFixed(0)} ms; ` +
+        `restore ${a!.restoreMs} ms, restored VM ready ${a!.readyMs} ms`,
+    );
+    assert.ok(a!.readyMs! < pool.figures.templateBootMs!, "restoring should beat booting");
+    const seen = events.filter((e) => e.vm.name === a!.name).map((e) => e.to);
+    assert.deepEqual(seen, ["booting", "ready"]);
+  });
+
+  test("taking a VM makes it busy and triggers a refill", async () => {
+    const vm = await pool.acquire("alice");
+    assert.equal(vm.state, "busy");
+    const refill = await until("a new spare for alice", 60_000, () =>
+      ready("alice").find((v) => v.name !== vm.name),
+    );
+    assert.equal(refill.profile, "alice");
+    pool.release(vm);
+    assert.equal(vm.state, "ready");
+  });
+
+  test("two profiles never share a VM, and libvirt's metadata says whose each one is", async () => {
+    const a = await pool.acquire("alice");
+    const b = await pool.acquire("bob");
+    assert.equal(a.profile, "alice");
+    assert.equal(b.profile, "bob");
+    assert.notEqual(a.session, b.session);
+    const domains = await driver.list();
+    for (const info of pool.list()) {
+      const d = domains.find((x) => x.name === info.name);
+      if (info.state === "ready" || info.state === "busy")
+        assert.equal(d?.metadata?.profile, info.profile, info.name);
+    }
+    pool.release(a);
+    pool.release(b);
+  });
+
+  test("two clones of one saved VM draw different random values and run on the host's clock", async () => {
+    const a = await pool.acquire("alice");
+    const b = await pool.acquire("bob");
+    await loadFixture(a, 1, "random");
+    await loadFixture(b, 1, "random");
+    const ra = JSON.parse((await a.session!.invoke(1, "{}")).payload!);
+    const rb = JSON.parse((await b.session!.invoke(1, "{}")).payload!);
+    assert.notEqual(ra.uuid, rb.uuid);
+    assert.notEqual(ra.math, rb.math);
+    assert.notEqual(ra.bytes, rb.bytes);
+    for (const r of [ra, rb])
+      assert.ok(Math.abs(r.now - Date.now()) < 2000, `guest clock off by ${r.now - Date.now()} ms`);
+    pool.release(a);
+    pool.release(b);
+  });
+
+  test("killing a VM's QEMU process fails its invocation at once, and the VM is replaced", async () => {
+    const vm = await pool.acquire("alice");
+    await loadFixture(vm, 2, "slow-logger");
+    const pid = await driver.pid(vm.name);
+    assert.ok(pid, "QEMU pid not found");
+    const running = vm.session!.invoke(2, JSON.stringify({ lines: 50 }));
+    await new Promise((r) => setTimeout(r, 1000));
+    const killedAt = performance.now();
+    process.kill(pid, "SIGKILL");
+    const outcome = await running;
+    const failMs = performance.now() - killedAt;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.fault, "vm");
+    assert.equal(outcome.error?.errorType, "Hearth.VmLost");
+    assert.ok(failMs < 2000, `the invocation took ${failMs} ms to fail`);
+    await until("the killed VM to be marked failed", 5000, () =>
+      events.some((e) => e.vm.name === vm.name && e.to === "failed"),
+    );
+    const detectMs = performance.now() - killedAt;
+    await until("alice back at her target", 60_000, () => ready("alice").length >= 1 && !pool.get(vm.name));
+    console.log(
+      `# killed VM: invocation failed after ${failMs.toFixed(0)} ms, VM failed after ${detectMs.toFixed(0)} ms, replaced after ${(performance.now() - killedAt).toFixed(0)} ms`,
+    );
+    assert.match(
+      events.find((e) => e.vm.name === vm.name && e.to === "failed")!.reason!,
+      /agent channel lost/,
+    );
+  });
+
+  test("a VM whose agent stops answering is failed by the health check and replaced", async () => {
+    const vm = await pool.acquire("bob");
+    const pid = await driver.pid(vm.name);
+    assert.ok(pid);
+    const stoppedAt = performance.now();
+    process.kill(pid, "SIGSTOP");
+    try {
+      await until("the frozen VM to be failed", 10_000, () =>
+        events.some((e) => e.vm.name === vm.name && e.to === "failed"),
+      );
+    } finally {
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        // destroyed already
+      }
+    }
+    console.log(
+      `# frozen VM failed by the health check after ${(performance.now() - stoppedAt).toFixed(0)} ms`,
+    );
+    assert.match(
+      events.find((e) => e.vm.name === vm.name && e.to === "failed")!.reason!,
+      /health check failed/,
+    );
+    await until("bob back at his target", 60_000, () => ready("bob").length >= 1);
+  });
+});
