@@ -3,6 +3,11 @@ import { Command, Option } from "commander";
 import { buildImage } from "../vm-images/builder/build-image.ts";
 import { formatDoctor, runDoctor } from "./doctor.ts";
 import { startServer } from "./http/server.ts";
+import { dataDir } from "./paths.ts";
+import { loadManifest } from "./vm/image-manifest.ts";
+import { defaultLibvirtUri, LibvirtDriver } from "./vm/libvirt-driver.ts";
+import { hostIdFor } from "./vm/pool.ts";
+import { probeVms } from "./vm/vm-probe.ts";
 
 const program = new Command("hearth").description("Local function hosting on your own micro-VMs");
 
@@ -32,6 +37,56 @@ program
     const report = await runDoctor({ probe: opts.probe });
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
     if (!report.ok) process.exitCode = 1;
+  });
+
+const vm = program.command("vm").description("Hearth's VMs on libvirt");
+vm.command("probe")
+  .description("boot and restore real VMs, then print {accel, bootMs, readyMs, restoreMs, pingRttUs, rssMiB}")
+  .option("--json", "print JSON only")
+  .option("--runs <n>", "VMs to boot and to restore (medians are reported)", "1")
+  .action(async (opts: { json?: boolean; runs: string }) => {
+    const manifest = loadManifest();
+    if (!manifest) throw new Error('IMAGE_NOT_BUILT: build the guest image first with "npm run image"');
+    const runs = Number(opts.runs);
+    if (!Number.isInteger(runs) || runs < 1 || runs > 50)
+      throw new Error("INVALID_INPUT: --runs must be an integer from 1 to 50");
+    const report = await probeVms({
+      manifest,
+      dataDir: dataDir(),
+      runs,
+      log: (m) => opts.json || process.stderr.write(`${m}\n`),
+    });
+    const { samples, ...summary } = report;
+    process.stdout.write(`${JSON.stringify(opts.json ? report : summary, null, opts.json ? 2 : 0)}\n`);
+    if (!opts.json) process.stderr.write(`samples: ${JSON.stringify(samples)}\n`);
+  });
+vm.command("ls")
+  .description("list Hearth's VMs on libvirt: whose each is and which host made it")
+  .option("--json", "print JSON")
+  .action(async (opts: { json?: boolean }) => {
+    const driver = new LibvirtDriver();
+    try {
+      const mine = hostIdFor(dataDir());
+      const rows = (await driver.list())
+        .filter((d) => d.metadata)
+        .map((d) => ({
+          name: d.name,
+          profile: d.metadata!.profile,
+          running: d.running,
+          createdAt: d.metadata!.createdAt,
+          thisHost: d.metadata!.host === mine,
+        }));
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify({ uri: defaultLibvirtUri(), vms: rows }, null, 2)}\n`);
+      else if (!rows.length) process.stdout.write(`no Hearth VMs on ${defaultLibvirtUri()}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${r.name.padEnd(32)} ${r.profile.padEnd(16)} ${r.running ? "running" : "stopped"} ${r.createdAt}${r.thisHost ? "" : "  (another host)"}\n`,
+          );
+    } finally {
+      await driver.close();
+    }
   });
 
 const serve = (opts: { host: string; port: string }): Promise<void> =>
