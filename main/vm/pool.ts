@@ -125,6 +125,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
   private readonly profiles = new Set<string>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly backoff = new Map<string, { failures: number; until: number }>();
+  private readonly lastFailure = new Map<string, string>();
   private bootsRunning = 0;
   private readonly bootSlots: (() => void)[] = [];
   private templateState: "none" | "building" | "ready" | "broken" = "none";
@@ -206,7 +207,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
             profile,
             (this.waiters.get(profile) ?? []).filter((w) => w !== waiter),
           );
-          const last = [...this.vms.values()].filter((v) => v.profile === profile && v.reason).pop()?.reason;
+          const last = this.lastFailure.get(profile);
           reject(
             new PoolError(
               "NO_VM_AVAILABLE",
@@ -347,6 +348,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       done();
     }
     if (!booted) {
+      this.lastFailure.set(profile, vm.reason ?? "unknown");
       this.transition(vm, "failed", vm.reason);
       this.transition(vm, "gone");
       const b = this.backoff.get(profile) ?? { failures: 0, until: 0 };
@@ -455,6 +457,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
 
   private async fail(vm: PooledVm, reason: string): Promise<void> {
     if (vm.state === "gone" || vm.state === "failed") return;
+    this.lastFailure.set(vm.profile, `${vm.name}: ${reason}`);
     this.transition(vm, "failed", reason);
     await this.destroy(vm);
     this.refill(vm.profile);

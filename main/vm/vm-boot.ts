@@ -113,7 +113,8 @@ export interface RestoreOptions {
 /** The saved domain's XML under a new identity: libvirt restores an image only under the name it was saved with. */
 export function cloneXml(xml: string, name: string, consoleLog: string, meta: VmMetadata): string {
   let out = replaceElement(xml, "name", name);
-  out = replaceElement(out, "uuid", randomUUID());
+  // A save image from libvirt always has a UUID; a clone must not keep it (one UUID runs once).
+  if (/<uuid>/.test(out)) out = replaceElement(out, "uuid", randomUUID());
   const metaRe = /<(\w+):vm\s[^>]*xmlns:\1=["']https:\/\/hearth\.dev\/xmlns\/vm\/1["'][^>]*\/>/;
   if (!metaRe.test(out)) throw new Error("SAVE_IMAGE_XML: the saved domain has no Hearth metadata");
   out = out.replace(metaRe, metadataElement(meta));

@@ -1,0 +1,175 @@
+// A VM driver without VMs, for fast unit tests of the pool: each "domain" is a set of unix sockets answered by
+// a tiny in-process agent. Never used to prove a feature; the same behaviours are tested on libvirt in tests/vm.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseMetadata } from "../../main/vm/domain-xml.ts";
+import type { DomainSummary, VmDriver } from "../../main/vm/libvirt-driver.ts";
+import { encodeFrame, FrameDecoder, frameType, CONTROL_PORT } from "../../main/vm/protocol.ts";
+import { encodeHeader, readSaveHeader } from "../../main/vm/save-image.ts";
+
+interface FakeDomain {
+  name: string;
+  xml: string;
+  dir: string;
+  servers: Server[];
+  sockets: Socket[];
+  paths: Map<string, string>;
+}
+
+export interface FakeDriverOptions {
+  /** Delay before a created domain's agent answers, like a boot. */
+  bootDelayMs?: number;
+  /** Makes create() fail for names matching this. */
+  failCreate?: RegExp;
+  /** When true the agent never answers pings (a hung guest). */
+  hangPings?: (name: string) => boolean;
+}
+
+export class FakeDriver implements VmDriver {
+  readonly uri = "fake:///";
+  readonly domains = new Map<string, FakeDomain>();
+  readonly root = mkdtempSync(join(tmpdir(), "hearth-fake-driver-"));
+  /** Highest number of domains that were starting at the same time. */
+  maxConcurrentStarts = 0;
+  creates = 0;
+  restores = 0;
+  private starting = 0;
+
+  constructor(private readonly o: FakeDriverOptions = {}) {}
+
+  async create(xml: string): Promise<string> {
+    const name = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
+    if (!name) throw new Error("VM_CREATE_FAILED: no name");
+    if (this.domains.has(name)) throw new Error(`VM_CREATE_FAILED: domain ${name} already exists`);
+    if (this.o.failCreate?.test(name)) throw new Error(`VM_CREATE_FAILED: refused ${name} (test)`);
+    this.creates++;
+    this.starting++;
+    this.maxConcurrentStarts = Math.max(this.maxConcurrentStarts, this.starting);
+    try {
+      await new Promise((r) => setTimeout(r, this.o.bootDelayMs ?? 20));
+      await this.start(name, xml);
+    } finally {
+      this.starting--;
+    }
+    return name;
+  }
+
+  private async start(name: string, xml: string): Promise<void> {
+    const dir = join(this.root, name);
+    mkdirSync(dir, { recursive: true });
+    const names = [...xml.matchAll(/<target type='virtio' name='([^']+)'/g)].map((m) => m[1]!);
+    const dom: FakeDomain = { name, xml, dir, servers: [], sockets: [], paths: new Map() };
+    for (const channel of names.length ? names : [CONTROL_PORT]) {
+      const path = join(dir, channel);
+      const server = createServer((s) => this.serve(dom, channel, s));
+      await new Promise<void>((r) => server.listen(path, r));
+      dom.servers.push(server);
+      dom.paths.set(channel, path);
+    }
+    this.domains.set(name, dom);
+  }
+
+  private serve(dom: FakeDomain, channel: string, s: Socket): void {
+    dom.sockets.push(s);
+    if (channel !== CONTROL_PORT) return;
+    const dec = new FrameDecoder();
+    const send = (f: object): void => void s.write(encodeFrame(f as never));
+    const ready = {
+      t: "ready",
+      protocol: 1,
+      bootMs: 10,
+      agentMs: 1,
+      kernel: "fake",
+      slots: [1, 2],
+      agentStarts: 1,
+    };
+    s.on("data", (c) => {
+      for (const f of dec.push(c)) {
+        const id = (f as { id: number }).id;
+        switch (frameType(f)) {
+          case "hello":
+            send({ ...ready, id });
+            break;
+          case "ping":
+            if (!this.o.hangPings?.(dom.name)) send({ t: "pong", id, uptimeMs: 1000 });
+            break;
+          case "sync":
+            send({ t: "synced", id, skewMs: 0 });
+            break;
+          default:
+            send({ t: "error", id, code: "UNKNOWN_FRAME", message: "fake agent" });
+        }
+      }
+    });
+    s.on("error", () => {});
+  }
+
+  async channelSockets(name: string): Promise<Map<string, string>> {
+    const d = this.domains.get(name);
+    if (!d) throw new Error(`VM_NOT_FOUND: ${name}`);
+    return new Map(d.paths);
+  }
+
+  async destroy(name: string): Promise<void> {
+    const d = this.domains.get(name);
+    if (!d) return;
+    this.domains.delete(name);
+    for (const s of d.sockets) s.destroy();
+    await Promise.all(d.servers.map((srv) => new Promise((r) => srv.close(r))));
+    rmSync(d.dir, { recursive: true, force: true });
+  }
+
+  /** Simulates QEMU dying: the channels close under the host. */
+  async kill(name: string): Promise<void> {
+    await this.destroy(name);
+  }
+
+  async list(): Promise<DomainSummary[]> {
+    return [...this.domains.values()].map((d) => ({
+      name: d.name,
+      running: true,
+      metadata: parseMetadata(d.xml),
+    }));
+  }
+
+  async save(name: string, file: string): Promise<void> {
+    const d = this.domains.get(name);
+    if (!d) throw new Error(`VM_NOT_FOUND: ${name}`);
+    // A real header with the domain's XML and a few bytes of "memory", so cloning is exercised for real.
+    const header = encodeHeader(
+      {
+        version: 2,
+        dataLen: Buffer.byteLength(d.xml) + 4096,
+        wasRunning: 1,
+        format: 0,
+        cookieOffset: 0,
+        xml: d.xml,
+        cookie: null,
+      },
+      d.xml,
+    );
+    writeFileSync(file, Buffer.concat([header, Buffer.from("fake memory")]));
+    await this.destroy(name);
+  }
+
+  async restore(file: string): Promise<void> {
+    const h = readSaveHeader(file);
+    if (!readFileSync(file).subarray(-11).equals(Buffer.from("fake memory")))
+      throw new Error("VM_RESTORE_FAILED: memory lost");
+    const name = /<name>([^<]+)<\/name>/.exec(h.xml)![1]!;
+    if (this.domains.has(name)) throw new Error(`VM_RESTORE_FAILED: domain ${name} already exists`);
+    this.restores++;
+    await this.start(name, h.xml);
+  }
+
+  async pid(): Promise<number | null> {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.domains.keys()]) await this.destroy(name);
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
