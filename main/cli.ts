@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { buildImage } from "../vm-images/builder/build-image.ts";
 import { formatDoctor, runDoctor } from "./doctor.ts";
 import { startServer } from "./http/server.ts";
+import { Host } from "./host.ts";
 import { dataDir } from "./paths.ts";
 import { loadManifest } from "./vm/image-manifest.ts";
 import { defaultLibvirtUri, LibvirtDriver } from "./vm/libvirt-driver.ts";
@@ -89,10 +90,32 @@ vm.command("ls")
     }
   });
 
-const serve = (opts: { host: string; port: string }): Promise<void> =>
-  startServer({ host: opts.host, port: Number(opts.port) }).then(() => {
-    process.stderr.write(`hearth: serving on http://${opts.host}:${opts.port}/ (Ctrl+C to stop)\n`);
-  });
+/** Runs the host and its port until a signal, then drains: the server stops, every VM is destroyed. */
+async function serve(opts: { host: string; port: string }): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error("INVALID_INPUT: --port must be 0-65535");
+  const app = await Host.start({ dataDir: dataDir() });
+  if (app.removedAtStart.length)
+    process.stderr.write(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}\n`);
+  const server = await startServer({ host: opts.host, port, app });
+  const bound = server.server.address();
+  const actualPort = typeof bound === "object" && bound ? bound.port : port;
+  process.stderr.write(
+    `hearth: serving on http://${opts.host}:${actualPort}/ (${app.accel}); Ctrl+C to stop\n`,
+  );
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`hearth: ${signal}, shutting down\n`);
+    await server.close();
+    await app.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
 
 program
   .command("serve")
