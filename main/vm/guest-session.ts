@@ -37,6 +37,8 @@ export interface InvokeOutcome {
 
 export interface InvokeOptions {
   requestId?: string;
+  /** The host's own timer; defaults to the sandbox's timeout. The guest enforces that timeout either way. */
+  hostTimeoutMs?: number;
   onLog?: (line: { stream: "stdout" | "stderr"; line: string }) => void;
 }
 
@@ -320,7 +322,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     const p = s.queue.shift()!;
     s.running = p;
     p.sentAt = performance.now();
-    const timeoutMs = s.spec?.timeoutMs ?? 3000;
+    const timeoutMs = p.opts.hostTimeoutMs ?? s.spec?.timeoutMs ?? 3000;
     p.timer = setTimeout(() => {
       // The sandbox cannot be trusted to stop itself (think `for (;;) {}`): the agent kills it and starts it again.
       s.state = "restarting";
@@ -355,7 +357,10 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       s.socket.resetDecoder();
       s.state = e.restarting ? "restarting" : "failed";
       const p = s.running;
-      if (p && e.reason !== "timeout") {
+      if (p && e.reason === "timeout") {
+        // The guest's own watchdog got there first (the host's timer was longer, or the host was busy).
+        this.finish(p, { ok: false, fault: "timeout" }, e.slot);
+      } else if (p) {
         const detail = e.signal ? `signal: ${e.signal}` : `exit status ${e.exitCode}`;
         const fault: Fault =
           e.reason === "oom"

@@ -6,6 +6,12 @@ import { fileURLToPath } from "node:url";
 export const IMAGE_SCHEMA = 1;
 /** Sandbox ports each VM carries (org.hearth.sandbox.1 … N): how many sandboxes one VM can hold at once. */
 export const SANDBOX_SLOTS = 8;
+/**
+ * Guest RAM of a VM. Generous on purpose: a guest page costs the host nothing until it is touched and a save
+ * image carries only touched pages, while the agent admits sandboxes by their memory limits so a VM never
+ * thrashes (8 sandboxes of 128 MB need about 1 GiB).
+ */
+export const DEFAULT_VM_MEMORY_MIB = 1024;
 
 export type ImageLayout = "rootfs" | "initramfs";
 

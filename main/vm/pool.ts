@@ -7,7 +7,7 @@ import { cpus, freemem } from "node:os";
 import { join, resolve } from "node:path";
 import type { Accel } from "./domain-xml.ts";
 import type { GuestSession } from "./guest-session.ts";
-import { imageDir as defaultImageDir, type ImageManifest } from "./image-manifest.ts";
+import { DEFAULT_VM_MEMORY_MIB, imageDir as defaultImageDir, type ImageManifest } from "./image-manifest.ts";
 import type { VmDriver } from "./libvirt-driver.ts";
 import { bootVm, newVmId, restoreVm, saveTemplate, vmName, type BootedVm } from "./vm-boot.ts";
 import { canTransition, VmStateError, type VmState } from "./vm-state.ts";
@@ -142,7 +142,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       warm: 1,
       maxPerProfile: 4,
       maxConcurrentBoots: Math.max(1, Math.floor(cpus().length / 2)),
-      memoryMiB: 256,
+      memoryMiB: DEFAULT_VM_MEMORY_MIB,
       refill: "auto",
       healthIntervalMs: 5000,
       pingTimeoutMs: 3000,

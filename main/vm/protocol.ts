@@ -79,6 +79,8 @@ export type ControlEvent =
       agentMs: number;
       kernel: string;
       slots: number[];
+      /** Memory the agent admits sandboxes into, by their limits: a load beyond it is refused. */
+      sandboxMemoryMb: number;
       agentStarts: number;
     }
   | {

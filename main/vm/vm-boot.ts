@@ -4,7 +4,7 @@ import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { domainXml, escapeXml, metadataElement, type Accel, type VmMetadata } from "./domain-xml.ts";
 import { GuestSession } from "./guest-session.ts";
-import { bootFiles, imageDir, type ImageManifest } from "./image-manifest.ts";
+import { bootFiles, DEFAULT_VM_MEMORY_MIB, imageDir, type ImageManifest } from "./image-manifest.ts";
 import type { VmDriver } from "./libvirt-driver.ts";
 import { cloneSaveImage, replaceElement } from "./save-image.ts";
 
@@ -66,7 +66,7 @@ export async function bootVm(driver: VmDriver, o: BootOptions): Promise<BootedVm
   const xml = domainXml({
     name,
     accel: o.accel,
-    memoryMiB: o.memoryMiB ?? 256,
+    memoryMiB: o.memoryMiB ?? DEFAULT_VM_MEMORY_MIB,
     vcpus: o.vcpus ?? 1,
     boot: bootFiles(o.manifest, o.imageDir ?? imageDir()),
     sandboxSlots: o.manifest.sandboxSlots,

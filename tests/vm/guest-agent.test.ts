@@ -126,6 +126,13 @@ describe("guest agent in a real VM", () => {
     assert.ok(lines[4]!.at - lines[0]!.at > 600, "lines arrived together, not as they were written");
   });
 
+  test("python3 runtime: its watchdog ends a handler that overruns its timeout", async () => {
+    await load(7, "hello-python", { timeoutMs: 1000, handler: "app.sleeper" });
+    const r = await vm.session.invoke(7, JSON.stringify({ seconds: 30 }), { hostTimeoutMs: 30_000 });
+    assert.equal(r.fault, "timeout");
+    assert.ok(r.roundTripMs >= 1000 && r.roundTripMs < 4000, `roundTrip ${r.roundTripMs}`);
+  });
+
   test("python3 runtime: result, logs and a raised error", async () => {
     await load(5, "hello-python", { functionVersion: "7" });
     const logs: string[] = [];
@@ -186,11 +193,25 @@ describe("guest agent in a real VM", () => {
       await healthy();
     });
 
+    test("loop, with the host's timer out of the way → the guest's own watchdog times it out", async () => {
+      const r = await vm.session.invoke(6, JSON.stringify({ mode: "loop" }), { hostTimeoutMs: 30_000 });
+      assert.equal(r.fault, "timeout");
+      assert.equal(r.error?.errorType, "Sandbox.Timedout");
+      assert.ok(r.roundTripMs >= 3000 && r.roundTripMs < 6000, `roundTrip ${r.roundTripMs}`);
+      await healthy();
+    });
+
     test("oom → Runtime.OutOfMemory at the task's 128 MB", async () => {
-      const r = await vm.session.invoke(6, JSON.stringify({ mode: "oom" }));
+      // Filling 128 MB takes seconds under TCG: give this sandbox room so the memory limit, not the clock, ends it.
+      // The VM's sandbox memory is full by now: make room first.
+      await vm.session.unload(3);
+      await load(8, "crasher", { timeoutMs: 30_000 });
+      const r = await vm.session.invoke(8, JSON.stringify({ mode: "oom" }));
       assert.equal(r.fault, "oom", JSON.stringify(r));
       assert.equal(r.error?.errorType, "Runtime.OutOfMemory");
-      await healthy();
+      await vm.session.whenUp(8);
+      const ok = await vm.session.invoke(8, "{}");
+      assert.equal(ok.ok, true, `sandbox did not recover: ${JSON.stringify(ok.error)}`);
     });
 
     test("the agent itself survived all of it", async () => {
@@ -200,6 +221,7 @@ describe("guest agent in a real VM", () => {
       const crasher = stats.sandboxes.find((s) => s.slot === 6);
       assert.equal(crasher?.state, "up");
       assert.ok((crasher?.restarts ?? 0) >= 3, `restarts ${crasher?.restarts}`);
+      assert.equal(stats.sandboxes.find((s) => s.slot === 8)?.restarts, 1);
       assert.equal(vm.session.lost, null);
     });
   });
@@ -216,5 +238,14 @@ describe("guest agent in a real VM", () => {
     assert.ok(s.memTotalKb > 100_000 && s.memAvailableKb > 0 && s.memAvailableKb < s.memTotalKb);
     assert.ok(s.agentRssKb > 0);
     assert.ok(s.sandboxes.length >= 4);
+  });
+
+  test("a VM refuses a sandbox its memory cannot hold, naming what holds it", async () => {
+    const budget = vm.session.ready!.sandboxMemoryMb;
+    assert.ok(budget > 500, `sandbox memory ${budget} MB`);
+    await assert.rejects(
+      load(3, "echo-node", { memoryMb: budget }),
+      /VM_MEMORY_FULL: a \d+ MB sandbox does not fit/,
+    );
   });
 });

@@ -25,6 +25,12 @@ function meminfoKb(key: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** What sandboxes may hold: the guest's memory less the kernel, the agent and page cache for the runtimes. */
+const AGENT_RESERVE_MB = 64;
+function sandboxMemoryMb(): number {
+  return Math.max(0, Math.floor(meminfoKb("MemTotal") / 1024) - AGENT_RESERVE_MB);
+}
+
 /** Counts agent starts across respawns by init, so the host can tell a fresh VM from a recovered agent. */
 function countStart(): number {
   const file = "/run/hearth-agent-starts";
@@ -85,6 +91,7 @@ function main(path: string): void {
     agentMs: uptimeMs() - started,
     kernel: release(),
     slots: [...slots.keys()].sort((a, b) => a - b),
+    sandboxMemoryMb: sandboxMemoryMb(),
     agentStarts,
   });
 
@@ -101,6 +108,14 @@ function main(path: string): void {
       case "sync":
         return { t: "synced", id: req.id, skewMs: await syncClockAndEntropy(req.epochMs, req.entropy) };
       case "load": {
+        const others = [...slots.values()].filter((s) => s.slot !== req.slot && s.spec);
+        const committed = others.reduce((sum, s) => sum + s.spec!.memoryMb, 0);
+        if (committed + req.spec.memoryMb > sandboxMemoryMb()) {
+          throw new SlotError(
+            "VM_MEMORY_FULL",
+            `a ${req.spec.memoryMb} MB sandbox does not fit: ${committed} of ${sandboxMemoryMb()} MB are held by ${others.length} sandboxes`,
+          );
+        }
         const { initMs, pid } = await slotOf(req.id, req.slot).load(req.spec, req.code, req.sha256);
         return { t: "loaded", id: req.id, slot: req.slot, initMs, pid };
       }

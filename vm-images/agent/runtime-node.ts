@@ -1,5 +1,6 @@
 // The Node.js runtime of a sandbox: loads one handler, then serves invocations from the host on its own port.
 import { existsSync, writeSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { InvokeFrame, LambdaError } from "../../main/vm/protocol.ts";
@@ -126,6 +127,34 @@ for (const stream of ["stdout", "stderr"] as const) {
   }) as typeof target.write;
 }
 
+// ---- the guest's own timeout: a watchdog thread that still runs when a handler blocks the event loop ----
+// The host enforces timeouts too; this one holds when the host is gone. An odd counter means "an invocation is
+// running"; starting one costs a store and a futex wake, no message. The grace lets the host's kill win normally.
+const WATCHDOG_GRACE_MS = 250;
+const watchdogMemory = new SharedArrayBuffer(16);
+const inFlight = new Int32Array(watchdogMemory, 0, 1);
+const deadlineAt = new Float64Array(watchdogMemory, 8, 1);
+/** Started once the handler is up, so the thread's start-up (a V8 isolate) does not delay the sandbox. */
+function startWatchdog(): void {
+  const watchdog = new Worker(
+    `const { workerData } = require("node:worker_threads");
+     const { writeSync } = require("node:fs");
+     const running = new Int32Array(workerData, 0, 1);
+     const deadlineAt = new Float64Array(workerData, 8, 1);
+     for (;;) {
+       const seq = Atomics.load(running, 0);
+       if (seq % 2 === 0) { Atomics.wait(running, 0, seq); continue; }
+       const left = deadlineAt[0] - Date.now();
+       if (left > 0) { Atomics.wait(running, 0, seq, left); continue; }
+       if (Atomics.load(running, 0) !== seq) continue;
+       try { writeSync(3, '{"timeout":true}\\n'); } catch {}
+       process.kill(process.pid, "SIGKILL");
+     }`,
+    { eval: true, workerData: watchdogMemory },
+  );
+  watchdog.unref();
+}
+
 // ---- invocations run one at a time, in arrival order, as in a Lambda execution environment ----
 const queue: InvokeFrame[] = [];
 let running = false;
@@ -148,6 +177,17 @@ async function invoke(f: InvokeFrame): Promise<void> {
   currentId = f.id;
   const start = performance.now();
   const deadline = Date.now() + f.timeoutMs;
+  deadlineAt[0] = deadline + WATCHDOG_GRACE_MS;
+  Atomics.add(inFlight, 0, 1);
+  Atomics.notify(inFlight, 0);
+  try {
+    await runInvocation(f, start, deadline);
+  } finally {
+    Atomics.add(inFlight, 0, 1);
+  }
+}
+
+async function runInvocation(f: InvokeFrame, start: number, deadline: number): Promise<void> {
   const context: Record<string, unknown> = {
     functionName,
     functionVersion,
@@ -224,6 +264,7 @@ try {
   });
   port.start();
   status({ up: true });
+  setImmediate(startWatchdog);
 } catch (err) {
   const error =
     err instanceof InitError

@@ -4,8 +4,10 @@ import io
 import json
 import os
 import resource
+import signal
 import struct
 import sys
+import threading
 import time
 import traceback
 
@@ -162,6 +164,42 @@ class InitError(Exception):
         self.error_type = error_type
 
 
+class Watchdog(threading.Thread):
+    """The guest's own timeout: kills this process when an invocation overruns, even if it never yields."""
+
+    GRACE_S = 0.25
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.cond = threading.Condition()
+        self.deadline = None
+
+    def arm(self, deadline):
+        with self.cond:
+            self.deadline = deadline + self.GRACE_S
+            self.cond.notify()
+
+    def disarm(self):
+        with self.cond:
+            self.deadline = None
+
+    def run(self):
+        with self.cond:
+            while True:
+                if self.deadline is None:
+                    self.cond.wait()
+                    continue
+                left = self.deadline - time.time()
+                if left > 0:
+                    self.cond.wait(left)
+                    continue
+                try:
+                    os.write(3, b'{"timeout":true}\n')
+                except OSError:
+                    pass
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
 def max_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -179,16 +217,20 @@ def main():
         sys.exit(1)
     sys.stdout = LogStream("stdout")
     sys.stderr = LogStream("stderr")
+    watchdog = Watchdog()
+    watchdog.start()
     status({"up": True})
     for frame in port.frames():
         if frame.get("t") != "invoke":
             continue
         current_id = frame["id"]
         start = time.perf_counter()
+        timeout_ms = frame.get("timeoutMs", 3000)
+        watchdog.arm(time.time() + timeout_ms / 1000.0)
         try:
             payload = frame.get("payload", "")
             event = json.loads(payload) if payload.strip() else {}
-            value = handler(event, Context(frame.get("requestId", ""), frame.get("timeoutMs", 3000)))
+            value = handler(event, Context(frame.get("requestId", ""), timeout_ms))
             sys.stdout.flush()
             sys.stderr.flush()
             result = {"t": "result", "id": current_id, "ok": True, "payload": json.dumps(value)}
@@ -196,6 +238,7 @@ def main():
             sys.stdout.flush()
             sys.stderr.flush()
             result = {"t": "result", "id": current_id, "ok": False, "error": lambda_error(e)}
+        watchdog.disarm()
         result["durationMs"] = (time.perf_counter() - start) * 1000.0
         result["maxRssKb"] = max_rss_kb()
         port.send(result)

@@ -192,32 +192,41 @@ export class SandboxSlot {
           fn();
         }
       };
+      // fd 3 carries the runtime's status lines: first whether the handler loaded, later its own watchdog's
+      // word that an invocation overran its timeout (it then kills itself; the exit is a timeout, not a crash).
       (proc.stdio[3] as NodeJS.ReadableStream).on("data", (c: Buffer) => {
         status += c.toString();
-        const nl = status.indexOf("\n");
-        if (nl < 0) return;
-        let msg: { up?: boolean; error?: LambdaError };
-        try {
-          msg = JSON.parse(status.slice(0, nl)) as typeof msg;
-        } catch {
-          msg = {
-            up: false,
-            error: { errorType: "Runtime.Unknown", errorMessage: "unreadable runtime status", trace: [] },
-          };
-        }
-        if (msg.up) {
-          this.state = "up";
-          settle(() => resolve({ initMs: Math.round(performance.now() - started), pid: proc.pid! }));
-        } else {
-          const error = msg.error ?? {
-            errorType: "Runtime.Unknown",
-            errorMessage: "runtime failed to start",
-            trace: [],
-          };
-          this.state = "failed";
-          settle(() =>
-            reject(new SlotError("SANDBOX_INIT_FAILED", `${error.errorType}: ${error.errorMessage}`, error)),
-          );
+        let nl: number;
+        while ((nl = status.indexOf("\n")) >= 0) {
+          const line = status.slice(0, nl);
+          status = status.slice(nl + 1);
+          let msg: { up?: boolean; error?: LambdaError; timeout?: boolean };
+          try {
+            msg = JSON.parse(line) as typeof msg;
+          } catch {
+            msg = {
+              up: false,
+              error: { errorType: "Runtime.Unknown", errorMessage: "unreadable runtime status", trace: [] },
+            };
+          }
+          if (msg.timeout) {
+            this.killReason ??= "timeout";
+          } else if (msg.up) {
+            this.state = "up";
+            settle(() => resolve({ initMs: Math.round(performance.now() - started), pid: proc.pid! }));
+          } else if (!settled) {
+            const error = msg.error ?? {
+              errorType: "Runtime.Unknown",
+              errorMessage: "runtime failed to start",
+              trace: [],
+            };
+            this.state = "failed";
+            settle(() =>
+              reject(
+                new SlotError("SANDBOX_INIT_FAILED", `${error.errorType}: ${error.errorMessage}`, error),
+              ),
+            );
+          }
         }
       });
       proc.on("error", (err) => {
