@@ -1,0 +1,24 @@
+// What goes with a removed record: an alias takes its tokens, a task its aliases and grants. Works on a draft copy.
+import type { HearthState } from "./state.ts";
+
+export function removeAliases(draft: HearthState, aliasIds: ReadonlySet<string>): void {
+  if (aliasIds.size === 0) return;
+  draft.aliases = draft.aliases.filter((a) => !aliasIds.has(a.id));
+  draft.tokens = draft.tokens.filter((t) => !(t.scope.kind === "alias" && aliasIds.has(t.scope.aliasId)));
+}
+
+export function removeGrants(draft: HearthState, grantIds: ReadonlySet<string>): void {
+  if (grantIds.size === 0) return;
+  removeAliases(
+    draft,
+    new Set(draft.aliases.filter((a) => a.grantId !== null && grantIds.has(a.grantId)).map((a) => a.id)),
+  );
+  draft.grants = draft.grants.filter((g) => !grantIds.has(g.id));
+}
+
+export function removeTasks(draft: HearthState, taskIds: ReadonlySet<string>): void {
+  if (taskIds.size === 0) return;
+  removeGrants(draft, new Set(draft.grants.filter((g) => taskIds.has(g.taskId)).map((g) => g.id)));
+  removeAliases(draft, new Set(draft.aliases.filter((a) => taskIds.has(a.taskId)).map((a) => a.id)));
+  draft.tasks = draft.tasks.filter((t) => !taskIds.has(t.id));
+}

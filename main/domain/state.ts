@@ -1,0 +1,174 @@
+// The shape of Hearth's one document: profiles, tasks with their versions, aliases, grants and tokens, as plain data.
+
+/** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
+export const CURRENT_SCHEMA_VERSION = 1;
+
+export type Runtime = "nodejs" | "python3" | "provided";
+
+/** A published version number, or the task's editable head. */
+export type VersionRef = number | "$LATEST";
+export const LATEST = "$LATEST";
+
+/** Everything about a task that shapes how its sandbox runs; versions freeze a copy of it. */
+export interface TaskConfig {
+  runtime: Runtime;
+  handler: string;
+  memoryMb: number;
+  timeoutS: number;
+  environment: Record<string, string>;
+}
+
+/** Where a task's code is: a blob in the blob store, by its sha256. */
+export interface CodeRef {
+  sha256: string;
+  size: number;
+}
+
+export interface TaskVersion {
+  version: number;
+  description: string;
+  code: CodeRef;
+  config: TaskConfig;
+  createdAt: string;
+}
+
+export interface Task {
+  id: string;
+  profileId: string;
+  name: string;
+  description: string;
+  createdAt: string;
+  /** `$LATEST`: editable code and configuration. */
+  latest: { code: CodeRef; config: TaskConfig; updatedAt: string };
+  versions: TaskVersion[];
+  /** Highest number ever published, so a number is never handed out twice. */
+  lastVersion: number;
+}
+
+export interface PasswordHash {
+  algorithm: "scrypt";
+  N: number;
+  r: number;
+  p: number;
+  salt: string;
+  hash: string;
+}
+
+/**
+ * An access key pair. The secret is kept twice on purpose: `secretHash` (scrypt) answers "is this the
+ * secret?" without ever decrypting, while `secretSealed` (AES-256-GCM, key in <data>/secret.key) exists only
+ * because AWS SigV4 signs requests with an HMAC keyed by the raw secret, so verifying a signature needs it.
+ */
+export interface ProfileCredential {
+  accessKeyId: string;
+  secretHash: PasswordHash;
+  secretSealed: string;
+  createdAt: string;
+}
+
+export interface Profile {
+  id: string;
+  name: string;
+  /** 12 digits, unique: the account part of Lambda ARNs. */
+  accountId: string;
+  createdAt: string;
+  credentials: ProfileCredential[];
+}
+
+/** Lambda's RoutingConfig: `weight` of the traffic goes to `additionalVersion`, the rest to `version`. */
+export interface AliasSplit {
+  additionalVersion: number;
+  weight: number;
+}
+
+export interface AliasRouting {
+  version: VersionRef;
+  split: AliasSplit | null;
+}
+
+export type RunsIn = "owner" | "caller";
+
+/** What the holder of a cross-profile alias changed about the owner's task. */
+export interface AliasCustomization {
+  environment: Record<string, string>;
+  /** The secret map, sealed as one JSON string; only `secretNames` is ever read back. */
+  sealedSecrets: string | null;
+  secretNames: string[];
+  /** Random per secret set, so the config key (which may be logged) is no offline verifier of the values. */
+  secretsSalt: string;
+  memoryMb: number | null;
+  timeoutS: number | null;
+  runsIn: RunsIn;
+}
+
+export interface Alias {
+  id: string;
+  /** The profile that holds (and may invoke) the alias; differs from the task's profile for cross-profile ones. */
+  profileId: string;
+  taskId: string;
+  name: string;
+  description: string;
+  routing: AliasRouting;
+  /** Set exactly for cross-profile aliases: the grant they stand on. */
+  grantId: string | null;
+  customization: AliasCustomization | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GrantLimits {
+  maxMemoryMb: number | null;
+  maxTimeoutS: number | null;
+}
+
+/** A task owner's permission for another profile to build aliases on the task. */
+export interface Grant {
+  id: string;
+  ownerProfileId: string;
+  taskId: string;
+  granteeProfileId: string;
+  limits: GrantLimits;
+  createdAt: string;
+}
+
+export type TokenScope =
+  { kind: "alias"; profileId: string; aliasId: string } | { kind: "api"; profileId: string; apiId: string };
+
+export interface Token {
+  id: string;
+  /** The first characters of the token's random part: finds the record without storing the token. */
+  lookup: string;
+  /** sha256 (hex) of the whole presented token. */
+  sha256: string;
+  scope: TokenScope;
+  label: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface HearthState {
+  schemaVersion: number;
+  profiles: Profile[];
+  tasks: Task[];
+  aliases: Alias[];
+  grants: Grant[];
+  tokens: Token[];
+}
+
+export function emptyState(): HearthState {
+  return {
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    profiles: [],
+    tasks: [],
+    aliases: [],
+    grants: [],
+    tokens: [],
+  };
+}
+
+/** What a command returns: the next state (the input is never mutated) and what the caller asked for. */
+export interface Change<R> {
+  state: HearthState;
+  result: R;
+}

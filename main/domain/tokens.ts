@@ -1,0 +1,122 @@
+// Tokens: bearer secrets that let anyone holding one invoke one alias; minted once, stored hashed, revocable.
+import { z } from "zod";
+import { canInvoke } from "./authorization.ts";
+import { isoTime, type CommandContext } from "./command-context.ts";
+import { HearthError } from "./errors.ts";
+import { constantTimeEqual, sha256Hex } from "./hashing.ts";
+import { newId } from "./ids.ts";
+import { parseInput } from "./input-validation.ts";
+import { getHeldAlias } from "./lookups.ts";
+import type { Change, HearthState, Token, TokenScope } from "./state.ts";
+import { tokenViewOf, type TokenView } from "./views.ts";
+
+export const TOKEN_PREFIX = "hth_";
+/** `hth_` and 32 random bytes in base64url (43 characters, no padding). */
+export const TOKEN_PATTERN = /^hth_[A-Za-z0-9_-]{43}$/;
+/** Characters of the random part kept in clear to find the record: 60 bits, far from enough to guess the rest. */
+const LOOKUP_CHARS = 10;
+const TEN_YEARS_S = 10 * 365 * 24 * 3600;
+
+const mintSchema = z.strictObject({
+  aliasId: z.string(),
+  label: z.string().max(128, "must be at most 128 characters").default(""),
+  expiresInS: z
+    .number({ error: "must be a number of seconds" })
+    .int({ error: "must be a whole number of seconds" })
+    .min(1, "must be at least 1 second")
+    .max(TEN_YEARS_S, "must be at most ten years")
+    .nullable()
+    .default(null),
+});
+
+const revokeSchema = z.strictObject({ tokenId: z.string() });
+
+/** Mints a token for an alias the actor holds. The token is in the result only: the store keeps its sha256. */
+export function mintAliasToken(
+  state: HearthState,
+  holderProfileId: string,
+  input: z.input<typeof mintSchema>,
+  ctx: Pick<CommandContext, "now" | "random">,
+): Change<{ token: TokenView; secret: string }> {
+  const v = parseInput(mintSchema, input);
+  const alias = getHeldAlias(state, holderProfileId, v.aliasId);
+  let secret: string;
+  let lookup: string;
+  do {
+    secret = TOKEN_PREFIX + Buffer.from(ctx.random.bytes(32)).toString("base64url");
+    lookup = secret.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + LOOKUP_CHARS);
+  } while (state.tokens.some((t) => t.lookup === lookup));
+  const token: Token = {
+    id: newId("tok", ctx.random, (id) => state.tokens.some((t) => t.id === id)),
+    lookup,
+    sha256: sha256Hex(secret),
+    scope: { kind: "alias", profileId: holderProfileId, aliasId: alias.id },
+    label: v.label,
+    createdAt: isoTime(ctx.now),
+    expiresAt: v.expiresInS === null ? null : isoTime(ctx.now + v.expiresInS * 1000),
+    revokedAt: null,
+  };
+  const next = structuredClone(state);
+  next.tokens.push(token);
+  return { state: next, result: { token: tokenViewOf(token), secret } };
+}
+
+export function revokeToken(
+  state: HearthState,
+  holderProfileId: string,
+  input: z.input<typeof revokeSchema>,
+  ctx: Pick<CommandContext, "now">,
+): Change<TokenView> {
+  const v = parseInput(revokeSchema, input);
+  const next = structuredClone(state);
+  const token = next.tokens.find((t) => t.id === v.tokenId && t.scope.profileId === holderProfileId);
+  if (!token)
+    throw new HearthError("TOKEN_NOT_FOUND", `no token with id "${v.tokenId}" in your profile`, "tokenId");
+  token.revokedAt ??= isoTime(ctx.now);
+  return { state: next, result: tokenViewOf(token) };
+}
+
+/** One error for every way a token can fail, so an answer never tells whether an alias or token exists. */
+const tokenInvalid = (): HearthError =>
+  new HearthError("TOKEN_INVALID", "the token is not valid for this request", "token");
+
+const DUMMY_DIGEST = Buffer.alloc(32);
+
+function sameScope(a: TokenScope, b: TokenScope): boolean {
+  if (a.kind === "alias" && b.kind === "alias") return a.profileId === b.profileId && a.aliasId === b.aliasId;
+  if (a.kind === "api" && b.kind === "api") return a.profileId === b.profileId && a.apiId === b.apiId;
+  return false;
+}
+
+/**
+ * The scope a presented token grants, or TOKEN_INVALID: malformed, unknown, wrong, expired, revoked, for
+ * another alias than `expect`, or for an alias that no longer stands (deleted, grant revoked) all look alike.
+ */
+export function verifyToken(
+  state: HearthState,
+  presented: string,
+  now: number,
+  expect?: TokenScope,
+): TokenScope {
+  if (typeof presented !== "string" || !TOKEN_PATTERN.test(presented)) throw tokenInvalid();
+  const digest = Buffer.from(sha256Hex(presented), "hex");
+  const lookup = presented.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + LOOKUP_CHARS);
+  const candidates = state.tokens.filter((t) => t.lookup === lookup);
+  let match: Token | undefined;
+  // Compare against something even when nothing matches the lookup, so both paths cost the same.
+  for (const c of candidates.length > 0 ? candidates : [undefined]) {
+    const stored = c === undefined ? DUMMY_DIGEST : Buffer.from(c.sha256, "hex");
+    if (constantTimeEqual(digest, stored) && c !== undefined) match = c;
+  }
+  if (!match || match.revokedAt !== null) throw tokenInvalid();
+  if (match.expiresAt !== null && Date.parse(match.expiresAt) <= now) throw tokenInvalid();
+  if (expect !== undefined && !sameScope(match.scope, expect)) throw tokenInvalid();
+  const scope = match.scope;
+  if (
+    scope.kind === "alias" &&
+    !canInvoke(state, scope.profileId, { kind: "alias", aliasId: scope.aliasId })
+  ) {
+    throw tokenInvalid();
+  }
+  return { ...scope };
+}

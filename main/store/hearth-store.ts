@@ -1,0 +1,35 @@
+// Opens everything Hearth keeps in its data directory: the document, the code blobs and the secret key.
+import { BlobStore } from "./blob-store.ts";
+import { DocumentStore, type DocumentStoreOptions } from "./document-store.ts";
+import { SecretBox } from "./secret-box.ts";
+
+export interface HearthStore {
+  dataDir: string;
+  documents: DocumentStore;
+  blobs: BlobStore;
+  secrets: SecretBox;
+  close(): Promise<void>;
+}
+
+/** `dataDir` is usually main/paths.ts's dataDir(); tests pass a temporary folder. */
+export async function openHearthStore(
+  dataDir: string,
+  options: DocumentStoreOptions = {},
+): Promise<HearthStore> {
+  const documents = await DocumentStore.open(dataDir, options);
+  try {
+    const s = documents.state;
+    const holdsSealed = s.profiles.length > 0 || s.aliases.some((a) => a.customization?.sealedSecrets);
+    const secrets = await SecretBox.open(dataDir, { mustExist: holdsSealed });
+    return {
+      dataDir,
+      documents,
+      blobs: BlobStore.inDataDir(dataDir),
+      secrets,
+      close: () => documents.close(),
+    };
+  } catch (err) {
+    await documents.close();
+    throw err;
+  }
+}

@@ -1,0 +1,59 @@
+// Upgrades of the document from one schemaVersion to the next, applied in order when an older file is opened.
+import { HearthError } from "../domain/errors.ts";
+import { CURRENT_SCHEMA_VERSION } from "../domain/state.ts";
+
+export type RawDocument = Record<string, unknown>;
+
+/** Takes a document at version `from` and returns it at `from + 1` (the runner sets schemaVersion). */
+export interface Migration {
+  from: number;
+  description: string;
+  up(doc: RawDocument): RawDocument;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    from: 0,
+    description: "documents from before schemaVersion (or hand-made ones) get the collections they lack",
+    up: (doc) => {
+      const out: RawDocument = { ...doc };
+      for (const key of ["profiles", "tasks", "aliases", "grants", "tokens"]) {
+        if (!Array.isArray(out[key])) out[key] = [];
+      }
+      return out;
+    },
+  },
+];
+
+/** A document without schemaVersion is version 0. */
+export function schemaVersionOf(doc: RawDocument): number {
+  const v = doc.schemaVersion;
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : 0;
+}
+
+/**
+ * Brings `doc` to `target`, one step at a time. A document newer than `target` was written by a newer Hearth
+ * and is refused rather than guessed at; a missing step is a bug in the list and is refused too.
+ */
+export function migrateDocument(
+  doc: RawDocument,
+  migrations: readonly Migration[] = MIGRATIONS,
+  target: number = CURRENT_SCHEMA_VERSION,
+): { doc: RawDocument; from: number; applied: number[] } {
+  const from = schemaVersionOf(doc);
+  if (from > target) {
+    throw new HearthError(
+      "STORE_TOO_NEW",
+      `the data was written by a newer Hearth (schema version ${from}, this one knows up to ${target}); upgrade Hearth`,
+    );
+  }
+  let current = structuredClone(doc);
+  const applied: number[] = [];
+  for (let v = from; v < target; v++) {
+    const step = migrations.find((m) => m.from === v);
+    if (!step) throw new HearthError("STORE_CORRUPT", `no migration from schema version ${v} to ${v + 1}`);
+    current = { ...step.up(current), schemaVersion: v + 1 };
+    applied.push(v);
+  }
+  return { doc: current, from, applied };
+}

@@ -1,0 +1,128 @@
+// The zod schema of the document on disk: what a loaded hearth.json must look like before anything trusts it.
+import { z } from "zod";
+import type { HearthState } from "../domain/state.ts";
+
+const str = z.string();
+const iso = z.string();
+const stringMap = z.record(z.string(), z.string());
+const versionRef = z.union([z.literal("$LATEST"), z.number().int().min(1)]);
+
+const taskConfig = z.strictObject({
+  runtime: z.enum(["nodejs", "python3", "provided"]),
+  handler: str,
+  memoryMb: z.number().int(),
+  timeoutS: z.number().int(),
+  environment: stringMap,
+});
+
+const codeRef = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0) });
+
+const task = z.strictObject({
+  id: str,
+  profileId: str,
+  name: str,
+  description: str,
+  createdAt: iso,
+  latest: z.strictObject({ code: codeRef, config: taskConfig, updatedAt: iso }),
+  versions: z.array(
+    z.strictObject({
+      version: z.number().int().min(1),
+      description: str,
+      code: codeRef,
+      config: taskConfig,
+      createdAt: iso,
+    }),
+  ),
+  lastVersion: z.number().int().min(0),
+});
+
+const profile = z.strictObject({
+  id: str,
+  name: str,
+  accountId: z.string().regex(/^[0-9]{12}$/),
+  createdAt: iso,
+  credentials: z.array(
+    z.strictObject({
+      accessKeyId: str,
+      secretHash: z.strictObject({
+        algorithm: z.literal("scrypt"),
+        N: z.number().int(),
+        r: z.number().int(),
+        p: z.number().int(),
+        salt: str,
+        hash: str,
+      }),
+      secretSealed: str,
+      createdAt: iso,
+    }),
+  ),
+});
+
+const alias = z.strictObject({
+  id: str,
+  profileId: str,
+  taskId: str,
+  name: str,
+  description: str,
+  routing: z.strictObject({
+    version: versionRef,
+    split: z.strictObject({ additionalVersion: z.number().int().min(1), weight: z.number() }).nullable(),
+  }),
+  grantId: str.nullable(),
+  customization: z
+    .strictObject({
+      environment: stringMap,
+      sealedSecrets: str.nullable(),
+      secretNames: z.array(str),
+      secretsSalt: str,
+      memoryMb: z.number().int().nullable(),
+      timeoutS: z.number().int().nullable(),
+      runsIn: z.enum(["owner", "caller"]),
+    })
+    .nullable(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+
+const grant = z.strictObject({
+  id: str,
+  ownerProfileId: str,
+  taskId: str,
+  granteeProfileId: str,
+  limits: z.strictObject({
+    maxMemoryMb: z.number().int().nullable(),
+    maxTimeoutS: z.number().int().nullable(),
+  }),
+  createdAt: iso,
+});
+
+const token = z.strictObject({
+  id: str,
+  lookup: str,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  scope: z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("alias"), profileId: str, aliasId: str }),
+    z.strictObject({ kind: z.literal("api"), profileId: str, apiId: str }),
+  ]),
+  label: str,
+  createdAt: iso,
+  expiresAt: iso.nullable(),
+  revokedAt: iso.nullable(),
+});
+
+export const stateSchema: z.ZodType<HearthState> = z.strictObject({
+  schemaVersion: z.number().int(),
+  profiles: z.array(profile),
+  tasks: z.array(task),
+  aliases: z.array(alias),
+  grants: z.array(grant),
+  tokens: z.array(token),
+});
+
+/** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */
+export function firstProblem(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "unknown problem";
+  const path = issue.path.map((p) => String(p)).join(".");
+  return `${path === "" ? "(document)" : path}: ${issue.message}`;
+}

@@ -1,0 +1,165 @@
+// Effective sandbox configuration: version config, then alias customizations and secrets; the key separates them all.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import type { SandboxSpec } from "../../../../main/vm/protocol.ts";
+import { createAlias } from "../../../../main/domain/aliases.ts";
+import {
+  configureCrossProfileAlias,
+  createCrossProfileAlias,
+} from "../../../../main/domain/cross-profile-aliases.ts";
+import { redactSandboxConfig, sandboxConfig } from "../../../../main/domain/sandbox-config.ts";
+import { updateTaskCode } from "../../../../main/domain/tasks.ts";
+import { crossWorld } from "./cross-world.ts";
+import { expectError, fakeSealer, sha } from "./domain-world.ts";
+
+test("an own task's version runs with its frozen configuration in the owner's VMs", () => {
+  const { w, owner, taskId } = crossWorld();
+  const v1 = sandboxConfig(w.state, { taskId, version: 1 }, fakeSealer);
+  const spec: SandboxSpec = v1.spec;
+  assert.deepEqual(spec, {
+    runtime: "nodejs",
+    handler: "index.handler",
+    functionName: "resize",
+    functionVersion: "1",
+    memoryMb: 256,
+    timeoutMs: 10_000,
+    env: { OWNER_DB: "postgres://owner-only" },
+  });
+  assert.equal(v1.vmProfileId, owner);
+  assert.equal(v1.ownerProfileId, owner);
+  assert.deepEqual(v1.code, { sha256: sha("a"), size: 10 });
+  assert.match(v1.configKey, /^[0-9a-f]{64}$/);
+  const v2 = sandboxConfig(w.state, { taskId, version: 2 }, fakeSealer);
+  assert.equal(v2.spec.timeoutMs, 20_000);
+  assert.notEqual(v2.configKey, v1.configKey);
+  // Same inputs, same key.
+  assert.equal(sandboxConfig(w.state, { taskId, version: 1 }, fakeSealer).configKey, v1.configKey);
+  expectError(
+    () => sandboxConfig(w.state, { taskId, version: 3 }, fakeSealer),
+    "VERSION_NOT_FOUND",
+    "version",
+  );
+});
+
+test("$LATEST's key follows its code", () => {
+  const { w, owner, taskId } = crossWorld();
+  const before = sandboxConfig(w.state, { taskId, version: "$LATEST" }, fakeSealer);
+  assert.equal(before.spec.functionVersion, "$LATEST");
+  w.apply((s) => updateTaskCode(s, owner, { task: "resize", code: { sha256: sha("b"), size: 1 } }, w.ctx));
+  const after = sandboxConfig(w.state, { taskId, version: "$LATEST" }, fakeSealer);
+  assert.equal(after.code.sha256, sha("b"));
+  assert.notEqual(after.configKey, before.configKey);
+});
+
+test("a cross-profile alias layers memory, timeout, environment and secrets over the version", () => {
+  const { w, caller, ownerAccount, taskId } = crossWorld();
+  const a = w.apply((s) =>
+    createCrossProfileAlias(
+      s,
+      caller,
+      {
+        ownerAccountId: ownerAccount,
+        task: "resize",
+        name: "prod",
+        version: 1,
+        memoryMb: 512,
+        timeoutS: 5,
+        environment: { BUCKET: "mine" },
+        secrets: { OWNER_DB: "postgres://callers-own", API_KEY: "k-123-secret" },
+        runsIn: "caller",
+      },
+      w.ctx,
+    ),
+  );
+  const cfg = sandboxConfig(w.state, { taskId, version: 1, aliasId: a.id }, fakeSealer);
+  assert.equal(cfg.spec.memoryMb, 512);
+  assert.equal(cfg.spec.timeoutMs, 5000);
+  assert.deepEqual(cfg.spec.env, {
+    OWNER_DB: "postgres://callers-own",
+    BUCKET: "mine",
+    API_KEY: "k-123-secret",
+  });
+  assert.equal(cfg.vmProfileId, caller);
+  assert.deepEqual(cfg.secretNames, ["API_KEY", "OWNER_DB"]);
+  assert.equal(cfg.aliasId, a.id);
+  // Logging the config (JSON or inspect) never shows secret values; the spec sent to the guest still has them.
+  for (const text of [
+    JSON.stringify(cfg),
+    inspect(cfg, { depth: 5 }),
+    JSON.stringify(redactSandboxConfig(cfg)),
+  ]) {
+    assert.ok(!text.includes("k-123-secret"), text);
+    assert.ok(!text.includes("callers-own"), text);
+    assert.ok(text.includes("BUCKET"));
+  }
+  w.apply((s) => configureCrossProfileAlias(s, caller, { aliasId: a.id, runsIn: "owner" }, w.ctx));
+  assert.equal(
+    sandboxConfig(w.state, { taskId, version: 1, aliasId: a.id }, fakeSealer).vmProfileId,
+    w.state.tasks[0]?.profileId,
+  );
+});
+
+test("aliases whose customizations differ never share a key; equal ones do", () => {
+  const { w, caller, owner, ownerAccount, taskId } = crossWorld();
+  const make = (name: string, extra: Record<string, unknown>) =>
+    w.apply((s) =>
+      createCrossProfileAlias(
+        s,
+        caller,
+        { ownerAccountId: ownerAccount, task: "resize", name, version: 1, ...extra },
+        w.ctx,
+      ),
+    ).id;
+  const ids = {
+    plain: make("plain", {}),
+    plainTwin: make("plain-twin", {}),
+    env: make("env", { environment: { X: "1" } }),
+    memory: make("memory", { memoryMb: 1024 }),
+    timeout: make("timeout", { timeoutS: 9 }),
+    callerVm: make("caller-vm", { runsIn: "caller" }),
+    secretA: make("secret-a", { secrets: { S: "a" } }),
+    secretB: make("secret-b", { secrets: { S: "b" } }),
+  };
+  const own = w.apply((s) => createAlias(s, owner, { task: "resize", name: "live", version: 1 }, w.ctx)).id;
+  const key = (aliasId: string | null) =>
+    sandboxConfig(w.state, { taskId, version: 1, aliasId }, fakeSealer).configKey;
+  assert.equal(key(ids.plain), key(ids.plainTwin));
+  assert.equal(key(own), key(null));
+  assert.equal(key(ids.plain), key(null));
+  const distinct = [ids.plain, ids.env, ids.memory, ids.timeout, ids.callerVm, ids.secretA, ids.secretB].map(
+    key,
+  );
+  assert.equal(new Set(distinct).size, distinct.length);
+});
+
+test("an alias only runs versions it routes to", () => {
+  const { w, caller, ownerAccount, taskId } = crossWorld();
+  const a = w.apply((s) =>
+    createCrossProfileAlias(
+      s,
+      caller,
+      {
+        ownerAccountId: ownerAccount,
+        task: "resize",
+        name: "canary",
+        version: 1,
+        split: { additionalVersion: 2, weight: 0.1 },
+      },
+      w.ctx,
+    ),
+  );
+  assert.equal(
+    sandboxConfig(w.state, { taskId, version: 2, aliasId: a.id }, fakeSealer).spec.functionVersion,
+    "2",
+  );
+  expectError(
+    () => sandboxConfig(w.state, { taskId, version: "$LATEST", aliasId: a.id }, fakeSealer),
+    "INVALID_INPUT",
+    "version",
+  );
+  expectError(
+    () => sandboxConfig(w.state, { taskId, version: 1, aliasId: "als_missing" }, fakeSealer),
+    "ALIAS_NOT_FOUND",
+  );
+});

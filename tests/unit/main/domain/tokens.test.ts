@@ -1,0 +1,118 @@
+// Tokens: shown once, stored hashed, and refused with one and the same error for every way they can be wrong.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createAlias, deleteAlias } from "../../../../main/domain/aliases.ts";
+import { createCrossProfileAlias } from "../../../../main/domain/cross-profile-aliases.ts";
+import { revokeGrant } from "../../../../main/domain/grants.ts";
+import { sha256Hex } from "../../../../main/domain/hashing.ts";
+import { mintAliasToken, revokeToken, TOKEN_PATTERN, verifyToken } from "../../../../main/domain/tokens.ts";
+import { crossWorld } from "./cross-world.ts";
+import { expectError } from "./domain-world.ts";
+
+function tokenWorld() {
+  const world = crossWorld();
+  const { w, owner, caller, ownerAccount } = world;
+  const live = w.apply((s) => createAlias(s, owner, { task: "resize", name: "live", version: 1 }, w.ctx));
+  const other = w.apply((s) => createAlias(s, owner, { task: "resize", name: "other", version: 2 }, w.ctx));
+  const shared = w.apply((s) =>
+    createCrossProfileAlias(
+      s,
+      caller,
+      { ownerAccountId: ownerAccount, task: "resize", name: "prod", version: 1 },
+      w.ctx,
+    ),
+  );
+  return { ...world, live, other, shared };
+}
+
+const INVALID = "TOKEN_INVALID: the token is not valid for this request";
+
+test("a minted token is shown once and stored only as its sha256", () => {
+  const { w, owner, live } = tokenWorld();
+  const { token, secret } = w.apply((s) =>
+    mintAliasToken(s, owner, { aliasId: live.id, label: "ci" }, w.ctx),
+  );
+  assert.match(secret, TOKEN_PATTERN);
+  assert.deepEqual(token.scope, { kind: "alias", profileId: owner, aliasId: live.id });
+  const stored = w.state.tokens[0];
+  assert.equal(stored?.sha256, sha256Hex(secret));
+  assert.ok(!JSON.stringify(w.state).includes(secret));
+  assert.equal(stored?.lookup, secret.slice(4, 14));
+  assert.deepEqual(verifyToken(w.state, secret, w.now), {
+    kind: "alias",
+    profileId: owner,
+    aliasId: live.id,
+  });
+  assert.deepEqual(verifyToken(w.state, secret, w.now, token.scope), token.scope);
+});
+
+test("wrong, malformed, expired, revoked and other-alias tokens all get the same error", () => {
+  const { w, owner, live, other } = tokenWorld();
+  const good = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx)).secret;
+  const expiring = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id, expiresInS: 60 }, w.ctx));
+  const revoked = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx));
+  w.apply((s) => revokeToken(s, owner, { tokenId: revoked.token.id }, w.ctx));
+  const otherAlias = w.apply((s) => mintAliasToken(s, owner, { aliasId: other.id }, w.ctx)).secret;
+
+  // A last character changed keeps the lookup prefix but not the hash.
+  const last = good.at(-1) === "A" ? "B" : "A";
+  const cases: [string, () => unknown][] = [
+    ["wrong", () => verifyToken(w.state, good.slice(0, -1) + last, w.now)],
+    ["unknown", () => verifyToken(w.state, `hth_${"Z".repeat(43)}`, w.now)],
+    ["malformed", () => verifyToken(w.state, "Bearer nonsense", w.now)],
+    ["empty", () => verifyToken(w.state, "", w.now)],
+    ["expired", () => verifyToken(w.state, expiring.secret, w.now + 61_000)],
+    ["revoked", () => verifyToken(w.state, revoked.secret, w.now)],
+    [
+      "other alias's",
+      () => verifyToken(w.state, otherAlias, w.now, { kind: "alias", profileId: owner, aliasId: live.id }),
+    ],
+  ];
+  for (const [what, fn] of cases) {
+    const e = expectError(fn, "TOKEN_INVALID");
+    assert.equal(e.message, INVALID, what);
+  }
+  // Not yet expired one millisecond before its end.
+  assert.ok(verifyToken(w.state, expiring.secret, Date.parse(expiring.token.expiresAt as string) - 1));
+});
+
+test("a token dies with its alias, and with the grant under a cross-profile alias", () => {
+  const { w, owner, caller, live, shared, grant } = tokenWorld();
+  const a = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx)).secret;
+  const b = w.apply((s) => mintAliasToken(s, caller, { aliasId: shared.id }, w.ctx)).secret;
+  assert.equal(verifyToken(w.state, b, w.now).profileId, caller);
+  // Keep the token records but drop what they stand on, to show verification checks the target too.
+  const orphaned = structuredClone(w.state);
+  orphaned.grants = [];
+  expectError(() => verifyToken(orphaned, b, w.now), "TOKEN_INVALID");
+  w.apply((s) => deleteAlias(s, owner, { aliasId: live.id }));
+  expectError(() => verifyToken(w.state, a, w.now), "TOKEN_INVALID");
+  w.apply((s) => revokeGrant(s, owner, { grantId: grant.id }));
+  expectError(() => verifyToken(w.state, b, w.now), "TOKEN_INVALID");
+});
+
+test("only an alias's holder mints and revokes its tokens", () => {
+  const { w, owner, caller, live, shared } = tokenWorld();
+  expectError(() => mintAliasToken(w.state, caller, { aliasId: live.id }, w.ctx), "ALIAS_NOT_FOUND");
+  // The task owner holds no power over the caller's alias.
+  expectError(() => mintAliasToken(w.state, owner, { aliasId: shared.id }, w.ctx), "ALIAS_NOT_FOUND");
+  const { token } = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx));
+  expectError(() => revokeToken(w.state, caller, { tokenId: token.id }, w.ctx), "TOKEN_NOT_FOUND", "tokenId");
+  const revoked = w.apply((s) => revokeToken(s, owner, { tokenId: token.id }, w.ctx));
+  assert.ok(revoked.revokedAt);
+  expectError(
+    () => mintAliasToken(w.state, owner, { aliasId: live.id, expiresInS: 0 }, w.ctx),
+    "INVALID_INPUT",
+    "expiresInS",
+  );
+});
+
+test("tokens are distinct and their lookups never collide", () => {
+  const { w, owner, live } = tokenWorld();
+  const secrets = new Set<string>();
+  for (let i = 0; i < 50; i++)
+    secrets.add(w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx)).secret);
+  assert.equal(secrets.size, 50);
+  assert.equal(new Set(w.state.tokens.map((t) => t.lookup)).size, 50);
+  for (const s of secrets) assert.equal(verifyToken(w.state, s, w.now).kind, "alias");
+});

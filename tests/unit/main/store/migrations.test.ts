@@ -1,0 +1,95 @@
+// Migrations: an older document is brought up step by step on open, with a backup; a newer one is refused.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { HearthError } from "../../../../main/domain/errors.ts";
+import { CURRENT_SCHEMA_VERSION, emptyState } from "../../../../main/domain/state.ts";
+import { DocumentStore } from "../../../../main/store/document-store.ts";
+import { MIGRATIONS, migrateDocument, type Migration } from "../../../../main/store/migrations.ts";
+import { tempDir } from "./temp-dir.ts";
+
+test("the shipped list covers every version up to the current one", () => {
+  for (let v = 0; v < CURRENT_SCHEMA_VERSION; v++)
+    assert.ok(
+      MIGRATIONS.some((m) => m.from === v),
+      `missing ${v}`,
+    );
+});
+
+test("steps run in order from the document's version, each setting the next schemaVersion", () => {
+  const seen: number[] = [];
+  const fake: Migration[] = [
+    { from: 2, description: "second", up: (d) => (seen.push(d.schemaVersion as number), { ...d, b: true }) },
+    { from: 1, description: "first", up: (d) => (seen.push(d.schemaVersion as number), { ...d, a: true }) },
+  ];
+  const { doc, from, applied } = migrateDocument({ schemaVersion: 1 }, fake, 3);
+  assert.deepEqual(doc, { schemaVersion: 3, a: true, b: true });
+  assert.equal(from, 1);
+  assert.deepEqual(applied, [1, 2]);
+  assert.deepEqual(seen, [1, 2]);
+  // Already current: nothing runs.
+  assert.deepEqual(migrateDocument({ schemaVersion: 3 }, fake, 3).applied, []);
+});
+
+test("a gap in the list and a document from the future are both refused", () => {
+  const gap: Migration[] = [{ from: 0, description: "only", up: (d) => d }];
+  assert.throws(
+    () => migrateDocument({}, gap, 2),
+    (e: HearthError) => e.code === "STORE_CORRUPT" && /from schema version 1/.test(e.message),
+  );
+  assert.throws(
+    () => migrateDocument({ schemaVersion: 9 }, gap, 2),
+    (e: HearthError) => e.code === "STORE_TOO_NEW",
+  );
+});
+
+test("opening a version-0 document migrates it, keeps the original as a backup, and writes the result", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "hearth.json");
+  const old = JSON.stringify({ profiles: [] });
+  writeFileSync(file, old);
+  const store = await DocumentStore.open(dir);
+  t.after(() => store.close());
+  assert.deepEqual(store.state, emptyState());
+  assert.equal(readFileSync(join(dir, "hearth.json.v0.bak"), "utf8"), old);
+  assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), emptyState());
+});
+
+test("the store runs injected migrations on a fake older document", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "hearth.json");
+  // A made-up old layout: profiles called "accounts", no other collections.
+  writeFileSync(file, JSON.stringify({ accounts: [] }));
+  const fake: Migration[] = [
+    {
+      from: 0,
+      description: "accounts → profiles, add the rest",
+      up: ({ accounts, ...rest }) => ({
+        ...rest,
+        profiles: accounts,
+        tasks: [],
+        aliases: [],
+        grants: [],
+        tokens: [],
+      }),
+    },
+  ];
+  const store = await DocumentStore.open(dir, { migrations: fake });
+  t.after(() => store.close());
+  assert.deepEqual(store.state, emptyState());
+  assert.ok(!("accounts" in JSON.parse(readFileSync(file, "utf8"))));
+});
+
+test("a document from a newer Hearth is refused and left as it is", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "hearth.json");
+  const future = JSON.stringify({ ...emptyState(), schemaVersion: CURRENT_SCHEMA_VERSION + 1 });
+  writeFileSync(file, future);
+  await assert.rejects(
+    DocumentStore.open(dir),
+    (e: HearthError) => e.code === "STORE_TOO_NEW" && /upgrade Hearth/.test(e.message),
+  );
+  assert.equal(readFileSync(file, "utf8"), future);
+  assert.ok(!existsSync(join(dir, `hearth.json.v${CURRENT_SCHEMA_VERSION + 1}.bak`)));
+});
