@@ -36,7 +36,7 @@ export interface BootedVm {
   restoreMs?: number;
 }
 
-const PROFILE_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
+const PROFILE_RE = /^[a-z0-9][a-z0-9_-]{0,30}$/;
 
 /** The libvirt name of a profile's VM: `virsh list` shows whose it is. */
 export function vmName(profile: string, vmId: string): string {
@@ -53,7 +53,9 @@ function newIdentity(
   id?: string,
 ): { vmId: string; name: string; consoleLog: string } {
   if (!PROFILE_RE.test(profile)) {
-    throw new Error(`INVALID_PROFILE: "${profile}" must be lowercase letters, digits and dashes`);
+    throw new Error(
+      `INVALID_PROFILE: "${profile}" must be lowercase letters, digits, dashes and underscores`,
+    );
   }
   const vmId = id ?? newVmId();
   const name = vmName(profile, vmId);

@@ -55,6 +55,8 @@ export class SandboxSlot {
   private killReason: "timeout" | "host" | null = null;
   private stopping = false;
   private stderrTail = "";
+  /** Loads and unloads of a slot run one after another, in the order the host sent them. */
+  private ops: Promise<unknown> = Promise.resolve();
   private oomBefore = 0;
 
   constructor(
@@ -69,7 +71,25 @@ export class SandboxSlot {
   }
 
   /** Replaces whatever the slot held with new code and starts its runtime; resolves once the handler is loaded. */
-  async load(spec: SandboxSpec, codeB64: string, sha256: string): Promise<{ initMs: number; pid: number }> {
+  load(spec: SandboxSpec, codeB64: string, sha256: string): Promise<{ initMs: number; pid: number }> {
+    return this.serial(() => this.loadNow(spec, codeB64, sha256));
+  }
+
+  unload(): Promise<void> {
+    return this.serial(() => this.unloadNow());
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.ops.then(op, op);
+    this.ops = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadNow(
+    spec: SandboxSpec,
+    codeB64: string,
+    sha256: string,
+  ): Promise<{ initMs: number; pid: number }> {
     if (spec.runtime === "provided") {
       throw new SlotError("RUNTIME_UNSUPPORTED", 'the "provided" runtime is not available in this image yet');
     }
@@ -336,7 +356,7 @@ export class SandboxSlot {
     this.stopping = false;
   }
 
-  async unload(): Promise<void> {
+  private async unloadNow(): Promise<void> {
     await this.stop();
     this.spec = null;
     this.state = "failed";

@@ -1,0 +1,434 @@
+// Places invocations on sandboxes: reuse a warm one, load one into a held VM, take a VM from the pool, and
+// move a deployment line to newer code in the background while the older warm sandbox keeps serving.
+import { EventEmitter } from "node:events";
+import type { InvokeOptions, InvokeOutcome } from "../vm/guest-session.ts";
+import type { PooledVm, VmPool } from "../vm/pool.ts";
+import type { LambdaError, SandboxSpec } from "../vm/protocol.ts";
+
+/** What to run, fully resolved: where, with which code and configuration. */
+export interface Execution {
+  /** The profile whose VMs run it; code of different profiles never shares a VM. */
+  profile: string;
+  /** Identity of a sandbox: task version + every configuration value (secrets included, hashed). */
+  configKey: string;
+  /** A deployment line (a task's $LATEST, an alias, …): a newer configKey on a line replaces the older one. */
+  lineKey: string;
+  /** May an older warm sandbox of the line answer while this configKey loads? (No when a version was named.) */
+  follow: boolean;
+  spec: SandboxSpec;
+  loadCode(): Promise<{ zip: Buffer; sha256: string }>;
+}
+
+export interface RunOutcome extends InvokeOutcome {
+  /** The function version that actually answered (an older one while a deploy is loading). */
+  servedVersion: string;
+  servedConfigKey: string;
+  vm: string;
+  /** This request waited for a sandbox to load. */
+  coldStart: boolean;
+  queuedMs: number;
+}
+
+export interface SchedulerOptions {
+  pool: VmPool;
+  /** Sandboxes of one configuration at once (parallel invocations beyond it queue). */
+  maxSandboxesPerConfig?: number;
+  /** Requests of one profile waiting for a sandbox before new ones are refused. */
+  maxQueuePerProfile?: number;
+  /** How long a request waits for a sandbox before giving up. */
+  maxWaitMs?: number;
+  /** How long a VM may hold no sandbox before it goes back to the pool. */
+  idleVmMs?: number;
+}
+
+export class SchedulerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly lambda?: LambdaError,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+type SandboxState = "loading" | "ready" | "retiring" | "unloading";
+
+interface Sandbox {
+  exec: Execution;
+  /** Null while the sandbox waits for a place (a VM from the pool, a slot to free up). */
+  held: HeldVm | null;
+  slot: number;
+  state: SandboxState;
+  busy: boolean;
+  loaded: Promise<void>;
+  lastUsedAt: number;
+}
+
+interface HeldVm {
+  vm: PooledVm;
+  sandboxes: Map<number, Sandbox>;
+  idleSince: number;
+}
+
+export interface SchedulerEvents {
+  sandbox: [
+    {
+      profile: string;
+      vm: string;
+      slot: number;
+      configKey: string;
+      lineKey: string;
+      state: SandboxState | "gone";
+      version: string;
+    },
+  ];
+}
+
+export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
+  private readonly o: Required<SchedulerOptions>;
+  private readonly held = new Map<string, HeldVm[]>();
+  /** Sandboxes being placed, by profile: visible as "loading" at once, so no second request starts the same. */
+  private readonly placing = new Map<string, Set<Sandbox>>();
+  private readonly waiting = new Map<string, number>();
+  private changeWaiters: (() => void)[] = [];
+  private idleTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(opts: SchedulerOptions) {
+    super();
+    this.o = {
+      maxSandboxesPerConfig: 4,
+      maxQueuePerProfile: 256,
+      maxWaitMs: 120_000,
+      idleVmMs: 5 * 60_000,
+      ...opts,
+    };
+    this.idleTimer = setInterval(() => this.releaseIdleVms(), Math.min(this.o.idleVmMs, 30_000));
+    this.idleTimer.unref();
+  }
+
+  /** Runs one invocation to its end; never throws for the handler's own failures (see RunOutcome.error). */
+  async run(exec: Execution, payload: string, opts: InvokeOptions = {}): Promise<RunOutcome> {
+    if (this.closed) throw new SchedulerError("ENGINE_CLOSED", "Hearth is shutting down");
+    const started = performance.now();
+    const deadline = Date.now() + this.o.maxWaitMs;
+    let coldStart = false;
+    let queued = false;
+    try {
+      for (;;) {
+        const pick = this.pick(exec);
+        if (pick) {
+          return await this.execute(pick, payload, opts, {
+            coldStart,
+            queuedMs: performance.now() - started,
+          });
+        }
+        if (this.canGrow(exec)) {
+          coldStart = true;
+          // Load and then go round again: another request may take the new sandbox first, and that is fine.
+          await this.startSandbox(exec);
+          continue;
+        }
+        if (!queued) {
+          queued = true;
+          const n = (this.waiting.get(exec.profile) ?? 0) + 1;
+          if (n > this.o.maxQueuePerProfile) {
+            throw new SchedulerError(
+              "TOO_MANY_REQUESTS",
+              `${this.o.maxQueuePerProfile} requests of this profile are already waiting for a sandbox`,
+            );
+          }
+          this.waiting.set(exec.profile, n);
+        }
+        if (Date.now() > deadline) {
+          throw new SchedulerError(
+            "SANDBOX_WAIT_TIMEOUT",
+            `no sandbox for ${exec.spec.functionName} within ${this.o.maxWaitMs} ms`,
+          );
+        }
+        await this.nextChange(deadline - Date.now());
+      }
+    } finally {
+      if (queued) this.waiting.set(exec.profile, (this.waiting.get(exec.profile) ?? 1) - 1);
+    }
+  }
+
+  /**
+   * An idle ready sandbox for this configuration or — for a following request while its line moves to this
+   * configuration — an idle older sandbox of the line. Such a request also keeps the move going: one new
+   * sandbox loads in the background at a time, and each that becomes ready retires one old one, so the line
+   * keeps its width and no request waits for a load.
+   */
+  private pick(exec: Execution): Sandbox | null {
+    const all = this.sandboxes(exec.profile);
+    const exact = all.find((s) => s.exec.configKey === exec.configKey && s.state === "ready" && !s.busy);
+    if (exact) return exact;
+    if (!exec.follow) return null;
+    const older = this.olderOfLine(exec);
+    if (older.length === 0) return null;
+    const loadingNew = all.some((s) => s.exec.configKey === exec.configKey && s.state === "loading");
+    if (!loadingNew) void this.startSandbox(exec).catch(() => {});
+    return older.filter((s) => !s.busy).sort((a, b) => b.lastUsedAt - a.lastUsedAt)[0] ?? null;
+  }
+
+  /** Serving sandboxes of the execution's line that run another configuration. */
+  private olderOfLine(exec: Execution): Sandbox[] {
+    return this.sandboxes(exec.profile).filter(
+      (s) => s.exec.lineKey === exec.lineKey && s.exec.configKey !== exec.configKey && s.state === "ready",
+    );
+  }
+
+  private canGrow(exec: Execution): boolean {
+    const mine = this.sandboxes(exec.profile).filter((s) => s.exec.configKey === exec.configKey);
+    if (mine.some((s) => s.state === "loading")) return false;
+    // While older sandboxes of the line still serve, wait for them (or the move) instead of a cold start.
+    if (exec.follow && this.olderOfLine(exec).length > 0) return false;
+    return mine.length < this.o.maxSandboxesPerConfig;
+  }
+
+  private sandboxes(profile: string): Sandbox[] {
+    const placed = (this.held.get(profile) ?? []).flatMap((h) => [...h.sandboxes.values()]);
+    return [...placed, ...(this.placing.get(profile) ?? [])];
+  }
+
+  private async execute(
+    sb: Sandbox,
+    payload: string,
+    opts: InvokeOptions,
+    m: { coldStart: boolean; queuedMs: number },
+  ): Promise<RunOutcome> {
+    sb.busy = true;
+    sb.lastUsedAt = Date.now();
+    const vm = sb.held!.vm; // a ready sandbox is always placed
+    try {
+      const outcome = await vm.session!.invoke(sb.slot, payload, opts);
+      return {
+        ...outcome,
+        servedVersion: sb.exec.spec.functionVersion,
+        servedConfigKey: sb.exec.configKey,
+        vm: vm.name,
+        coldStart: m.coldStart,
+        queuedMs: m.queuedMs,
+      };
+    } catch (err) {
+      // The session refuses only when the VM is gone or the slot was emptied under us.
+      throw new SchedulerError("SANDBOX_LOST", (err as Error).message);
+    } finally {
+      sb.busy = false;
+      sb.lastUsedAt = Date.now();
+      if (sb.state === "retiring") void this.unload(sb);
+      this.changed();
+    }
+  }
+
+  /** Loads a new sandbox for the execution (on a held VM with room, else a VM from the pool) and waits for it. */
+  private startSandbox(exec: Execution): Promise<void> {
+    const sb: Sandbox = {
+      exec,
+      held: null,
+      slot: -1,
+      state: "loading",
+      busy: false,
+      loaded: Promise.resolve(),
+      lastUsedAt: Date.now(),
+    };
+    const placing = this.placing.get(exec.profile) ?? new Set<Sandbox>();
+    placing.add(sb);
+    this.placing.set(exec.profile, placing);
+    sb.loaded = (async () => {
+      let held: HeldVm;
+      try {
+        held = await this.place(sb);
+      } catch (err) {
+        this.changed();
+        throw err instanceof SchedulerError
+          ? err
+          : new SchedulerError("NO_VM_AVAILABLE", (err as Error).message);
+      } finally {
+        placing.delete(sb);
+      }
+      this.emitSandbox(sb);
+      try {
+        const { zip, sha256 } = await exec.loadCode();
+        await held.vm.session!.load(sb.slot, exec.spec, zip, sha256);
+      } catch (err) {
+        if (held.sandboxes.get(sb.slot) === sb) held.sandboxes.delete(sb.slot);
+        this.emitSandbox(sb, "gone");
+        this.changed();
+        const e = err as Error & { code?: string };
+        const lambda = /^Runtime\.|^[A-Z]\w+Error/.test(e.message.replace(/^\w+: /, ""))
+          ? initError(e.message)
+          : undefined;
+        throw new SchedulerError(
+          e.code === "VM_MEMORY_FULL" ? "VM_MEMORY_FULL" : "SANDBOX_INIT_FAILED",
+          e.message,
+          lambda,
+        );
+      }
+      sb.state = "ready";
+      this.emitSandbox(sb);
+      // One new sandbox of the line is ready: one old one finishes what it has, then goes.
+      const old = this.olderOfLine(exec).sort(
+        (a, b) => Number(a.busy) - Number(b.busy) || a.lastUsedAt - b.lastUsedAt,
+      )[0];
+      if (old) {
+        old.state = "retiring";
+        this.emitSandbox(old);
+        if (!old.busy) void this.unload(old);
+      }
+      this.changed();
+    })();
+    return sb.loaded;
+  }
+
+  /**
+   * Finds the sandbox a slot: on a held VM with room, else in place of an idle sandbox of another configuration,
+   * else on a VM taken from the pool. Every claim happens in the same turn as the check, so two loads never
+   * pick one slot.
+   */
+  private async place(sb: Sandbox): Promise<HeldVm> {
+    const exec = sb.exec;
+    const claim = (h: HeldVm): boolean => {
+      const ready = h.vm.session?.ready;
+      if (!ready || h.vm.state !== "busy") return false;
+      const used = [...h.sandboxes.values()].reduce((sum, s) => sum + s.exec.spec.memoryMb, 0);
+      if (used + exec.spec.memoryMb > ready.sandboxMemoryMb) return false;
+      const slot = ready.slots.find((n) => !h.sandboxes.has(n));
+      if (slot === undefined) return false;
+      h.sandboxes.set(slot, sb);
+      sb.held = h;
+      sb.slot = slot;
+      return true;
+    };
+    for (const h of this.held.get(exec.profile) ?? []) if (claim(h)) return h;
+    const idle = this.sandboxes(exec.profile)
+      .filter((s) => s.state === "ready" && !s.busy && s.exec.configKey !== exec.configKey)
+      .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
+    const vmsHeld = (this.held.get(exec.profile) ?? []).length;
+    if (idle && vmsHeld >= 2) {
+      await this.unload(idle);
+      if (claim(idle.held!)) return idle.held!;
+    }
+    const vm = await this.o.pool.acquire(exec.profile, this.o.maxWaitMs);
+    const h: HeldVm = { vm, sandboxes: new Map(), idleSince: Date.now() };
+    const list = this.held.get(exec.profile) ?? [];
+    list.push(h);
+    this.held.set(exec.profile, list);
+    vm.session!.once("lost", () => this.dropVm(h));
+    vm.session!.on("sandbox-failed", (e) => {
+      const failed = h.sandboxes.get(e.slot);
+      if (failed) {
+        h.sandboxes.delete(e.slot);
+        this.emitSandbox(failed, "gone");
+        this.changed();
+      }
+    });
+    if (!claim(h)) {
+      throw new SchedulerError(
+        "VM_MEMORY_FULL",
+        `a ${exec.spec.memoryMb} MB sandbox does not fit in an empty VM`,
+      );
+    }
+    return h;
+  }
+
+  /** Stops a sandbox. Its slot (and memory) stay taken until the guest confirms, so nothing loads over it. */
+  private async unload(sb: Sandbox): Promise<void> {
+    const held = sb.held;
+    if (!held || held.sandboxes.get(sb.slot) !== sb || sb.state === "unloading") return;
+    sb.state = "unloading";
+    this.emitSandbox(sb, "gone");
+    try {
+      await held.vm.session?.unload(sb.slot);
+    } catch {
+      // the VM went away; its slots go with it
+    }
+    if (held.sandboxes.get(sb.slot) === sb) held.sandboxes.delete(sb.slot);
+    if (held.sandboxes.size === 0) held.idleSince = Date.now();
+    this.changed();
+  }
+
+  private dropVm(h: HeldVm): void {
+    const list = (this.held.get(h.vm.profile) ?? []).filter((x) => x !== h);
+    this.held.set(h.vm.profile, list);
+    for (const sb of h.sandboxes.values()) this.emitSandbox(sb, "gone");
+    h.sandboxes.clear();
+    this.changed();
+  }
+
+  /** VMs without sandboxes for a while go back to the pool as spares. */
+  private releaseIdleVms(): void {
+    for (const [profile, list] of this.held) {
+      const keep = list.filter((h) => {
+        if (h.sandboxes.size === 0 && Date.now() - h.idleSince > this.o.idleVmMs) {
+          h.vm.session?.removeAllListeners("sandbox-failed");
+          this.o.pool.release(h.vm);
+          return false;
+        }
+        return true;
+      });
+      this.held.set(profile, keep);
+    }
+  }
+
+  private changed(): void {
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private nextChange(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, Math.max(0, Math.min(timeoutMs, 1000)));
+      this.changeWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private emitSandbox(sb: Sandbox, state: SandboxState | "gone" = sb.state): void {
+    this.emit("sandbox", {
+      profile: sb.exec.profile,
+      vm: sb.held?.vm.name ?? "",
+      slot: sb.slot,
+      configKey: sb.exec.configKey,
+      lineKey: sb.exec.lineKey,
+      state,
+      version: sb.exec.spec.functionVersion,
+    });
+  }
+
+  /** Sandboxes by profile, for status views. */
+  snapshot(): {
+    profile: string;
+    vm: string;
+    slot: number;
+    version: string;
+    state: SandboxState;
+    busy: boolean;
+  }[] {
+    return [...this.held.keys()].flatMap((p) =>
+      this.sandboxes(p).map((s) => ({
+        profile: p,
+        vm: s.held?.vm.name ?? "",
+        slot: s.slot,
+        version: s.exec.spec.functionVersion,
+        state: s.state,
+        busy: s.busy,
+      })),
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.idleTimer);
+    this.changed();
+  }
+}
+
+/** Turns an agent's init failure ("SANDBOX_INIT_FAILED: Runtime.HandlerNotFound: …") into Lambda's error shape. */
+function initError(message: string): LambdaError {
+  const m = /(Runtime\.\w+|\w+Error): (.*)$/s.exec(message);
+  return { errorType: m?.[1] ?? "Runtime.Unknown", errorMessage: m?.[2] ?? message, trace: [] };
+}
