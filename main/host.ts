@@ -1,5 +1,13 @@
-// The composition root: builds the VM driver and pool (and, as they arrive, the store and the engine) from config.
+// The composition root: builds the store, the VM driver and pool, the scheduler, the engine, logs and the async
+// queue from config, and takes them down in order.
 import { join } from "node:path";
+import { AsyncInvocations } from "./invoke/async-invocations.ts";
+import { Engine } from "./invoke/engine.ts";
+import { InvocationLogs } from "./invoke/invocation-logs.ts";
+import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
+import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
+import { LogFiles } from "./store/log-files.ts";
+import { systemRandom } from "./store/system-random.ts";
 import { chooseAccel } from "./vm/accel-probe.ts";
 import type { Accel } from "./vm/domain-xml.ts";
 import {
@@ -18,6 +26,7 @@ export interface HostOptions {
   /** Ready spare VMs per profile. */
   warm?: number;
   maxVmsPerProfile?: number;
+  asyncRetryDelaysMs?: number[];
 }
 
 export class Host {
@@ -26,7 +35,12 @@ export class Host {
     readonly manifest: ImageManifest,
     readonly accel: Accel,
     readonly driver: VmDriver,
+    readonly store: HearthStore,
     readonly pool: VmPool,
+    readonly scheduler: SandboxScheduler,
+    readonly logs: InvocationLogs,
+    readonly engine: Engine,
+    readonly async: AsyncInvocations,
     readonly removedAtStart: string[],
   ) {}
 
@@ -36,6 +50,7 @@ export class Host {
     if (!manifest)
       throw new Error(`IMAGE_NOT_BUILT: no guest image in ${dir}; build it with "npm run image"`);
     const { accel } = await chooseAccel(bootFiles(manifest, dir));
+    const store = await openHearthStore(o.dataDir);
     const driver = o.driver ?? new LibvirtDriver();
     const pool = new VmPool({
       driver,
@@ -46,13 +61,45 @@ export class Host {
       warm: o.warm ?? 1,
       maxPerProfile: o.maxVmsPerProfile ?? 4,
     });
-    const removed = await pool.start();
-    return new Host(o.dataDir, manifest, accel, driver, pool, removed);
+    let removed: string[];
+    try {
+      removed = await pool.start();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    const scheduler = new SandboxScheduler({ pool });
+    const logs = new InvocationLogs(new LogFiles(join(o.dataDir, "logs", "tasks")));
+    const engine = new Engine(store, scheduler, systemRandom.float, logs);
+    const asyncInvocations = new AsyncInvocations(engine, {
+      dir: join(o.dataDir, "async"),
+      ...(o.asyncRetryDelaysMs ? { retryDelaysMs: o.asyncRetryDelaysMs } : {}),
+    });
+    await asyncInvocations.start();
+    // Every profile gets its warm VMs from the start: its first invocation finds one ready.
+    for (const p of store.documents.state.profiles) pool.ensure(p.id);
+    return new Host(
+      o.dataDir,
+      manifest,
+      accel,
+      driver,
+      store,
+      pool,
+      scheduler,
+      logs,
+      engine,
+      asyncInvocations,
+      removed,
+    );
   }
 
-  /** Destroys every VM this host started; called on shutdown. */
+  /** Stops taking work, writes the logs, destroys every VM this host started, closes the store. */
   async close(): Promise<void> {
+    this.async.close();
+    this.scheduler.close();
+    await this.logs.flush();
     await this.pool.close();
     await this.driver.close();
+    await this.store.close();
   }
 }

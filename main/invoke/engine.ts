@@ -10,6 +10,7 @@ import type { HearthState, VersionRef } from "../domain/state.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
 import { systemRandom } from "../store/system-random.ts";
 import type { InvokeOptions } from "../vm/guest-session.ts";
+import type { InvocationLogs } from "./invocation-logs.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "./sandbox-scheduler.ts";
 
 export interface InvokeRequest {
@@ -49,6 +50,7 @@ export class Engine {
     private readonly store: HearthStore,
     private readonly scheduler: SandboxScheduler,
     private readonly random: () => number = systemRandom.float,
+    readonly logs: InvocationLogs | null = null,
   ) {}
 
   /**
@@ -74,16 +76,7 @@ export class Engine {
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
-    const r = this.resolve(req.callerProfileId, req.ref);
-    const requestId = req.requestId ?? randomUUID();
-    const outcome = await this.scheduler.run(r.execution, req.payload, { requestId, onLog: req.onLog });
-    return {
-      ...outcome,
-      taskId: r.taskId,
-      version: String(r.version),
-      aliasId: r.aliasId,
-      ranIn: r.execution.profile,
-    };
+    return this.run(this.resolve(req.callerProfileId, req.ref), req, req.callerProfileId);
   }
 
   /**
@@ -102,9 +95,32 @@ export class Engine {
     const scope = verifyToken(state, token, Date.now(), expect);
     if (scope.kind !== "alias")
       throw new HearthError("TOKEN_INVALID", "the token is not valid for this request");
-    const r = this.plan(state, { kind: "alias", aliasId: scope.aliasId });
+    return this.run(this.plan(state, { kind: "alias", aliasId: scope.aliasId }), req, scope.profileId);
+  }
+
+  /** Runs a resolved request, streaming its lines to the caller and keeping them in the task's log. */
+  private async run(
+    r: Resolved,
+    req: { payload: string; requestId?: string; onLog?: InvokeOptions["onLog"] },
+    caller: string,
+  ): Promise<InvokeResult> {
     const requestId = req.requestId ?? randomUUID();
-    const outcome = await this.scheduler.run(r.execution, req.payload, { requestId, onLog: req.onLog });
+    const log = this.logs?.begin(r.taskId, requestId, caller, String(r.version));
+    const onLog: InvokeOptions["onLog"] = log
+      ? (l) => {
+          log.line(l.stream, l.line);
+          req.onLog?.(l);
+        }
+      : req.onLog;
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.scheduler.run(r.execution, req.payload, { requestId, onLog });
+    } catch (err) {
+      log?.end(false, 0, (err as Error).message);
+      throw err;
+    }
+    const error = outcome.error ? `${outcome.error.errorType}: ${outcome.error.errorMessage}` : undefined;
+    log?.end(outcome.ok, outcome.durationMs, error);
     return {
       ...outcome,
       taskId: r.taskId,

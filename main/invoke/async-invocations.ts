@@ -1,0 +1,244 @@
+// Asynchronous invocations (Lambda's InvocationType "Event"): written to disk before they are accepted, run in the
+// background, retried twice on failure, and their outcome kept; what was pending when Hearth stopped runs on start.
+import { randomUUID } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { InvokeRef } from "../domain/authorization.ts";
+import type { LambdaError } from "../vm/protocol.ts";
+import type { Engine } from "./engine.ts";
+
+export type AsyncState = "queued" | "running" | "succeeded" | "failed";
+
+export interface AsyncInvocation {
+  id: string;
+  callerProfileId: string;
+  ref: InvokeRef;
+  payload: string;
+  state: AsyncState;
+  attempts: number;
+  maxAttempts: number;
+  /** When a queued invocation may run next (a retry waits). */
+  nextAt: number;
+  createdAt: string;
+  updatedAt: string;
+  outcome?: {
+    ok: boolean;
+    payload?: string;
+    error?: LambdaError;
+    servedVersion?: string;
+    durationMs?: number;
+  };
+}
+
+export interface AsyncOptions {
+  dir: string;
+  /** Invocations running at once. */
+  concurrency?: number;
+  /** Waits before the first and the second retry (Lambda waits a minute, then two). */
+  retryDelaysMs?: number[];
+  /** Finished records older than this are removed at start. */
+  keepFinishedMs?: number;
+}
+
+const ID_RE = /^[0-9a-f-]{36}$/;
+
+export class AsyncInvocations {
+  private readonly dir: string;
+  private readonly concurrency: number;
+  private readonly retryDelaysMs: number[];
+  private readonly keepFinishedMs: number;
+  private readonly items = new Map<string, AsyncInvocation>();
+  private running = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    o: AsyncOptions,
+  ) {
+    this.dir = o.dir;
+    this.concurrency = o.concurrency ?? 4;
+    this.retryDelaysMs = o.retryDelaysMs ?? [60_000, 120_000];
+    this.keepFinishedMs = o.keepFinishedMs ?? 7 * 24 * 3600_000;
+  }
+
+  /** Loads what an earlier run left: invocations cut off while running go back to the queue. */
+  async start(): Promise<{ resumed: number }> {
+    await mkdir(this.dir, { recursive: true });
+    let resumed = 0;
+    for (const f of await readdir(this.dir)) {
+      if (!f.endsWith(".json")) {
+        if (f.endsWith(".tmp")) await rm(join(this.dir, f), { force: true });
+        continue;
+      }
+      let item: AsyncInvocation;
+      try {
+        item = JSON.parse(await readFile(join(this.dir, f), "utf8")) as AsyncInvocation;
+      } catch {
+        continue;
+      }
+      const finished = item.state === "succeeded" || item.state === "failed";
+      if (finished && Date.now() - Date.parse(item.updatedAt) > this.keepFinishedMs) {
+        await rm(join(this.dir, f), { force: true });
+        continue;
+      }
+      if (item.state === "running") {
+        // Cut off by a stop or a crash: that counts as an attempt, so a task that kills Hearth cannot loop.
+        item.state = item.attempts < item.maxAttempts ? "queued" : "failed";
+        item.outcome ??= {
+          ok: false,
+          error: {
+            errorType: "Hearth.Interrupted",
+            errorMessage: "Hearth stopped while this invocation ran",
+            trace: [],
+          },
+        };
+        await this.save(item);
+      }
+      if (item.state === "queued") resumed++;
+      this.items.set(item.id, item);
+    }
+    this.pump();
+    return { resumed };
+  }
+
+  /**
+   * Accepts an invocation: the target is resolved and checked first (an unknown task is refused now, not later),
+   * then the request is on disk before this resolves.
+   */
+  async enqueue(req: {
+    callerProfileId: string;
+    ref: InvokeRef;
+    payload: string;
+    requestId?: string;
+  }): Promise<AsyncInvocation> {
+    if (this.closed) throw new Error("ENGINE_CLOSED: Hearth is shutting down");
+    this.engine.resolve(req.callerProfileId, req.ref);
+    const now = new Date().toISOString();
+    const item: AsyncInvocation = {
+      id: req.requestId && ID_RE.test(req.requestId) ? req.requestId : randomUUID(),
+      callerProfileId: req.callerProfileId,
+      ref: req.ref,
+      payload: req.payload,
+      state: "queued",
+      attempts: 0,
+      maxAttempts: 1 + this.retryDelaysMs.length,
+      nextAt: Date.now(),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.save(item);
+    this.items.set(item.id, item);
+    this.pump();
+    return { ...item };
+  }
+
+  get(id: string): AsyncInvocation | undefined {
+    const item = this.items.get(id);
+    return item ? { ...item } : undefined;
+  }
+
+  list(filter: { callerProfileId?: string; state?: AsyncState } = {}): AsyncInvocation[] {
+    return [...this.items.values()]
+      .filter(
+        (i) =>
+          (!filter.callerProfileId || i.callerProfileId === filter.callerProfileId) &&
+          (!filter.state || i.state === filter.state),
+      )
+      .map((i) => ({ ...i }));
+  }
+
+  /** Resolves when nothing is queued or running (for tests and a graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.running === 0 && ![...this.items.values()].some((i) => i.state === "queued"))
+      return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const now = Date.now();
+    const queued = [...this.items.values()]
+      .filter((i) => i.state === "queued")
+      .sort((a, b) => a.nextAt - b.nextAt);
+    for (const item of queued) {
+      if (this.running >= this.concurrency) break;
+      if (item.nextAt > now) break;
+      void this.runOne(item);
+    }
+    const next = [...this.items.values()]
+      .filter((i) => i.state === "queued")
+      .sort((a, b) => a.nextAt - b.nextAt)[0];
+    if (next && this.running < this.concurrency) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, next.nextAt - Date.now()));
+    }
+    if (this.running === 0 && !next) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async runOne(item: AsyncInvocation): Promise<void> {
+    this.running++;
+    item.state = "running";
+    item.attempts++;
+    item.updatedAt = new Date().toISOString();
+    try {
+      await this.save(item);
+      let outcome: AsyncInvocation["outcome"];
+      try {
+        const r = await this.engine.invoke({
+          callerProfileId: item.callerProfileId,
+          ref: item.ref,
+          payload: item.payload,
+          requestId: item.id,
+        });
+        outcome = {
+          ok: r.ok,
+          ...(r.payload !== undefined ? { payload: r.payload } : {}),
+          ...(r.error ? { error: r.error } : {}),
+          servedVersion: r.servedVersion,
+          durationMs: r.durationMs,
+        };
+      } catch (err) {
+        outcome = {
+          ok: false,
+          error: { errorType: "Hearth.InvokeFailed", errorMessage: (err as Error).message, trace: [] },
+        };
+      }
+      if (this.closed) return; // abandoned: the record stays "running" and the next start retries it
+      item.outcome = outcome;
+      if (outcome.ok) item.state = "succeeded";
+      else if (item.attempts < item.maxAttempts) {
+        item.state = "queued";
+        item.nextAt = Date.now() + (this.retryDelaysMs[item.attempts - 1] ?? 0);
+      } else item.state = "failed";
+      item.updatedAt = new Date().toISOString();
+      await this.save(item);
+    } finally {
+      this.running--;
+      this.pump();
+    }
+  }
+
+  /** Written to a temporary file, flushed, then renamed: a crash leaves the old record or the new one. */
+  private async save(item: AsyncInvocation): Promise<void> {
+    const path = join(this.dir, `${item.id}.json`);
+    const tmp = `${path}.${process.pid}.tmp`;
+    const fh = await open(tmp, "w");
+    try {
+      await fh.writeFile(JSON.stringify(item));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  }
+
+  /** Stops taking work. Running invocations are abandoned as they are: the next start runs them again. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

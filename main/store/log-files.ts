@@ -1,0 +1,140 @@
+// Invocation logs on disk: one append-only file per task with a size cap and rotation, searchable afterwards.
+import { appendFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+/** One line of a task's log, or the start/end marker of an invocation. */
+export interface LogRecord {
+  /** ISO time the host received it. */
+  t: string;
+  /** The invocation (Lambda's request id). */
+  inv: string;
+  /** Who invoked: a task owner sees every record, a caller only its own invocations'. */
+  caller: string;
+  kind: "start" | "line" | "end";
+  stream?: "stdout" | "stderr";
+  line?: string;
+  version?: string;
+  ok?: boolean;
+  durationMs?: number;
+  error?: string;
+}
+
+export interface LogQuery {
+  invocation?: string;
+  /** Only records of invocations this profile made. */
+  caller?: string;
+  text?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+export interface LogFilesOptions {
+  /** A task's current file is rotated when it passes this size. */
+  maxFileBytes?: number;
+  /** Rotated files kept per task, beside the current one. */
+  keepFiles?: number;
+}
+
+const TASK_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
+
+export class LogFiles {
+  private readonly maxFileBytes: number;
+  private readonly keepFiles: number;
+  /** Appends per task go one after another: rotation must not interleave with a write. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly sizes = new Map<string, number>();
+
+  constructor(
+    readonly dir: string,
+    o: LogFilesOptions = {},
+  ) {
+    this.maxFileBytes = o.maxFileBytes ?? 8 * 1024 * 1024;
+    this.keepFiles = o.keepFiles ?? 4;
+  }
+
+  private taskDir(taskId: string): string {
+    if (!TASK_ID_RE.test(taskId)) throw new Error(`INVALID_INPUT: "${taskId}" is not a task id`);
+    return join(this.dir, taskId);
+  }
+
+  /** Appends records to a task's log; resolves once they are written. */
+  append(taskId: string, records: LogRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const text = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const prev = this.queues.get(taskId) ?? Promise.resolve();
+    const next = prev.then(() => this.write(taskId, text));
+    this.queues.set(
+      taskId,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private async write(taskId: string, text: string): Promise<void> {
+    const dir = this.taskDir(taskId);
+    const current = join(dir, "current.log");
+    let size = this.sizes.get(taskId);
+    if (size === undefined) {
+      await mkdir(dir, { recursive: true });
+      size = await stat(current).then(
+        (s) => s.size,
+        () => 0,
+      );
+      // A crash can leave half a record at the end: start on a fresh line so the next one stays readable.
+      if (size > 0) {
+        const tail = await readFile(current).then((b) => b.subarray(-1).toString());
+        if (tail !== "\n") text = `\n${text}`;
+      }
+    }
+    if (size > 0 && size + text.length > this.maxFileBytes) {
+      await rm(join(dir, `${this.keepFiles}.log`), { force: true });
+      for (let i = this.keepFiles - 1; i >= 1; i--) {
+        await rename(join(dir, `${i}.log`), join(dir, `${i + 1}.log`)).catch(() => {});
+      }
+      await rename(current, join(dir, "1.log"));
+      size = 0;
+    }
+    await appendFile(current, text);
+    this.sizes.set(taskId, size + Buffer.byteLength(text));
+  }
+
+  /** Records matching the query, oldest first, from the newest files back until the limit is met. */
+  async query(taskId: string, q: LogQuery = {}): Promise<LogRecord[]> {
+    await (this.queues.get(taskId) ?? Promise.resolve());
+    const dir = this.taskDir(taskId);
+    const limit = Math.min(q.limit ?? 1000, 10_000);
+    const files = ["current.log", ...Array.from({ length: this.keepFiles }, (_, i) => `${i + 1}.log`)];
+    const out: LogRecord[] = [];
+    const needle = q.text?.toLowerCase();
+    for (const f of files) {
+      let text: string;
+      try {
+        text = await readFile(join(dir, f), "utf8");
+      } catch {
+        continue;
+      }
+      const lines = text.split("\n");
+      const matched: LogRecord[] = [];
+      for (const l of lines) {
+        if (!l) continue;
+        let r: LogRecord;
+        try {
+          r = JSON.parse(l) as LogRecord;
+        } catch {
+          continue; // a line cut by a crash mid-write
+        }
+        if (q.invocation && r.inv !== q.invocation) continue;
+        if (q.caller && r.caller !== q.caller) continue;
+        if (q.since && r.t < q.since) continue;
+        if (q.until && r.t > q.until) continue;
+        if (needle && !(r.line ?? r.error ?? "").toLowerCase().includes(needle)) continue;
+        matched.push(r);
+      }
+      const room = limit - out.length;
+      out.unshift(...matched.slice(Math.max(0, matched.length - room)));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,95 @@
+// Asynchronous invocations on real VMs: accepted only once on disk, retried on failure, and finished after the
+// whole host was torn down mid-run and started again on the same data directory.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createProfile } from "../../main/domain/profiles.ts";
+import { createTask } from "../../main/domain/tasks.ts";
+import { Host } from "../../main/host.ts";
+import { systemRandom } from "../../main/store/system-random.ts";
+import { importTaskFolder } from "../../main/store/task-import.ts";
+import { fixtureDir } from "../helpers/fixtures.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "hearth-async-"));
+let host: Host | null = null;
+
+after(async () => {
+  await host?.close();
+});
+
+async function addTask(h: Host, profileId: string, fixture: string): Promise<void> {
+  const imported = await importTaskFolder(fixtureDir(fixture));
+  await h.store.blobs.put(imported.code);
+  const ctx = { now: Date.now(), random: systemRandom, sealer: h.store.secrets };
+  await h.store.documents.update((s) =>
+    createTask(
+      s,
+      profileId,
+      { ...imported.manifest, code: { sha256: imported.sha256, size: imported.size } },
+      ctx,
+    ),
+  );
+}
+
+test("async invocations are on disk when accepted and finish after the host is torn down and started again", async () => {
+  const first = await Host.start({ dataDir, asyncRetryDelaysMs: [200, 200] });
+  host = first;
+  const ctx = { now: Date.now(), random: systemRandom, sealer: first.store.secrets };
+  const { profile } = await first.store.documents.update((s) => createProfile(s, { name: "async" }, ctx));
+  await addTask(first, profile.id, "slow-logger");
+  await addTask(first, profile.id, "crasher");
+  await assert.rejects(
+    first.async.enqueue({ callerProfileId: profile.id, ref: { task: "missing" }, payload: "{}" }),
+    /TASK_NOT_FOUND/,
+  );
+
+  const accepted: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const a = await first.async.enqueue({
+      callerProfileId: profile.id,
+      ref: { task: "slow-logger" },
+      payload: JSON.stringify({ lines: 3 + i }),
+    });
+    // Accepted means written: the record is on disk before enqueue returns.
+    const onDisk = JSON.parse(readFileSync(join(dataDir, "async", `${a.id}.json`), "utf8"));
+    assert.equal(onDisk.id, a.id);
+    accepted.push(a.id);
+  }
+  const failing = await first.async.enqueue({
+    callerProfileId: profile.id,
+    ref: { task: "crasher" },
+    payload: '{"mode":"throw"}',
+  });
+
+  // Tear everything down while the first invocations are still waiting for their VM or running.
+  await new Promise((r) => setTimeout(r, 500));
+  await first.close();
+  host = null;
+  const pendingOnDisk = readdirSync(join(dataDir, "async"))
+    .map((f) => JSON.parse(readFileSync(join(dataDir, "async", f), "utf8")))
+    .filter((i) => i.state === "queued" || i.state === "running");
+  assert.ok(pendingOnDisk.length >= 3, `only ${pendingOnDisk.length} invocations were pending at the stop`);
+
+  const second = await Host.start({ dataDir, asyncRetryDelaysMs: [200, 200] });
+  host = second;
+  await second.async.idle();
+  for (const [i, id] of accepted.entries()) {
+    const item = second.async.get(id)!;
+    assert.equal(item.state, "succeeded", JSON.stringify(item));
+    assert.deepEqual(JSON.parse(item.outcome!.payload!), { lines: 3 + i });
+  }
+  const failed = second.async.get(failing.id)!;
+  assert.equal(failed.state, "failed");
+  assert.equal(failed.attempts, 3, "tried once and retried twice");
+  assert.equal(failed.outcome?.error?.errorMessage, "asked to throw");
+
+  // Their logs were kept per task, findable by invocation id.
+  await second.logs.flush();
+  const taskId = second.store.documents.state.tasks.find((t) => t.name === "slow-logger")!.id;
+  const lines = (await second.logs.files.query(taskId, { invocation: accepted[0]! }))
+    .filter((r) => r.kind === "line")
+    .map((r) => r.line);
+  assert.deepEqual(lines.slice(-3), ["line 1 of 3", "line 2 of 3", "line 3 of 3"]);
+});
