@@ -164,6 +164,7 @@ export class Engine {
     const execution: Execution = {
       profile: cfg.vmProfileId,
       configKey: cfg.configKey,
+      taskKey: taskId,
       lineKey: `${cfg.vmProfileId}:${lineKey}`,
       follow,
       spec: cfg.spec,

@@ -11,6 +11,8 @@ export interface Execution {
   profile: string;
   /** Identity of a sandbox: task version + every configuration value (secrets included, hashed). */
   configKey: string;
+  /** The task, across versions and aliases: its invocations share the per-task concurrency limit. */
+  taskKey: string;
   /** A deployment line (a task's $LATEST, an alias, …): a newer configKey on a line replaces the older one. */
   lineKey: string;
   /** May an older warm sandbox of the line answer while this configKey loads? (No when a version was named.) */
@@ -35,6 +37,10 @@ export interface SchedulerOptions {
   maxSandboxesPerConfig?: number;
   /** Requests of one profile waiting for a sandbox before new ones are refused. */
   maxQueuePerProfile?: number;
+  /** Invocations of one profile running at once; more wait in the queue. */
+  maxConcurrentPerProfile?: number;
+  /** Invocations of one task running at once (all its versions and aliases); more wait in the queue. */
+  maxConcurrentPerTask?: number;
   /** How long a request waits for a sandbox before giving up. */
   maxWaitMs?: number;
   /** How long a VM may hold no sandbox before it goes back to the pool. */
@@ -90,6 +96,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   /** Sandboxes being placed, by profile: visible as "loading" at once, so no second request starts the same. */
   private readonly placing = new Map<string, Set<Sandbox>>();
   private readonly waiting = new Map<string, number>();
+  private readonly runningByProfile = new Map<string, number>();
+  private readonly runningByTask = new Map<string, number>();
   private changeWaiters: (() => void)[] = [];
   private idleTimer: NodeJS.Timeout;
   private closed = false;
@@ -99,6 +107,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     this.o = {
       maxSandboxesPerConfig: 4,
       maxQueuePerProfile: 256,
+      maxConcurrentPerProfile: 32,
+      maxConcurrentPerTask: 16,
       maxWaitMs: 120_000,
       idleVmMs: 5 * 60_000,
       ...opts,
@@ -116,14 +126,14 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     let queued = false;
     try {
       for (;;) {
-        const pick = this.pick(exec);
+        const pick = this.withinLimits(exec) ? this.pick(exec) : null;
         if (pick) {
           return await this.execute(pick, payload, opts, {
             coldStart,
             queuedMs: performance.now() - started,
           });
         }
-        if (this.canGrow(exec)) {
+        if (this.withinLimits(exec) && this.canGrow(exec)) {
           coldStart = true;
           // Load and then go round again: another request may take the new sandbox first, and that is fine.
           await this.startSandbox(exec);
@@ -178,6 +188,19 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     );
   }
 
+  private withinLimits(exec: Execution): boolean {
+    return (
+      (this.runningByProfile.get(exec.profile) ?? 0) < this.o.maxConcurrentPerProfile &&
+      (this.runningByTask.get(exec.taskKey) ?? 0) < this.o.maxConcurrentPerTask
+    );
+  }
+
+  private count(map: Map<string, number>, key: string, delta: number): void {
+    const n = (map.get(key) ?? 0) + delta;
+    if (n > 0) map.set(key, n);
+    else map.delete(key);
+  }
+
   private canGrow(exec: Execution): boolean {
     const mine = this.sandboxes(exec.profile).filter((s) => s.exec.configKey === exec.configKey);
     if (mine.some((s) => s.state === "loading")) return false;
@@ -199,6 +222,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   ): Promise<RunOutcome> {
     sb.busy = true;
     sb.lastUsedAt = Date.now();
+    this.count(this.runningByProfile, sb.exec.profile, 1);
+    this.count(this.runningByTask, sb.exec.taskKey, 1);
     const vm = sb.held!.vm; // a ready sandbox is always placed
     try {
       const outcome = await vm.session!.invoke(sb.slot, payload, opts);
@@ -216,6 +241,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     } finally {
       sb.busy = false;
       sb.lastUsedAt = Date.now();
+      this.count(this.runningByProfile, sb.exec.profile, -1);
+      this.count(this.runningByTask, sb.exec.taskKey, -1);
       if (sb.state === "retiring") void this.unload(sb);
       this.changed();
     }

@@ -10,6 +10,8 @@ import { encodeFrame, FrameDecoder, frameType, CONTROL_PORT } from "../../main/v
 import { encodeHeader, readSaveHeader } from "../../main/vm/save-image.ts";
 
 interface FakeDomain {
+  /** What each slot holds: the fake sandbox answers with it. */
+  loaded: Map<number, { functionVersion: string }>;
   name: string;
   xml: string;
   dir: string;
@@ -25,6 +27,9 @@ export interface FakeDriverOptions {
   failCreate?: RegExp;
   /** When true the agent never answers pings (a hung guest). */
   hangPings?: (name: string) => boolean;
+  /** How long a sandbox load and an invocation take. */
+  loadDelayMs?: number;
+  invokeDelayMs?: number;
 }
 
 export class FakeDriver implements VmDriver {
@@ -60,7 +65,7 @@ export class FakeDriver implements VmDriver {
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
     const names = [...xml.matchAll(/<target type='virtio' name='([^']+)'/g)].map((m) => m[1]!);
-    const dom: FakeDomain = { name, xml, dir, servers: [], sockets: [], paths: new Map() };
+    const dom: FakeDomain = { loaded: new Map(), name, xml, dir, servers: [], sockets: [], paths: new Map() };
     for (const channel of names.length ? names : [CONTROL_PORT]) {
       const path = join(dir, channel);
       const server = createServer((s) => this.serve(dom, channel, s));
@@ -73,9 +78,30 @@ export class FakeDriver implements VmDriver {
 
   private serve(dom: FakeDomain, channel: string, s: Socket): void {
     dom.sockets.push(s);
-    if (channel !== CONTROL_PORT) return;
     const dec = new FrameDecoder();
     const send = (f: object): void => void s.write(encodeFrame(f as never));
+    s.on("error", () => {});
+    if (channel !== CONTROL_PORT) {
+      // A sandbox answers each invocation with the version it holds and the payload it got.
+      const slot = Number(channel.split(".").pop());
+      s.on("data", (c) => {
+        for (const f of dec.push(c) as { t: string; id: string; payload: string }[]) {
+          if (f.t !== "invoke") continue;
+          setTimeout(() => {
+            const version = dom.loaded.get(slot)?.functionVersion ?? "none";
+            send({
+              t: "result",
+              id: f.id,
+              ok: true,
+              payload: JSON.stringify({ version, got: f.payload }),
+              durationMs: 1,
+              maxRssKb: 1,
+            });
+          }, this.o.invokeDelayMs ?? 5);
+        }
+      });
+      return;
+    }
     const ready = {
       t: "ready",
       protocol: 1,
@@ -98,12 +124,25 @@ export class FakeDriver implements VmDriver {
           case "sync":
             send({ t: "synced", id, skewMs: 0 });
             break;
+          case "load": {
+            const { slot, spec } = f as { slot: number; spec: { functionVersion: string } };
+            setTimeout(() => {
+              dom.loaded.set(slot, { functionVersion: spec.functionVersion });
+              send({ t: "loaded", id, slot, initMs: this.o.loadDelayMs ?? 20, pid: 1000 + slot });
+            }, this.o.loadDelayMs ?? 20);
+            break;
+          }
+          case "unload": {
+            const { slot } = f as { slot: number };
+            dom.loaded.delete(slot);
+            send({ t: "unloaded", id, slot });
+            break;
+          }
           default:
             send({ t: "error", id, code: "UNKNOWN_FRAME", message: "fake agent" });
         }
       }
     });
-    s.on("error", () => {});
   }
 
   async channelSockets(name: string): Promise<Map<string, string>> {

@@ -1,0 +1,140 @@
+// Scheduler rules on the fake driver: warm reuse, concurrency limits, a bounded queue, and moving a line to new
+// code without a cold start. The same paths run on real VMs in tests/vm/engine.test.ts.
+import { afterEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  SandboxScheduler,
+  type Execution,
+  type SchedulerOptions,
+} from "../../../../main/invoke/sandbox-scheduler.ts";
+import type { ImageManifest } from "../../../../main/vm/image-manifest.ts";
+import { VmPool } from "../../../../main/vm/pool.ts";
+import { FakeDriver } from "../../../helpers/fake-driver.ts";
+
+const manifest = {
+  schema: 1,
+  inputsKey: "e".repeat(64),
+  layout: "rootfs",
+  cmdline: "x",
+  sandboxSlots: 2,
+  files: { vmlinuz: { path: "v" }, "initrd.img": { path: "i" }, "root.squashfs": { path: "r" } },
+} as unknown as ImageManifest;
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+function setup(o: Partial<SchedulerOptions> = {}, delays = { loadDelayMs: 30, invokeDelayMs: 20 }) {
+  const driver = new FakeDriver(delays);
+  const pool = new VmPool({
+    driver,
+    manifest,
+    accel: "tcg",
+    dataDir: mkdtempSync(join(tmpdir(), "hearth-sched-")),
+    imageDir: "/x",
+    refill: "boot",
+    warm: 1,
+  });
+  const scheduler = new SandboxScheduler({ pool, ...o });
+  cleanup.push(async () => {
+    scheduler.close();
+    await pool.close();
+    await driver.close();
+  });
+  return { driver, pool, scheduler };
+}
+
+const exec = (version: string, over: Partial<Execution> = {}): Execution => ({
+  profile: "p1",
+  configKey: `cfg-${version}`,
+  taskKey: "t1",
+  lineKey: "line-1",
+  follow: true,
+  spec: {
+    runtime: "nodejs",
+    handler: "index.handler",
+    functionName: "f",
+    functionVersion: version,
+    memoryMb: 128,
+    timeoutMs: 3000,
+    env: {},
+  },
+  loadCode: async () => ({ zip: Buffer.from("zip"), sha256: "0".repeat(64) }),
+  ...over,
+});
+
+test("the first run loads a sandbox; the next reuses it warm", async () => {
+  const { scheduler } = setup();
+  const a = await scheduler.run(exec("1"), "{}");
+  const b = await scheduler.run(exec("1"), "{}");
+  assert.equal(a.coldStart, true);
+  assert.equal(b.coldStart, false);
+  assert.equal(a.vm, b.vm);
+  assert.equal(JSON.parse(b.payload!).version, "1");
+});
+
+test("a task's concurrency limit makes the rest wait their turn", async () => {
+  const { scheduler } = setup({ maxConcurrentPerTask: 1 });
+  await scheduler.run(exec("1"), "{}");
+  const t0 = performance.now();
+  const runs = await Promise.all([1, 2, 3].map(() => scheduler.run(exec("1"), "{}")));
+  assert.ok(performance.now() - t0 >= 55, "three 20 ms invocations ran at the same time");
+  assert.ok(
+    runs.every((r) => r.ok && !r.coldStart),
+    "a limit should queue, not load more sandboxes",
+  );
+  assert.ok(runs.some((r) => r.queuedMs >= 15));
+});
+
+test("a full queue refuses with a clear error instead of growing", async () => {
+  const { scheduler } = setup({ maxConcurrentPerTask: 1, maxQueuePerProfile: 1 });
+  await scheduler.run(exec("1"), "{}");
+  const results = await Promise.allSettled([1, 2, 3].map(() => scheduler.run(exec("1"), "{}")));
+  const refused = results.filter((r) => r.status === "rejected");
+  assert.equal(refused.length, 1);
+  assert.match(String((refused[0] as PromiseRejectedResult).reason), /TOO_MANY_REQUESTS/);
+});
+
+test("a line moves to new code in the background: the old sandbox answers until the new one is ready", async () => {
+  const { scheduler, driver } = setup({}, { loadDelayMs: 150, invokeDelayMs: 5 });
+  await scheduler.run(exec("1"), "{}");
+  const first = await scheduler.run(exec("2"), "{}");
+  assert.equal(first.coldStart, false);
+  assert.equal(first.servedVersion, "1", "answered by the warm old sandbox");
+  const served: string[] = [];
+  const deadline = Date.now() + 3000;
+  while (served.at(-1) !== "2" && Date.now() < deadline) {
+    const r = await scheduler.run(exec("2"), "{}");
+    assert.equal(r.coldStart, false);
+    served.push(r.servedVersion);
+  }
+  assert.equal(served.at(-1), "2");
+  // The old sandbox is gone from the VM once the new one took over.
+  await new Promise((r) => setTimeout(r, 50));
+  const held = [...driver.domains.values()].flatMap((d) =>
+    [...d.loaded.values()].map((l) => l.functionVersion),
+  );
+  assert.deepEqual(held, ["2"]);
+});
+
+test("a request naming a version waits for that version rather than taking an older one", async () => {
+  const { scheduler } = setup();
+  await scheduler.run(exec("1", { follow: false, lineKey: "v1" }), "{}");
+  const r = await scheduler.run(exec("2", { follow: false, lineKey: "v2" }), "{}");
+  assert.equal(r.coldStart, true);
+  assert.equal(r.servedVersion, "2");
+});
+
+test("profiles never share a VM in the scheduler either", async () => {
+  const { scheduler } = setup();
+  const a = await scheduler.run(exec("1"), "{}");
+  const b = await scheduler.run(exec("1", { profile: "p2", configKey: "cfg-p2" }), "{}");
+  assert.notEqual(a.vm, b.vm);
+  assert.match(a.vm, /^hearth-p1-/);
+  assert.match(b.vm, /^hearth-p2-/);
+});
