@@ -129,8 +129,11 @@ for (const stream of ["stdout", "stderr"] as const) {
 
 // ---- the guest's own timeout: a watchdog thread that still runs when a handler blocks the event loop ----
 // The host enforces timeouts too; this one holds when the host is gone. An odd counter means "an invocation is
-// running"; starting one costs a store and a futex wake, no message. The grace lets the host's kill win normally.
+// running". The thread looks every WATCHDOG_TICK_MS instead of being woken, so an invocation costs two atomic
+// adds and no system call (a wake-up per invocation cost a context switch on the VM's one vCPU). The grace lets
+// the host's kill win normally.
 const WATCHDOG_GRACE_MS = 250;
+const WATCHDOG_TICK_MS = 250;
 const watchdogMemory = new SharedArrayBuffer(16);
 const inFlight = new Int32Array(watchdogMemory, 0, 1);
 const deadlineAt = new Float64Array(watchdogMemory, 8, 1);
@@ -139,18 +142,18 @@ function startWatchdog(): void {
   const watchdog = new Worker(
     `const { workerData } = require("node:worker_threads");
      const { writeSync } = require("node:fs");
-     const running = new Int32Array(workerData, 0, 1);
-     const deadlineAt = new Float64Array(workerData, 8, 1);
+     const running = new Int32Array(workerData.memory, 0, 1);
+     const deadlineAt = new Float64Array(workerData.memory, 8, 1);
+     const sleep = new Int32Array(new SharedArrayBuffer(4));
      for (;;) {
+       Atomics.wait(sleep, 0, 0, workerData.tick);
        const seq = Atomics.load(running, 0);
-       if (seq % 2 === 0) { Atomics.wait(running, 0, seq); continue; }
-       const left = deadlineAt[0] - Date.now();
-       if (left > 0) { Atomics.wait(running, 0, seq, left); continue; }
+       if (seq % 2 === 0 || Date.now() < deadlineAt[0]) continue;
        if (Atomics.load(running, 0) !== seq) continue;
        try { writeSync(3, '{"timeout":true}\\n'); } catch {}
        process.kill(process.pid, "SIGKILL");
      }`,
-    { eval: true, workerData: watchdogMemory },
+    { eval: true, workerData: { memory: watchdogMemory, tick: WATCHDOG_TICK_MS } },
   );
   watchdog.unref();
 }
@@ -179,7 +182,6 @@ async function invoke(f: InvokeFrame): Promise<void> {
   const deadline = Date.now() + f.timeoutMs;
   deadlineAt[0] = deadline + WATCHDOG_GRACE_MS;
   Atomics.add(inFlight, 0, 1);
-  Atomics.notify(inFlight, 0);
   try {
     await runInvocation(f, start, deadline);
   } finally {
