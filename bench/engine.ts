@@ -1,0 +1,75 @@
+// Engine benchmark: warm echo-node invocations called in-process through the engine (resolve → scheduler → VM).
+// Run: npm run bench:engine [-- --invokes 1000]
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createProfile } from "../main/domain/profiles.ts";
+import { createTask } from "../main/domain/tasks.ts";
+import { Host } from "../main/host.ts";
+import { systemRandom } from "../main/store/system-random.ts";
+import { importTaskFolder } from "../main/store/task-import.ts";
+import { fixtureDir } from "../tests/helpers/fixtures.ts";
+
+const { values } = parseArgs({ options: { invokes: { type: "string", default: "1000" } } });
+const invokes = Number(values.invokes);
+const pct = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor((p / 100) * (xs.length - 1))]!;
+
+const host = await Host.start({ dataDir: mkdtempSync(join(tmpdir(), "hearth-bench-engine-")) });
+try {
+  const ctx = { now: Date.now(), random: systemRandom, sealer: host.store.secrets };
+  const { profile } = await host.store.documents.update((s) => createProfile(s, { name: "bench" }, ctx));
+  const imported = await importTaskFolder(fixtureDir("echo-node"));
+  await host.store.blobs.put(imported.code);
+  await host.store.documents.update((s) =>
+    createTask(
+      s,
+      profile.id,
+      { ...imported.manifest, code: { sha256: imported.sha256, size: imported.size } },
+      ctx,
+    ),
+  );
+  const req = {
+    callerProfileId: profile.id,
+    ref: { task: "echo" },
+    payload: JSON.stringify({ hello: "world", n: 42 }),
+  };
+  const t0 = performance.now();
+  const cold = await host.engine.invoke(req);
+  const coldMs = performance.now() - t0;
+  for (let i = 0; i < 50; i++) await host.engine.invoke(req);
+  const ms: number[] = [];
+  let failed = 0;
+  const started = performance.now();
+  for (let i = 0; i < invokes; i++) {
+    const s = performance.now();
+    const r = await host.engine.invoke(req);
+    ms.push(performance.now() - s);
+    if (!r.ok) failed++;
+  }
+  const elapsed = performance.now() - started;
+  const report = {
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, accel: host.accel },
+    firstInvokeMs: { total: coldMs, coldStart: cold.coldStart },
+    warm: {
+      n: ms.length,
+      p50: pct(ms, 50),
+      p90: pct(ms, 90),
+      p99: pct(ms, 99),
+      max: Math.max(...ms),
+      failed,
+      perSecond: (ms.length / elapsed) * 1000,
+    },
+  };
+  mkdirSync("bench-results", { recursive: true });
+  writeFileSync("bench-results/engine.json", `${JSON.stringify(report, null, 2)}\n`);
+  const line =
+    `Warm echo-node through the engine (in-process, sequential, n=${ms.length}, ${host.accel}): ` +
+    `p50 ${report.warm.p50.toFixed(2)} ms, p90 ${report.warm.p90.toFixed(2)} ms, p99 ${report.warm.p99.toFixed(2)} ms, ` +
+    `${report.warm.perSecond.toFixed(0)}/s, ${failed} failed; first invocation (VM from the pool + sandbox load) ${coldMs.toFixed(0)} ms`;
+  writeFileSync("bench-results/engine.md", `${line}\n`);
+  process.stdout.write(`${line}\n`);
+} finally {
+  await host.close();
+}
