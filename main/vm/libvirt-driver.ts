@@ -1,6 +1,9 @@
 // The VM driver on libvirt, through the @unraid/libvirt N-API binding: create, inspect, list and destroy domains.
 import * as binding from "@unraid/libvirt";
 import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ChannelForward, ensureRemoteFiles, sshTarget, type SshTarget } from "./ssh-remote.ts";
 import { channelSockets, parseMetadata, type VmMetadata } from "./domain-xml.ts";
 
 type Lib = typeof binding;
@@ -17,6 +20,8 @@ export interface DomainSummary {
 
 export interface VmDriver {
   readonly uri: string;
+  /** False for a libvirt on another machine: its files and sockets are not on this one. */
+  readonly local: boolean;
   /** Starts a transient domain from its XML and returns its name. */
   create(xml: string): Promise<string>;
   /** Host-side unix sockets of the domain's channels, by channel name. */
@@ -50,7 +55,18 @@ export class LibvirtDriver implements VmDriver {
   private hv: Hypervisor | null = null;
   private opening: Promise<Hypervisor> | null = null;
 
-  constructor(readonly uri: string = defaultLibvirtUri()) {}
+  readonly local: boolean;
+  private readonly ssh: SshTarget | null;
+  private readonly forwards = new Map<string, ChannelForward>();
+  private readonly remoteFilesChecked = new Set<string>();
+
+  constructor(
+    readonly uri: string = defaultLibvirtUri(),
+    private readonly forwardDir = join(tmpdir(), `hearth-channels-${process.pid}`),
+  ) {
+    this.ssh = sshTarget(uri);
+    this.local = this.ssh === null && /^[a-z+]+:\/\/\/(system|session)$/.test(uri);
+  }
 
   private connect(): Promise<Hypervisor> {
     if (this.hv) return Promise.resolve(this.hv);
@@ -79,6 +95,7 @@ export class LibvirtDriver implements VmDriver {
 
   async create(xml: string): Promise<string> {
     const hv = await this.connect();
+    if (this.ssh) await this.prepareRemote(xml);
     try {
       const dom = await hv.domainCreateXML(xml);
       return await hv.domainGetName(dom);
@@ -98,10 +115,39 @@ export class LibvirtDriver implements VmDriver {
 
   async channelSockets(name: string): Promise<Map<string, string>> {
     const hv = await this.connect();
-    return channelSockets(await hv.domainGetXMLDesc(await this.lookup(name)));
+    const sockets = channelSockets(await hv.domainGetXMLDesc(await this.lookup(name)));
+    if (this.local) return sockets;
+    if (!this.ssh) {
+      throw new LibvirtError(
+        "CHANNEL_UNREACHABLE",
+        `the VMs' channels on ${this.uri} cannot be reached: use a qemu+ssh:// URI`,
+      );
+    }
+    // The sockets are on the other machine: bring them here through one SSH process per VM.
+    this.forwards.get(name)?.close();
+    const fwd = new ChannelForward(this.ssh, join(this.forwardDir, name));
+    this.forwards.set(name, fwd);
+    return fwd.open(sockets);
+  }
+
+  /** The files a domain boots from and the folders it logs to must exist on the remote machine first. */
+  private async prepareRemote(xml: string): Promise<void> {
+    const files = [
+      ...[...xml.matchAll(/<(?:kernel|initrd)>([^<]+)<\/(?:kernel|initrd)>/g)].map((m) => m[1]!),
+      ...[...xml.matchAll(/<source file='([^']+)'/g)].map((m) => m[1]!),
+    ].map(unescapeXml);
+    const dirs = [...xml.matchAll(/<log file='([^']+)'/g)].map((m) =>
+      unescapeXml(m[1]!).replace(/\/[^/]*$/, ""),
+    );
+    const key = JSON.stringify([files, dirs]);
+    if (this.remoteFilesChecked.has(key)) return;
+    await ensureRemoteFiles(this.ssh!, files, [...new Set(dirs)]);
+    this.remoteFilesChecked.add(key);
   }
 
   async destroy(name: string): Promise<void> {
+    this.forwards.get(name)?.close();
+    this.forwards.delete(name);
     const hv = await this.connect();
     let dom: Domain;
     try {
@@ -158,6 +204,8 @@ export class LibvirtDriver implements VmDriver {
   }
 
   async close(): Promise<void> {
+    for (const f of this.forwards.values()) f.close();
+    this.forwards.clear();
     const hv = this.hv;
     this.hv = null;
     this.opening = null;
@@ -178,4 +226,13 @@ export function findQemuPid(name: string): number | null {
     }
   }
   return null;
+}
+
+function unescapeXml(v: string): string {
+  return v
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
 }

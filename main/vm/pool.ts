@@ -415,7 +415,9 @@ export class VmPool extends EventEmitter<PoolEvents> {
 
   /** The save image VMs are restored from: made once per image, acceleration and memory size, kept across runs. */
   private template(): Promise<string | null> {
-    if (this.o.refill === "boot" || this.templateState === "broken") return Promise.resolve(null);
+    // A template is cloned as a local file: a libvirt on another machine boots every VM instead.
+    if (this.o.refill === "boot" || this.templateState === "broken" || !this.o.driver.local)
+      return Promise.resolve(null);
     const file = this.templateFile;
     if (this.templateState === "ready" || (this.templateState === "none" && existsSync(file))) {
       this.templateState = "ready";
