@@ -87,7 +87,7 @@ test(
       warm: 1,
       maxPerProfile: 1,
     });
-    let name = "";
+    let name: string | undefined;
     try {
       await pool.start();
       const vm = await pool.acquire("remote");
@@ -125,6 +125,6 @@ test(
     const local = new LibvirtDriver("qemu:///system");
     const left = (await local.list()).map((d) => d.name);
     await local.close();
-    assert.ok(!left.includes(name), `${name} is still defined`);
+    assert.ok(name && !left.includes(name), `${name} is still defined`);
   },
 );
