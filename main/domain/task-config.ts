@@ -50,7 +50,7 @@ export function handlerProblem(runtime: Runtime, handler: string): string | null
   return null;
 }
 
-function checkHandler(value: { runtime: Runtime; handler: string }, ctx: z.RefinementCtx): void {
+export function checkHandler(value: { runtime: Runtime; handler: string }, ctx: z.RefinementCtx): void {
   const problem = handlerProblem(value.runtime, value.handler);
   if (problem !== null) ctx.addIssue({ code: "custom", path: ["handler"], message: problem });
 }
@@ -67,17 +67,17 @@ export const taskConfigSchema = z
   .superRefine(checkHandler);
 
 /** task.json, and the fields of a task created directly: a name, a configuration and a description. */
-export const taskManifestSchema = z
-  .strictObject({
-    name: taskNameSchema,
-    description: descriptionSchema.default(""),
-    runtime: runtimeSchema,
-    handler: handlerSchema,
-    memoryMb: memoryMbSchema.default(MEMORY_MB.default),
-    timeoutS: timeoutSSchema.default(TIMEOUT_S.default),
-    environment: environmentSchema().default({}),
-  })
-  .superRefine(checkHandler);
+export const taskManifestFields = z.strictObject({
+  name: taskNameSchema,
+  description: descriptionSchema.default(""),
+  runtime: runtimeSchema,
+  handler: handlerSchema,
+  memoryMb: memoryMbSchema.default(MEMORY_MB.default),
+  timeoutS: timeoutSSchema.default(TIMEOUT_S.default),
+  environment: environmentSchema().default({}),
+});
+
+export const taskManifestSchema = taskManifestFields.superRefine(checkHandler);
 
 export type TaskManifest = z.output<typeof taskManifestSchema>;
 export type TaskManifestInput = z.input<typeof taskManifestSchema>;

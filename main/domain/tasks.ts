@@ -10,34 +10,19 @@ import { parseInput } from "./input-validation.ts";
 import { getOwnTask, getProfile } from "./lookups.ts";
 import type { Change, HearthState, Task } from "./state.ts";
 import {
+  checkHandler,
   descriptionSchema,
   handlerSchema,
   memoryMbSchema,
-  MEMORY_MB,
   runtimeSchema,
   taskConfigSchema,
-  taskNameSchema,
-  TIMEOUT_S,
+  taskManifestFields,
   timeoutSSchema,
-  handlerProblem,
 } from "./task-config.ts";
 import { ownedTaskView, type OwnedTaskView } from "./views.ts";
 
-const createSchema = z
-  .strictObject({
-    name: taskNameSchema,
-    description: descriptionSchema.default(""),
-    runtime: runtimeSchema,
-    handler: handlerSchema,
-    memoryMb: memoryMbSchema.default(MEMORY_MB.default),
-    timeoutS: timeoutSSchema.default(TIMEOUT_S.default),
-    environment: environmentSchema().default({}),
-    code: codeRefSchema,
-  })
-  .superRefine((v, ctx) => {
-    const problem = handlerProblem(v.runtime, v.handler);
-    if (problem !== null) ctx.addIssue({ code: "custom", path: ["handler"], message: problem });
-  });
+/** task.json's fields plus the code they describe. */
+const createSchema = taskManifestFields.extend({ code: codeRefSchema }).superRefine(checkHandler);
 
 const updateCodeSchema = z.strictObject({ task: z.string(), code: codeRefSchema });
 
