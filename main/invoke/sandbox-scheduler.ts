@@ -327,7 +327,16 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       sb.slot = slot;
       return true;
     };
-    for (const h of this.held.get(exec.profile) ?? []) if (claim(h)) return h;
+    const held = this.held.get(exec.profile) ?? [];
+    const runsThis = (h: HeldVm): boolean =>
+      [...h.sandboxes.values()].some((s) => s.exec.configKey === exec.configKey && s !== sb);
+    // Parallel calls of one configuration are spread over VMs: each VM has one vCPU, and two sandboxes on one
+    // VM take turns on it while a second VM runs on another host core.
+    for (const h of held) if (!runsThis(h) && claim(h)) return h;
+    if (held.some(runsThis) && this.o.pool.list(exec.profile).some((v) => v.state === "ready")) {
+      return this.adopt(await this.o.pool.acquire(exec.profile, this.o.maxWaitMs), sb, claim);
+    }
+    for (const h of held) if (claim(h)) return h;
     const idle = this.sandboxes(exec.profile)
       .filter((s) => s.state === "ready" && !s.busy && s.exec.configKey !== exec.configKey)
       .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
@@ -336,7 +345,12 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       await this.unload(idle);
       if (claim(idle.held!)) return idle.held!;
     }
-    const vm = await this.o.pool.acquire(exec.profile, this.o.maxWaitMs);
+    return this.adopt(await this.o.pool.acquire(exec.profile, this.o.maxWaitMs), sb, claim);
+  }
+
+  /** Takes a VM from the pool into the scheduler's hands and claims a slot on it. */
+  private adopt(vm: PooledVm, sb: Sandbox, claim: (h: HeldVm) => boolean): HeldVm {
+    const exec = sb.exec;
     const h: HeldVm = { vm, sandboxes: new Map(), idleSince: Date.now() };
     const list = this.held.get(exec.profile) ?? [];
     list.push(h);

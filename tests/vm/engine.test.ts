@@ -289,8 +289,9 @@ describe("invocation engine on real VMs", () => {
     let newKey = "";
     let steadyFrom = 0;
     try {
-      // Warm up first: the line may still be moving from the previous test's code, and callers scale it out.
-      await new Promise((r) => setTimeout(r, 3000));
+      // Warm up first: the line may still be moving from the previous test's code, callers scale it out onto a
+      // spare VM, and the pool restores a new spare behind it; none of that belongs in the steady baseline.
+      await new Promise((r) => setTimeout(r, 6000));
       steadyFrom = performance.now();
       await new Promise((r) => setTimeout(r, 3000));
       deployAt = performance.now();
