@@ -8,7 +8,3 @@ export function dataDir(): string {
   return join(process.env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "hearth");
 }
 
-/** Console logs of VMs, one file each (virtlogd refuses a file another VM still writes). */
-export function vmLogDir(): string {
-  return join(dataDir(), "logs", "vms");
-}
