@@ -2,7 +2,7 @@
 // whole host was torn down mid-run and started again on the same data directory.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProfile } from "../../main/domain/profiles.ts";
@@ -17,6 +17,7 @@ let host: Host | null = null;
 
 after(async () => {
   await host?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function addTask(h: Host, profileId: string, fixture: string): Promise<void> {

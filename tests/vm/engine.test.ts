@@ -2,7 +2,7 @@
 // with secrets, tokens, and a deploy under load.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandContext } from "../../main/domain/command-context.ts";
@@ -74,6 +74,8 @@ after(async () => {
   await pool?.close();
   await store?.close();
   await driver.close();
+  // The template save image alone is over 100 MB.
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("invocation engine on real VMs", () => {

@@ -1,7 +1,7 @@
 // The VM pool on real libvirt VMs: warm-up, refill, restore from a template, health, isolation between profiles.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chooseAccel } from "../../main/vm/accel-probe.ts";
@@ -78,6 +78,7 @@ after(async () => {
     [],
     "the pool left VMs behind",
   );
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("VM pool on libvirt", () => {
