@@ -7,4 +7,3 @@ export function dataDir(): string {
   if (process.platform === "darwin") return join(homedir(), "Library", "Application Support", "Hearth");
   return join(process.env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "hearth");
 }
-
