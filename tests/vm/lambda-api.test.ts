@@ -1,0 +1,149 @@
+// The Lambda API on a real `hearth serve` stack with real VMs, driven by the official AWS SDK v3 client.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import type { FastifyInstance } from "fastify";
+import { createProfile } from "../../main/domain/profiles.ts";
+import { createTask } from "../../main/domain/tasks.ts";
+import { publishVersion } from "../../main/domain/versions.ts";
+import { Host } from "../../main/host.ts";
+import { startServer } from "../../main/http/server.ts";
+import { systemRandom } from "../../main/store/system-random.ts";
+import { importTaskFolder } from "../../main/store/task-import.ts";
+import { fixtureDir } from "../helpers/fixtures.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "hearth-lambda-api-"));
+let host: Host;
+let server: FastifyInstance;
+let endpoint = "";
+let creds = { accessKeyId: "", secretAccessKey: "" };
+let accountId = "";
+
+const client = (c = creds) =>
+  new LambdaClient({ endpoint, region: "us-east-1", credentials: c, maxAttempts: 1 });
+const text = (b?: Uint8Array) => Buffer.from(b ?? []).toString("utf8");
+
+before(async () => {
+  host = await Host.start({ dataDir });
+  const ctx = { now: Date.now(), random: systemRandom, sealer: host.store.secrets };
+  const { profile, credentials } = await host.store.documents.update((s) =>
+    createProfile(s, { name: "sdk" }, ctx),
+  );
+  creds = { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
+  accountId = profile.accountId;
+  for (const name of ["echo-node", "crasher", "slow-logger"]) {
+    const imported = await importTaskFolder(fixtureDir(name));
+    await host.store.blobs.put(imported.code);
+    await host.store.documents.update((s) =>
+      createTask(
+        s,
+        profile.id,
+        { ...imported.manifest, code: { sha256: imported.sha256, size: imported.size } },
+        ctx,
+      ),
+    );
+  }
+  await host.store.documents.update((s) => publishVersion(s, profile.id, { task: "echo" }, ctx));
+  server = await startServer({ host: "127.0.0.1", port: 0, app: host });
+  const addr = server.server.address() as { port: number };
+  endpoint = `http://127.0.0.1:${addr.port}`;
+});
+
+after(async () => {
+  await server?.close();
+  await host?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("Lambda Invoke with the AWS SDK v3", () => {
+  test("RequestResponse returns the payload and the version that ran", async () => {
+    const r = await client().send(
+      new InvokeCommand({ FunctionName: "echo", Payload: Buffer.from('{"a":1}') }),
+    );
+    assert.equal(r.StatusCode, 200);
+    assert.deepEqual(JSON.parse(text(r.Payload)), { echo: { a: 1 }, version: "$LATEST" });
+    assert.equal(r.ExecutedVersion, "$LATEST");
+    assert.equal(r.FunctionError, undefined);
+    const v1 = await client().send(
+      new InvokeCommand({
+        FunctionName: `arn:aws:lambda:us-east-1:${accountId}:function:echo`,
+        Qualifier: "1",
+        Payload: Buffer.from("{}"),
+      }),
+    );
+    assert.equal(v1.ExecutedVersion, "1");
+    assert.equal(JSON.parse(text(v1.Payload)).version, "1");
+  });
+
+  test("a handler error comes back as FunctionError Unhandled with Lambda's error body", async () => {
+    const r = await client().send(
+      new InvokeCommand({ FunctionName: "crasher", Payload: Buffer.from('{"mode":"throw"}') }),
+    );
+    assert.equal(r.StatusCode, 200);
+    assert.equal(r.FunctionError, "Unhandled");
+    const body = JSON.parse(text(r.Payload));
+    assert.equal(body.errorType, "Error");
+    assert.equal(body.errorMessage, "asked to throw");
+    assert.ok(Array.isArray(body.trace));
+  });
+
+  test("LogType Tail returns the last 4 KB of the invocation's log, base64", async () => {
+    const r = await client().send(
+      new InvokeCommand({
+        FunctionName: "slow-logger",
+        LogType: "Tail",
+        Payload: Buffer.from('{"lines":3}'),
+      }),
+    );
+    const log = Buffer.from(r.LogResult!, "base64").toString("utf8");
+    assert.match(
+      log,
+      /^START RequestId: \S+ Version: \$LATEST\nline 1 of 3\nline 2 of 3\nline 3 of 3\nEND RequestId: /,
+    );
+    assert.match(log, /REPORT RequestId: .*Duration: [\d.]+ ms.*Max Memory Used: \d+ MB/);
+  });
+
+  test("Event is accepted with 202 and runs in the background; DryRun checks without running", async () => {
+    const ev = await client().send(
+      new InvokeCommand({
+        FunctionName: "echo",
+        InvocationType: "Event",
+        Payload: Buffer.from('{"bg":true}'),
+      }),
+    );
+    assert.equal(ev.StatusCode, 202);
+    const dry = await client().send(new InvokeCommand({ FunctionName: "echo", InvocationType: "DryRun" }));
+    assert.equal(dry.StatusCode, 204);
+    await host.async.idle();
+    const done = host.async.list().find((i) => i.payload === '{"bg":true}');
+    assert.equal(done?.state, "succeeded");
+  });
+
+  test("wrong credentials, unknown functions, bad names and oversized payloads get Lambda's errors", async () => {
+    await assert.rejects(
+      client({ ...creds, secretAccessKey: "x".repeat(40) }).send(new InvokeCommand({ FunctionName: "echo" })),
+      (e: Error) => e.name === "UnrecognizedClientException",
+    );
+    await assert.rejects(
+      client().send(new InvokeCommand({ FunctionName: "nope" })),
+      (e: Error) => e.name === "ResourceNotFoundException",
+    );
+    await assert.rejects(
+      client().send(new InvokeCommand({ FunctionName: "echo", Qualifier: "prod" })),
+      (e: Error) => e.name === "ResourceNotFoundException" && /alias "prod"/.test(e.message),
+    );
+    await assert.rejects(
+      client().send(new InvokeCommand({ FunctionName: "echo", Payload: Buffer.from("{not json") })),
+      (e: Error) => e.name === "InvalidParameterValueException" && /Payload/.test(e.message),
+    );
+    await assert.rejects(
+      client().send(
+        new InvokeCommand({ FunctionName: "echo", Payload: Buffer.alloc(6 * 1024 * 1024 + 1, 0x20) }),
+      ),
+      (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 413,
+    );
+  });
+});
