@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { runDoctor, type DoctorReport } from "../doctor.ts";
 import type { Host } from "../host.ts";
+import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
 
 export interface ServeOptions {
@@ -28,6 +29,7 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     vms: o.app.pool.list(),
   }));
   registerLambdaInvoke(server, o.app);
+  registerLambdaFunctions(server, o.app);
   await server.listen({ host: o.host, port: o.port });
   return server;
 }

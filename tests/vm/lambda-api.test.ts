@@ -4,7 +4,20 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import {
+  AddPermissionCommand,
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from "@aws-sdk/client-lambda";
+import { cpSync, writeFileSync, readFileSync } from "node:fs";
+import { zipFolder } from "../helpers/zip-folder.ts";
 import type { FastifyInstance } from "fastify";
 import { createProfile } from "../../main/domain/profiles.ts";
 import { createTask } from "../../main/domain/tasks.ts";
@@ -144,6 +157,118 @@ describe("Lambda Invoke with the AWS SDK v3", () => {
         new InvokeCommand({ FunctionName: "echo", Payload: Buffer.alloc(6 * 1024 * 1024 + 1, 0x20) }),
       ),
       (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 413,
+    );
+  });
+});
+
+describe("Lambda function management with the AWS SDK v3", () => {
+  test("create, invoke, update, publish, alias with a split, get and list", async () => {
+    const { zip } = await zipFolder(fixtureDir("hello-env"));
+    const created = await client().send(
+      new CreateFunctionCommand({
+        FunctionName: "greeter",
+        Runtime: "nodejs20.x",
+        Role: "arn:aws:iam::000000000000:role/ignored",
+        Handler: "index.handler",
+        Code: { ZipFile: zip },
+        Environment: { Variables: { GREETING: "hey" } },
+        Publish: true,
+      }),
+    );
+    assert.equal(created.Version, "1");
+    assert.equal(created.Runtime, "nodejs20.x");
+    assert.match(created.FunctionArn!, new RegExp(`:${accountId}:function:greeter:1$`));
+    const r = await client().send(
+      new InvokeCommand({ FunctionName: "greeter", Payload: Buffer.from('{"name":"Sam"}') }),
+    );
+    assert.deepEqual(JSON.parse(text(r.Payload)), { greeting: "hey, Sam", hasApiKey: false });
+
+    const v2dir = mkdtempSync(join(tmpdir(), "greeter-v2-"));
+    cpSync(fixtureDir("hello-env"), v2dir, { recursive: true });
+    writeFileSync(
+      join(v2dir, "index.mjs"),
+      readFileSync(join(v2dir, "index.mjs"), "utf8").replace("hello", "howdy"),
+    );
+    const { zip: zip2 } = await zipFolder(v2dir);
+    const updated = await client().send(
+      new UpdateFunctionCodeCommand({ FunctionName: "greeter", ZipFile: zip2 }),
+    );
+    assert.equal(updated.Version, "$LATEST");
+    const v2 = await client().send(
+      new PublishVersionCommand({ FunctionName: "greeter", Description: "second" }),
+    );
+    assert.equal(v2.Version, "2");
+    assert.notEqual(v2.CodeSha256, created.CodeSha256);
+
+    const alias = await client().send(
+      new CreateAliasCommand({
+        FunctionName: "greeter",
+        Name: "live",
+        FunctionVersion: "1",
+        RoutingConfig: { AdditionalVersionWeights: { "2": 0.5 } },
+      }),
+    );
+    assert.deepEqual(alias.RoutingConfig?.AdditionalVersionWeights, { "2": 0.5 });
+    const versions = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const a = await client().send(
+        new InvokeCommand({ FunctionName: "greeter:live", Payload: Buffer.from("{}") }),
+      );
+      versions.add(a.ExecutedVersion!);
+    }
+    assert.deepEqual([...versions].sort(), ["1", "2"]);
+    const moved = await client().send(
+      new UpdateAliasCommand({
+        FunctionName: "greeter",
+        Name: "live",
+        FunctionVersion: "2",
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      }),
+    );
+    assert.equal(moved.FunctionVersion, "2");
+    assert.equal(moved.RoutingConfig, undefined);
+
+    const got = await client().send(new GetFunctionCommand({ FunctionName: "greeter" }));
+    assert.equal(got.Configuration?.Handler, "index.handler");
+    assert.equal(got.Configuration?.Environment?.Variables?.GREETING, "hey");
+    const list = await client().send(new ListFunctionsCommand({}));
+    assert.ok(list.Functions!.some((f) => f.FunctionName === "greeter"));
+  });
+
+  test("AddPermission grants another profile; that profile can never get the function or its code", async () => {
+    const ctx = { now: Date.now(), random: systemRandom, sealer: host.store.secrets };
+    const other = await host.store.documents.update((s) => createProfile(s, { name: "teammate" }, ctx));
+    const otherClient = client({
+      accessKeyId: other.credentials.accessKeyId,
+      secretAccessKey: other.credentials.secretAccessKey,
+    });
+    const added = await client().send(
+      new AddPermissionCommand({
+        FunctionName: "greeter",
+        StatementId: "share",
+        Action: "lambda:InvokeFunction",
+        Principal: other.profile.accountId,
+      }),
+    );
+    assert.match(added.Statement!, /lambda:InvokeFunction/);
+    assert.ok(host.store.documents.state.grants.some((g) => g.granteeProfileId === other.profile.id));
+    await assert.rejects(
+      otherClient.send(
+        new GetFunctionCommand({ FunctionName: `arn:aws:lambda:us-east-1:${accountId}:function:greeter` }),
+      ),
+      (e: Error) => e.name === "ResourceNotFoundException",
+    );
+    await assert.rejects(
+      client().send(
+        new CreateFunctionCommand({
+          FunctionName: "bad",
+          Runtime: "java21",
+          Role: "r",
+          Handler: "x.y",
+          Code: { ZipFile: Buffer.from("PK") },
+        }),
+      ),
+      (e: Error) => e.name === "InvalidParameterValueException" && /Runtime/.test(e.message),
     );
   });
 });

@@ -3,10 +3,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { InvokeRef } from "../../domain/authorization.ts";
 import { HearthError } from "../../domain/errors.ts";
-import { openSigningSecret } from "../../domain/profile-credentials.ts";
 import type { Host } from "../../host.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
-import { verifySigV4 } from "./sigv4-verify.ts";
+import { lambdaCaller } from "./lambda-auth.ts";
 
 /** Lambda's synchronous payload limit. */
 export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -41,7 +40,7 @@ export function parseFunctionName(raw: string, qualifier?: string): InvokeRef {
   return { task, ...(q !== undefined ? { qualifier: q } : {}), ...(arn ? { ownerAccountId: arn[1]! } : {}) };
 }
 
-function sendLambdaError(reply: FastifyReply, err: unknown): FastifyReply {
+export function sendLambdaError(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, headers, body } = lambdaErrorResponse(err);
   return reply.code(status).headers(headers).send(body);
 }
@@ -90,20 +89,9 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host): void {
 
     scope.post("/2015-03-31/functions/:name/invocations", async (req: FastifyRequest, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const [rawPath, rawQuery = ""] = req.raw.url!.split("?", 2) as [string, string?];
-      const state = app.store.documents.state;
-      let profileId = "";
+      let profileId: string;
       try {
-        await verifySigV4(
-          { method: req.method, path: rawPath, query: rawQuery, headers: req.headers, body },
-          {
-            lookupSecret: (accessKeyId) => {
-              const found = openSigningSecret(state, accessKeyId, app.store.secrets);
-              profileId = found.profileId;
-              return found.secretAccessKey;
-            },
-          },
-        );
+        ({ profileId } = await lambdaCaller(req, body, app.store));
       } catch (err) {
         return sendLambdaError(reply, err);
       }
