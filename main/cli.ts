@@ -5,6 +5,10 @@ import { formatDoctor, runDoctor } from "./doctor.ts";
 import { startServer } from "./http/server.ts";
 import { Host } from "./host.ts";
 import { dataDir } from "./paths.ts";
+import { createProfile } from "./domain/profiles.ts";
+import { profileView } from "./domain/views.ts";
+import { openHearthStore } from "./store/hearth-store.ts";
+import { systemRandom } from "./store/system-random.ts";
 import { loadManifest } from "./vm/image-manifest.ts";
 import { defaultLibvirtUri, LibvirtDriver } from "./vm/libvirt-driver.ts";
 import { hostIdFor } from "./vm/pool.ts";
@@ -87,6 +91,44 @@ vm.command("ls")
           );
     } finally {
       await driver.close();
+    }
+  });
+
+// Profiles are managed straight in the data directory for now, so only while no `hearth serve` holds it.
+const profile = program.command("profile").description("local accounts: each has its own VMs and access key");
+profile
+  .command("create <name>")
+  .description("create a profile; its access key and secret are shown once")
+  .option("--json", "print JSON")
+  .action(async (name: string, opts: { json?: boolean }) => {
+    const store = await openHearthStore(dataDir());
+    try {
+      const ctx = { now: Date.now(), random: systemRandom, sealer: store.secrets };
+      const r = await store.documents.update((s) => createProfile(s, { name }, ctx));
+      if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else {
+        process.stdout.write(
+          `profile ${r.profile.name} (account ${r.profile.accountId})\n` +
+            `AWS_ACCESS_KEY_ID=${r.credentials.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${r.credentials.secretAccessKey}\n` +
+            "The secret is shown this once; Hearth keeps only a hash and a sealed copy.\n",
+        );
+      }
+    } finally {
+      await store.close();
+    }
+  });
+profile
+  .command("ls")
+  .description("list profiles")
+  .option("--json", "print JSON")
+  .action(async (opts: { json?: boolean }) => {
+    const store = await openHearthStore(dataDir());
+    try {
+      const rows = store.documents.state.profiles.map(profileView);
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else for (const p of rows) process.stdout.write(`${p.name.padEnd(24)} ${p.accountId}  ${p.id}\n`);
+    } finally {
+      await store.close();
     }
   });
 

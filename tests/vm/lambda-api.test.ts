@@ -16,7 +16,8 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from "@aws-sdk/client-lambda";
-import { cpSync, writeFileSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, writeFileSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { zipFolder } from "../helpers/zip-folder.ts";
 import type { FastifyInstance } from "fastify";
 import { createProfile } from "../../main/domain/profiles.ts";
@@ -271,4 +272,63 @@ describe("Lambda function management with the AWS SDK v3", () => {
       (e: Error) => e.name === "InvalidParameterValueException" && /Runtime/.test(e.message),
     );
   });
+});
+
+const AWS = "/usr/bin/aws";
+describe("Lambda with Debian's awscli", () => {
+  test(
+    "aws lambda invoke and list-functions against the local port",
+    { skip: existsSync(AWS) ? false : "needs Debian's awscli (.ci/run installs it)" },
+    async () => {
+      const out = join(dataDir, "aws-out.json");
+      const env = {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: creds.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+        AWS_DEFAULT_REGION: "us-east-1",
+        AWS_PAGER: "",
+        AWS_EC2_METADATA_DISABLED: "true",
+      };
+      // Asynchronous on purpose: the server answering the CLI runs in this very process.
+      const aws = (args: string[], e: NodeJS.ProcessEnv = env) =>
+        new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+          execFile(
+            AWS,
+            ["--endpoint-url", endpoint, "lambda", ...args],
+            { env: e, encoding: "utf8" },
+            (err, stdout, stderr) =>
+              resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          ),
+        );
+      const inv = await aws([
+        "invoke",
+        "--function-name",
+        "echo",
+        "--cli-binary-format",
+        "raw-in-base64-out",
+        "--payload",
+        '{"from":"cli"}',
+        "--log-type",
+        "Tail",
+        out,
+      ]);
+      assert.equal(inv.status, 0, inv.stderr);
+      const meta = JSON.parse(inv.stdout);
+      assert.equal(meta.StatusCode, 200);
+      assert.equal(meta.ExecutedVersion, "$LATEST");
+      assert.match(Buffer.from(meta.LogResult, "base64").toString(), /REPORT RequestId/);
+      assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), { echo: { from: "cli" }, version: "$LATEST" });
+      const list = await aws(["list-functions"]);
+      assert.equal(list.status, 0, list.stderr);
+      assert.ok(
+        JSON.parse(list.stdout).Functions.some((f: { FunctionName: string }) => f.FunctionName === "echo"),
+      );
+      const bad = await aws(["invoke", "--function-name", "echo", out], {
+        ...env,
+        AWS_SECRET_ACCESS_KEY: "wrong".repeat(8),
+      });
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /UnrecognizedClientException/);
+    },
+  );
 });

@@ -1,13 +1,25 @@
 // `hearth serve` as a user runs it: starts on loopback, answers, and shuts down cleanly on a signal.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 test("hearth serve starts on loopback, reports the pool, and exits 0 on SIGTERM", async () => {
   const data = mkdtempSync(join(tmpdir(), "hearth-serve-"));
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ["bin/hearth.mjs", ...args], {
+      env: { ...process.env, HEARTH_DATA: data },
+      encoding: "utf8",
+    });
+  const created = cli("profile", "create", "alice", "--json");
+  assert.equal(created.status, 0, created.stderr);
+  const { credentials } = JSON.parse(created.stdout) as {
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
+  assert.match(credentials.accessKeyId, /^HKIA[A-Z0-9]{16}$/);
+  assert.equal(cli("profile", "create", "alice").status, 1, "a second profile of the same name is refused");
   const child = spawn(process.execPath, ["bin/hearth.mjs", "serve", "--port", "0"], {
     env: { ...process.env, HEARTH_DATA: data },
     stdio: ["ignore", "pipe", "pipe"],
@@ -30,11 +42,21 @@ test("hearth serve starts on loopback, reports the pool, and exits 0 on SIGTERM"
     const health = (await (await fetch(`${url}v1/health`)).json()) as { ok: boolean; accel: string };
     assert.equal(health.ok, true);
     assert.match(health.accel, /^(kvm|tcg)$/);
-    const pool = (await (await fetch(`${url}v1/pool`)).json()) as { vms: unknown[] };
-    assert.deepEqual(pool.vms, []);
+    // The data directory belongs to the running host: the CLI says so instead of writing beside it.
+    const locked = cli("profile", "create", "bob");
+    assert.equal(locked.status, 1);
+    assert.match(locked.stderr, /STORE_LOCKED/);
+    // Alice's profile gets a warm VM at start.
+    const pool = (await (await fetch(`${url}v1/pool`)).json()) as { vms: { profile: string }[] };
+    assert.ok(pool.vms.length >= 1 && pool.vms.every((v) => v.profile.startsWith("prf_")));
   } finally {
     child.kill("SIGTERM");
   }
   assert.equal(await exited, 0, err);
   assert.match(err, /SIGTERM, shutting down/);
+  const listed = JSON.parse(cli("profile", "ls", "--json").stdout) as { name: string }[];
+  assert.deepEqual(
+    listed.map((p) => p.name),
+    ["alice"],
+  );
 });
