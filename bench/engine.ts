@@ -7,6 +7,8 @@ import { parseArgs } from "node:util";
 import { createProfile } from "../main/domain/profiles.ts";
 import { createTask } from "../main/domain/tasks.ts";
 import { Host } from "../main/host.ts";
+import { startServer } from "../main/http/server.ts";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { systemRandom } from "../main/store/system-random.ts";
 import { importTaskFolder } from "../main/store/task-import.ts";
 import { fixtureDir } from "../tests/helpers/fixtures.ts";
@@ -19,7 +21,9 @@ const pct = (xs: number[], p: number): number =>
 const host = await Host.start({ dataDir: mkdtempSync(join(tmpdir(), "hearth-bench-engine-")) });
 try {
   const ctx = { now: Date.now(), random: systemRandom, sealer: host.store.secrets };
-  const { profile } = await host.store.documents.update((s) => createProfile(s, { name: "bench" }, ctx));
+  const { profile, credentials } = await host.store.documents.update((s) =>
+    createProfile(s, { name: "bench" }, ctx),
+  );
   const imported = await importTaskFolder(fixtureDir("echo-node"));
   await host.store.blobs.put(imported.code);
   await host.store.documents.update((s) =>
@@ -49,6 +53,28 @@ try {
     if (!r.ok) failed++;
   }
   const elapsed = performance.now() - started;
+
+  // The same invocations over HTTP with the AWS SDK v3: SigV4 signing and verification, the port, JSON.
+  const server = await startServer({ host: "127.0.0.1", port: 0, app: host });
+  const { port } = server.server.address() as { port: number };
+  const lambda = new LambdaClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "us-east-1",
+    credentials,
+    maxAttempts: 1,
+  });
+  const cmd = () => new InvokeCommand({ FunctionName: "echo", Payload: Buffer.from(req.payload) });
+  for (let i = 0; i < 50; i++) await lambda.send(cmd());
+  const http: number[] = [];
+  const httpStarted = performance.now();
+  for (let i = 0; i < invokes; i++) {
+    const s = performance.now();
+    const r = await lambda.send(cmd());
+    http.push(performance.now() - s);
+    if (r.FunctionError) failed++;
+  }
+  const httpElapsed = performance.now() - httpStarted;
+  await server.close();
   const report = {
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, accel: host.accel },
     firstInvokeMs: { total: coldMs, coldStart: cold.coldStart },
@@ -61,6 +87,13 @@ try {
       failed,
       perSecond: (ms.length / elapsed) * 1000,
     },
+    httpSdk: {
+      n: http.length,
+      p50: pct(http, 50),
+      p90: pct(http, 90),
+      p99: pct(http, 99),
+      perSecond: (http.length / httpElapsed) * 1000,
+    },
   };
   mkdirSync("bench-results", { recursive: true });
   writeFileSync("bench-results/engine.json", `${JSON.stringify(report, null, 2)}\n`);
@@ -68,8 +101,11 @@ try {
     `Warm echo-node through the engine (in-process, sequential, n=${ms.length}, ${host.accel}): ` +
     `p50 ${report.warm.p50.toFixed(2)} ms, p90 ${report.warm.p90.toFixed(2)} ms, p99 ${report.warm.p99.toFixed(2)} ms, ` +
     `${report.warm.perSecond.toFixed(0)}/s, ${failed} failed; first invocation (VM from the pool + sandbox load) ${coldMs.toFixed(0)} ms`;
-  writeFileSync("bench-results/engine.md", `${line}\n`);
-  process.stdout.write(`${line}\n`);
+  const httpLine =
+    `Warm echo-node over HTTP, AWS SDK v3 InvokeCommand (sequential, n=${http.length}): ` +
+    `p50 ${report.httpSdk.p50.toFixed(2)} ms, p90 ${report.httpSdk.p90.toFixed(2)} ms, p99 ${report.httpSdk.p99.toFixed(2)} ms, ${report.httpSdk.perSecond.toFixed(0)}/s`;
+  writeFileSync("bench-results/engine.md", `${line}\n${httpLine}\n`);
+  process.stdout.write(`${line}\n${httpLine}\n`);
 } finally {
   await host.close();
 }
