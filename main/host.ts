@@ -49,7 +49,7 @@ export class Host {
     const manifest = loadManifest(dir);
     if (!manifest)
       throw new Error(`IMAGE_NOT_BUILT: no guest image in ${dir}; build it with "npm run image"`);
-    const { accel } = await chooseAccel(bootFiles(manifest, dir));
+    const { accel } = await chooseAccel(bootFiles(manifest, dir), join(o.dataDir, "vm", "accel.json"));
     const store = await openHearthStore(o.dataDir);
     const driver = o.driver ?? new LibvirtDriver();
     const pool = new VmPool({

@@ -1,6 +1,7 @@
 // Finds out which acceleration really boots a guest here, by booting the image's kernel to its first userspace line.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Accel } from "./domain-xml.ts";
 import type { BootFiles } from "./image-manifest.ts";
 
@@ -100,10 +101,48 @@ export function probeAccel(
   });
 }
 
-/** KVM when a guest really boots under it, else TCG. `HEARTH_ACCEL` forces a choice. */
-export async function chooseAccel(boot: BootFiles): Promise<{ accel: Accel; kvm: AccelResult | null }> {
+/** What a probe's answer depends on: the QEMU build, the kernel it booted, and the KVM device. */
+function probeKey(boot: BootFiles): string {
+  const qemu = spawnSync(QEMU_BINARY, ["--version"], { encoding: "utf8" }).stdout?.split("\n")[0] ?? "";
+  let kernel = "";
+  try {
+    const st = statSync(boot.kernel);
+    kernel = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    // no kernel: the probe itself will say so
+  }
+  let kvm = "none";
+  try {
+    kvm = String(statSync("/dev/kvm").rdev);
+  } catch {
+    // no KVM device
+  }
+  return JSON.stringify([qemu, kernel, kvm]);
+}
+
+/**
+ * KVM when a guest really boots under it, else TCG. `HEARTH_ACCEL` forces a choice. With `cacheFile` the answer
+ * is kept and reused while QEMU, the kernel and /dev/kvm stay the same: a KVM that hangs costs its full timeout.
+ */
+export async function chooseAccel(
+  boot: BootFiles,
+  cacheFile?: string,
+): Promise<{ accel: Accel; kvm: AccelResult | null }> {
   const forced = process.env.HEARTH_ACCEL;
   if (forced === "kvm" || forced === "tcg") return { accel: forced, kvm: null };
+  const key = cacheFile ? probeKey(boot) : "";
+  if (cacheFile) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { key: string; kvm: AccelResult };
+      if (cached.key === key) return { accel: cached.kvm.ok ? "kvm" : "tcg", kvm: cached.kvm };
+    } catch {
+      // no cache yet, or an unreadable one: probe
+    }
+  }
   const kvm = await probeAccel("kvm", boot);
+  if (cacheFile) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(cacheFile, JSON.stringify({ key, kvm, at: new Date().toISOString() }));
+  }
   return { accel: kvm.ok ? "kvm" : "tcg", kvm };
 }
