@@ -93,10 +93,11 @@ export class Host {
     );
   }
 
-  /** Stops taking work, writes the logs, destroys every VM this host started, closes the store. */
-  async close(): Promise<void> {
+  /** Answers what was accepted (up to `drainMs`), then destroys every VM this host started and closes the store. */
+  async close(drainMs = 10_000): Promise<void> {
+    this.async.pause();
+    await this.scheduler.drain(drainMs);
     this.async.close();
-    this.scheduler.close();
     await this.logs.flush();
     await this.pool.close();
     await this.driver.close();

@@ -51,6 +51,8 @@ export class AsyncInvocations {
   private running = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Paused: nothing new starts, but what runs still records its outcome. */
+  private paused = false;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -157,7 +159,7 @@ export class AsyncInvocations {
   }
 
   private pump(): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const now = Date.now();
@@ -233,6 +235,13 @@ export class AsyncInvocations {
       await fh.close();
     }
     await rename(tmp, path);
+  }
+
+  /** Starts nothing more; invocations already running still record their outcome (a graceful shutdown). */
+  pause(): void {
+    this.paused = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Stops taking work. Running invocations are abandoned as they are: the next start runs them again. */

@@ -466,6 +466,19 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     clearInterval(this.idleTimer);
     this.changed();
   }
+
+  /**
+   * Stops taking new invocations and waits for the running ones to finish (or for `timeoutMs`), so a shutdown
+   * answers what it already accepted. Resolves with how many were still running when it gave up.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    this.close();
+    const deadline = Date.now() + timeoutMs;
+    const busy = (): number =>
+      [...this.held.keys()].flatMap((p) => this.sandboxes(p)).filter((s) => s.busy).length;
+    while (busy() > 0 && Date.now() < deadline) await this.nextChange(deadline - Date.now());
+    return busy();
+  }
 }
 
 /** Turns an agent's init failure ("SANDBOX_INIT_FAILED: Runtime.HandlerNotFound: …") into Lambda's error shape. */

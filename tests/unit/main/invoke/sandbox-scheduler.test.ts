@@ -138,3 +138,17 @@ test("profiles never share a VM in the scheduler either", async () => {
   assert.match(a.vm, /^hearth-p1-/);
   assert.match(b.vm, /^hearth-p2-/);
 });
+
+test("drain lets running invocations finish and refuses new ones", async () => {
+  const { scheduler, pool } = setup({}, { loadDelayMs: 10, invokeDelayMs: 150 });
+  await scheduler.run(exec("1"), "{}");
+  const running = scheduler.run(exec("1"), '{"late":false}');
+  await new Promise((r) => setTimeout(r, 20));
+  const left = await scheduler.drain(5000);
+  assert.equal(left, 0);
+  // The VMs go right after the drain, as in a shutdown: an invocation the drain did not wait for would fail here.
+  await pool.close();
+  const r = await running;
+  assert.equal(r.ok, true, "the accepted invocation was answered");
+  await assert.rejects(scheduler.run(exec("1"), "{}"), /ENGINE_CLOSED/);
+});
