@@ -5,13 +5,12 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createProfile } from "../main/domain/profiles.ts";
-import { createTask } from "../main/domain/tasks.ts";
 import { Host } from "../main/host.ts";
 import { startServer } from "../main/http/server.ts";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { systemRandom } from "../main/store/system-random.ts";
-import { importTaskFolder } from "../main/store/task-import.ts";
 import { fixtureDir } from "../tests/helpers/fixtures.ts";
+import { importFolder } from "../tests/helpers/import-fixture.ts";
 
 const { values } = parseArgs({ options: { invokes: { type: "string", default: "1000" } } });
 const invokes = Number(values.invokes);
@@ -24,16 +23,7 @@ try {
   const { profile, credentials } = await host.store.documents.update((s) =>
     createProfile(s, { name: "bench" }, ctx),
   );
-  const imported = await importTaskFolder(fixtureDir("echo-node"));
-  await host.store.blobs.put(imported.code);
-  await host.store.documents.update((s) =>
-    createTask(
-      s,
-      profile.id,
-      { ...imported.manifest, code: { sha256: imported.sha256, size: imported.size } },
-      ctx,
-    ),
-  );
+  await importFolder(host.store, profile.id, fixtureDir("echo-node"));
   const req = {
     callerProfileId: profile.id,
     ref: { task: "echo" },

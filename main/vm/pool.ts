@@ -9,7 +9,15 @@ import type { Accel } from "./domain-xml.ts";
 import type { GuestSession } from "./guest-session.ts";
 import { DEFAULT_VM_MEMORY_MIB, imageDir as defaultImageDir, type ImageManifest } from "./image-manifest.ts";
 import type { VmDriver } from "./libvirt-driver.ts";
-import { bootVm, newVmId, restoreVm, saveTemplate, vmName, type BootedVm } from "./vm-boot.ts";
+import {
+  bootVm,
+  newVmId,
+  restoreVm,
+  saveTemplate,
+  vmName,
+  type BootedVm,
+  type BootOptions,
+} from "./vm-boot.ts";
 import { canTransition, VmStateError, type VmState } from "./vm-state.ts";
 
 export interface PoolOptions {
@@ -400,17 +408,21 @@ export class VmPool extends EventEmitter<PoolEvents> {
       }
     }
     vm.origin = "boot";
-    return bootVm(this.o.driver, {
+    return bootVm(this.o.driver, { ...this.bootOptions(vm.profile), vmId: vm.id });
+  }
+
+  /** How this pool boots a VM (and its template): image, acceleration, memory, logs. */
+  private bootOptions(profile: string): BootOptions {
+    return {
       host: this.hostId,
-      profile: vm.profile,
-      vmId: vm.id,
+      profile,
       accel: this.o.accel,
       manifest: this.o.manifest,
       imageDir: this.o.imageDir,
       logDir: this.logDir,
       memoryMiB: this.o.memoryMiB,
       readyTimeoutMs: this.o.bootTimeoutMs,
-    });
+    };
   }
 
   /** The save image VMs are restored from: made once per image, acceleration and memory size, kept across runs. */
@@ -427,20 +439,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       this.templateState = "building";
       this.emit("template", { state: "building", file });
       try {
-        const r = await saveTemplate(
-          this.o.driver,
-          {
-            host: this.hostId,
-            profile: "template",
-            accel: this.o.accel,
-            manifest: this.o.manifest,
-            imageDir: this.o.imageDir,
-            logDir: this.logDir,
-            memoryMiB: this.o.memoryMiB,
-            readyTimeoutMs: this.o.bootTimeoutMs,
-          },
-          file,
-        );
+        const r = await saveTemplate(this.o.driver, this.bootOptions("template"), file);
         this.figures.templateBootMs = r.bootMs;
         this.figures.templateSaveMs = r.saveMs;
         this.templateState = "ready";

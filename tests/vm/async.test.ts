@@ -6,11 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProfile } from "../../main/domain/profiles.ts";
-import { createTask } from "../../main/domain/tasks.ts";
 import { Host } from "../../main/host.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
-import { importTaskFolder } from "../../main/store/task-import.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
+import { importFolder } from "../helpers/import-fixture.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "hearth-async-"));
 let host: Host | null = null;
@@ -21,17 +20,7 @@ after(async () => {
 });
 
 async function addTask(h: Host, profileId: string, fixture: string): Promise<void> {
-  const imported = await importTaskFolder(fixtureDir(fixture));
-  await h.store.blobs.put(imported.code);
-  const ctx = { now: Date.now(), random: systemRandom, sealer: h.store.secrets };
-  await h.store.documents.update((s) =>
-    createTask(
-      s,
-      profileId,
-      { ...imported.manifest, code: { sha256: imported.sha256, size: imported.size } },
-      ctx,
-    ),
-  );
+  await importFolder(h.store, profileId, fixtureDir(fixture));
 }
 
 test("async invocations are on disk when accepted and finish after the host is torn down and started again", async () => {

@@ -10,7 +10,6 @@ import { createCrossProfileAlias } from "../../main/domain/cross-profile-aliases
 import { createAlias } from "../../main/domain/aliases.ts";
 import { createGrant, revokeGrant } from "../../main/domain/grants.ts";
 import { createProfile } from "../../main/domain/profiles.ts";
-import { createTask, updateTaskCode } from "../../main/domain/tasks.ts";
 import { mintAliasToken, revokeToken } from "../../main/domain/tokens.ts";
 import { publishVersion } from "../../main/domain/versions.ts";
 import { taskView } from "../../main/domain/views.ts";
@@ -18,12 +17,12 @@ import { Engine, type InvokeResult } from "../../main/invoke/engine.ts";
 import { SandboxScheduler } from "../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore, type HearthStore } from "../../main/store/hearth-store.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
-import { importTaskFolder } from "../../main/store/task-import.ts";
 import { chooseAccel } from "../../main/vm/accel-probe.ts";
 import { bootFiles, loadManifest } from "../../main/vm/image-manifest.ts";
 import { LibvirtDriver } from "../../main/vm/libvirt-driver.ts";
 import { VmPool } from "../../main/vm/pool.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
+import { importFolder } from "../helpers/import-fixture.ts";
 
 const manifest = loadManifest();
 if (!manifest) throw new Error('the guest image is not built: run "npm run image" first');
@@ -43,17 +42,7 @@ async function newProfile(name: string) {
   return profiles[name]!;
 }
 
-async function importInto(profileId: string, folder: string) {
-  const imported = await importTaskFolder(folder);
-  await store.blobs.put(imported.code);
-  const code = { sha256: imported.sha256, size: imported.size };
-  const existing = store.documents.state.tasks.find(
-    (t) => t.profileId === profileId && t.name === imported.manifest.name,
-  );
-  if (existing)
-    return store.documents.update((s) => updateTaskCode(s, profileId, { task: existing.name, code }, ctx()));
-  return store.documents.update((s) => createTask(s, profileId, { ...imported.manifest, code }, ctx()));
-}
+const importInto = (profileId: string, folder: string) => importFolder(store, profileId, folder);
 
 const body = (r: InvokeResult) => {
   assert.equal(r.ok, true, JSON.stringify(r.error));

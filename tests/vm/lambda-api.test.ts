@@ -21,13 +21,12 @@ import { execFile } from "node:child_process";
 import { zipFolder } from "../helpers/zip-folder.ts";
 import type { FastifyInstance } from "fastify";
 import { createProfile } from "../../main/domain/profiles.ts";
-import { createTask } from "../../main/domain/tasks.ts";
 import { publishVersion } from "../../main/domain/versions.ts";
 import { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
-import { importTaskFolder } from "../../main/store/task-import.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
+import { importFolder } from "../helpers/import-fixture.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "hearth-lambda-api-"));
 let host: Host;
@@ -49,16 +48,7 @@ before(async () => {
   creds = { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
   accountId = profile.accountId;
   for (const name of ["echo-node", "crasher", "slow-logger"]) {
-    const imported = await importTaskFolder(fixtureDir(name));
-    await host.store.blobs.put(imported.code);
-    await host.store.documents.update((s) =>
-      createTask(
-        s,
-        profile.id,
-        { ...imported.manifest, code: { sha256: imported.sha256, size: imported.size } },
-        ctx,
-      ),
-    );
+    await importFolder(host.store, profile.id, fixtureDir(name));
   }
   await host.store.documents.update((s) => publishVersion(s, profile.id, { task: "echo" }, ctx));
   server = await startServer({ host: "127.0.0.1", port: 0, app: host });
