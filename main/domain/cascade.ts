@@ -1,4 +1,4 @@
-// What goes with a removed record: an alias takes its tokens, a task its aliases and grants. Works on a draft copy.
+// What goes with a removed record: an alias or API takes its tokens, a task its aliases and grants. Works on a draft copy.
 import type { HearthState } from "./state.ts";
 
 export function removeAliases(draft: HearthState, aliasIds: ReadonlySet<string>): void {
@@ -21,4 +21,14 @@ export function removeTasks(draft: HearthState, taskIds: ReadonlySet<string>): v
   removeGrants(draft, new Set(draft.grants.filter((g) => taskIds.has(g.taskId)).map((g) => g.id)));
   removeAliases(draft, new Set(draft.aliases.filter((a) => taskIds.has(a.taskId)).map((a) => a.id)));
   draft.tasks = draft.tasks.filter((t) => !taskIds.has(t.id));
+}
+
+/**
+ * An API takes its tokens. Routes elsewhere that pointed at removed aliases or tasks stay: they answer an error
+ * at request time, so deleting a task is never blocked by an API that serves it.
+ */
+export function removeApis(draft: HearthState, apiIds: ReadonlySet<string>): void {
+  if (apiIds.size === 0) return;
+  draft.apis = draft.apis.filter((a) => !apiIds.has(a.id));
+  draft.tokens = draft.tokens.filter((t) => !(t.scope.kind === "api" && apiIds.has(t.scope.apiId)));
 }

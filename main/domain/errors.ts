@@ -36,6 +36,12 @@ export const ERROR_CODES = [
   "STORE_LOCKED",
   "SECRET_KEY_INVALID",
   "SECRET_UNREADABLE",
+  "API_NOT_FOUND",
+  "API_EXISTS",
+  "UNAUTHENTICATED",
+  "TOO_MANY_ATTEMPTS",
+  "ROUTE_NOT_FOUND",
+  "PAYLOAD_TOO_LARGE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

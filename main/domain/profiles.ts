@@ -1,7 +1,7 @@
 // Profiles: creating one with its account id and first key pair, renaming, and deleting with what it owns.
 import { z } from "zod";
 import { isoTime, type CommandContext } from "./command-context.ts";
-import { removeGrants, removeTasks } from "./cascade.ts";
+import { removeApis, removeGrants, removeTasks } from "./cascade.ts";
 import { HearthError } from "./errors.ts";
 import { newId } from "./ids.ts";
 import { parseInput } from "./input-validation.ts";
@@ -77,7 +77,7 @@ export interface ProfileDeletion {
 }
 
 /**
- * Deletes a profile with its tasks, aliases, grants and tokens. Other profiles' aliases on its tasks would
+ * Deletes a profile with its tasks, aliases, grants, tokens and APIs. Other profiles' aliases on its tasks would
  * break silently, so they block the deletion unless `force`, which removes them too. Code blobs stay on disk:
  * they are shared by sha256 and collected separately (see referencedCodeShas).
  */
@@ -112,6 +112,7 @@ export function deleteProfile(
   // Grants this profile received, and the aliases it built on them.
   removeGrants(next, new Set(next.grants.filter((g) => g.granteeProfileId === profileId).map((g) => g.id)));
   next.aliases = next.aliases.filter((a) => a.profileId !== profileId);
+  removeApis(next, new Set(next.apis.filter((a) => a.profileId === profileId).map((a) => a.id)));
   next.tokens = next.tokens.filter((t) => t.scope.profileId !== profileId);
   next.profiles = next.profiles.filter((p) => p.id !== profileId);
   return { state: next, result: { removedTaskIds: [...taskIds], removedForeignAliases: foreign } };

@@ -1,7 +1,7 @@
-// The shape of Hearth's one document: profiles, tasks with their versions, aliases, grants and tokens, as plain data.
+// The shape of Hearth's one document: profiles, tasks with their versions, aliases, grants, tokens and APIs, as plain data.
 
 /** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
-export const CURRENT_SCHEMA_VERSION = 1;
+export const CURRENT_SCHEMA_VERSION = 2;
 
 export type Runtime = "nodejs" | "python3" | "provided";
 
@@ -147,6 +147,37 @@ export interface Token {
   revokedAt: string | null;
 }
 
+/** A route's target, named the way a caller names what it invokes (InvokeRef in authorization.ts). */
+export interface ApiRouteTarget {
+  task: string;
+  /** A version number, `$LATEST`, or an alias name; none means `$LATEST`. */
+  qualifier?: string;
+  /** Set when the target is another account's task, reached through a cross-profile alias the API's profile holds. */
+  ownerAccountId?: string;
+}
+
+export interface ApiRoute {
+  /** `GET /orders/{id}`, `ANY /{proxy+}` or `$default`. */
+  routeKey: string;
+  target: ApiRouteTarget;
+}
+
+/** `public`: anyone who reaches the port may call it; `token`: only bearers of a token minted for the API. */
+export type ApiAccess = "public" | "token";
+
+/** Routes bound to tasks or aliases its profile may invoke, served on the local port at `/apis/{name}/…`. */
+export interface Api {
+  id: string;
+  profileId: string;
+  /** Unique across all profiles: every API shares the port's `/apis/` namespace. */
+  name: string;
+  description: string;
+  access: ApiAccess;
+  routes: ApiRoute[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface HearthState {
   schemaVersion: number;
   profiles: Profile[];
@@ -154,6 +185,7 @@ export interface HearthState {
   aliases: Alias[];
   grants: Grant[];
   tokens: Token[];
+  apis: Api[];
 }
 
 export function emptyState(): HearthState {
@@ -164,6 +196,7 @@ export function emptyState(): HearthState {
     aliases: [],
     grants: [],
     tokens: [],
+    apis: [],
   };
 }
 

@@ -1,5 +1,6 @@
-// Tokens: bearer secrets that let anyone holding one invoke one alias; minted once, stored hashed, revocable.
+// Tokens: bearer secrets that let anyone holding one invoke one alias or call one API; minted once, stored hashed, revocable.
 import { z } from "zod";
+import { getOwnApi } from "./apis.ts";
 import { canInvoke } from "./authorization.ts";
 import { isoTime, type CommandContext } from "./command-context.ts";
 import { HearthError } from "./errors.ts";
@@ -17,8 +18,8 @@ export const TOKEN_PATTERN = /^hth_[A-Za-z0-9_-]{43}$/;
 const LOOKUP_CHARS = 10;
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
 
-const mintSchema = z.strictObject({
-  aliasId: z.string(),
+/** What every token is minted with, whatever it is for. */
+const mintTerms = {
   label: z.string().max(128, "must be at most 128 characters").default(""),
   expiresInS: z
     .number({ error: "must be a number of seconds" })
@@ -27,7 +28,10 @@ const mintSchema = z.strictObject({
     .max(TEN_YEARS_S, "must be at most ten years")
     .nullable()
     .default(null),
-});
+};
+
+const mintSchema = z.strictObject({ aliasId: z.string(), ...mintTerms });
+const mintApiSchema = z.strictObject({ apiId: z.string(), ...mintTerms });
 
 const revokeSchema = z.strictObject({ tokenId: z.string() });
 
@@ -40,6 +44,27 @@ export function mintAliasToken(
 ): Change<{ token: TokenView; secret: string }> {
   const v = parseInput(mintSchema, input);
   const alias = getHeldAlias(state, holderProfileId, v.aliasId);
+  return mint(state, { kind: "alias", profileId: holderProfileId, aliasId: alias.id }, v, ctx);
+}
+
+/** Mints a token for an API the actor owns; it lets its bearer call the API's routes and nothing else. */
+export function mintApiToken(
+  state: HearthState,
+  ownerProfileId: string,
+  input: z.input<typeof mintApiSchema>,
+  ctx: Pick<CommandContext, "now" | "random">,
+): Change<{ token: TokenView; secret: string }> {
+  const v = parseInput(mintApiSchema, input);
+  const api = getOwnApi(state, ownerProfileId, v.apiId);
+  return mint(state, { kind: "api", profileId: ownerProfileId, apiId: api.id }, v, ctx);
+}
+
+function mint(
+  state: HearthState,
+  scope: TokenScope,
+  terms: { label: string; expiresInS: number | null },
+  ctx: Pick<CommandContext, "now" | "random">,
+): Change<{ token: TokenView; secret: string }> {
   let secret: string;
   let lookup: string;
   do {
@@ -50,10 +75,10 @@ export function mintAliasToken(
     id: newId("tok", ctx.random, (id) => state.tokens.some((t) => t.id === id)),
     lookup,
     sha256: sha256Hex(secret),
-    scope: { kind: "alias", profileId: holderProfileId, aliasId: alias.id },
-    label: v.label,
+    scope,
+    label: terms.label,
     createdAt: isoTime(ctx.now),
-    expiresAt: v.expiresInS === null ? null : isoTime(ctx.now + v.expiresInS * 1000),
+    expiresAt: terms.expiresInS === null ? null : isoTime(ctx.now + terms.expiresInS * 1000),
     revokedAt: null,
   };
   const next = structuredClone(state);
@@ -76,7 +101,7 @@ export function revokeToken(
   return { state: next, result: tokenViewOf(token) };
 }
 
-/** One error for every way a token can fail, so an answer never tells whether an alias or token exists. */
+/** One error for every way a token can fail, so an answer never tells whether an alias, API or token exists. */
 const tokenInvalid = (): HearthError =>
   new HearthError("TOKEN_INVALID", "the token is not valid for this request", "token");
 
@@ -90,7 +115,8 @@ function sameScope(a: TokenScope, b: TokenScope): boolean {
 
 /**
  * The scope a presented token grants, or TOKEN_INVALID: malformed, unknown, wrong, expired, revoked, for
- * another alias than `expect`, or for an alias that no longer stands (deleted, grant revoked) all look alike.
+ * another alias or API than `expect`, for an alias that no longer stands (deleted, grant revoked) or for an API
+ * that was deleted all look alike.
  */
 export function verifyToken(
   state: HearthState,
@@ -115,6 +141,15 @@ export function verifyToken(
   if (
     scope.kind === "alias" &&
     !canInvoke(state, scope.profileId, { kind: "alias", aliasId: scope.aliasId })
+  ) {
+    throw tokenInvalid();
+  }
+  if (
+    scope.kind === "api" &&
+    !(
+      state.apis.some((a) => a.id === scope.apiId && a.profileId === scope.profileId) &&
+      state.profiles.some((p) => p.id === scope.profileId)
+    )
   ) {
     throw tokenInvalid();
   }

@@ -1,4 +1,4 @@
-// What a given profile may see of profiles, tasks, aliases and grants: the only shapes read functions return.
+// What a given profile may see of profiles, tasks, aliases, grants, tokens and APIs: the only shapes read functions return.
 //
 // Records hold more than any one viewer may read (code location, the owner's environment, other callers'
 // secrets, credential hashes). Each view copies named fields out of a record, so a field added to a record
@@ -7,6 +7,9 @@ import { HearthError } from "./errors.ts";
 import { findGrant, getProfile, getTaskById } from "./lookups.ts";
 import type {
   Alias,
+  Api,
+  ApiAccess,
+  ApiRouteTarget,
   AliasRouting,
   GrantLimits,
   HearthState,
@@ -316,4 +319,41 @@ export function tokenViewOf(token: Token): TokenView {
 /** Tokens minted for aliases (or APIs) the viewer holds. */
 export function listTokenViews(state: HearthState, viewerProfileId: string): TokenView[] {
   return state.tokens.filter((t) => t.scope.profileId === viewerProfileId).map(tokenViewOf);
+}
+
+/** The owner's view of an API; `path` is where the port serves it. */
+export interface ApiView {
+  id: string;
+  name: string;
+  description: string;
+  access: ApiAccess;
+  routes: { routeKey: string; target: ApiRouteTarget }[];
+  path: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function apiViewOf(api: Api): ApiView {
+  return {
+    id: api.id,
+    name: api.name,
+    description: api.description,
+    access: api.access,
+    routes: api.routes.map((r) => ({ routeKey: r.routeKey, target: { ...r.target } })),
+    path: `/apis/${api.name}`,
+    createdAt: api.createdAt,
+    updatedAt: api.updatedAt,
+  };
+}
+
+/** Only the owner sees an API's definition; to everyone else it does not exist. */
+export function apiView(state: HearthState, viewerProfileId: string, apiId: string): ApiView {
+  const api = state.apis.find((a) => a.id === apiId && a.profileId === viewerProfileId);
+  if (!api) throw new HearthError("API_NOT_FOUND", `no API with id "${apiId}" in your profile`, "apiId");
+  return apiViewOf(api);
+}
+
+/** The viewer's own APIs. */
+export function listApiViews(state: HearthState, viewerProfileId: string): ApiView[] {
+  return state.apis.filter((a) => a.profileId === viewerProfileId).map(apiViewOf);
 }

@@ -65,6 +65,8 @@ export type LambdaErrorType =
   | "RequestTooLargeException"
   | "TooManyRequestsException"
   | "InvalidRuntimeException"
+  | "MissingAuthenticationTokenException"
+  | "UnknownOperationException"
   | "ServiceException";
 
 export interface LambdaErrorAnswer {
@@ -122,6 +124,14 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   STORE_LOCKED: { native: 503, lambda: internal },
   SECRET_KEY_INVALID: { native: 500, lambda: internal },
   SECRET_UNREADABLE: { native: 500, lambda: internal },
+  API_NOT_FOUND: { native: 404, lambda: missing },
+  API_EXISTS: { native: 409, lambda: conflict },
+  // No credentials at all, as opposed to wrong ones (CREDENTIALS_INVALID, TOKEN_INVALID).
+  UNAUTHENTICATED: { native: 401, lambda: { status: 403, type: "MissingAuthenticationTokenException" } },
+  // Too many failed authentications from one client address: it waits before trying again.
+  TOO_MANY_ATTEMPTS: { native: 429, lambda: throttled },
+  ROUTE_NOT_FOUND: { native: 404, lambda: { status: 404, type: "UnknownOperationException" } },
+  PAYLOAD_TOO_LARGE: { native: 413, lambda: { status: 413, type: "RequestTooLargeException" } },
 
   ENGINE_CLOSED: { native: 503, lambda: internal },
   TOO_MANY_REQUESTS: { native: 429, lambda: throttled },

@@ -1,9 +1,18 @@
-// The local HTTP port: loopback unless the user opts in. It grows into the native, Lambda and API routes.
+// The local HTTP port: loopback unless the user opts in; the native API, the Lambda API and the APIs built from tasks.
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { runDoctor, type DoctorReport } from "../doctor.ts";
 import type { Host } from "../host.ts";
+import { ensureOwnerKey } from "../store/owner-key.ts";
+import { registerApiGateway } from "./apis/api-gateway.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
+import { AuthFailures } from "./native/auth-failures.ts";
+import { NativeAuth } from "./native/native-auth.ts";
+import { registerNativeApi } from "./native/native-api.ts";
+import { sendNativeError } from "./native/native-errors.ts";
+import { HearthError } from "../domain/errors.ts";
 
 export interface ServeOptions {
   host: string;
@@ -11,25 +20,45 @@ export interface ServeOptions {
   app: Host;
 }
 
-export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
-  const server = Fastify({ logger: false, bodyLimit: 6 * 1024 * 1024 });
-  const version = process.env.npm_package_version ?? "0.1.0";
-  let doctor: Promise<DoctorReport> | null = null;
+/** Where a running server says it listens, so the CLI finds it without being told. */
+export const SERVE_FILE = "serve.json";
 
-  server.get("/v1/health", async () => ({ ok: true, name: "hearth", version, accel: o.app.accel }));
+export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
+  const server = Fastify({
+    logger: false,
+    bodyLimit: 6 * 1024 * 1024,
+    // Receiving a request may take this long; running it is bounded by the task's own timeout.
+    requestTimeout: 120_000,
+    // Clients come and go on one machine: drop idle keep-alive sockets after a while.
+    keepAliveTimeout: 65_000,
+  });
+  let doctor: Promise<DoctorReport> | null = null;
+  const auth = new NativeAuth(await ensureOwnerKey(o.app.dataDir), new AuthFailures());
+
   server.get("/v1/doctor", async (req) => {
     // The probe boots two tiny guests: run it once per process unless asked to refresh.
     if (!doctor || (req.query as { refresh?: string }).refresh === "1") doctor = runDoctor();
     return doctor;
   });
-  server.get("/v1/pool", async () => ({
-    accel: o.app.accel,
-    image: o.app.manifest.inputsKey,
-    template: o.app.pool.figures,
-    vms: o.app.pool.list(),
-  }));
+  registerNativeApi(server, o.app, auth);
   registerLambdaInvoke(server, o.app);
   registerLambdaFunctions(server, o.app);
+  registerApiGateway(server, { store: o.app.store, engine: o.app.engine });
+  // No CORS headers are ever sent: a page of another origin cannot read any answer or send credentials.
+  server.setNotFoundHandler((req, reply) =>
+    sendNativeError(
+      reply,
+      new HearthError("ROUTE_NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]!.slice(0, 200)}`),
+    ),
+  );
+  const file = join(o.app.dataDir, SERVE_FILE);
+  server.addHook("onClose", async () => {
+    await rm(file, { force: true });
+  });
   await server.listen({ host: o.host, port: o.port });
+  const bound = server.server.address();
+  const port = typeof bound === "object" && bound ? bound.port : o.port;
+  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  await writeFile(file, `${JSON.stringify({ url: `http://${host}:${port}`, pid: process.pid })}\n`);
   return server;
 }

@@ -23,6 +23,11 @@ export const MIGRATIONS: readonly Migration[] = [
       return out;
     },
   },
+  {
+    from: 1,
+    description: "APIs arrive: an empty list of them",
+    up: (doc) => ({ ...doc, apis: Array.isArray(doc.apis) ? doc.apis : [] }),
+  },
 ];
 
 /** A document without schemaVersion is version 0. */

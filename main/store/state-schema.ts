@@ -110,6 +110,22 @@ const token = z.strictObject({
   revokedAt: iso.nullable(),
 });
 
+const api = z.strictObject({
+  id: str,
+  profileId: str,
+  name: str,
+  description: str,
+  access: z.enum(["public", "token"]),
+  routes: z.array(
+    z.strictObject({
+      routeKey: str,
+      target: z.strictObject({ task: str, qualifier: str.optional(), ownerAccountId: str.optional() }),
+    }),
+  ),
+  createdAt: iso,
+  updatedAt: iso,
+});
+
 export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   schemaVersion: z.number().int(),
   profiles: z.array(profile),
@@ -117,6 +133,7 @@ export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   aliases: z.array(alias),
   grants: z.array(grant),
   tokens: z.array(token),
+  apis: z.array(api),
 });
 
 /** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -47,7 +47,10 @@ test("hearth serve starts on loopback, reports the pool, and exits 0 on SIGTERM"
     assert.equal(locked.status, 1);
     assert.match(locked.stderr, /STORE_LOCKED/);
     // Alice's profile gets a warm VM at start.
-    const pool = (await (await fetch(`${url}v1/pool`)).json()) as { vms: { profile: string }[] };
+    const ownerKey = readFileSync(join(data, "owner.key"), "utf8").trim();
+    const pool = (await (
+      await fetch(`${url}v1/pool`, { headers: { authorization: `Bearer ${ownerKey}` } })
+    ).json()) as { vms: { profile: string }[] };
     assert.ok(pool.vms.length >= 1 && pool.vms.every((v) => v.profile.startsWith("prf_")));
   } finally {
     child.kill("SIGTERM");

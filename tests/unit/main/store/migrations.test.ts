@@ -74,11 +74,37 @@ test("the store runs injected migrations on a fake older document", async (t) =>
         tokens: [],
       }),
     },
+    // The shipped steps after the first still run: the target stays CURRENT_SCHEMA_VERSION.
+    ...MIGRATIONS.filter((m) => m.from >= 1),
   ];
   const store = await DocumentStore.open(dir, { migrations: fake });
   t.after(() => store.close());
   assert.deepEqual(store.state, emptyState());
   assert.ok(!("accounts" in JSON.parse(readFileSync(file, "utf8"))));
+});
+
+test("a version-1 document gets an empty list of APIs and keeps everything else", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "hearth.json");
+  const profile = {
+    id: "prf_0123456789abcdef",
+    name: "alice",
+    accountId: "123456789012",
+    createdAt: "2025-03-01T10:00:00.000Z",
+    credentials: [],
+  };
+  const v1 = { schemaVersion: 1, profiles: [profile], tasks: [], aliases: [], grants: [], tokens: [] };
+  writeFileSync(file, JSON.stringify(v1));
+  const { doc, applied } = migrateDocument(v1);
+  assert.deepEqual(applied, [1]);
+  assert.deepEqual(doc, { ...v1, schemaVersion: 2, apis: [] });
+  const store = await DocumentStore.open(dir);
+  t.after(() => store.close());
+  assert.equal(store.state.schemaVersion, CURRENT_SCHEMA_VERSION);
+  assert.deepEqual(store.state.apis, []);
+  assert.deepEqual(store.state.profiles, [profile]);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v1.bak"), "utf8")), v1);
+  assert.deepEqual(JSON.parse(readFileSync(file, "utf8")).apis, []);
 });
 
 test("a document from a newer Hearth is refused and left as it is", async (t) => {

@@ -1,0 +1,355 @@
+// Every call the window, the CLI and scripts make to a Hearth host: one table of operations (method, path, who may
+// call, input schema, output type), served over HTTP by main/http/native/ and spoken by main/client/.
+import { z } from "zod";
+import type {
+  AliasView,
+  ApiView,
+  GrantView,
+  OwnedTaskView,
+  ProfileView,
+  SharedTaskView,
+  TokenView,
+} from "./domain/views.ts";
+import type { LogRecord } from "./store/log-files.ts";
+
+export type {
+  AliasView,
+  ApiView,
+  GrantView,
+  OwnedTaskView,
+  ProfileView,
+  SharedTaskView,
+  TokenView,
+} from "./domain/views.ts";
+export type { LogRecord } from "./store/log-files.ts";
+
+/**
+ * Who may call an operation:
+ * - `public`: anyone who reaches the port;
+ * - `owner`: the machine's owner (the owner key in the data directory), for what spans profiles;
+ * - `profile`: one profile, by its access key or by the owner key acting as it (`X-Hearth-Profile`);
+ * - `invoke`: a profile as above, or a token minted for the alias being invoked.
+ */
+export type Access = "public" | "owner" | "profile" | "invoke";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface Operation<I extends z.ZodType = z.ZodType, O = unknown> {
+  method: HttpMethod;
+  /** Path parameters are `:name` segments; each is a field of the input. */
+  path: string;
+  access: Access;
+  input: I;
+  /** A field sent as the raw request body instead of JSON (an invocation's payload). */
+  rawBody?: string;
+  /** Type only: what the operation answers. */
+  output?: O;
+}
+
+function op<O>() {
+  return <I extends z.ZodType>(spec: Omit<Operation<I, O>, "output">): Operation<I, O> => spec;
+}
+
+export interface CreatedProfile {
+  profile: ProfileView;
+  /** Shown once: the store keeps only a hash of the secret. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+export type TaskView = OwnedTaskView | SharedTaskView;
+
+export interface InvocationResult {
+  requestId: string;
+  ok: boolean;
+  /** The handler's return value (parsed JSON) when ok. */
+  result?: unknown;
+  /** Lambda's error shape when the handler failed. */
+  error?: { errorType: string; errorMessage: string; trace?: string[] };
+  /** The version the target resolved to, and the one that answered (an older one while a deploy loads). */
+  version: string;
+  servedVersion: string;
+  durationMs: number;
+  maxMemoryUsedMb: number;
+  coldStart: boolean;
+}
+
+export interface AcceptedInvocation {
+  requestId: string;
+  state: string;
+}
+
+/** Server-sent events of a streamed invocation, in order: start, any number of log, then result or error. */
+export type InvocationEvent =
+  | { type: "start"; requestId: string }
+  | { type: "log"; t: string; stream: "stdout" | "stderr"; line: string }
+  | { type: "result"; result: InvocationResult }
+  | { type: "error"; error: { code: string; message: string; field?: string } };
+
+export interface VmView {
+  id: string;
+  profile: string;
+  state: string;
+  [k: string]: unknown;
+}
+
+export interface PoolStatus {
+  accel: string;
+  image: string;
+  template: { templateBootMs?: number; templateSaveMs?: number };
+  vms: VmView[];
+}
+
+export interface Health {
+  ok: true;
+  name: "hearth";
+  version: string;
+  accel: string;
+}
+
+const name = z.string({ error: "must be a string" }).min(1, "must not be empty").max(256, "is too long");
+const id = name;
+const zipBase64 = z
+  .string({ error: "must be the zip, base64-encoded" })
+  .min(1, "must not be empty")
+  .regex(/^[A-Za-z0-9+/=\s]+$/, "must be base64");
+const invokeMode = z.enum(["sync", "async", "stream"], { error: 'must be "sync", "async" or "stream"' });
+const optionalNumber = z.coerce.number({ error: "must be a number" }).int("must be a whole number");
+
+/**
+ * Inputs of commands the domain validates itself (main/domain/*.ts, with the field named in each error) are
+ * objects checked here only for shape; the rest are checked fully here.
+ */
+const fields = z.record(z.string(), z.unknown(), { error: "must be a JSON object" });
+
+export const operations = {
+  health: op<Health>()({ method: "GET", path: "/v1/health", access: "public", input: z.object({}) }),
+  pool: op<PoolStatus>()({ method: "GET", path: "/v1/pool", access: "profile", input: z.object({}) }),
+
+  listProfiles: op<ProfileView[]>()({
+    method: "GET",
+    path: "/v1/profiles",
+    access: "profile",
+    input: z.object({}),
+  }),
+  createProfile: op<CreatedProfile>()({
+    method: "POST",
+    path: "/v1/profiles",
+    access: "owner",
+    input: z.strictObject({ name }),
+  }),
+  deleteProfile: op<{ deleted: string }>()({
+    method: "DELETE",
+    path: "/v1/profiles/:profile",
+    access: "owner",
+    input: z.strictObject({ profile: name }),
+  }),
+
+  listTasks: op<TaskView[]>()({ method: "GET", path: "/v1/tasks", access: "profile", input: z.object({}) }),
+  getTask: op<TaskView>()({
+    method: "GET",
+    path: "/v1/tasks/:task",
+    access: "profile",
+    input: z.strictObject({ task: name }),
+  }),
+  /** A zip with task.json at its root, or any zip plus the task's fields (which then win over task.json). */
+  importTask: op<OwnedTaskView>()({
+    method: "POST",
+    path: "/v1/tasks",
+    access: "profile",
+    input: z.strictObject({
+      zipBase64,
+      manifest: fields.optional(),
+      publish: z.boolean({ error: "must be true or false" }).optional(),
+    }),
+  }),
+  updateTaskCode: op<OwnedTaskView>()({
+    method: "PUT",
+    path: "/v1/tasks/:task/code",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      zipBase64,
+      publish: z.boolean({ error: "must be true or false" }).optional(),
+    }),
+  }),
+  configureTask: op<OwnedTaskView>()({
+    method: "PATCH",
+    path: "/v1/tasks/:task",
+    access: "profile",
+    input: fields,
+  }),
+  deleteTask: op<{ deleted: string }>()({
+    method: "DELETE",
+    path: "/v1/tasks/:task",
+    access: "profile",
+    input: z.strictObject({ task: name }),
+  }),
+  publishVersion: op<OwnedTaskView>()({
+    method: "POST",
+    path: "/v1/tasks/:task/versions",
+    access: "profile",
+    input: fields,
+  }),
+
+  listAliases: op<AliasView[]>()({
+    method: "GET",
+    path: "/v1/aliases",
+    access: "profile",
+    input: z.strictObject({ task: name.optional() }),
+  }),
+  createAlias: op<AliasView>()({
+    method: "POST",
+    path: "/v1/tasks/:task/aliases",
+    access: "profile",
+    input: fields,
+  }),
+  /** An alias on another profile's task, standing on that profile's grant. */
+  createSharedAlias: op<AliasView>()({
+    method: "POST",
+    path: "/v1/shared-aliases",
+    access: "profile",
+    input: fields,
+  }),
+  updateAlias: op<AliasView>()({
+    method: "PATCH",
+    path: "/v1/aliases/:aliasId",
+    access: "profile",
+    input: fields,
+  }),
+  customizeAlias: op<AliasView>()({
+    method: "PATCH",
+    path: "/v1/aliases/:aliasId/customization",
+    access: "profile",
+    input: fields,
+  }),
+  deleteAlias: op<{ deleted: string }>()({
+    method: "DELETE",
+    path: "/v1/aliases/:aliasId",
+    access: "profile",
+    input: z.strictObject({ aliasId: id }),
+  }),
+
+  listGrants: op<GrantView[]>()({
+    method: "GET",
+    path: "/v1/grants",
+    access: "profile",
+    input: z.object({}),
+  }),
+  /** `grantee` is the other profile's name or account id. */
+  createGrant: op<GrantView>()({
+    method: "POST",
+    path: "/v1/tasks/:task/grants",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      grantee: name,
+      maxMemoryMb: z.number({ error: "must be a number" }).nullable().optional(),
+      maxTimeoutS: z.number({ error: "must be a number" }).nullable().optional(),
+    }),
+  }),
+  revokeGrant: op<{ deleted: string }>()({
+    method: "DELETE",
+    path: "/v1/grants/:grantId",
+    access: "profile",
+    input: z.strictObject({ grantId: id }),
+  }),
+
+  listTokens: op<TokenView[]>()({
+    method: "GET",
+    path: "/v1/tokens",
+    access: "profile",
+    input: z.object({}),
+  }),
+  /** The token itself is in this answer only. */
+  mintToken: op<{ token: TokenView; secret: string }>()({
+    method: "POST",
+    path: "/v1/aliases/:aliasId/tokens",
+    access: "profile",
+    input: fields,
+  }),
+  revokeToken: op<TokenView>()({
+    method: "DELETE",
+    path: "/v1/tokens/:tokenId",
+    access: "profile",
+    input: z.strictObject({ tokenId: id }),
+  }),
+
+  listApis: op<ApiView[]>()({ method: "GET", path: "/v1/apis", access: "profile", input: z.object({}) }),
+  /** Routes (`GET /orders/{id}`) bound to tasks or aliases, served at `/apis/<name>/...`. */
+  createApi: op<ApiView>()({ method: "POST", path: "/v1/apis", access: "profile", input: fields }),
+  updateApi: op<ApiView>()({ method: "PATCH", path: "/v1/apis/:apiId", access: "profile", input: fields }),
+  deleteApi: op<{ deleted: string }>()({
+    method: "DELETE",
+    path: "/v1/apis/:apiId",
+    access: "profile",
+    input: z.strictObject({ apiId: id }),
+  }),
+  /** A token for calling a token-protected API; in this answer only. */
+  mintApiToken: op<{ token: TokenView; secret: string }>()({
+    method: "POST",
+    path: "/v1/apis/:apiId/tokens",
+    access: "profile",
+    input: fields,
+  }),
+
+  /**
+   * Invokes `task[:qualifier]` of the caller (or another account's task through the caller's alias on it); with a
+   * token, the token's alias and nothing else. The payload is the raw body; `mode=stream` answers with server-sent
+   * events (InvocationEvent), `async` with 202 and the request id.
+   */
+  invoke: op<InvocationResult>()({
+    method: "POST",
+    path: "/v1/invoke",
+    access: "invoke",
+    rawBody: "payload",
+    input: z.strictObject({
+      task: name.optional(),
+      qualifier: name.optional(),
+      ownerAccountId: z
+        .string()
+        .regex(/^\d{12}$/, "must be a 12-digit account id")
+        .optional(),
+      mode: invokeMode.default("sync"),
+      payload: z.string().default(""),
+    }),
+  }),
+  getInvocation: op<AcceptedInvocation & { attempts: number; outcome?: unknown }>()({
+    method: "GET",
+    path: "/v1/invocations/:requestId",
+    access: "profile",
+    input: z.strictObject({ requestId: id }),
+  }),
+
+  /** Kept log records of a task (the owner sees every invocation, an alias holder only its own). */
+  queryLogs: op<LogRecord[]>()({
+    method: "GET",
+    path: "/v1/logs",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      ownerAccountId: z
+        .string()
+        .regex(/^\d{12}$/, "must be a 12-digit account id")
+        .optional(),
+      invocation: name.optional(),
+      text: z.string().max(256, "is too long").optional(),
+      since: z.iso.datetime({ error: "must be an ISO date-time" }).optional(),
+      until: z.iso.datetime({ error: "must be an ISO date-time" }).optional(),
+      limit: optionalNumber.min(1, "must be at least 1").max(10_000, "must be at most 10000").optional(),
+    }),
+  }),
+} as const;
+
+export type Operations = typeof operations;
+export type OperationName = keyof Operations;
+export type InputOf<N extends OperationName> = z.input<Operations[N]["input"]>;
+export type OutputOf<N extends OperationName> = NonNullable<Operations[N]["output"]>;
+
+/** The error body of every failed native call. */
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/** The live log tail: server-sent events of LogRecord, GET with the same filters as queryLogs. */
+export const LIVE_LOGS_PATH = "/v1/logs/live";
+/** The owner key's header naming the profile it acts as. */
+export const PROFILE_HEADER = "x-hearth-profile";

@@ -1,0 +1,203 @@
+// The APIs on the local port: a request to /apis/{name}/… becomes an API Gateway HTTP API (2.0) event for the task
+// its route is bound to, and the task's answer becomes the HTTP response.
+import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { findApiByName } from "../../domain/apis.ts";
+import { isHearthError } from "../../domain/errors.ts";
+import type { Api, HearthState } from "../../domain/state.ts";
+import { verifyToken } from "../../domain/tokens.ts";
+import type { Engine, InvokeResult } from "../../invoke/engine.ts";
+import type { HearthStore } from "../../store/hearth-store.ts";
+import { errorBody, errorCode, nativeStatus } from "../error-status.ts";
+import { buildHttpApiEvent, httpApiResponse, notFound, type ApiHttpResponse } from "./apigw-event.ts";
+import { compileRoutes, matchRoute, type RouteMatch, type RouteTable } from "./route-match.ts";
+
+export const API_PATH_PREFIX = "/apis/";
+/** Lambda's synchronous payload limit; API Gateway answers a bigger request body with 413. */
+export const MAX_API_BODY_BYTES = 6 * 1024 * 1024;
+
+export interface ApiGatewayDeps {
+  store: HearthStore;
+  engine: Engine;
+}
+
+/** API Gateway's answers carry only `{"message": …}`. */
+function message(status: number, text: string, headers: Record<string, string> = {}): ApiHttpResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+    body: Buffer.from(JSON.stringify({ message: text })),
+  };
+}
+
+const unauthorized = () => message(401, "Unauthorized", { "www-authenticate": "Bearer" });
+/** What API Gateway answers when the task itself failed (threw, timed out, crashed). */
+const handlerFailed = () => message(502, "Internal Server Error");
+
+/** Headers that describe one connection, not the answer: a task's values for them would break the framing. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "content-length",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+function send(reply: FastifyReply, r: ApiHttpResponse, requestId?: string): FastifyReply {
+  reply.code(r.status);
+  for (const [name, value] of Object.entries(r.headers)) {
+    if (!HOP_BY_HOP.has(name)) reply.header(name, value);
+  }
+  if (requestId !== undefined) reply.header("apigw-requestid", requestId);
+  return reply.send(r.body);
+}
+
+/** The token in `Authorization: Bearer <token>`, if that is what the header holds. */
+function bearerToken(header: string | string[] | undefined): string | null {
+  if (typeof header !== "string") return null;
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+function tokenAccepted(state: HearthState, api: Api, header: string | string[] | undefined): boolean {
+  const token = bearerToken(header);
+  if (token === null) return false;
+  try {
+    verifyToken(state, token, Date.now(), { kind: "api", profileId: api.profileId, apiId: api.id });
+    return true;
+  } catch (err) {
+    if (isHearthError(err, "TOKEN_INVALID")) return false;
+    throw err;
+  }
+}
+
+/**
+ * The answer when the invocation could not run: a target that no longer resolves (alias deleted, grant
+ * revoked), throttling, no VM. The code's status from the one table, with a message that names the route.
+ */
+function invokeFailure(err: unknown, routeKey: string): ApiHttpResponse {
+  const code = errorCode(err);
+  if (code === null) return message(500, "Internal Server Error");
+  const text = isHearthError(err)
+    ? `route "${routeKey}" cannot reach its target: ${err.message}`
+    : errorBody(err).error.message;
+  return message(nativeStatus(code), text, { "x-hearth-error-code": code });
+}
+
+/** Splits `/apis/{name}/rest?query` as sent, still percent-encoded. */
+function splitUrl(url: string): { name: string | null; rawPath: string; rawQueryString: string } {
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const rawQueryString = q < 0 ? "" : url.slice(q + 1);
+  const rest = path.slice(API_PATH_PREFIX.length);
+  const slash = rest.indexOf("/");
+  const rawName = slash < 0 ? rest : rest.slice(0, slash);
+  let name: string | null;
+  try {
+    name = decodeURIComponent(rawName);
+  } catch {
+    name = null;
+  }
+  return { name, rawPath: slash < 0 ? "/" : rest.slice(slash), rawQueryString };
+}
+
+/**
+ * Serves every API at `/apis/{name}` and below, for every method. It reads no credentials but an API's own
+ * tokens: a public API is open to whoever reaches the port, a token API to bearers of a token minted for it.
+ */
+export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps): void {
+  const { store, engine } = deps;
+  // Keyed by the route keys themselves rather than updatedAt: two edits within one millisecond share an
+  // updatedAt, and a stale table would send a request to the wrong route's target.
+  const tables = new Map<string, { keys: string; table: RouteTable }>();
+  const tableOf = (api: Api): RouteTable => {
+    const routeKeys = api.routes.map((r) => r.routeKey);
+    const keys = routeKeys.join("\n");
+    const hit = tables.get(api.id);
+    if (hit && hit.keys === keys) return hit.table;
+    if (tables.size > 1000) tables.clear();
+    const table = compileRoutes(routeKeys);
+    tables.set(api.id, { keys, table });
+    return table;
+  };
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const { name, rawPath, rawQueryString } = splitUrl(req.raw.url ?? req.url);
+    const state = store.documents.state;
+    const api = name === null ? undefined : findApiByName(state, name);
+    if (!api) return send(reply, notFound());
+    if (api.access === "token" && !tokenAccepted(state, api, req.headers.authorization))
+      return send(reply, unauthorized());
+
+    let match: RouteMatch | null;
+    try {
+      match = matchRoute(tableOf(api), req.method, rawPath);
+    } catch (err) {
+      // Bad percent-encoding in the path.
+      if (isHearthError(err, "INVALID_INPUT")) return send(reply, message(400, "Bad Request"));
+      throw err;
+    }
+    const route = match && api.routes[match.index];
+    if (!match || !route) return send(reply, notFound());
+
+    const headers = { ...req.headers };
+    // The token is Hearth's secret, not the task's: a route may lead to another profile's task.
+    if (api.access === "token") delete headers.authorization;
+    const requestId = randomUUID();
+    const event = buildHttpApiEvent(
+      {
+        method: req.method,
+        rawPath,
+        rawQueryString,
+        headers,
+        body: Buffer.isBuffer(req.body) ? req.body : null,
+        sourceIp: req.ip,
+        protocol: `HTTP/${req.raw.httpVersion}`,
+      },
+      {
+        accountId: state.profiles.find((p) => p.id === api.profileId)?.accountId ?? "",
+        apiId: api.id,
+        routeKey: match.routeKey,
+        pathParameters: match.pathParameters,
+        requestId,
+        now: Date.now(),
+      },
+    );
+    let result: InvokeResult;
+    try {
+      result = await engine.invoke({
+        callerProfileId: api.profileId,
+        ref: { ...route.target },
+        payload: JSON.stringify(event),
+        requestId,
+      });
+    } catch (err) {
+      return send(reply, invokeFailure(err, route.routeKey), requestId);
+    }
+    if (!result.ok) return send(reply, handlerFailed(), requestId);
+    return send(reply, httpApiResponse(result.payload ?? "null"), requestId);
+  };
+
+  void server.register(async (scope) => {
+    // A task gets the body's bytes as sent, whatever its type: apigw-event.ts decides between text and base64.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      "*",
+      { parseAs: "buffer", bodyLimit: MAX_API_BODY_BYTES },
+      (_req, body, done) => done(null, body),
+    );
+    scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      const status = err.statusCode;
+      if (status === 413) return send(reply, message(413, "Request Entity Too Large"));
+      if (status !== undefined && status >= 400 && status < 500)
+        return send(reply, message(status, STATUS_CODES[status] ?? "Bad Request"));
+      return send(reply, message(500, "Internal Server Error"));
+    });
+    scope.all("/apis/:api", handle);
+    scope.all("/apis/:api/*", handle);
+  });
+}

@@ -1,0 +1,128 @@
+// The native API (/v1/...): every operation of main/contract.ts, authenticated, validated, answered in one shape.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { operations, type Operation, type OperationName } from "../../contract.ts";
+import { HearthError } from "../../domain/errors.ts";
+import { parseInput } from "../../domain/input-validation.ts";
+import type { Host } from "../../host.ts";
+import { MAX_INVOKE_PAYLOAD_BYTES } from "../lambda/lambda-invoke.ts";
+import type { Caller, NativeAuth } from "./native-auth.ts";
+import { sendNativeError } from "./native-errors.ts";
+import { nativeHandlers, registerLiveLogs } from "./native-handlers.ts";
+
+/** A 50 MiB zip in base64 inside JSON. */
+const MAX_IMPORT_BODY_BYTES = 70 * 1024 * 1024;
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
+const LARGE_BODY_OPERATIONS = new Set<OperationName>(["importTask", "updateTaskCode"]);
+/** Operations the owner key may call without naming a profile: they then span every profile. */
+const OWNER_WIDE = new Set<OperationName>(["listProfiles", "pool"]);
+
+/** Turns fastify's own failures (bad JSON, too large, wrong content type) into errors a user can act on. */
+function edgeError(err: Error & { code?: string; statusCode?: number }, limit: number): unknown {
+  if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE" || err.statusCode === 413) {
+    return new HearthError(
+      "PAYLOAD_TOO_LARGE",
+      `the request body is larger than ${Math.round(limit / 1024 / 1024)} MiB`,
+      "body",
+    );
+  }
+  if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+    return new HearthError("INVALID_INPUT", "send the body as application/json", "content-type");
+  }
+  if (err.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
+    return new HearthError("INVALID_INPUT", "the body is empty: send a JSON object", "body");
+  }
+  if (err instanceof SyntaxError || err.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
+    return new HearthError("INVALID_INPUT", `the body is not valid JSON: ${err.message}`, "body");
+  }
+  return err;
+}
+
+/** Checks that the caller may call an operation of this access level; answers with the profile it acts as. */
+function actingProfile(name: OperationName, o: Operation, caller: Caller): string | null {
+  switch (o.access) {
+    case "public":
+      return null;
+    case "owner":
+      if (caller.kind !== "owner") {
+        throw new HearthError("FORBIDDEN", "only the machine's owner (owner key) may do this");
+      }
+      return caller.profileId;
+    case "profile":
+    case "invoke":
+      if (caller.kind === "token") {
+        if (o.access === "invoke") return caller.profileId;
+        throw new HearthError("FORBIDDEN", "a token may only invoke the alias it was minted for");
+      }
+      if (caller.profileId === null && !OWNER_WIDE.has(name)) {
+        throw new HearthError(
+          "INVALID_INPUT",
+          "name the profile to act as in the X-Hearth-Profile header",
+          "X-Hearth-Profile",
+        );
+      }
+      return caller.profileId;
+  }
+}
+
+export function registerNativeApi(server: FastifyInstance, app: Host, auth: NativeAuth): void {
+  const handlers = nativeHandlers(app);
+  const register = (scope: FastifyInstance, name: OperationName, o: Operation, bodyLimit: number): void => {
+    scope.route({
+      method: o.method,
+      url: o.path,
+      bodyLimit,
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        try {
+          const state = app.store.documents.state;
+          const caller: Caller =
+            o.access === "public"
+              ? { kind: "owner", profileId: null }
+              : auth.authenticate(state, req.headers, req.ip);
+          const profileId = actingProfile(name, o, caller);
+          const raw: Record<string, unknown> = {
+            ...(req.query as Record<string, unknown>),
+            ...(o.rawBody
+              ? { [o.rawBody]: Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "" }
+              : typeof req.body === "object" && req.body !== null && !Array.isArray(req.body)
+                ? (req.body as Record<string, unknown>)
+                : req.body === undefined || req.body === null
+                  ? {}
+                  : { "": req.body }),
+            ...(req.params as Record<string, unknown>),
+          };
+          if ("" in raw) throw new HearthError("INVALID_INPUT", "the body must be a JSON object", "body");
+          const input = parseInput(o.input, raw) as Record<string, unknown>;
+          const answer = await handlers[name]({ caller, profileId, input, req, reply });
+          if (reply.sent) return reply;
+          return reply.header("content-type", "application/json").send(JSON.stringify(answer));
+        } catch (err) {
+          if (reply.sent || reply.raw.headersSent) return reply;
+          return sendNativeError(reply, err);
+        }
+      },
+    });
+  };
+
+  void server.register(async (scope) => {
+    scope.setErrorHandler((err: Error & { code?: string }, req, reply) =>
+      sendNativeError(reply, edgeError(err, req.routeOptions.bodyLimit ?? MAX_JSON_BODY_BYTES)),
+    );
+    for (const [name, o] of Object.entries(operations) as [OperationName, Operation][]) {
+      if (o.rawBody) continue;
+      register(scope, name, o, LARGE_BODY_OPERATIONS.has(name) ? MAX_IMPORT_BODY_BYTES : MAX_JSON_BODY_BYTES);
+    }
+    registerLiveLogs(scope, app, auth);
+  });
+
+  // Raw-body operations (an invocation's payload is opaque bytes, as in Lambda) in a scope of their own parser.
+  void server.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+    scope.setErrorHandler((err: Error & { code?: string }, _req, reply) =>
+      sendNativeError(reply, edgeError(err, MAX_INVOKE_PAYLOAD_BYTES)),
+    );
+    for (const [name, o] of Object.entries(operations) as [OperationName, Operation][]) {
+      if (o.rawBody) register(scope, name, o, MAX_INVOKE_PAYLOAD_BYTES);
+    }
+  });
+}
