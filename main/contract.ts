@@ -112,6 +112,8 @@ const zipBase64 = z
   .min(1, "must not be empty")
   .regex(/^[A-Za-z0-9+/=\s]+$/, "must be base64");
 const invokeMode = z.enum(["sync", "async", "stream"], { error: 'must be "sync", "async" or "stream"' });
+/** A query flag: "true" or "false". */
+const force = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional();
 const optionalNumber = z.coerce.number({ error: "must be a number" }).int("must be a whole number");
 
 /**
@@ -140,7 +142,7 @@ export const operations = {
     method: "DELETE",
     path: "/v1/profiles/:profile",
     access: "owner",
-    input: z.strictObject({ profile: name }),
+    input: z.strictObject({ profile: name, force }),
   }),
 
   listTasks: op<TaskView[]>()({ method: "GET", path: "/v1/tasks", access: "profile", input: z.object({}) }),
@@ -177,11 +179,12 @@ export const operations = {
     access: "profile",
     input: fields,
   }),
+  /** `force` also removes other profiles' aliases on the task (which would otherwise block the deletion). */
   deleteTask: op<{ deleted: string }>()({
     method: "DELETE",
     path: "/v1/tasks/:task",
     access: "profile",
-    input: z.strictObject({ task: name }),
+    input: z.strictObject({ task: name, force }),
   }),
   publishVersion: op<OwnedTaskView>()({
     method: "POST",
@@ -294,7 +297,7 @@ export const operations = {
   /**
    * Invokes `task[:qualifier]` of the caller (or another account's task through the caller's alias on it); with a
    * token, the token's alias and nothing else. The payload is the raw body; `mode=stream` answers with server-sent
-   * events (InvocationEvent), `async` with 202 and the request id.
+   * events (InvocationEvent), `async` with 202 and an AcceptedInvocation instead of this result.
    */
   invoke: op<InvocationResult>()({
     method: "POST",

@@ -101,10 +101,16 @@ export class HearthClient {
     const query = new URLSearchParams(
       Object.entries(q).filter(([, v]) => v !== undefined) as [string, string][],
     );
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, "")}${LIVE_LOGS_PATH}?${query}`, {
-      headers: this.headers(),
-      ...(signal ? { signal } : {}),
-    });
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl.replace(/\/$/, "")}${LIVE_LOGS_PATH}?${query}`, {
+        headers: this.headers(),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
     if (!res.ok) throw apiError(res.status, await res.text());
     try {
       for await (const e of readEvents(res)) if (e.event === "record") yield JSON.parse(e.data) as LogRecord;

@@ -33,7 +33,8 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 65_000,
   });
   let doctor: Promise<DoctorReport> | null = null;
-  const auth = new NativeAuth(await ensureOwnerKey(o.app.dataDir), new AuthFailures());
+  const failures = new AuthFailures();
+  const auth = new NativeAuth(await ensureOwnerKey(o.app.dataDir), failures);
 
   server.get("/v1/doctor", async (req) => {
     // The probe boots two tiny guests: run it once per process unless asked to refresh.
@@ -41,9 +42,9 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     return doctor;
   });
   registerNativeApi(server, o.app, auth);
-  registerLambdaInvoke(server, o.app);
-  registerLambdaFunctions(server, o.app);
-  registerApiGateway(server, { store: o.app.store, engine: o.app.engine });
+  registerLambdaInvoke(server, o.app, failures);
+  registerLambdaFunctions(server, o.app, failures);
+  registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures });
   // No CORS headers are ever sent: a page of another origin cannot read any answer or send credentials.
   server.setNotFoundHandler((req, reply) =>
     sendNativeError(

@@ -328,8 +328,10 @@ describe("invocation engine on real VMs", () => {
       latencies.filter((l) => l.at > switchedAt).every((l) => l.version === newKey),
       "old code served after the switch",
     );
+    // Loading a sandbox takes seconds under TCG: a request that waited for it would sit far above this bound,
+    // while a busy machine may double a tens-of-milliseconds p99 on its own.
     assert.ok(
-      p(during, 0.99) <= 2 * p(steady, 0.99),
+      p(during, 0.99) <= Math.max(2 * p(steady, 0.99), 250),
       `p99 during the deploy ${p(during, 0.99)} ms vs steady ${p(steady, 0.99)} ms`,
     );
   });

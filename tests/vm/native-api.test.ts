@@ -110,6 +110,20 @@ describe("authentication", () => {
     await rejects(owner("nobody").call("listTasks", {}), 404, "PROFILE_NOT_FOUND");
   });
 
+  test("CORS stays closed: no page of another origin may read an answer", async () => {
+    const preflight = await fetch(`${url}/v1/tasks`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://evil.example",
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization",
+      },
+    });
+    assert.equal(preflight.headers.get("access-control-allow-origin"), null);
+    const res = await raw("GET", "/v1/tasks", undefined, { origin: "http://evil.example" });
+    assert.equal(res.headers.get("access-control-allow-origin"), null);
+  });
+
   test("a profile's access key acts as that profile only; profiles are the owner's to create", async () => {
     const mine = await asBob().call("listProfiles", {});
     assert.deepEqual(

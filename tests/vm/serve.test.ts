@@ -2,15 +2,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readOwnerKey } from "../../main/store/owner-key.ts";
 
-test("hearth serve starts on loopback, reports the pool, and exits 0 on SIGTERM", async () => {
+test("hearth serve starts on loopback, reports the pool, and exits 0 on SIGTERM", async (t) => {
   const data = mkdtempSync(join(tmpdir(), "hearth-serve-"));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, ["bin/hearth.mjs", ...args], {
-      env: { ...process.env, HEARTH_DATA: data },
+      // The CLI finds the server through the data directory's serve.json, not an address from the environment.
+      env: { ...process.env, HEARTH_DATA: data, HEARTH_URL: "" },
       encoding: "utf8",
     });
   const created = cli("profile", "create", "alice", "--json");
@@ -42,12 +45,16 @@ test("hearth serve starts on loopback, reports the pool, and exits 0 on SIGTERM"
     const health = (await (await fetch(`${url}v1/health`)).json()) as { ok: boolean; accel: string };
     assert.equal(health.ok, true);
     assert.match(health.accel, /^(kvm|tcg)$/);
-    // The data directory belongs to the running host: the CLI says so instead of writing beside it.
-    const locked = cli("profile", "create", "bob");
-    assert.equal(locked.status, 1);
-    assert.match(locked.stderr, /STORE_LOCKED/);
-    // Alice's profile gets a warm VM at start.
-    const ownerKey = readFileSync(join(data, "owner.key"), "utf8").trim();
+    // The data directory belongs to the running host: the CLI asks it (found through serve.json) instead of
+    // writing beside it.
+    const viaServer = cli("profile", "create", "bob", "--json");
+    assert.equal(viaServer.status, 0, viaServer.stderr);
+    assert.equal((JSON.parse(viaServer.stdout) as { profile: { name: string } }).profile.name, "bob");
+    // Alice's profile gets a warm VM at start; the pool spans profiles, so it takes the owner key.
+    const ownerKey = await readOwnerKey(data);
+    assert.ok(ownerKey, "the server wrote the owner key into the data directory");
+    const unauthenticated = await fetch(`${url}v1/pool`);
+    assert.equal(unauthenticated.status, 401);
     const pool = (await (
       await fetch(`${url}v1/pool`, { headers: { authorization: `Bearer ${ownerKey}` } })
     ).json()) as { vms: { profile: string }[] };
@@ -60,6 +67,6 @@ test("hearth serve starts on loopback, reports the pool, and exits 0 on SIGTERM"
   const listed = JSON.parse(cli("profile", "ls", "--json").stdout) as { name: string }[];
   assert.deepEqual(
     listed.map((p) => p.name),
-    ["alice"],
+    ["alice", "bob"],
   );
 });

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { findApiByName } from "../../domain/apis.ts";
 import { isHearthError } from "../../domain/errors.ts";
 import type { Api, HearthState } from "../../domain/state.ts";
+import type { AuthFailures } from "../native/auth-failures.ts";
 import { verifyToken } from "../../domain/tokens.ts";
 import type { Engine, InvokeResult } from "../../invoke/engine.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
@@ -20,6 +21,8 @@ export const MAX_API_BODY_BYTES = 6 * 1024 * 1024;
 export interface ApiGatewayDeps {
   store: HearthStore;
   engine: Engine;
+  /** Failed token attempts per client address, shared with the native API's authentication. */
+  failures?: AuthFailures;
 }
 
 /** API Gateway's answers carry only `{"message": …}`. */
@@ -130,8 +133,19 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     const state = store.documents.state;
     const api = name === null ? undefined : findApiByName(state, name);
     if (!api) return send(reply, notFound());
-    if (api.access === "token" && !tokenAccepted(state, api, req.headers.authorization))
-      return send(reply, unauthorized());
+    if (api.access === "token") {
+      const wait = deps.failures?.retryAfterMs(req.ip) ?? 0;
+      if (wait > 0) {
+        return send(
+          reply,
+          message(429, "Too Many Requests", { "retry-after": String(Math.ceil(wait / 1000)) }),
+        );
+      }
+      if (!tokenAccepted(state, api, req.headers.authorization)) {
+        deps.failures?.fail(req.ip);
+        return send(reply, unauthorized());
+      }
+    }
 
     let match: RouteMatch | null;
     try {

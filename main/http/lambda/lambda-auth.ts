@@ -3,6 +3,8 @@ import type { FastifyRequest } from "fastify";
 import { openSigningSecret } from "../../domain/profile-credentials.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
 import { verifySigV4 } from "./sigv4-verify.ts";
+import { HearthError } from "../../domain/errors.ts";
+import type { AuthFailures } from "../native/auth-failures.ts";
 
 export interface LambdaCaller {
   profileId: string;
@@ -15,7 +17,27 @@ export async function lambdaCaller(
   req: FastifyRequest,
   body: Buffer,
   store: HearthStore,
+  failures?: AuthFailures,
 ): Promise<LambdaCaller> {
+  const wait = failures?.retryAfterMs(req.ip) ?? 0;
+  if (wait > 0) {
+    throw Object.assign(
+      new HearthError(
+        "TOO_MANY_ATTEMPTS",
+        `too many failed authentications; try again in ${Math.ceil(wait / 1000)} s`,
+      ),
+      { retryAfterS: Math.ceil(wait / 1000) },
+    );
+  }
+  try {
+    return await verifiedCaller(req, body, store);
+  } catch (err) {
+    failures?.fail(req.ip);
+    throw err;
+  }
+}
+
+async function verifiedCaller(req: FastifyRequest, body: Buffer, store: HearthStore): Promise<LambdaCaller> {
   const [path, query = ""] = req.raw.url!.split("?", 2) as [string, string?];
   const state = store.documents.state;
   let profileId = "";

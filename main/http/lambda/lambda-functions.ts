@@ -12,6 +12,7 @@ import { createTask, updateTaskCode } from "../../domain/tasks.ts";
 import { publishVersion } from "../../domain/versions.ts";
 import { listTaskViews } from "../../domain/views.ts";
 import type { Host } from "../../host.ts";
+import type { AuthFailures } from "../native/auth-failures.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import { importTaskCode } from "../../store/task-import.ts";
 import { lambdaCaller, rawBody, type LambdaCaller } from "./lambda-auth.ts";
@@ -118,7 +119,7 @@ function ownTask(state: HearthState, c: LambdaCaller, name: string): Task {
   return task;
 }
 
-export function registerLambdaFunctions(server: FastifyInstance, app: Host): void {
+export function registerLambdaFunctions(server: FastifyInstance, app: Host, failures?: AuthFailures): void {
   void server.register(async (scope) => {
     // SigV4 signs the bytes as sent: keep them beside the parsed JSON.
     scope.removeAllContentTypeParsers();
@@ -141,7 +142,7 @@ export function registerLambdaFunctions(server: FastifyInstance, app: Host): voi
       (fn: (c: LambdaCaller, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
       async (req: FastifyRequest, reply: FastifyReply) => {
         try {
-          const c = await lambdaCaller(req, rawBody(req), app.store);
+          const c = await lambdaCaller(req, rawBody(req), app.store, failures);
           return await fn(c, req, reply);
         } catch (err) {
           return sendLambdaError(reply, err);

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { InvokeRef } from "../../domain/authorization.ts";
 import { HearthError } from "../../domain/errors.ts";
 import type { Host } from "../../host.ts";
+import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
 import { lambdaCaller } from "./lambda-auth.ts";
 
@@ -42,6 +43,8 @@ export function parseFunctionName(raw: string, qualifier?: string): InvokeRef {
 
 export function sendLambdaError(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, headers, body } = lambdaErrorResponse(err);
+  const retry = (err as { retryAfterS?: number } | null)?.retryAfterS;
+  if (retry !== undefined) reply.header("retry-after", String(retry));
   return reply.code(status).headers(headers).send(body);
 }
 
@@ -65,7 +68,7 @@ function logTail(
   return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString("base64");
 }
 
-export function registerLambdaInvoke(server: FastifyInstance, app: Host): void {
+export function registerLambdaInvoke(server: FastifyInstance, app: Host, failures?: AuthFailures): void {
   void server.register(async (scope) => {
     // The payload is opaque bytes to Lambda: take any content type as a buffer, bounded at 6 MiB.
     scope.removeAllContentTypeParsers();
@@ -91,7 +94,7 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host): void {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let profileId: string;
       try {
-        ({ profileId } = await lambdaCaller(req, body, app.store));
+        ({ profileId } = await lambdaCaller(req, body, app.store, failures));
       } catch (err) {
         return sendLambdaError(reply, err);
       }

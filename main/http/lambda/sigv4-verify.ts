@@ -60,7 +60,7 @@ const bytes = (d: SourceData): string | Uint8Array =>
       : new Uint8Array(d);
 
 /** SHA-256 and HMAC-SHA256 from node's crypto, in the shape the signer asks for (a Checksum constructor). */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));

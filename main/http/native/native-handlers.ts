@@ -221,7 +221,7 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       const named = str(input.profile);
       const profile = state.profiles.find((p) => p.id === named) ?? findProfileByName(state, named);
       if (!profile) throw new HearthError("PROFILE_NOT_FOUND", `no profile named "${named}"`, "profile");
-      await docs.update((s) => deleteProfile(s, profile.id));
+      await docs.update((s) => deleteProfile(s, profile.id, { force: input.force === "true" }));
       return { deleted: profile.name };
     },
 
@@ -275,7 +275,8 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       return ownedTaskView(docs.state, getOwnTask(docs.state, pid, str(input.task)));
     },
     deleteTask: async ({ profileId, input }) => {
-      await docs.update((s) => deleteTask(s, need(profileId), { task: str(input.task) } as never));
+      const force = input.force === "true";
+      await docs.update((s) => deleteTask(s, need(profileId), { task: str(input.task), force }));
       return { deleted: str(input.task) };
     },
     publishVersion: async ({ profileId, input }) => {
@@ -386,6 +387,8 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       const send = (e: InvocationEvent): void => stream.send(e.type, e);
       const requestId = crypto.randomUUID();
       send({ type: "start", requestId });
+      // A task may print nothing for minutes: comments keep clients' idle timers from closing the stream.
+      const keepAlive = setInterval(() => stream.comment("keep-alive"), 15_000);
       try {
         const r = await app.engine.invoke({
           callerProfileId,
@@ -398,6 +401,8 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       } catch (err) {
         const { body } = nativeErrorResponse(err);
         send({ type: "error", error: body.error });
+      } finally {
+        clearInterval(keepAlive);
       }
       stream.end();
       return undefined;

@@ -1,0 +1,82 @@
+// `hearth grant`: let another profile build aliases on your task (with limits), list grants, revoke one.
+import { Option, type Command } from "commander";
+import type { GrantView } from "../contract.ts";
+import { MEMORY_MB, TIMEOUT_S } from "../domain/task-config.ts";
+import { integerParser } from "./arg-parsers.ts";
+import { optionsOf, withJson } from "./command-options.ts";
+import { connect } from "./connection.ts";
+import { print, table } from "./output.ts";
+
+function limits(g: GrantView): string {
+  const m = g.limits.maxMemoryMb === null ? "any memory" : `≤ ${g.limits.maxMemoryMb} MB`;
+  const t = g.limits.maxTimeoutS === null ? "any timeout" : `≤ ${g.limits.maxTimeoutS} s`;
+  return `${m}, ${t}`;
+}
+
+export function formatGrantList(grants: GrantView[]): string {
+  if (grants.length === 0)
+    return "no grants: share a task with `hearth grant <task> <profile or account id>`";
+  return table(
+    ["ID", "TASK", "OWNER", "GRANTEE", "LIMITS", "CREATED"],
+    grants.map((g) => [
+      g.id,
+      g.task.name,
+      g.task.ownerAccountId,
+      `${g.grantee.name} (${g.grantee.accountId})`,
+      limits(g),
+      g.createdAt,
+    ]),
+  );
+}
+
+export function registerGrantCommands(program: Command): void {
+  const grant = withJson(
+    program
+      .command("grant")
+      .description("let another profile alias your task (also: grant ls, grant revoke <id>)")
+      .argument("<task>", "your task")
+      .argument("<grantee>", "the other profile's name or account id")
+      .addOption(
+        new Option("--max-memory <mb>", "the most memory its aliases may ask for").argParser(
+          integerParser(MEMORY_MB.min, MEMORY_MB.max),
+        ),
+      )
+      .addOption(
+        new Option("--max-timeout <seconds>", "the longest timeout its aliases may ask for").argParser(
+          integerParser(TIMEOUT_S.min, TIMEOUT_S.max),
+        ),
+      ),
+  ).action(async (task: string, grantee: string, _o: unknown, cmd: Command) => {
+    const o = optionsOf<{ maxMemory?: number; maxTimeout?: number }>(cmd);
+    const g = await (
+      await connect(o, "profile")
+    ).call("createGrant", {
+      task,
+      grantee,
+      ...(o.maxMemory !== undefined ? { maxMemoryMb: o.maxMemory } : {}),
+      ...(o.maxTimeout !== undefined ? { maxTimeoutS: o.maxTimeout } : {}),
+    });
+    print(o.json, g, () =>
+      [
+        `granted ${g.grantee.name} (account ${g.grantee.accountId}) task ${g.task.name}: ${limits(g)} (${g.id})`,
+        `they alias it with: hearth alias create-shared ${g.task.ownerAccountId} ${g.task.name} <name> --version <v>`,
+      ].join("\n"),
+    );
+  });
+
+  withJson(grant.command("ls").description("grants you gave and received")).action(
+    async (_o: unknown, cmd: Command) => {
+      const o = optionsOf(cmd);
+      const rows = await (await connect(o, "profile")).call("listGrants", {});
+      print(o.json, rows, () => formatGrantList(rows));
+    },
+  );
+
+  withJson(
+    grant.command("revoke <id>").description("revoke a grant; the aliases built on it go with it"),
+  ).action(async (id: string, _o: unknown, cmd: Command) => {
+    const o = optionsOf(cmd);
+    const r = await (await connect(o, "profile")).call("revokeGrant", { grantId: id });
+    print(o.json, r, () => `revoked grant ${r.deleted}`);
+  });
+}

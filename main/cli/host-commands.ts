@@ -1,0 +1,155 @@
+// Commands that run on this machine rather than ask a running Hearth: the image, the doctor, VMs, serve and start.
+// Their modules load only when one of them runs, so commands that only talk HTTP start quickly.
+import { Option, type Command } from "commander";
+import { dataDir } from "../paths.ts";
+import { usageError } from "./exit-codes.ts";
+import { note } from "./output.ts";
+
+/** Runs the host and its port until a signal, then drains: the server stops, every VM is destroyed. */
+async function serve(opts: { host: string; port: string }): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be 0-65535");
+  const { Host } = await import("../host.ts");
+  const { startServer } = await import("../http/server.ts");
+  const app = await Host.start({ dataDir: dataDir() });
+  if (app.removedAtStart.length)
+    note(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}`);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ host: opts.host, port, app });
+  } catch (err) {
+    // Without a port there is nothing to serve: the VMs go, and whatever half-started (a socket) must not keep
+    // the process alive once the error is printed.
+    await app.close();
+    setTimeout(() => process.exit(), 1000).unref();
+    throw err;
+  }
+  const bound = server.server.address();
+  const actualPort = typeof bound === "object" && bound ? bound.port : port;
+  note(`hearth: serving on http://${opts.host}:${actualPort}/ (${app.accel}); Ctrl+C to stop`);
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    note(`hearth: ${signal}, shutting down`);
+    await server.close();
+    await app.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+export function registerHostCommands(program: Command): void {
+  const image = program.command("image").description("the guest image every VM boots from");
+  image
+    .command("build")
+    .description("build (or confirm current) the kernel, initramfs and root image in vm-images/out/")
+    .option("--force", "rebuild even when nothing changed")
+    .addOption(
+      new Option("--layout <layout>", "where the runtimes live")
+        .choices(["rootfs", "initramfs"])
+        .default("rootfs"),
+    )
+    .option("--out <dir>", "output folder (default vm-images/out)")
+    .action(async (opts: { force?: boolean; layout: "rootfs" | "initramfs"; out?: string }) => {
+      const { buildImage } = await import("../../vm-images/builder/build-image.ts");
+      await buildImage({ force: opts.force, layout: opts.layout, outDir: opts.out });
+    });
+
+  program
+    .command("doctor")
+    .description(
+      "check libvirt, acceleration (by booting a guest) and the image; every failure says what to do",
+    )
+    .option("--json", "print the report as JSON")
+    .option("--no-probe", "skip the acceleration probe (it boots two tiny guests)")
+    .action(async (_o: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ json?: boolean; probe: boolean }>();
+      const { formatDoctor, runDoctor } = await import("../doctor.ts");
+      const report = await runDoctor({ probe: opts.probe });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  const vm = program.command("vm").description("Hearth's VMs on libvirt");
+  vm.command("probe")
+    .description(
+      "boot and restore real VMs, then print {accel, bootMs, readyMs, restoreMs, pingRttUs, rssMiB}",
+    )
+    .option("--json", "print JSON only")
+    .option("--runs <n>", "VMs to boot and to restore (medians are reported)", "1")
+    .action(async (opts: { json?: boolean; runs: string }) => {
+      const { loadManifest } = await import("../vm/image-manifest.ts");
+      const { probeVms } = await import("../vm/vm-probe.ts");
+      const manifest = loadManifest();
+      if (!manifest) throw new Error('IMAGE_NOT_BUILT: build the guest image first with "npm run image"');
+      const runs = Number(opts.runs);
+      if (!Number.isInteger(runs) || runs < 1 || runs > 50)
+        throw usageError("--runs must be an integer from 1 to 50");
+      const report = await probeVms({
+        manifest,
+        dataDir: dataDir(),
+        runs,
+        log: (m) => opts.json || process.stderr.write(`${m}\n`),
+      });
+      const { samples, ...summary } = report;
+      process.stdout.write(`${JSON.stringify(opts.json ? report : summary, null, opts.json ? 2 : 0)}\n`);
+      if (!opts.json) process.stderr.write(`samples: ${JSON.stringify(samples)}\n`);
+    });
+  vm.command("ls")
+    .description("list Hearth's VMs on libvirt: whose each is and which host made it")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const { defaultLibvirtUri, LibvirtDriver } = await import("../vm/libvirt-driver.ts");
+      const { hostIdFor } = await import("../vm/pool.ts");
+      const driver = new LibvirtDriver();
+      try {
+        const mine = hostIdFor(dataDir());
+        const rows = (await driver.list())
+          .filter((d) => d.metadata)
+          .map((d) => ({
+            name: d.name,
+            profile: d.metadata!.profile,
+            running: d.running,
+            createdAt: d.metadata!.createdAt,
+            thisHost: d.metadata!.host === mine,
+          }));
+        if (opts.json)
+          process.stdout.write(`${JSON.stringify({ uri: defaultLibvirtUri(), vms: rows }, null, 2)}\n`);
+        else if (!rows.length) process.stdout.write(`no Hearth VMs on ${defaultLibvirtUri()}\n`);
+        else
+          for (const r of rows)
+            process.stdout.write(
+              `${r.name.padEnd(32)} ${r.profile.padEnd(16)} ${r.running ? "running" : "stopped"} ${r.createdAt}${r.thisHost ? "" : "  (another host)"}\n`,
+            );
+      } finally {
+        await driver.close();
+      }
+    });
+
+  program
+    .command("serve")
+    .description("run Hearth headless: the local HTTP port")
+    .option(
+      "--host <address>",
+      "address to listen on; anything but loopback exposes Hearth to your network",
+      "127.0.0.1",
+    )
+    .option("--port <port>", "port to listen on", "7878")
+    .action(serve);
+
+  program
+    .command("start")
+    .description("build the guest image if needed, check the machine, then serve")
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on", "7878")
+    .action(async (opts: { host: string; port: string }) => {
+      const { buildImage } = await import("../../vm-images/builder/build-image.ts");
+      const { formatDoctor, runDoctor } = await import("../doctor.ts");
+      await buildImage();
+      const report = await runDoctor();
+      note(formatDoctor(report));
+      await serve(opts);
+    });
+}

@@ -1,0 +1,155 @@
+// `hearth invoke`: calls a task (or a token's alias), prints its result, and exits 3 when the task itself failed.
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { HearthApiError } from "../client/http-client.ts";
+import type { AcceptedInvocation, InputOf, InvocationResult } from "../contract.ts";
+import { nativeStatus } from "../http/error-status.ts";
+import { parseAccountId, parseTarget } from "./arg-parsers.ts";
+import { optionsOf } from "./command-options.ts";
+import { connect, type Connection } from "./connection.ts";
+import { CliError, EXIT, usageError } from "./exit-codes.ts";
+import { json, note, out } from "./output.ts";
+
+interface InvokeFlags {
+  owner?: string;
+  payload?: string;
+  payloadFile?: string;
+  follow?: boolean;
+  async?: boolean;
+  json?: boolean;
+}
+
+/** Codes that mean the task's code is at fault (it could not even load), not Hearth. */
+const TASK_FAULT_CODES = new Set(["SANDBOX_INIT_FAILED", "RUNTIME_UNSUPPORTED"]);
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The payload from --payload, --payload-file, or stdin when either is `-`; empty means `{}` to the server. */
+export async function readPayload(o: { payload?: string; payloadFile?: string }): Promise<string> {
+  if (o.payload !== undefined && o.payloadFile !== undefined) {
+    throw usageError("give --payload or --payload-file, not both");
+  }
+  const file = o.payload === "-" ? "-" : o.payloadFile;
+  if (file === "-") return readStdin();
+  if (file !== undefined) {
+    try {
+      return await readFile(file, "utf8");
+    } catch (err) {
+      throw new CliError("INVALID_INPUT", `cannot read ${file}: ${(err as Error).message}`, EXIT.refused, {
+        field: "payload-file",
+      });
+    }
+  }
+  return o.payload ?? "";
+}
+
+export function formatInvocationSummary(r: InvocationResult): string {
+  const served = r.servedVersion !== r.version ? ` (served by ${r.servedVersion})` : "";
+  return (
+    `request ${r.requestId} · version ${r.version}${served} · ${r.durationMs.toFixed(1)} ms · ` +
+    `${r.maxMemoryUsedMb} MB${r.coldStart ? " · cold start" : ""}`
+  );
+}
+
+/** A failure of the task's own code becomes exit 3 even when Hearth answered it as an error. */
+function asTaskFault(err: unknown, task: string | undefined): unknown {
+  if (err instanceof HearthApiError && TASK_FAULT_CODES.has(err.code)) {
+    return new CliError(err.code, err.detail, EXIT.taskFailed, {
+      hint: `the task's code did not load: check its handler and files${task ? ` (hearth task show ${task})` : ""}`,
+    });
+  }
+  return err;
+}
+
+/** Prints the outcome; a failed handler prints Lambda's error shape and ends the command with exit 3. */
+function finish(r: InvocationResult, o: InvokeFlags, task: string | undefined): void {
+  if (o.json) out(json(r));
+  else out(json(r.ok ? (r.result ?? null) : r.error));
+  if (!o.json) note(formatInvocationSummary(r));
+  if (!r.ok) {
+    const e = r.error;
+    throw new CliError(
+      "TASK_FAILED",
+      e ? `${e.errorType}: ${e.errorMessage}` : "the task failed",
+      EXIT.taskFailed,
+      task ? { hint: `its log: hearth logs ${task} --invocation ${r.requestId}` } : {},
+    );
+  }
+}
+
+async function follow(
+  conn: Connection,
+  input: Omit<InputOf<"invoke">, "mode">,
+  task: string | undefined,
+): Promise<InvocationResult> {
+  for await (const e of conn.invokeStream(input)) {
+    if (e.type === "log") process.stderr.write(`${e.line}\n`);
+    else if (e.type === "result") return e.result;
+    else if (e.type === "error") {
+      const detail = e.error.message.replace(/^[A-Z_]+: /, "");
+      throw asTaskFault(
+        new HearthApiError(nativeStatus(e.error.code), e.error.code, detail, e.error.field),
+        task,
+      );
+    }
+  }
+  throw new CliError("STREAM_ENDED", "the invocation's stream ended without a result", EXIT.hearthFailed);
+}
+
+export function registerInvokeCommands(program: Command): void {
+  program
+    .command("invoke")
+    .description("call a task and print its result (exit 3 when the task itself fails)")
+    .argument(
+      "[target]",
+      "TASK, TASK:ALIAS or TASK:VERSION; may be left out with --token (the token's alias)",
+      parseTarget,
+    )
+    .option("--owner <account>", "the task's account, for a task shared with you", parseAccountId)
+    .option("--payload <json>", "the event, as JSON ('-' reads it from stdin; default {})")
+    .option("--payload-file <file>", "read the event from a file ('-' for stdin)")
+    .option("--follow", "print the task's log lines on stderr as they come, then the result")
+    .option("--async", "queue the call; print its request id and return at once")
+    .option("--json", "print the whole invocation (request id, versions, duration, memory) as JSON")
+    .action(async (target: { task: string; qualifier?: string } | undefined, _o: unknown, cmd: Command) => {
+      const o = optionsOf<InvokeFlags>(cmd);
+      if (o.follow && o.async) throw usageError("--follow and --async do not go together");
+      if (!target && !(o.token ?? process.env.HEARTH_TOKEN)) {
+        throw usageError("name the task to invoke (TASK or TASK:ALIAS), or give --token");
+      }
+      const conn = await connect(o, "profile");
+      const payload = await readPayload(o);
+      const input = {
+        ...(target ? { task: target.task } : {}),
+        ...(target?.qualifier !== undefined ? { qualifier: target.qualifier } : {}),
+        ...(o.owner !== undefined ? { ownerAccountId: o.owner } : {}),
+        payload,
+      };
+      const task = target?.task;
+      if (o.async) {
+        const accepted = (await conn.call("invoke", {
+          ...input,
+          mode: "async",
+        })) as unknown as AcceptedInvocation;
+        if (o.json) out(json(accepted));
+        else {
+          out(`accepted ${accepted.requestId} (${accepted.state})`);
+          if (task) note(`its log: hearth logs ${task} --invocation ${accepted.requestId}`);
+        }
+        return;
+      }
+      let result: InvocationResult;
+      try {
+        result = o.follow
+          ? await follow(conn, input, task)
+          : await conn.call("invoke", { ...input, mode: "sync" });
+      } catch (err) {
+        throw asTaskFault(err, task);
+      }
+      finish(result, o, task);
+    });
+}

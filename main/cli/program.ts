@@ -1,0 +1,55 @@
+// The `hearth` program: global options, every command group, and how a run ends (output, exit status).
+import { Command } from "commander";
+import { registerAliasCommands } from "./alias-commands.ts";
+import { formatError } from "./error-report.ts";
+import { EXIT_CODES_HELP, exitCodeFor } from "./exit-codes.ts";
+import { registerGrantCommands } from "./grant-commands.ts";
+import { registerHostCommands } from "./host-commands.ts";
+import { registerInvokeCommands } from "./invoke-commands.ts";
+import { registerLogCommands } from "./log-commands.ts";
+import { registerPoolCommands } from "./pool-commands.ts";
+import { registerProfileCommands } from "./profile-commands.ts";
+import { registerTaskCommands } from "./task-commands.ts";
+import { registerTokenCommands } from "./token-commands.ts";
+
+const CONNECTION_HELP = `
+Connection:
+  URL          --url, else HEARTH_URL, else the serve.json a running \`hearth serve\` writes in the data
+               directory (HEARTH_DATA), else http://127.0.0.1:7878
+  credentials  --token / HEARTH_TOKEN (invokes its alias only), else AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
+               when --profile is not given, else the data directory's owner key acting as --profile /
+               HEARTH_PROFILE (or as the only profile there is)`;
+
+export function buildProgram(): Command {
+  const program = new Command("hearth")
+    .description("Local function hosting on your own micro-VMs")
+    // Set before any command is added: subcommands copy these settings when they are created.
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)")
+    .option("--url <url>", "the Hearth to talk to (default: HEARTH_URL, serve.json, http://127.0.0.1:7878)")
+    .option("--profile <name>", "the profile to act as with the owner key (default: HEARTH_PROFILE)")
+    .option("--token <token>", "an alias token (hth_…) to invoke with (default: HEARTH_TOKEN)")
+    .addHelpText("after", `${CONNECTION_HELP}\n${EXIT_CODES_HELP}`);
+
+  registerProfileCommands(program);
+  registerTaskCommands(program);
+  registerAliasCommands(program);
+  registerGrantCommands(program);
+  registerTokenCommands(program);
+  registerInvokeCommands(program);
+  registerLogCommands(program);
+  registerPoolCommands(program);
+  registerHostCommands(program);
+  return program;
+}
+
+/** Parses and runs a command line; sets process.exitCode rather than exiting, so output is flushed first. */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const text = formatError(err);
+    if (text) process.stderr.write(text);
+    process.exitCode = exitCodeFor(err);
+  }
+}

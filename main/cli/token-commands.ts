@@ -1,0 +1,104 @@
+// `hearth token mint|ls|revoke`: secrets that let their holder invoke one alias, shown once.
+import type { Command } from "commander";
+import type { AliasView, TokenView } from "../contract.ts";
+import { parseAccountId, parseDuration } from "./arg-parsers.ts";
+import { optionsOf, withJson } from "./command-options.ts";
+import { connect } from "./connection.ts";
+import { findAlias } from "./alias-commands.ts";
+import { formatWhen, print, shellQuote, table } from "./output.ts";
+
+/** A ready command line that invokes the token's alias. */
+export function curlCommand(url: string, secret: string, payload = "{}"): string {
+  return [
+    "curl -sS -X POST",
+    shellQuote(`${url.replace(/\/+$/, "")}/v1/invoke`),
+    "-H",
+    shellQuote(`Authorization: Bearer ${secret}`),
+    "-H",
+    shellQuote("content-type: application/json"),
+    "-d",
+    shellQuote(payload),
+  ].join(" ");
+}
+
+export function tokenState(t: TokenView, now: number): string {
+  if (t.revokedAt !== null) return "revoked";
+  if (t.expiresAt !== null && Date.parse(t.expiresAt) <= now) return "expired";
+  return "active";
+}
+
+export function formatTokenList(tokens: TokenView[], aliases: AliasView[], now: number): string {
+  if (tokens.length === 0) return "no tokens: mint one with `hearth token mint <task> <alias>`";
+  const names = new Map(aliases.map((a) => [a.id, `${a.task.name}:${a.name}`]));
+  return table(
+    ["ID", "FOR", "LABEL", "TOKEN", "STATE", "EXPIRES"],
+    tokens.map((t) => [
+      t.id,
+      t.scope.kind === "alias" ? (names.get(t.scope.aliasId) ?? t.scope.aliasId) : `api ${t.scope.apiId}`,
+      t.label || "-",
+      t.hint,
+      tokenState(t, now),
+      t.expiresAt ?? "never",
+    ]),
+  );
+}
+
+export function registerTokenCommands(program: Command): void {
+  const token = program.command("token").description("secrets that let their holder invoke one alias");
+
+  withJson(
+    token
+      .command("mint <task> <alias>")
+      .description("mint a token for one of your aliases; it is shown this once")
+      .option("--label <label>", "what or who it is for")
+      .option(
+        "--expires-in <duration>",
+        "lifetime: 3600 (seconds), 15m, 12h, 30d, 2w (default: never)",
+        parseDuration,
+      )
+      .option(
+        "--owner <account>",
+        "the task's account, for an alias on a task shared with you",
+        parseAccountId,
+      ),
+  ).action(async (task: string, aliasName: string, _o: unknown, cmd: Command) => {
+    const o = optionsOf<{ label?: string; expiresIn?: number; owner?: string }>(cmd);
+    const conn = await connect(o, "profile");
+    const alias = await findAlias(conn, task, aliasName, o.owner);
+    const minted = await conn.call("mintToken", {
+      aliasId: alias.id,
+      ...(o.label !== undefined ? { label: o.label } : {}),
+      ...(o.expiresIn !== undefined ? { expiresInS: o.expiresIn } : {}),
+    });
+    const curl = curlCommand(conn.url, minted.secret);
+    print(o.json, { ...minted, curl }, () =>
+      [
+        `token ${minted.token.id} for ${task}:${aliasName}, expires ${formatWhen(minted.token.expiresAt, Date.now())}`,
+        minted.secret,
+        "Shown this once: Hearth keeps only its hash. Whoever holds it can invoke this alias.",
+        "Call it:",
+        `  ${curl}`,
+        `  HEARTH_TOKEN=${minted.secret} hearth invoke --payload '{}'`,
+      ].join("\n"),
+    );
+  });
+
+  withJson(
+    token.command("ls").description("tokens minted for your aliases (never the tokens themselves)"),
+  ).action(async (_o: unknown, cmd: Command) => {
+    const o = optionsOf(cmd);
+    const conn = await connect(o, "profile");
+    const tokens = await conn.call("listTokens", {});
+    if (o.json) return print(true, tokens, () => "");
+    const aliases = await conn.call("listAliases", {});
+    print(false, tokens, () => formatTokenList(tokens, aliases, Date.now()));
+  });
+
+  withJson(token.command("revoke <id>").description("revoke a token: it stops working at once")).action(
+    async (id: string, _o: unknown, cmd: Command) => {
+      const o = optionsOf(cmd);
+      const t = await (await connect(o, "profile")).call("revokeToken", { tokenId: id });
+      print(o.json, t, () => `revoked token ${t.id}${t.label ? ` (${t.label})` : ""}`);
+    },
+  );
+}
