@@ -1,4 +1,5 @@
 // The `hearth` program: global options, every command group, and how a run ends (output, exit status).
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { registerAliasCommands } from "./alias-commands.ts";
 import { formatError } from "./error-report.ts";
@@ -29,6 +30,12 @@ export function buildProgram(): Command {
     .option("--url <url>", "the Hearth to talk to (default: HEARTH_URL, serve.json, http://127.0.0.1:7878)")
     .option("--profile <name>", "the profile to act as with the owner key (default: HEARTH_PROFILE)")
     .option("--token <token>", "an alias token (hth_…) to invoke with (default: HEARTH_TOKEN)")
+    .option("--data <dir>", "Hearth's data directory (default: HEARTH_DATA, else the user data directory)")
+    // Every command reads the data directory through main/paths.ts, which reads HEARTH_DATA.
+    .hook("preAction", (cmd) => {
+      const data = cmd.opts<{ data?: string }>().data;
+      if (data) process.env.HEARTH_DATA = resolve(data);
+    })
     .addHelpText("after", `${CONNECTION_HELP}\n${EXIT_CODES_HELP}`);
 
   registerProfileCommands(program);

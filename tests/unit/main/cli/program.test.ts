@@ -75,3 +75,19 @@ test("profiles are managed in the data directory while no Hearth runs", async (t
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /PROFILE_NOT_FOUND/);
 });
+
+test("--data names the data directory, over HEARTH_DATA", async (t) => {
+  const chosen = tempDir(t, "hearth-cli-data-");
+  const other = tempDir(t, "hearth-cli-env-");
+  const created = await hearth(["--data", chosen, "profile", "create", "zed", "--json"], {
+    HEARTH_DATA: other,
+  });
+  assert.equal(created.code, 0, created.stderr);
+  const inChosen = await hearth(["profile", "ls", "--json", "--data", chosen], { HEARTH_DATA: other });
+  assert.deepEqual(
+    (JSON.parse(inChosen.stdout) as { name: string }[]).map((p) => p.name),
+    ["zed"],
+  );
+  const inOther = await hearth(["profile", "ls", "--json"], { HEARTH_DATA: other });
+  assert.deepEqual(JSON.parse(inOther.stdout), []);
+});
