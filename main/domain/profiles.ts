@@ -77,7 +77,7 @@ export interface ProfileDeletion {
 }
 
 /**
- * Deletes a profile with its tasks, aliases, grants, tokens and APIs. Other profiles' aliases on its tasks would
+ * Deletes a profile with its tasks, aliases, grants, tokens, APIs and remote aliases. Other profiles' aliases on its tasks would
  * break silently, so they block the deletion unless `force`, which removes them too. Code blobs stay on disk:
  * they are shared by sha256 and collected separately (see referencedCodeShas).
  */
@@ -114,6 +114,7 @@ export function deleteProfile(
   next.aliases = next.aliases.filter((a) => a.profileId !== profileId);
   removeApis(next, new Set(next.apis.filter((a) => a.profileId === profileId).map((a) => a.id)));
   next.tokens = next.tokens.filter((t) => t.scope.profileId !== profileId);
+  next.remotes = next.remotes.filter((r) => r.profileId !== profileId);
   next.profiles = next.profiles.filter((p) => p.id !== profileId);
   return { state: next, result: { removedTaskIds: [...taskIds], removedForeignAliases: foreign } };
 }

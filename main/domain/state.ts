@@ -1,7 +1,8 @@
-// The shape of Hearth's one document: profiles, tasks with their versions, aliases, grants, tokens and APIs, as plain data.
+// The shape of Hearth's one document: profiles, tasks with their versions, aliases, grants, tokens, APIs and remote
+// aliases, as plain data.
 
 /** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 
 export type Runtime = "nodejs" | "python3" | "provided";
 
@@ -178,6 +179,25 @@ export interface Api {
   updatedAt: string;
 }
 
+/**
+ * A teammate's shared alias (or API) on another machine, imported from a share link into one profile and invoked by
+ * its local name: the call goes to the owner's shared listener, which must show the pinned certificate.
+ */
+export interface RemoteAlias {
+  id: string;
+  profileId: string;
+  /** The local name: unique in the profile among its remotes and its own tasks. */
+  name: string;
+  /** The owner's shared listener, `https://host:port`. */
+  endpoint: string;
+  /** `sha256:<hex>` of the listener's certificate; any other certificate is refused. */
+  fingerprint: string;
+  /** The owner's token, sealed: only the remote invoker ever opens it, and no view reads it back. */
+  sealedToken: string;
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
 export interface HearthState {
   schemaVersion: number;
   profiles: Profile[];
@@ -186,6 +206,7 @@ export interface HearthState {
   grants: Grant[];
   tokens: Token[];
   apis: Api[];
+  remotes: RemoteAlias[];
 }
 
 export function emptyState(): HearthState {
@@ -197,6 +218,7 @@ export function emptyState(): HearthState {
     grants: [],
     tokens: [],
     apis: [],
+    remotes: [],
   };
 }
 

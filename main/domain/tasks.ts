@@ -52,6 +52,14 @@ export function createTask(
   if (state.tasks.some((t) => t.profileId === profileId && t.name === v.name)) {
     throw new HearthError("TASK_EXISTS", `profile "${profile.name}" already has a task "${v.name}"`, "name");
   }
+  // A remote alias is invoked by its local name, as a task is: one name, one thing to run.
+  if (state.remotes.some((r) => r.profileId === profileId && r.name === v.name)) {
+    throw new HearthError(
+      "REMOTE_EXISTS",
+      `profile "${profile.name}" has a remote alias "${v.name}"; remove it or pick another task name`,
+      "name",
+    );
+  }
   const now = isoTime(ctx.now);
   const task: Task = {
     id: newId("tsk", ctx.random, (id) => state.tasks.some((t) => t.id === id)),

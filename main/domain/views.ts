@@ -1,4 +1,5 @@
-// What a given profile may see of profiles, tasks, aliases, grants, tokens and APIs: the only shapes read functions return.
+// What a given profile may see of profiles, tasks, aliases, grants, tokens, APIs and remote aliases: the only shapes
+// read functions return.
 //
 // Records hold more than any one viewer may read (code location, the owner's environment, other callers'
 // secrets, credential hashes). Each view copies named fields out of a record, so a field added to a record
@@ -14,6 +15,7 @@ import type {
   GrantLimits,
   HearthState,
   Profile,
+  RemoteAlias,
   Runtime,
   RunsIn,
   Task,
@@ -356,4 +358,32 @@ export function apiView(state: HearthState, viewerProfileId: string, apiId: stri
 /** The viewer's own APIs. */
 export function listApiViews(state: HearthState, viewerProfileId: string): ApiView[] {
   return state.apis.filter((a) => a.profileId === viewerProfileId).map(apiViewOf);
+}
+
+/** A remote alias as its profile sees it: where it leads and what it pins, never the token. */
+export interface RemoteView {
+  id: string;
+  name: string;
+  profileId: string;
+  endpoint: string;
+  fingerprint: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export function remoteViewOf(remote: RemoteAlias): RemoteView {
+  return {
+    id: remote.id,
+    name: remote.name,
+    profileId: remote.profileId,
+    endpoint: remote.endpoint,
+    fingerprint: remote.fingerprint,
+    createdAt: remote.createdAt,
+    lastUsedAt: remote.lastUsedAt ?? null,
+  };
+}
+
+/** The viewer's remote aliases. */
+export function listRemoteViews(state: HearthState, viewerProfileId: string): RemoteView[] {
+  return state.remotes.filter((r) => r.profileId === viewerProfileId).map(remoteViewOf);
 }

@@ -132,6 +132,16 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   TOO_MANY_ATTEMPTS: { native: 429, lambda: throttled },
   ROUTE_NOT_FOUND: { native: 404, lambda: { status: 404, type: "UnknownOperationException" } },
   PAYLOAD_TOO_LARGE: { native: 413, lambda: { status: 413, type: "RequestTooLargeException" } },
+  // The shared listener's certificate or key in the data directory is unusable: the owner's machine, not a request.
+  TLS_IDENTITY_INVALID: { native: 500, lambda: internal },
+  REMOTE_NOT_FOUND: { native: 404, lambda: missing },
+  // A remote alias is invoked by its local name, so it may clash neither with another remote nor with a task.
+  REMOTE_EXISTS: { native: 409, lambda: conflict },
+  // The owner's listener showed another certificate than the link pinned: refused before a byte of the request.
+  REMOTE_FINGERPRINT_MISMATCH: { native: 502, lambda: internal },
+  REMOTE_UNREACHABLE: { native: 502, lambda: internal },
+  // The owner's listener answered something that is not Hearth's answer (a proxy's page, a cut stream).
+  REMOTE_PROTOCOL_ERROR: { native: 502, lambda: internal },
 
   ENGINE_CLOSED: { native: 503, lambda: internal },
   TOO_MANY_REQUESTS: { native: 429, lambda: throttled },

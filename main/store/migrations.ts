@@ -28,6 +28,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "APIs arrive: an empty list of them",
     up: (doc) => ({ ...doc, apis: Array.isArray(doc.apis) ? doc.apis : [] }),
   },
+  {
+    from: 2,
+    description: "remote aliases arrive (teammates' shared aliases on other machines): an empty list of them",
+    up: (doc) => ({ ...doc, remotes: Array.isArray(doc.remotes) ? doc.remotes : [] }),
+  },
 ];
 
 /** A document without schemaVersion is version 0. */

@@ -126,6 +126,17 @@ const api = z.strictObject({
   updatedAt: iso,
 });
 
+const remote = z.strictObject({
+  id: str,
+  profileId: str,
+  name: str,
+  endpoint: str,
+  fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  sealedToken: str,
+  createdAt: iso,
+  lastUsedAt: iso.optional(),
+});
+
 export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   schemaVersion: z.number().int(),
   profiles: z.array(profile),
@@ -134,6 +145,7 @@ export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   grants: z.array(grant),
   tokens: z.array(token),
   apis: z.array(api),
+  remotes: z.array(remote),
 });
 
 /** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */

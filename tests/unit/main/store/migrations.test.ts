@@ -95,9 +95,11 @@ test("a version-1 document gets an empty list of APIs and keeps everything else"
   };
   const v1 = { schemaVersion: 1, profiles: [profile], tasks: [], aliases: [], grants: [], tokens: [] };
   writeFileSync(file, JSON.stringify(v1));
+  // The step itself, then the whole way up.
+  assert.deepEqual(migrateDocument(v1, MIGRATIONS, 2).doc, { ...v1, schemaVersion: 2, apis: [] });
   const { doc, applied } = migrateDocument(v1);
-  assert.deepEqual(applied, [1]);
-  assert.deepEqual(doc, { ...v1, schemaVersion: 2, apis: [] });
+  assert.deepEqual(applied, [1, 2]);
+  assert.deepEqual(doc, { ...v1, schemaVersion: 3, apis: [], remotes: [] });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, CURRENT_SCHEMA_VERSION);
@@ -105,6 +107,67 @@ test("a version-1 document gets an empty list of APIs and keeps everything else"
   assert.deepEqual(store.state.profiles, [profile]);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v1.bak"), "utf8")), v1);
   assert.deepEqual(JSON.parse(readFileSync(file, "utf8")).apis, []);
+});
+
+test("a version-2 document gets an empty list of remote aliases and keeps everything else", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "hearth.json");
+  const profile = {
+    id: "prf_0123456789abcdef",
+    name: "alice",
+    accountId: "123456789012",
+    createdAt: "2025-03-01T10:00:00.000Z",
+    credentials: [],
+  };
+  const api = {
+    id: "api_0123456789abcdef",
+    profileId: profile.id,
+    name: "orders",
+    description: "",
+    access: "token",
+    routes: [{ routeKey: "GET /orders/{id}", target: { task: "orders" } }],
+    createdAt: "2025-03-01T10:00:00.000Z",
+    updatedAt: "2025-03-01T10:00:00.000Z",
+  };
+  const v2 = {
+    schemaVersion: 2,
+    profiles: [profile],
+    tasks: [],
+    aliases: [],
+    grants: [],
+    tokens: [],
+    apis: [api],
+  };
+  writeFileSync(file, JSON.stringify(v2));
+  const { doc, applied } = migrateDocument(v2);
+  assert.deepEqual(applied, [2]);
+  assert.deepEqual(doc, { ...v2, schemaVersion: 3, remotes: [] });
+  const store = await DocumentStore.open(dir);
+  t.after(() => store.close());
+  assert.equal(store.state.schemaVersion, 3);
+  assert.deepEqual(store.state.remotes, []);
+  assert.deepEqual(store.state.apis, [api]);
+  assert.deepEqual(store.state.profiles, [profile]);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v2.bak"), "utf8")), v2);
+  assert.deepEqual(JSON.parse(readFileSync(file, "utf8")).remotes, []);
+});
+
+test("a version-3 document with a malformed remote alias is refused as corrupt", async (t) => {
+  const dir = tempDir(t);
+  const remote = {
+    id: "rmt_0123456789abcdef",
+    profileId: "prf_0123456789abcdef",
+    name: "resize",
+    endpoint: "https://127.0.0.2:7443",
+    fingerprint: "sha256:not-hex",
+    sealedToken: "gcm1.a.b.c",
+    createdAt: "2025-03-01T10:00:00.000Z",
+  };
+  writeFileSync(join(dir, "hearth.json"), JSON.stringify({ ...emptyState(), remotes: [remote] }));
+  await assert.rejects(
+    DocumentStore.open(dir),
+    (e: HearthError) => e.code === "STORE_CORRUPT" && /remotes\.0\.fingerprint/.test(e.message),
+  );
 });
 
 test("a document from a newer Hearth is refused and left as it is", async (t) => {

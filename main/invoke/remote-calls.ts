@@ -1,0 +1,47 @@
+// Calls through a profile's remote aliases: what a local name leads to when it is a teammate's shared alias, and the
+// call itself, with the token opened only for it and the last use recorded.
+import type { InvocationResult } from "../contract.ts";
+import type { InvokeRef } from "../domain/authorization.ts";
+import { findRemoteByName, markRemoteUsed, remoteCallTarget } from "../domain/remotes.ts";
+import type { HearthState, RemoteAlias } from "../domain/state.ts";
+import type { HearthStore } from "../store/hearth-store.ts";
+import { invokeRemote, type RemoteInvokeOptions } from "./remote-invoker.ts";
+
+/** A remote's last use is written at most this often: a busy remote alias must not cost a store write per call. */
+const LAST_USE_RESOLUTION_MS = 60_000;
+
+/**
+ * The remote alias `ref` names for the caller: a bare local name (no qualifier, no other account) that is one of
+ * the profile's remotes. Task and remote names never clash in a profile, so a name is one or the other.
+ */
+export function remoteAliasFor(
+  state: HearthState,
+  callerProfileId: string,
+  ref: InvokeRef,
+): RemoteAlias | null {
+  if (ref.qualifier !== undefined || ref.ownerAccountId !== undefined) return null;
+  return findRemoteByName(state, callerProfileId, ref.task) ?? null;
+}
+
+/** Invokes the remote alias on its owner's shared listener, sync or (with `onEvent`) streamed. */
+export async function callRemoteAlias(
+  store: HearthStore,
+  callerProfileId: string,
+  remote: RemoteAlias,
+  o: RemoteInvokeOptions,
+): Promise<InvocationResult> {
+  const target = remoteCallTarget(store.documents.state, callerProfileId, remote.id, store.secrets);
+  const { remoteId, name: _name, ...pinned } = target;
+  const started = Date.now();
+  try {
+    return await invokeRemote(pinned, o);
+  } finally {
+    const last = remote.lastUsedAt === undefined ? 0 : Date.parse(remote.lastUsedAt);
+    if (started - last >= LAST_USE_RESOLUTION_MS) {
+      // Best effort and not awaited: the answer does not wait for the store, and a remote removed meanwhile is fine.
+      store.documents
+        .update((s) => markRemoteUsed(s, callerProfileId, remoteId, { now: started }))
+        .catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,359 @@
+// Invokes a remote alias on its owner's shared listener, over TLS pinned to the certificate its share link named:
+// the certificate's SHA-256 is checked before a single byte of the request (and so of the token) is written.
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { isIP } from "node:net";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { z } from "zod";
+import type { InvocationEvent, InvocationResult } from "../contract.ts";
+import { certificateFingerprint } from "../store/tls-identity.ts";
+import { readServerSentEvents } from "./sse-reader.ts";
+
+/** Where a remote alias leads and what it carries: the opened token never leaves this module but on the wire. */
+export interface RemoteTarget {
+  /** `https://host:port`, optionally with a path prefix. */
+  endpoint: string;
+  /** `sha256:<64 lowercase hex>`. */
+  fingerprint: string;
+  token: string;
+}
+
+export interface RemoteInvokeOptions {
+  /** The event, as JSON text. */
+  payload: string;
+  /**
+   * Given: the call streams, and `start` and each `log` event reach this as they arrive (the owner's live logs of
+   * this invocation); the result is still what the call resolves to, and an error event is what it throws.
+   */
+  onEvent?: (event: Extract<InvocationEvent, { type: "start" | "log" }>) => void;
+  connectTimeoutMs?: number;
+  /** How long the call may stay silent; a sync call is silent while the task runs (900 s at most). */
+  idleTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 960_000;
+/** Lambda's synchronous response limit is 6 MB; an answer far past it is not Hearth's. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A failed remote call. `code` is this side's (REMOTE_UNREACHABLE, REMOTE_FINGERPRINT_MISMATCH,
+ * REMOTE_PROTOCOL_ERROR) or the owner's own code passed through (TOKEN_INVALID for a revoked, expired or foreign
+ * token, SANDBOX_TIMEOUT, …), with a message that says which side said it.
+ */
+export class RemoteInvokeError extends Error {
+  readonly detail: string;
+  declare readonly status?: number;
+  declare readonly retryAfterS?: number;
+
+  constructor(
+    readonly code: string,
+    detail: string,
+    extra: { status?: number; retryAfterS?: number } = {},
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = "RemoteInvokeError";
+    this.detail = detail;
+    if (extra.status !== undefined) this.status = extra.status;
+    if (extra.retryAfterS !== undefined) this.retryAfterS = extra.retryAfterS;
+  }
+}
+
+const CODE_PATTERN = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+const invocationResultSchema = z.object({
+  requestId: z.string(),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: z
+    .object({
+      errorType: z.string(),
+      errorMessage: z.string(),
+      trace: z.array(z.string()).optional(),
+    })
+    .optional(),
+  version: z.string(),
+  servedVersion: z.string(),
+  durationMs: z.number(),
+  maxMemoryUsedMb: z.number(),
+  coldStart: z.boolean(),
+});
+
+const errorSchema = z.object({
+  code: z.string().regex(CODE_PATTERN),
+  message: z.string(),
+  field: z.string().optional(),
+});
+
+const eventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("start"), requestId: z.string() }),
+  z.object({
+    type: z.literal("log"),
+    t: z.string(),
+    stream: z.enum(["stdout", "stderr"]),
+    line: z.string(),
+  }),
+  z.object({ type: z.literal("result"), result: invocationResultSchema }),
+  z.object({ type: z.literal("error"), error: errorSchema }),
+]);
+
+function hostOf(url: URL): { host: string; port: number } {
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 443) };
+}
+
+function parseEndpoint(endpoint: string): URL {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new RemoteInvokeError("REMOTE_UNREACHABLE", `"${endpoint.slice(0, 200)}" is not a URL`);
+  }
+  if (url.protocol !== "https:") {
+    throw new RemoteInvokeError(
+      "REMOTE_UNREACHABLE",
+      `${url.origin} is not https: a shared listener speaks only TLS`,
+    );
+  }
+  return url;
+}
+
+/**
+ * Opens a TLS connection to the endpoint and checks the certificate it shows against `fingerprint`. The chain is
+ * not checked (the certificate is self-signed): the pin is the whole of the trust, so any other certificate is
+ * refused, and the socket is closed before anything is written on it.
+ */
+export function connectPinned(
+  endpoint: string,
+  fingerprint: string,
+  timeoutMs: number = DEFAULT_CONNECT_TIMEOUT_MS,
+): Promise<TLSSocket> {
+  const url = parseEndpoint(endpoint);
+  const { host, port } = hostOf(url);
+  const pinned = fingerprint.toLowerCase();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const socket = tlsConnect({
+      host,
+      port,
+      // SNI carries names only; Node warns when it is handed an address.
+      ...(isIP(host) ? {} : { servername: host }),
+      rejectUnauthorized: false,
+      ALPNProtocols: ["http/1.1"],
+    });
+    const fail = (err: RemoteInvokeError): void => {
+      socket.destroy();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(err);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new RemoteInvokeError(
+            "REMOTE_UNREACHABLE",
+            `${url.origin} did not complete a TLS handshake within ${Math.round(timeoutMs / 1000)} s`,
+          ),
+        ),
+      timeoutMs,
+    );
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      fail(
+        new RemoteInvokeError(
+          "REMOTE_UNREACHABLE",
+          `could not reach the owner's Hearth at ${url.origin} (${err.code ?? err.message}); is sharing on there?`,
+        ),
+      );
+    });
+    socket.once("secureConnect", () => {
+      const raw = socket.getPeerCertificate()?.raw;
+      const seen = raw ? certificateFingerprint(raw) : "no certificate";
+      if (seen !== pinned) {
+        fail(
+          new RemoteInvokeError(
+            "REMOTE_FINGERPRINT_MISMATCH",
+            `${url.origin} showed a certificate with fingerprint ${seen}, not the pinned ${pinned}; nothing was ` +
+              "sent. The owner may have a new certificate (ask for a new link), or something is in between.",
+          ),
+        );
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      resolve(socket);
+    });
+  });
+}
+
+async function readBody(res: IncomingMessage, origin: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BYTES) {
+      res.destroy();
+      throw new RemoteInvokeError(
+        "REMOTE_PROTOCOL_ERROR",
+        `${origin} answered more than ${MAX_ANSWER_BYTES} bytes`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function protocolError(origin: string, what: string): RemoteInvokeError {
+  return new RemoteInvokeError(
+    "REMOTE_PROTOCOL_ERROR",
+    `${origin} did not answer as a Hearth shared listener: ${what}`,
+  );
+}
+
+/** The owner's refusal, its code passed through and its message marked as the owner's. */
+function refusal(
+  origin: string,
+  error: z.infer<typeof errorSchema>,
+  status?: number,
+  retry?: string,
+): RemoteInvokeError {
+  const detail = error.message.replace(/^[A-Z][A-Z0-9_]*: /, "");
+  const retryAfterS = retry !== undefined && /^\d+$/.test(retry) ? Number(retry) : undefined;
+  return new RemoteInvokeError(error.code, `the owner's Hearth at ${origin} answered: ${detail}`, {
+    ...(status !== undefined ? { status } : {}),
+    ...(retryAfterS !== undefined ? { retryAfterS } : {}),
+  });
+}
+
+async function failedAnswer(res: IncomingMessage, origin: string): Promise<RemoteInvokeError> {
+  const status = res.statusCode ?? 0;
+  const text = await readBody(res, origin);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return protocolError(origin, `HTTP ${status} with a body that is not JSON`);
+  }
+  const parsed = z.object({ error: errorSchema }).safeParse(body);
+  if (!parsed.success) return protocolError(origin, `HTTP ${status} without a Hearth error body`);
+  const retry = res.headers["retry-after"];
+  return refusal(origin, parsed.data.error, status, typeof retry === "string" ? retry : undefined);
+}
+
+async function syncAnswer(res: IncomingMessage, origin: string): Promise<InvocationResult> {
+  const text = await readBody(res, origin);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw protocolError(origin, "the result is not JSON");
+  }
+  const parsed = invocationResultSchema.safeParse(body);
+  if (!parsed.success) throw protocolError(origin, "the answer is not an invocation result");
+  return parsed.data as InvocationResult;
+}
+
+async function streamAnswer(
+  res: IncomingMessage,
+  origin: string,
+  onEvent: NonNullable<RemoteInvokeOptions["onEvent"]>,
+): Promise<InvocationResult> {
+  const type = String(res.headers["content-type"] ?? "");
+  if (!type.startsWith("text/event-stream")) throw protocolError(origin, `a stream of type "${type}"`);
+  let events: AsyncGenerator<{ event: string; data: string }>;
+  try {
+    events = readServerSentEvents(res);
+    for await (const e of events) {
+      let data: unknown;
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        throw protocolError(origin, `an event "${e.event.slice(0, 32)}" that is not JSON`);
+      }
+      const parsed = eventSchema.safeParse(data);
+      if (!parsed.success)
+        throw protocolError(origin, `an event "${e.event.slice(0, 32)}" of an unknown shape`);
+      const event = parsed.data;
+      if (event.type === "result") {
+        res.destroy();
+        return event.result as InvocationResult;
+      }
+      if (event.type === "error") {
+        res.destroy();
+        throw refusal(origin, event.error);
+      }
+      onEvent(event);
+    }
+  } catch (err) {
+    if (err instanceof RemoteInvokeError) throw err;
+    throw new RemoteInvokeError(
+      "REMOTE_UNREACHABLE",
+      `the stream from ${origin} broke off: ${(err as Error).message}`,
+    );
+  }
+  throw new RemoteInvokeError(
+    "REMOTE_UNREACHABLE",
+    `the stream from ${origin} ended before the invocation's result`,
+  );
+}
+
+/**
+ * Invokes the alias a remote token names on the owner's shared listener: `POST <endpoint>/v1/invoke` with the
+ * token as a Bearer, sync or (with `onEvent`) streamed. One fresh pinned connection per call.
+ */
+export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions): Promise<InvocationResult> {
+  const url = parseEndpoint(target.endpoint);
+  const origin = url.origin;
+  const socket = await connectPinned(target.endpoint, target.fingerprint, o.connectTimeoutMs);
+  const mode = o.onEvent ? "stream" : "sync";
+  const { host, port } = hostOf(url);
+  const body = Buffer.from(o.payload, "utf8");
+  return new Promise<InvocationResult>((resolve, reject) => {
+    const req = httpRequest({
+      host,
+      port,
+      method: "POST",
+      path: `${url.pathname.replace(/\/+$/, "")}/v1/invoke?mode=${mode}`,
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        "content-type": "application/json",
+        "content-length": body.length,
+        accept: mode === "stream" ? "text/event-stream" : "application/json",
+        connection: "close",
+      },
+      // The already verified socket, so the request can go nowhere else.
+      createConnection: () => socket,
+    });
+    const idleMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    req.setTimeout(idleMs, () =>
+      req.destroy(
+        new RemoteInvokeError(
+          "REMOTE_UNREACHABLE",
+          `${origin} sent nothing for ${Math.round(idleMs / 1000)} s`,
+        ),
+      ),
+    );
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      reject(
+        err instanceof RemoteInvokeError
+          ? err
+          : new RemoteInvokeError(
+              "REMOTE_UNREACHABLE",
+              `the connection to ${origin} failed during the call (${err.code ?? err.message})`,
+            ),
+      );
+    });
+    req.on("response", (res) => {
+      const status = res.statusCode ?? 0;
+      const answer =
+        status >= 400
+          ? failedAnswer(res, origin).then((err) => Promise.reject(err))
+          : status !== 200
+            ? Promise.reject(protocolError(origin, `HTTP ${status}`))
+            : o.onEvent
+              ? streamAnswer(res, origin, o.onEvent)
+              : syncAnswer(res, origin);
+      answer.then(resolve, reject).finally(() => socket.destroy());
+    });
+    req.end(body);
+  });
+}
