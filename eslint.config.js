@@ -51,15 +51,28 @@ const layering = [
     files: ["renderer/**/*.{ts,tsx}"],
     forbid: [
       {
-        regex: "(^|/)main/(?!contract\\.ts$)",
-        message: "The renderer reaches the host only through main/contract.ts.",
+        regex: "(^|/)main/(?!contract\\.ts$|client/http-client\\.ts$)",
+        message:
+          "The renderer reaches the host only through main/contract.ts (and its HTTP client in browser mode).",
       },
     ],
   },
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "vm-images/out/", "vm-images/cache/", "test-results/", "bench-results/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "vm-images/out/",
+      "vm-images/cache/",
+      "test-results/",
+      "bench-results/",
+      "main/app/out/",
+      "dist/",
+      "renderer/out/",
+      "playwright-report/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -81,6 +94,35 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
+    },
+  },
+  {
+    // The window runs in a browser (or Electron's sandboxed renderer), not in Node.
+    files: ["renderer/**/*.{ts,tsx}"],
+    ignores: ["renderer/build.ts"],
+    languageOptions: {
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        navigator: "readonly",
+        location: "readonly",
+        history: "readonly",
+        localStorage: "readonly",
+        sessionStorage: "readonly",
+        fetch: "readonly",
+        FileReader: "readonly",
+        HTMLElement: "readonly",
+        KeyboardEvent: "readonly",
+        URLSearchParams: "readonly",
+        TextDecoder: "readonly",
+        performance: "readonly",
+        requestAnimationFrame: "readonly",
+        btoa: "readonly",
+        atob: "readonly",
+        process: "off",
+        Buffer: "off",
+        setImmediate: "off",
+      },
     },
   },
   ...layering.map(({ files, ignores, forbid }) => ({

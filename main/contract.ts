@@ -7,9 +7,11 @@ import type {
   GrantView,
   OwnedTaskView,
   ProfileView,
+  RemoteView,
   SharedTaskView,
   TokenView,
 } from "./domain/views.ts";
+import type { ShareLinkParts } from "./domain/share-link.ts";
 import type { LogRecord } from "./store/log-files.ts";
 
 export type {
@@ -18,10 +20,13 @@ export type {
   GrantView,
   OwnedTaskView,
   ProfileView,
+  RemoteView,
   SharedTaskView,
   TokenView,
 } from "./domain/views.ts";
 export type { LogRecord } from "./store/log-files.ts";
+/** A `hearth://share?…` link's parts, checked in the main process before the window sees them. */
+export type { ShareLinkParts as ShareLink } from "./domain/share-link.ts";
 
 /**
  * Who may call an operation:
@@ -294,6 +299,23 @@ export const operations = {
     input: fields,
   }),
 
+  /** Teammates' shared aliases on other machines, imported into this profile and invoked by their local names. */
+  listRemotes: op<RemoteView[]>()({
+    method: "GET",
+    path: "/v1/remotes",
+    access: "profile",
+    input: z.object({}),
+  }),
+  /** Imports a share link (`link`, or its endpoint, token and fingerprint) as a remote alias; `name` renames it. */
+  addRemote: op<RemoteView>()({ method: "POST", path: "/v1/remotes", access: "profile", input: fields }),
+  /** Forgets a remote alias, by id or local name (the owner's token stays valid until the owner revokes it). */
+  removeRemote: op<RemoteView>()({
+    method: "DELETE",
+    path: "/v1/remotes/:remote",
+    access: "profile",
+    input: z.strictObject({ remote: name }),
+  }),
+
   /**
    * Invokes `task[:qualifier]` of the caller (or another account's task through the caller's alias on it); with a
    * token, the token's alias and nothing else. The payload is the raw body; `mode=stream` answers with server-sent
@@ -356,3 +378,47 @@ export interface ErrorBody {
 export const LIVE_LOGS_PATH = "/v1/logs/live";
 /** The owner key's header naming the profile it acts as. */
 export const PROFILE_HEADER = "x-hearth-profile";
+
+/**
+ * Everything the window may ask of a host, over either transport: `window.hearth` from the Electron preload (IPC),
+ * or main/client/http-client.ts in browser mode. Streams are callbacks, which cross Electron's context bridge.
+ */
+export interface HearthApi {
+  /**
+   * `profile` (a profile's name or id) is the one the call acts as, like the X-Hearth-Profile header; without it
+   * only owner-wide operations (health, pool, profiles) answer. The Electron preload sends it with every call.
+   */
+  call<N extends OperationName>(name: N, input: InputOf<N>, profile?: string): Promise<OutputOf<N>>;
+  /** Runs an invocation with its log lines streamed; resolves after the result (or error) event. */
+  invokeStream(
+    input: Omit<InputOf<"invoke">, "mode">,
+    onEvent: (event: InvocationEvent) => void,
+    profile?: string,
+  ): Promise<void>;
+  /** Tails a task's log; returns the function that stops the tail. */
+  liveLogs(
+    query: { task: string; ownerAccountId?: string; invocation?: string },
+    onRecord: (record: LogRecord) => void,
+    profile?: string,
+  ): () => void;
+}
+
+/**
+ * What a failed call of `window.hearth` rejects with: a plain object (Electron's context bridge drops an Error's
+ * own properties), shaped like main/client/http-client.ts's HearthApiError.
+ */
+export interface HearthCallError {
+  name: "HearthApiError";
+  code: string;
+  /** `CODE: detail`, as in the HTTP error body. */
+  message: string;
+  /** The message without the code. */
+  detail: string;
+  field?: string;
+}
+
+/** `window.hearth` in the Electron window: the contract, plus the share links the app is opened with. */
+export interface HearthDesktopApi extends HearthApi {
+  /** Calls `onLink` for each `hearth://share` link, including any the app was launched with; returns the unsubscribe. */
+  onShareLink(onLink: (link: ShareLinkParts) => void): () => void;
+}

@@ -3,8 +3,12 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
+# The last line is what `npm test` drives besides Hearth: Debian's awscli and Debian's chromium (the UI tests never
+# download a browser). --no-install-recommends matters for chromium: it recommends udev, whose configure step fails
+# in containers and leaves apt broken.
 PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
-  busybox-static cpio squashfs-tools python3 gcc libc6-dev file openssh-server openssh-client)
+  busybox-static cpio squashfs-tools python3 gcc libc6-dev file openssh-server openssh-client
+  awscli chromium fonts-liberation)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,19 +4,27 @@ import { Option, type Command } from "commander";
 import { dataDir } from "../paths.ts";
 import { usageError } from "./exit-codes.ts";
 import { note } from "./output.ts";
+import { parseShareAddress, readSharing } from "./share-commands.ts";
 
 /** Runs the host and its port until a signal, then drains: the server stops, every VM is destroyed. */
-async function serve(opts: { host: string; port: string }): Promise<void> {
+async function serve(opts: {
+  host: string;
+  port: string;
+  share?: { host: string; port: number };
+}): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be 0-65535");
   const { Host } = await import("../host.ts");
   const { startServer } = await import("../http/server.ts");
+  // The window is served from renderer/out: (re)build it when its sources changed, but serve the API regardless.
+  const { ensureUi } = await import("../../renderer/build.ts");
+  await ensureUi(note).catch((err: Error) => note(`hearth: the window could not be built: ${err.message}`));
   const app = await Host.start({ dataDir: dataDir() });
   if (app.removedAtStart.length)
     note(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}`);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer({ host: opts.host, port, app });
+    server = await startServer({ host: opts.host, port, app, ...(opts.share ? { share: opts.share } : {}) });
   } catch (err) {
     // Without a port there is nothing to serve: the VMs go, and whatever half-started (a socket) must not keep
     // the process alive once the error is printed.
@@ -27,6 +35,12 @@ async function serve(opts: { host: string; port: string }): Promise<void> {
   const bound = server.server.address();
   const actualPort = typeof bound === "object" && bound ? bound.port : port;
   note(`hearth: serving on http://${opts.host}:${actualPort}/ (${app.accel}); Ctrl+C to stop`);
+  const sharing = opts.share ? await readSharing(app.dataDir) : null;
+  if (sharing) note(`hearth: sharing on ${sharing.url} over TLS only (certificate ${sharing.fingerprint})`);
+  const { readOwnerKey } = await import("../store/owner-key.ts");
+  const key = await readOwnerKey(app.dataDir);
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  if (key) note(`hearth: open the window at http://${host}:${actualPort}/#key=${key}`);
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -137,19 +151,38 @@ export function registerHostCommands(program: Command): void {
       "127.0.0.1",
     )
     .option("--port <port>", "port to listen on", "7878")
+    .option(
+      "--share <address[:port]>",
+      "also share, over TLS only, with teammates on another machine (default port 7443)",
+      parseShareAddress,
+    )
     .action(serve);
 
   program
     .command("start")
-    .description("build the guest image if needed, check the machine, then serve")
+    .description(
+      "build the guest image if needed, check the machine, then open the desktop app (or serve, in browser mode)",
+    )
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on", "7878")
-    .action(async (opts: { host: string; port: string }) => {
+    .option("--browser", "serve for a browser even where the desktop app could open")
+    .action(async (opts: { host: string; port: string; browser?: boolean }) => {
       const { buildImage } = await import("../../vm-images/builder/build-image.ts");
       const { formatDoctor, runDoctor } = await import("../doctor.ts");
+      // Without an Electron binary or a display the same host and window are served to a browser instead.
+      const { desktopCheck } = await import("../app/desktop-check.ts");
+      const desktop = opts.browser
+        ? { ok: false as const, reason: "asked for with --browser" }
+        : desktopCheck();
+      if (!desktop.ok) note(`hearth: ${desktop.reason}; starting browser mode instead`);
       await buildImage();
       const report = await runDoctor();
       note(formatDoctor(report));
+      if (desktop.ok) {
+        const { launchDesktop } = await import("../app/desktop-launch.ts");
+        process.exitCode = await launchDesktop(desktop.electron, { host: opts.host, port: opts.port, note });
+        return;
+      }
       await serve(opts);
     });
 }

@@ -10,6 +10,7 @@ import { registerInvokeCommands } from "./invoke-commands.ts";
 import { registerLogCommands } from "./log-commands.ts";
 import { registerPoolCommands } from "./pool-commands.ts";
 import { registerProfileCommands } from "./profile-commands.ts";
+import { registerShareCommands } from "./share-commands.ts";
 import { registerTaskCommands } from "./task-commands.ts";
 import { registerTokenCommands } from "./token-commands.ts";
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerAliasCommands(program);
   registerGrantCommands(program);
   registerTokenCommands(program);
+  registerShareCommands(program);
   registerInvokeCommands(program);
   registerLogCommands(program);
   registerPoolCommands(program);

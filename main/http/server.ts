@@ -12,16 +12,27 @@ import { AuthFailures } from "./native/auth-failures.ts";
 import { NativeAuth } from "./native/native-auth.ts";
 import { registerNativeApi } from "./native/native-api.ts";
 import { sendNativeError } from "./native/native-errors.ts";
+import { startSharedListener, type SharedListener } from "./shared-listener.ts";
+import { registerUi } from "./ui-static.ts";
 import { HearthError } from "../domain/errors.ts";
 
 export interface ServeOptions {
   host: string;
   port: number;
   app: Host;
+  /** Sharing on: the TLS listener for token holders on another machine, on the address the owner picked. */
+  share?: { host: string; port: number };
 }
 
 /** Where a running server says it listens, so the CLI finds it without being told. */
 export const SERVE_FILE = "serve.json";
+
+/** What serve.json holds: the local port, and the shared listener's endpoint and pin while sharing is on. */
+export interface ServeFile {
+  url: string;
+  pid: number;
+  shared?: { url: string; fingerprint: string };
+}
 
 export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   const server = Fastify({
@@ -45,6 +56,7 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerLambdaInvoke(server, o.app, failures);
   registerLambdaFunctions(server, o.app, failures);
   registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures });
+  registerUi(server);
   // No CORS headers are ever sent: a page of another origin cannot read any answer or send credentials.
   server.setNotFoundHandler((req, reply) =>
     sendNativeError(
@@ -53,13 +65,29 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     ),
   );
   const file = join(o.app.dataDir, SERVE_FILE);
+  let shared: SharedListener | null = null;
   server.addHook("onClose", async () => {
+    await shared?.close();
     await rm(file, { force: true });
   });
   await server.listen({ host: o.host, port: o.port });
+  if (o.share) {
+    try {
+      // The same failure counts as the local port: an address that guesses here is slowed down there too.
+      shared = await startSharedListener({ app: o.app, ...o.share, failures });
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+  }
   const bound = server.server.address();
   const port = typeof bound === "object" && bound ? bound.port : o.port;
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-  await writeFile(file, `${JSON.stringify({ url: `http://${host}:${port}`, pid: process.pid })}\n`);
+  const served: ServeFile = {
+    url: `http://${host}:${port}`,
+    pid: process.pid,
+    ...(shared ? { shared: { url: shared.url, fingerprint: shared.fingerprint } } : {}),
+  };
+  await writeFile(file, `${JSON.stringify(served)}\n`);
   return server;
 }

@@ -66,7 +66,8 @@ function raw(method: string, path: string, body?: string | Buffer, headers: Reco
       "content-type": "application/json",
       ...headers,
     },
-    ...(body !== undefined ? { body } : {}),
+    // A copy as a plain Uint8Array: with the DOM lib (which Electron's types bring in) a Buffer is no BodyInit.
+    ...(body !== undefined ? { body: typeof body === "string" ? body : new Uint8Array(body) } : {}),
   });
 }
 

@@ -23,6 +23,11 @@ export interface ApiGatewayDeps {
   engine: Engine;
   /** Failed token attempts per client address, shared with the native API's authentication. */
   failures?: AuthFailures;
+  /**
+   * Serve token APIs only (the shared listener): a public API is for whoever reaches the local port, so beyond it
+   * the API answers as if it did not exist.
+   */
+  tokenOnly?: boolean;
 }
 
 /** API Gateway's answers carry only `{"message": …}`. */
@@ -132,7 +137,7 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     const { name, rawPath, rawQueryString } = splitUrl(req.raw.url ?? req.url);
     const state = store.documents.state;
     const api = name === null ? undefined : findApiByName(state, name);
-    if (!api) return send(reply, notFound());
+    if (!api || (deps.tokenOnly === true && api.access !== "token")) return send(reply, notFound());
     if (api.access === "token") {
       const wait = deps.failures?.retryAfterMs(req.ip) ?? 0;
       if (wait > 0) {

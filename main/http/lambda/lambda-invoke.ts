@@ -3,7 +3,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { InvokeRef } from "../../domain/authorization.ts";
 import { HearthError } from "../../domain/errors.ts";
+import type { RemoteAlias } from "../../domain/state.ts";
 import type { Host } from "../../host.ts";
+import { callRemoteAlias, remoteAliasFor } from "../../invoke/remote-calls.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
 import { lambdaCaller } from "./lambda-auth.ts";
@@ -68,6 +70,53 @@ function logTail(
   return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString("base64");
 }
 
+/**
+ * Invoke of a remote alias by its local name: the owner's machine runs it; the answer has Lambda's shape, with the
+ * owner's log lines of this invocation as the tail when asked for (`--log-type Tail`).
+ */
+async function invokeRemoteAsLambda(
+  reply: FastifyReply,
+  app: Host,
+  profileId: string,
+  remote: RemoteAlias,
+  o: { type: string; payload: string; tail: boolean },
+): Promise<FastifyReply> {
+  if (o.type === "DryRun") return reply.code(204).send();
+  if (o.type !== "RequestResponse") {
+    throw new HearthError(
+      "INVALID_INPUT",
+      `"${remote.name}" is a remote alias: invoke it with RequestResponse, not ${o.type.slice(0, 32)}`,
+      "InvocationType",
+    );
+  }
+  const lines: string[] = [];
+  const r = await callRemoteAlias(app.store, profileId, remote, {
+    payload: o.payload,
+    // Streamed only to collect the tail; otherwise one plain answer.
+    ...(o.tail
+      ? { onEvent: (e) => void (e.type === "log" && lines.length < 10_000 && lines.push(e.line)) }
+      : {}),
+  });
+  reply
+    .code(200)
+    .header("x-amzn-requestid", r.requestId)
+    .header("x-amz-executed-version", r.servedVersion)
+    .header("content-type", "application/json");
+  if (o.tail) {
+    // The owner's memory setting is not shared with the teammate; the tail says what was used.
+    const used = r.maxMemoryUsedMb;
+    reply.header(
+      "x-amz-log-result",
+      logTail(r.requestId, r.servedVersion, lines, r.durationMs, used, used * 1024),
+    );
+  }
+  if (!r.ok) {
+    reply.header("x-amz-function-error", "Unhandled");
+    return reply.send(JSON.stringify(r.error ?? null));
+  }
+  return reply.send(JSON.stringify(r.result ?? null));
+}
+
 export function registerLambdaInvoke(server: FastifyInstance, app: Host, failures?: AuthFailures): void {
   void server.register(async (scope) => {
     // The payload is opaque bytes to Lambda: take any content type as a buffer, bounded at 6 MiB.
@@ -110,6 +159,11 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
           } catch {
             throw new HearthError("INVALID_INPUT", "could not parse the Payload as JSON", "Payload");
           }
+        }
+        const remote = remoteAliasFor(app.store.documents.state, profileId, ref);
+        if (remote) {
+          const tail = req.headers["x-amz-log-type"] === "Tail";
+          return await invokeRemoteAsLambda(reply, app, profileId, remote, { type, payload, tail });
         }
         if (type === "DryRun") {
           app.engine.resolve(profileId, ref);

@@ -7,7 +7,13 @@ import type { Host } from "../../host.ts";
 import { MAX_INVOKE_PAYLOAD_BYTES } from "../lambda/lambda-invoke.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
 import { sendNativeError } from "./native-errors.ts";
-import { nativeHandlers, registerLiveLogs } from "./native-handlers.ts";
+import {
+  httpTransport,
+  nativeHandlers,
+  registerLiveLogs,
+  type CallTransport,
+  type Handler,
+} from "./native-handlers.ts";
 
 /** A 50 MiB zip in base64 inside JSON. */
 const MAX_IMPORT_BODY_BYTES = 70 * 1024 * 1024;
@@ -37,8 +43,24 @@ function edgeError(err: Error & { code?: string; statusCode?: number }, limit: n
   return err;
 }
 
+/** Where a caller names the profile it acts as: a header over HTTP, a field of the call's envelope over IPC. */
+export interface ProfileSource {
+  field: string;
+  where: string;
+}
+
+const PROFILE_HEADER_SOURCE: ProfileSource = {
+  field: "X-Hearth-Profile",
+  where: "the X-Hearth-Profile header",
+};
+
 /** Checks that the caller may call an operation of this access level; answers with the profile it acts as. */
-function actingProfile(name: OperationName, o: Operation, caller: Caller): string | null {
+function actingProfile(
+  name: OperationName,
+  o: Operation,
+  caller: Caller,
+  source: ProfileSource = PROFILE_HEADER_SOURCE,
+): string | null {
   switch (o.access) {
     case "public":
       return null;
@@ -54,14 +76,28 @@ function actingProfile(name: OperationName, o: Operation, caller: Caller): strin
         throw new HearthError("FORBIDDEN", "a token may only invoke the alias it was minted for");
       }
       if (caller.profileId === null && !OWNER_WIDE.has(name)) {
-        throw new HearthError(
-          "INVALID_INPUT",
-          "name the profile to act as in the X-Hearth-Profile header",
-          "X-Hearth-Profile",
-        );
+        throw new HearthError("INVALID_INPUT", `name the profile to act as in ${source.where}`, source.field);
       }
       return caller.profileId;
   }
+}
+
+/**
+ * Runs one operation for a caller already authenticated, over any transport: checks the caller's access, validates
+ * the input with the operation's schema, then runs its handler. HTTP and the Electron IPC bridge both come here.
+ */
+export async function runNativeOperation(
+  handlers: Record<OperationName, Handler>,
+  name: OperationName,
+  caller: Caller,
+  raw: unknown,
+  transport: CallTransport,
+  profileSource: ProfileSource = PROFILE_HEADER_SOURCE,
+): Promise<unknown> {
+  const o: Operation = operations[name];
+  const profileId = actingProfile(name, o, caller, profileSource);
+  const input = parseInput(o.input, raw) as Record<string, unknown>;
+  return handlers[name]({ caller, profileId, input, transport });
 }
 
 export function registerNativeApi(server: FastifyInstance, app: Host, auth: NativeAuth): void {
@@ -78,7 +114,6 @@ export function registerNativeApi(server: FastifyInstance, app: Host, auth: Nati
             o.access === "public"
               ? { kind: "owner", profileId: null }
               : auth.authenticate(state, req.headers, req.ip);
-          const profileId = actingProfile(name, o, caller);
           const raw: Record<string, unknown> = {
             ...(req.query as Record<string, unknown>),
             ...(o.rawBody
@@ -90,9 +125,12 @@ export function registerNativeApi(server: FastifyInstance, app: Host, auth: Nati
                   : { "": req.body }),
             ...(req.params as Record<string, unknown>),
           };
-          if ("" in raw) throw new HearthError("INVALID_INPUT", "the body must be a JSON object", "body");
-          const input = parseInput(o.input, raw) as Record<string, unknown>;
-          const answer = await handlers[name]({ caller, profileId, input, req, reply });
+          if ("" in raw) {
+            // The access check comes first, as before: a caller without access learns nothing about the input.
+            actingProfile(name, o, caller);
+            throw new HearthError("INVALID_INPUT", "the body must be a JSON object", "body");
+          }
+          const answer = await runNativeOperation(handlers, name, caller, raw, httpTransport(reply));
           if (reply.sent) return reply;
           return reply.header("content-type", "application/json").send(JSON.stringify(answer));
         } catch (err) {

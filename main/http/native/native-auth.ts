@@ -17,6 +17,19 @@ export type Caller =
   /** A token's holder may invoke exactly `ref`, as `profileId` (the profile holding the alias). */
   | { kind: "token"; profileId: string; aliasId: string; ref: InvokeRef };
 
+/**
+ * The machine's owner, acting as the profile `named` (its id or name) or, without one, across profiles. `field` is
+ * where the name came from, for the error when no profile has it.
+ */
+export function ownerCaller(state: HearthState, named: string | undefined, field: string): Caller {
+  if (named === undefined || named === "") return { kind: "owner", profileId: null };
+  const profile = state.profiles.find((p) => p.id === named) ?? findProfileByName(state, named);
+  if (!profile) {
+    throw new HearthError("PROFILE_NOT_FOUND", `no profile named "${named.slice(0, 64)}"`, field);
+  }
+  return { kind: "owner", profileId: profile.id };
+}
+
 const MISSING =
   "send Authorization: Bearer <owner key or token>, or Basic <access key id:secret>; " +
   "the owner key is in the data directory's owner.key";
@@ -73,12 +86,7 @@ export class NativeAuth {
       throw new HearthError("CREDENTIALS_INVALID", "the owner key is not valid", "Authorization");
     }
     const named = headers[PROFILE_HEADER];
-    if (typeof named !== "string" || named === "") return { kind: "owner", profileId: null };
-    const profile = state.profiles.find((p) => p.id === named) ?? findProfileByName(state, named);
-    if (!profile) {
-      throw new HearthError("PROFILE_NOT_FOUND", `no profile named "${named.slice(0, 64)}"`, PROFILE_HEADER);
-    }
-    return { kind: "owner", profileId: profile.id };
+    return ownerCaller(state, typeof named === "string" ? named : undefined, PROFILE_HEADER);
   }
 
   private token(state: HearthState, token: string): Caller {

@@ -1,6 +1,6 @@
 // What each native operation does once its caller is known and its input validated: calls into the domain,
 // the store and the engine, and answers in the contract's shapes.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import {
   LIVE_LOGS_PATH,
   operations,
@@ -45,17 +45,34 @@ import { importTaskCode, importTaskZip } from "../../store/task-import.ts";
 import { nativeErrorResponse } from "../error-status.ts";
 import { sendNativeError } from "./native-errors.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
+import { invokeRemoteAlias, remoteHandlers } from "./remote-handlers.ts";
+import { remoteAliasFor } from "../../invoke/remote-calls.ts";
+
+/** Where a streamed invocation's events go: server-sent events over HTTP, a per-call channel over IPC. */
+export interface EventSink {
+  send(event: string, data: unknown): void;
+  /** Keeps an idle connection open (an SSE comment); transports without idle timers ignore it. */
+  comment(text: string): void;
+  end(): void;
+}
+
+/** What a handler may ask of the transport beyond answering a value; HTTP and IPC each provide one. */
+export interface CallTransport {
+  /** The answer is an accepted, not finished, piece of work (HTTP answers 202). */
+  accepted(): void;
+  /** Opens the event stream a streamed invocation answers with; the handler's return value is then ignored. */
+  openEvents(): EventSink;
+}
 
 export interface HandlerContext {
   caller: Caller;
   /** The profile the request acts as (null only for owner-wide and public operations). */
   profileId: string | null;
   input: Record<string, unknown>;
-  req: FastifyRequest;
-  reply: FastifyReply;
+  transport: CallTransport;
 }
 
-type Handler = (c: HandlerContext) => Promise<unknown>;
+export type Handler = (c: HandlerContext) => Promise<unknown>;
 
 function need(profileId: string | null): string {
   if (profileId === null) throw new Error("INTERNAL_ERROR: an operation ran without a profile");
@@ -100,6 +117,14 @@ export function invocationResult(r: InvokeResult): InvocationResult {
     durationMs: r.durationMs,
     maxMemoryUsedMb: Math.ceil(r.maxRssKb / 1024),
     coldStart: r.coldStart,
+  };
+}
+
+/** The HTTP transport of one request: 202 on the reply, server-sent events on the hijacked reply. */
+export function httpTransport(reply: FastifyReply): CallTransport {
+  return {
+    accepted: () => void reply.code(202),
+    openEvents: () => openEventStream(reply),
   };
 }
 
@@ -367,14 +392,18 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       const pid = need(profileId);
       return docs.update((s) => mintApiToken(s, pid, input as never, ctx()));
     },
+    ...remoteHandlers(app),
 
     invoke: async (c) => {
       const { callerProfileId, ref } = invokeTarget(c);
       const payload = checkPayload(str(c.input.payload));
+      // A teammate's shared alias, by its local name: the call goes to the owner's machine (never for a token).
+      const remote = c.caller.kind === "token" ? null : remoteAliasFor(docs.state, callerProfileId, ref);
+      if (remote) return invokeRemoteAlias(app, c, callerProfileId, remote, payload);
       const mode = str(c.input.mode);
       if (mode === "async") {
         const accepted = await app.async.enqueue({ callerProfileId, ref, payload });
-        c.reply.code(202);
+        c.transport.accepted();
         return { requestId: accepted.id, state: accepted.state };
       }
       if (mode === "sync") {
@@ -383,7 +412,7 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       }
       // Resolve before the stream opens, so a wrong target still gets its status code.
       app.engine.resolve(callerProfileId, ref);
-      const stream = openEventStream(c.reply);
+      const stream = c.transport.openEvents();
       const send = (e: InvocationEvent): void => stream.send(e.type, e);
       const requestId = crypto.randomUUID();
       send({ type: "start", requestId });
@@ -444,29 +473,41 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
   };
 }
 
+const liveLogsInput = operations.queryLogs.input.pick({ task: true, ownerAccountId: true, invocation: true });
+
+/**
+ * Checks that `caller` may tail a task's log and validates the query, throwing before anything is subscribed;
+ * answers the function that subscribes (and returns the unsubscribe). Shared by HTTP (SSE) and IPC.
+ */
+export function liveLogTail(
+  app: Host,
+  caller: Caller,
+  query: unknown,
+): (onRecord: (record: LogRecord) => void) => () => void {
+  if (caller.kind === "token" || caller.profileId === null) {
+    throw new HearthError(
+      "FORBIDDEN",
+      "live logs need a profile (an access key, or the owner key with X-Hearth-Profile)",
+    );
+  }
+  const q = parseInput(liveLogsInput, query);
+  const ls = logScope(app, caller.profileId, q.task, q.ownerAccountId);
+  return (onRecord) =>
+    app.logs.subscribe({ taskId: ls.taskId, ...(q.invocation ? { invocation: q.invocation } : {}) }, (e) => {
+      const r: LogRecord = e.record;
+      if (ls.caller === undefined || r.caller === ls.caller) onRecord(r);
+    });
+}
+
 /** The live tail: log records of one task as server-sent events, as they arrive. */
 export function registerLiveLogs(scope: FastifyInstance, app: Host, auth: NativeAuth): void {
-  const input = operations.queryLogs.input.pick({ task: true, ownerAccountId: true, invocation: true });
   scope.get(LIVE_LOGS_PATH, async (req, reply) => {
     try {
       const caller = auth.authenticate(app.store.documents.state, req.headers, req.ip);
-      if (caller.kind === "token" || caller.profileId === null) {
-        throw new HearthError(
-          "FORBIDDEN",
-          "live logs need a profile (an access key, or the owner key with X-Hearth-Profile)",
-        );
-      }
-      const q = parseInput(input, req.query);
-      const ls = logScope(app, caller.profileId, q.task, q.ownerAccountId);
+      const subscribe = liveLogTail(app, caller, req.query);
       const stream = openEventStream(reply);
       stream.comment("live");
-      const unsubscribe = app.logs.subscribe(
-        { taskId: ls.taskId, ...(q.invocation ? { invocation: q.invocation } : {}) },
-        (e) => {
-          const r: LogRecord = e.record;
-          if (ls.caller === undefined || r.caller === ls.caller) stream.send("record", r);
-        },
-      );
+      const unsubscribe = subscribe((r) => stream.send("record", r));
       // A comment every 15 s keeps proxies and idle timers from closing a quiet tail.
       const keepAlive = setInterval(() => stream.comment("keep-alive"), 15_000);
       await stream.closed;

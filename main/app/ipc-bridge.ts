@@ -1,0 +1,309 @@
+// The main-process end of the window's IPC: every message checked (sender, envelope, operation, input) and then run
+// through the same handlers as the HTTP native API, acting as the machine's owner; streams on per-call channels.
+import { z } from "zod";
+import { operations, type OperationName, type ShareLink } from "../contract.ts";
+import { HearthError } from "../domain/errors.ts";
+import { parseInput } from "../domain/input-validation.ts";
+import type { Host } from "../host.ts";
+import { errorBody } from "../http/error-status.ts";
+import { runNativeOperation, type ProfileSource } from "../http/native/native-api.ts";
+import { ownerCaller } from "../http/native/native-auth.ts";
+import {
+  liveLogTail,
+  nativeHandlers,
+  type CallTransport,
+  type EventSink,
+  type Handler,
+} from "../http/native/native-handlers.ts";
+import {
+  CALL_CHANNEL,
+  INVOKE_STREAM_CHANNEL,
+  LIVE_LOGS_CLOSE_CHANNEL,
+  LIVE_LOGS_OPEN_CHANNEL,
+  SHARE_LINK_CHANNEL,
+  SHARE_LINKS_TAKE_CHANNEL,
+  STREAM_ID_PATTERN,
+  streamChannel,
+  type IpcAnswer,
+  type IpcError,
+} from "./ipc-channels.ts";
+
+/** The part of Electron's WebContents the bridge uses. */
+export interface SenderLike {
+  readonly id: number;
+  send(channel: string, ...args: unknown[]): void;
+  isDestroyed(): boolean;
+  once(event: "destroyed", listener: () => void): unknown;
+}
+
+/** The part of Electron's IpcMainEvent / IpcMainInvokeEvent the bridge uses. */
+export interface IpcEventLike {
+  sender: SenderLike;
+  senderFrame?: { url: string } | null;
+}
+
+/** The part of Electron's ipcMain the bridge uses; tests pass a stand-in. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => unknown): void;
+  removeHandler(channel: string): void;
+  on(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => void): unknown;
+  removeListener(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => void): unknown;
+}
+
+export interface IpcBridgeOptions {
+  /** The host, once started; a rejection answers every call with HOST_NOT_STARTED and its reason. */
+  host: () => Promise<Host>;
+  /** Whether a message comes from the app's own window (Electron main checks the frame's URL). */
+  trust?: (event: IpcEventLike) => boolean;
+  /** Where errors without a known code are reported: the window only sees INTERNAL_ERROR. */
+  log?: (message: string, err: unknown) => void;
+}
+
+export interface IpcBridge {
+  /** Hands a share link to the window, or keeps it until the window asks (it may still be loading). */
+  shareLink(link: ShareLink): void;
+  /** Ends the streams of a window that navigated away or reloaded (its listeners are gone). */
+  release(senderId: number): void;
+  /** Open live tails, for tests and the tray's diagnostics. */
+  readonly openStreams: number;
+  dispose(): void;
+}
+
+/** At most this many live tails per window: a leak in the window must not pile up subscriptions here. */
+const MAX_TAILS_PER_SENDER = 64;
+const MAX_PENDING_LINKS = 16;
+
+const profileField = z
+  .string({ error: "must be a string" })
+  .min(1, "must not be empty")
+  .max(256, "is too long");
+const callEnvelope = z.strictObject({
+  profile: profileField.optional(),
+  name: z.string({ error: "must be an operation name" }).max(64, "is too long"),
+  input: z.unknown().optional(),
+});
+const streamId = z
+  .string({ error: "is required" })
+  .regex(STREAM_ID_PATTERN, "must be 1 to 64 letters, digits, - or _");
+const streamEnvelope = z.strictObject({
+  profile: profileField.optional(),
+  streamId,
+  input: z.record(z.string(), z.unknown(), { error: "must be an object" }),
+});
+const closeMessage = z.strictObject({ streamId });
+
+class HostUnavailable extends Error {}
+
+const ENVELOPE_PROFILE: ProfileSource = { field: "profile", where: "the call's profile argument" };
+
+function operationName(name: string): OperationName {
+  if (!Object.hasOwn(operations, name)) {
+    throw new HearthError("INVALID_INPUT", `unknown operation "${name.slice(0, 64)}"`, "name");
+  }
+  return name as OperationName;
+}
+
+/** A window's call answers with a value, never with a stream: streamed invocations go through invokeStream. */
+const plainCall: CallTransport = {
+  accepted: () => {},
+  openEvents: () => {
+    throw new HearthError("INVALID_INPUT", 'mode "stream" is for invokeStream, not call', "mode");
+  },
+};
+
+export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBridge {
+  const handlersOf = new WeakMap<Host, Record<OperationName, Handler>>();
+  /** Live tails by sender id, then stream id. */
+  const tails = new Map<number, Map<string, () => void>>();
+  const watched = new Set<number>();
+  const pendingLinks: ShareLink[] = [];
+  let linkListener: SenderLike | null = null;
+
+  async function hostAndHandlers(): Promise<[Host, Record<OperationName, Handler>]> {
+    let host: Host;
+    try {
+      host = await o.host();
+    } catch (err) {
+      throw new HostUnavailable(`HOST_NOT_STARTED: Hearth could not start: ${(err as Error).message}`);
+    }
+    let handlers = handlersOf.get(host);
+    if (!handlers) handlersOf.set(host, (handlers = nativeHandlers(host)));
+    return [host, handlers];
+  }
+
+  function checkSender(event: IpcEventLike): void {
+    if (o.trust && !o.trust(event)) {
+      throw new HearthError("FORBIDDEN", "this window may not call Hearth", "sender");
+    }
+  }
+
+  function toIpcError(err: unknown): IpcError {
+    if (err instanceof HostUnavailable) return { code: "HOST_NOT_STARTED", message: err.message };
+    const { error } = errorBody(err);
+    if (error.code === "INTERNAL_ERROR") o.log?.("hearth: an IPC call failed", err);
+    return error;
+  }
+
+  async function answer<T>(run: () => Promise<T>): Promise<IpcAnswer<T>> {
+    try {
+      return { ok: true, value: await run() };
+    } catch (err) {
+      return { ok: false, error: toIpcError(err) };
+    }
+  }
+
+  function stopTails(senderId: number): void {
+    const mine = tails.get(senderId);
+    if (!mine) return;
+    tails.delete(senderId);
+    for (const unsubscribe of mine.values()) unsubscribe();
+  }
+
+  function forget(senderId: number): void {
+    stopTails(senderId);
+    if (linkListener?.id === senderId) linkListener = null;
+  }
+
+  /** Ends a window's streams and link subscription when it goes away; attached once per window. */
+  function watch(sender: SenderLike): void {
+    if (watched.has(sender.id)) return;
+    watched.add(sender.id);
+    sender.once("destroyed", () => {
+      watched.delete(sender.id);
+      forget(sender.id);
+    });
+  }
+
+  function sink(sender: SenderLike, id: string): EventSink {
+    const channel = streamChannel(id);
+    let open = true;
+    return {
+      send: (_event, data) => {
+        if (open && !sender.isDestroyed()) sender.send(channel, data);
+      },
+      comment: () => {},
+      end: () => {
+        open = false;
+      },
+    };
+  }
+
+  const onCall = (event: IpcEventLike, envelope: unknown) =>
+    answer(async () => {
+      checkSender(event);
+      const e = parseInput(callEnvelope, envelope);
+      const name = operationName(e.name);
+      const [host, handlers] = await hostAndHandlers();
+      const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
+      return runNativeOperation(handlers, name, caller, e.input ?? {}, plainCall, ENVELOPE_PROFILE);
+    });
+
+  const onInvokeStream = (event: IpcEventLike, envelope: unknown) =>
+    answer(async () => {
+      checkSender(event);
+      const e = parseInput(streamEnvelope, envelope);
+      const [host, handlers] = await hostAndHandlers();
+      const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
+      const transport: CallTransport = {
+        accepted: () => {},
+        openEvents: () => sink(event.sender, e.streamId),
+      };
+      const input = { ...e.input, mode: "stream" };
+      await runNativeOperation(handlers, "invoke", caller, input, transport, ENVELOPE_PROFILE);
+      return null;
+    });
+
+  const onLiveLogsOpen = (event: IpcEventLike, envelope: unknown) =>
+    answer(async () => {
+      checkSender(event);
+      const e = parseInput(streamEnvelope, envelope);
+      const [host] = await hostAndHandlers();
+      if (e.profile === undefined) {
+        throw new HearthError(
+          "INVALID_INPUT",
+          `name the profile to act as in ${ENVELOPE_PROFILE.where}`,
+          "profile",
+        );
+      }
+      const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
+      const subscribe = liveLogTail(host, caller, e.input);
+      const sender = event.sender;
+      if (sender.isDestroyed()) return null;
+      const mine = tails.get(sender.id) ?? new Map<string, () => void>();
+      if (mine.has(e.streamId)) {
+        throw new HearthError("INVALID_INPUT", `stream ${e.streamId} is already open`, "streamId");
+      }
+      if (mine.size >= MAX_TAILS_PER_SENDER) {
+        throw Object.assign(
+          new Error(
+            `TOO_MANY_REQUESTS: a window may keep ${MAX_TAILS_PER_SENDER} live tails open; close some`,
+          ),
+          { code: "TOO_MANY_REQUESTS" },
+        );
+      }
+      const out = sink(sender, e.streamId);
+      mine.set(
+        e.streamId,
+        subscribe((r) => out.send("record", r)),
+      );
+      tails.set(sender.id, mine);
+      watch(sender);
+      return null;
+    });
+
+  const onLiveLogsClose = (event: IpcEventLike, message: unknown): void => {
+    try {
+      checkSender(event);
+      const { streamId: id } = parseInput(closeMessage, message);
+      const mine = tails.get(event.sender.id);
+      mine?.get(id)?.();
+      mine?.delete(id);
+    } catch (err) {
+      o.log?.("hearth: refused an IPC message", err);
+    }
+  };
+
+  const onShareLinksTake = (event: IpcEventLike) =>
+    answer(async () => {
+      checkSender(event);
+      linkListener = event.sender;
+      watch(event.sender);
+      return pendingLinks.splice(0);
+    });
+
+  ipc.handle(CALL_CHANNEL, (event, envelope) => onCall(event, envelope));
+  ipc.handle(INVOKE_STREAM_CHANNEL, (event, envelope) => onInvokeStream(event, envelope));
+  ipc.handle(LIVE_LOGS_OPEN_CHANNEL, (event, envelope) => onLiveLogsOpen(event, envelope));
+  ipc.handle(SHARE_LINKS_TAKE_CHANNEL, (event) => onShareLinksTake(event));
+  ipc.on(LIVE_LOGS_CLOSE_CHANNEL, onLiveLogsClose);
+
+  return {
+    shareLink(link) {
+      if (linkListener && !linkListener.isDestroyed()) {
+        linkListener.send(SHARE_LINK_CHANNEL, link);
+        return;
+      }
+      pendingLinks.push(link);
+      if (pendingLinks.length > MAX_PENDING_LINKS) pendingLinks.shift();
+    },
+    release: forget,
+    get openStreams() {
+      let n = 0;
+      for (const m of tails.values()) n += m.size;
+      return n;
+    },
+    dispose() {
+      for (const c of [
+        CALL_CHANNEL,
+        INVOKE_STREAM_CHANNEL,
+        LIVE_LOGS_OPEN_CHANNEL,
+        SHARE_LINKS_TAKE_CHANNEL,
+      ]) {
+        ipc.removeHandler(c);
+      }
+      ipc.removeListener(LIVE_LOGS_CLOSE_CHANNEL, onLiveLogsClose);
+      for (const id of [...tails.keys()]) stopTails(id);
+      linkListener = null;
+    },
+  };
+}

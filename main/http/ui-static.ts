@@ -1,0 +1,68 @@
+// The window in browser mode: GET / and the bundle's few files from renderer/out/, under a strict CSP.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+
+export const UI_DIR = fileURLToPath(new URL("../../renderer/out/", import.meta.url));
+
+/** Request path → file in the bundle: a fixed list, so no request can name any other file. */
+const FILES: Record<string, { file: string; type: string }> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/app.js.map": { file: "app.js.map", type: "application/json; charset=utf-8" },
+  "/app.css": { file: "app.css", type: "text/css; charset=utf-8" },
+  "/app.css.map": { file: "app.css.map", type: "application/json; charset=utf-8" },
+  "/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
+};
+
+/**
+ * Only this origin's own script, styles and API; no inline script, no framing, no form posts elsewhere. The page
+ * holds the owner key, so nothing it loads may come from, or be sent to, anywhere else.
+ */
+export const UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const SECURITY_HEADERS = {
+  "content-security-policy": UI_CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+  // Files keep their names across builds: always ask whether they changed (the ETag makes that cheap).
+  "cache-control": "no-cache",
+};
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Hearth</title>
+<p>Hearth's window is not built yet. Run <code>npm run build:ui</code> (or restart <code>hearth serve</code>, which
+builds it) and reload this page. The API on this port works without it.</p>`;
+
+export function registerUi(server: FastifyInstance, dir: string = UI_DIR): void {
+  for (const [path, { file, type }] of Object.entries(FILES)) {
+    server.get(path, async (req: FastifyRequest, reply: FastifyReply) => {
+      reply.headers(SECURITY_HEADERS);
+      let body: Buffer;
+      try {
+        body = await readFile(join(dir, file));
+      } catch {
+        if (file !== "index.html")
+          return reply.code(404).type("text/plain; charset=utf-8").send("not found\n");
+        return reply.code(503).type("text/html; charset=utf-8").send(NOT_BUILT);
+      }
+      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+      reply.header("etag", etag);
+      if (req.headers["if-none-match"] === etag) return reply.code(304).send();
+      return reply.type(type).send(body);
+    });
+  }
+}

@@ -1,0 +1,48 @@
+// Every store of the window, built over one transport; tests build the same with a fake one.
+import type { Transport } from "../transport.ts";
+import { createAliasesStore } from "./aliases-store.ts";
+import { createApisStore } from "./apis-store.ts";
+import { createGrantsStore } from "./grants-store.ts";
+import { createInvokeStore } from "./invoke-store.ts";
+import { createPoolStore } from "./pool-store.ts";
+import { createSessionStore, type ProfileMemory } from "./session-store.ts";
+import { createTasksStore } from "./tasks-store.ts";
+import { createTokensStore } from "./tokens-store.ts";
+import { createUiStore, type UiMemory, type View } from "./ui-store.ts";
+
+export function createAppStores(transport: Transport, memory: ProfileMemory & UiMemory, initialView?: View) {
+  const stores = {
+    transport,
+    session: createSessionStore(transport, memory),
+    ui: createUiStore(memory, initialView),
+    tasks: createTasksStore(transport.api),
+    aliases: createAliasesStore(transport.api),
+    grants: createGrantsStore(transport.api),
+    tokens: createTokensStore(transport.api),
+    apis: createApisStore(transport.api, transport.tryRoute?.bind(transport)),
+    pool: createPoolStore(transport.api, transport.ownerWide),
+    invoke: createInvokeStore(transport.api),
+  };
+  return {
+    ...stores,
+    /** After a profile switch: everything shown belonged to the other profile. */
+    async reloadForProfile(): Promise<void> {
+      stores.tasks.getState().reset();
+      stores.aliases.getState().reset();
+      stores.grants.getState().reset();
+      stores.tokens.getState().reset();
+      stores.apis.getState().reset();
+      stores.pool.getState().reset();
+      stores.invoke.getState().reset();
+      await Promise.all([
+        stores.tasks.getState().load(),
+        stores.aliases.getState().load(),
+        stores.grants.getState().load(),
+        stores.tokens.getState().load(),
+        stores.apis.getState().load(),
+      ]);
+    },
+  };
+}
+
+export type AppStores = ReturnType<typeof createAppStores>;

@@ -1,0 +1,220 @@
+// Grants: share this profile's tasks with other profiles (with limits), and see what others shared with it.
+import { useState } from "react";
+import { useStore } from "zustand";
+import type { GrantView, OwnedTaskView } from "../../main/contract.ts";
+import { EmptyState, ErrorNote, matches } from "../components/notes.tsx";
+import { useStores } from "../components/stores-context.ts";
+import type { ReadableError } from "../logic/errors.ts";
+import { formatWhen } from "../logic/format.ts";
+
+const limitsText = (g: GrantView) =>
+  `${g.limits.maxMemoryMb ? `≤ ${g.limits.maxMemoryMb} MB` : "any memory"}, ${
+    g.limits.maxTimeoutS ? `≤ ${g.limits.maxTimeoutS} s` : "any timeout"
+  }`;
+
+export function GrantsView() {
+  const { grants, tasks, session, ui } = useStores();
+  const g = useStore(grants);
+  const taskList = useStore(tasks, (s) => s.items);
+  const profiles = useStore(session, (s) => s.profiles);
+  const activeId = useStore(session, (s) => s.activeId);
+  const query = useStore(ui, (s) => s.query);
+  const me = profiles.find((p) => p.id === activeId);
+  const own = taskList.filter((t): t is OwnedTaskView => t.access === "owner");
+  const given = g.items.filter((x) => x.task.ownerAccountId === me?.accountId);
+  const received = g.items.filter((x) => x.task.ownerAccountId !== me?.accountId);
+  const ownerName = (accountId: string) => profiles.find((p) => p.accountId === accountId)?.name ?? accountId;
+  const now = Date.now();
+
+  return (
+    <section data-testid="view-grants">
+      <header className="view-head">
+        <h1>Grants</h1>
+        <p>
+          A grant lets another profile build aliases on one of this profile&apos;s tasks. It never sees the
+          code or this profile&apos;s environment; you can cap the memory and timeout it may ask for.
+        </p>
+      </header>
+      <ErrorNote error={g.error} />
+      <ShareForm tasks={own} others={profiles.filter((p) => p.id !== activeId).map((p) => p.name)} />
+      <h2>Shared by this profile</h2>
+      {g.loaded && given.length === 0 ? (
+        <EmptyState testId="empty-grants-given" title="Nothing shared yet">
+          {own.length === 0
+            ? "Import a task first, then share it here with a teammate's profile."
+            : "Pick a task and a profile above to share it."}
+        </EmptyState>
+      ) : (
+        <table className="grid" data-testid="grants-given-table">
+          <thead>
+            <tr>
+              <th>Task</th>
+              <th>With</th>
+              <th>Limits</th>
+              <th>Since</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {given
+              .filter((x) => matches(query, x.task.name, x.grantee.name))
+              .map((x) => (
+                <tr key={x.id} data-testid={`grant-row-${x.task.name}-${x.grantee.name}`}>
+                  <td>
+                    <strong>{x.task.name}</strong>
+                  </td>
+                  <td>
+                    {x.grantee.name} <span className="muted mono">{x.grantee.accountId}</span>
+                  </td>
+                  <td>{limitsText(x)}</td>
+                  <td>{formatWhen(x.createdAt, now)}</td>
+                  <td className="actions">
+                    <button
+                      className="btn small danger"
+                      type="button"
+                      onClick={async () => {
+                        if (
+                          !window.confirm(
+                            `Stop sharing ${x.task.name} with ${x.grantee.name}? Their aliases on it stop working.`,
+                          )
+                        )
+                          return;
+                        const err = await grants.getState().revoke(x.id);
+                        ui.getState().toast(err ? "error" : "ok", err ? err.message : "Grant revoked");
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Shared with this profile</h2>
+      {g.loaded && received.length === 0 ? (
+        <EmptyState testId="empty-grants-received" title="Nothing shared with this profile">
+          When another profile shares a task with <strong>{me?.name ?? "this profile"}</strong> (account{" "}
+          <code>{me?.accountId ?? "…"}</code>), it shows here and in Tasks; then make an alias on it in
+          Aliases.
+        </EmptyState>
+      ) : (
+        <table className="grid" data-testid="grants-received-table">
+          <thead>
+            <tr>
+              <th>Task</th>
+              <th>From</th>
+              <th>Limits</th>
+              <th>Since</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {received.map((x) => (
+              <tr key={x.id} data-testid={`grant-received-${x.task.name}`}>
+                <td>
+                  <strong>{x.task.name}</strong>
+                </td>
+                <td>
+                  {ownerName(x.task.ownerAccountId)}{" "}
+                  <span className="muted mono">{x.task.ownerAccountId}</span>
+                </td>
+                <td>{limitsText(x)}</td>
+                <td>{formatWhen(x.createdAt, now)}</td>
+                <td className="actions">
+                  <button className="btn small" type="button" onClick={() => ui.getState().go("aliases")}>
+                    Create an alias
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: string[] }) {
+  const { grants, ui } = useStores();
+  const [task, setTask] = useState("");
+  const [grantee, setGrantee] = useState("");
+  const [maxMemory, setMaxMemory] = useState("");
+  const [maxTimeout, setMaxTimeout] = useState("");
+  const [error, setError] = useState<ReadableError | null>(null);
+  if (own.length === 0) return null;
+  const chosenTask = task || own[0]!.name;
+  return (
+    <form
+      className="panel form"
+      data-testid="grant-form"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const to = grantee || others[0] || "";
+        const err = await grants.getState().create({
+          task: chosenTask,
+          grantee: to,
+          maxMemoryMb: maxMemory.trim() ? Number(maxMemory) : null,
+          maxTimeoutS: maxTimeout.trim() ? Number(maxTimeout) : null,
+        });
+        setError(err);
+        if (!err) ui.getState().toast("ok", `Shared ${chosenTask} with ${to}`);
+      }}
+    >
+      <h3>Share a task</h3>
+      <div className="field-row">
+        <label>
+          Task
+          <select
+            value={chosenTask}
+            data-testid="grant-task-select"
+            onChange={(e) => setTask(e.target.value)}
+          >
+            {own.map((t) => (
+              <option key={t.id}>{t.name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          With profile (name or account id)
+          <input
+            list="grant-profiles"
+            value={grantee}
+            placeholder={others[0] ?? "profile name or 12-digit account id"}
+            data-testid="grant-grantee"
+            onChange={(e) => setGrantee(e.target.value)}
+          />
+          <datalist id="grant-profiles">
+            {others.map((n) => (
+              <option key={n} value={n} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          Max memory (MB)
+          <input
+            type="number"
+            placeholder="no limit"
+            value={maxMemory}
+            data-testid="grant-max-memory"
+            onChange={(e) => setMaxMemory(e.target.value)}
+          />
+        </label>
+        <label>
+          Max timeout (s)
+          <input
+            type="number"
+            placeholder="no limit"
+            value={maxTimeout}
+            data-testid="grant-max-timeout"
+            onChange={(e) => setMaxTimeout(e.target.value)}
+          />
+        </label>
+      </div>
+      <button className="btn primary" type="submit" data-testid="grant-create">
+        Share
+      </button>
+      <ErrorNote error={error} testId="grant-error" />
+    </form>
+  );
+}

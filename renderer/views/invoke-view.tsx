@@ -1,0 +1,280 @@
+// Invoke: pick a task (and version or alias), write a JSON payload, run it, watch its logs stream, read the outcome.
+import { useEffect, useRef, useState } from "react";
+import { useStore } from "zustand";
+import type { AliasView, OwnedTaskView, SharedTaskView, TaskView } from "../../main/contract.ts";
+import { Badge, EmptyState, ErrorNote } from "../components/notes.tsx";
+import { useStores } from "../components/stores-context.ts";
+import { formatMs } from "../logic/format.ts";
+import { formatPayload } from "../logic/payload.ts";
+import type { InvokeTarget } from "../stores/invoke-store.ts";
+
+/** Each target as one option value: owner account (or empty) and task name. */
+const taskKey = (t: TaskView): string =>
+  t.access === "owner" ? `:${t.name}` : `${t.ownerAccountId}:${t.name}`;
+
+function qualifiersFor(task: TaskView, aliases: AliasView[]): { value: string; label: string }[] {
+  const mine = aliases.filter((a) => a.task.id === task.id);
+  if (task.access === "grantee") {
+    return mine.map((a) => ({ value: a.name, label: `alias ${a.name}` }));
+  }
+  return [
+    { value: "$LATEST", label: "$LATEST (current code)" },
+    ...[...task.versions].reverse().map((v) => ({ value: String(v.version), label: `version ${v.version}` })),
+    ...mine.map((a) => ({ value: a.name, label: `alias ${a.name} → ${String(a.routing.version)}` })),
+  ];
+}
+
+export function InvokeView() {
+  const { tasks, aliases, invoke, ui } = useStores();
+  const taskList = useStore(tasks, (s) => s.items);
+  const tasksLoaded = useStore(tasks, (s) => s.loaded);
+  const held = useStore(aliases, (s) => s.items);
+  const st = useStore(invoke);
+  const editor = useRef<HTMLTextAreaElement>(null);
+  const logEnd = useRef<HTMLDivElement>(null);
+  const [, tick] = useState(0);
+
+  const selectedTask =
+    st.target === null
+      ? null
+      : (taskList.find((t) =>
+          st.target!.ownerAccountId
+            ? t.access === "grantee" &&
+              t.ownerAccountId === st.target!.ownerAccountId &&
+              t.name === st.target!.task
+            : t.access === "owner" && t.name === st.target!.task,
+        ) ?? null);
+  const qualifiers = selectedTask ? qualifiersFor(selectedTask, held) : [];
+
+  // Default to the first task, so the editor is ready as soon as the view opens.
+  useEffect(() => {
+    if (st.target === null && taskList[0]) pick(taskList[0]);
+  });
+
+  // A running invocation's clock.
+  useEffect(() => {
+    if (!st.running) return;
+    const h = setInterval(() => tick((n) => n + 1), 100);
+    return () => clearInterval(h);
+  }, [st.running]);
+
+  useEffect(() => {
+    logEnd.current?.scrollIntoView({ block: "nearest" });
+  }, [st.logs.length]);
+
+  function pick(task: TaskView | undefined, qualifier?: string) {
+    if (!task) return;
+    const target: InvokeTarget =
+      task.access === "owner"
+        ? { task: task.name, ...(qualifier && qualifier !== "$LATEST" ? { qualifier } : {}) }
+        : {
+            task: task.name,
+            ownerAccountId: task.ownerAccountId,
+            ...(qualifier
+              ? { qualifier }
+              : qualifiersFor(task, held)[0]
+                ? { qualifier: qualifiersFor(task, held)[0]!.value }
+                : {}),
+          };
+    invoke.getState().setTarget(target);
+  }
+
+  if (tasksLoaded && taskList.length === 0) {
+    return (
+      <section data-testid="view-invoke">
+        <header className="view-head">
+          <h1>Invoke</h1>
+        </header>
+        <EmptyState testId="empty-invoke" title="Nothing to invoke yet">
+          Import a task first (Tasks → drop a zip), or ask another profile to share one with this profile.{" "}
+          <button className="btn small" type="button" onClick={() => ui.getState().go("tasks")}>
+            Go to Tasks
+          </button>
+        </EmptyState>
+      </section>
+    );
+  }
+
+  const r = st.result;
+  const needsAlias = selectedTask?.access === "grantee" && qualifiers.length === 0;
+  const canRun = !st.running && st.target !== null && st.payloadProblem === null && !needsAlias;
+
+  return (
+    <section data-testid="view-invoke">
+      <header className="view-head">
+        <h1>Invoke</h1>
+        <p>
+          Runs the task in this profile&apos;s VM with the payload as its event. <kbd>Ctrl</kbd>+
+          <kbd>Enter</kbd> runs.
+        </p>
+      </header>
+      <div className="toolbar">
+        <label>
+          Task
+          <select
+            data-testid="invoke-task-select"
+            value={selectedTask ? taskKey(selectedTask) : ""}
+            disabled={st.running}
+            onChange={(e) => pick(taskList.find((t) => taskKey(t) === e.target.value))}
+          >
+            {!selectedTask && <option value="">Choose a task</option>}
+            {taskList.map((t) => (
+              <option key={taskKey(t)} value={taskKey(t)}>
+                {t.access === "owner"
+                  ? t.name
+                  : `${t.name} (shared by ${(t as SharedTaskView).ownerProfileName})`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Version or alias
+          <select
+            data-testid="invoke-qualifier-select"
+            value={st.target?.qualifier ?? (selectedTask?.access === "owner" ? "$LATEST" : "")}
+            disabled={st.running || !selectedTask || qualifiers.length === 0}
+            onChange={(e) => pick(selectedTask ?? undefined, e.target.value)}
+          >
+            {qualifiers.length === 0 && <option value="">no alias yet</option>}
+            {qualifiers.map((q) => (
+              <option key={q.value} value={q.value}>
+                {q.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {selectedTask?.access === "owner" && <OwnedSummary task={selectedTask} />}
+      </div>
+      {needsAlias && (
+        <p className="note">
+          A task shared with this profile runs through an alias of its own.{" "}
+          <button className="btn small" type="button" onClick={() => ui.getState().go("aliases")}>
+            Create an alias
+          </button>
+        </p>
+      )}
+      <div className="invoke-grid">
+        <div className="editor">
+          <div className="panel-title">
+            Payload (JSON)
+            <button
+              className="btn small ghost"
+              type="button"
+              onClick={() => invoke.getState().setPayload(formatPayload(st.payload))}
+            >
+              Format
+            </button>
+          </div>
+          <textarea
+            ref={editor}
+            className={`mono payload${st.payloadProblem ? " invalid" : ""}`}
+            data-testid="payload-editor"
+            spellCheck={false}
+            value={st.payload}
+            aria-invalid={st.payloadProblem !== null}
+            onChange={(e) => invoke.getState().setPayload(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+                e.preventDefault();
+                void invoke.getState().run();
+              }
+            }}
+          />
+          {st.payloadProblem ? (
+            <div className="field-error" data-testid="payload-error">
+              Line {st.payloadProblem.line}, column {st.payloadProblem.column}: {st.payloadProblem.message}
+            </div>
+          ) : (
+            <div className="muted small">Valid JSON{st.payload.trim() === "" ? " (empty sends {})" : ""}</div>
+          )}
+          <div className="run-row">
+            <button
+              className="btn primary"
+              type="button"
+              data-testid="run-button"
+              disabled={!canRun}
+              onClick={() => void invoke.getState().run()}
+            >
+              {st.running ? "Running…" : "Run"}
+            </button>
+            <span className="muted" data-testid="invoke-status">
+              {st.running
+                ? `running ${formatMs(Date.now() - (st.startedAt ?? Date.now()))}`
+                : st.elapsedMs !== null
+                  ? `round trip ${formatMs(st.elapsedMs)}`
+                  : ""}
+            </span>
+          </div>
+        </div>
+        <div className="logs">
+          <div className="panel-title">
+            Live logs {st.logs.length > 0 && <span className="muted">({st.logs.length})</span>}
+          </div>
+          <div className="log-box mono" data-testid="live-logs">
+            {st.logs.length === 0 && (
+              <span className="muted">
+                {st.running
+                  ? "waiting for output…"
+                  : "Logs appear here line by line as the task prints them."}
+              </span>
+            )}
+            {st.logs.map((l, i) => (
+              <div
+                key={i}
+                className={`log-line ${l.stream}`}
+                data-testid="log-line"
+                data-at-ms={Math.round(l.atMs)}
+              >
+                <span className="log-t">{l.t.slice(11, 23)}</span> {l.line}
+              </div>
+            ))}
+            <div ref={logEnd} />
+          </div>
+        </div>
+        <div className="result">
+          <div className="panel-title">Result</div>
+          <div className="result-box" data-testid="result-panel">
+            {r && (
+              <>
+                <div className="meta" data-testid="invoke-meta">
+                  <Badge tone={r.ok ? "ok" : "bad"} testId="result-state">
+                    {r.ok ? "succeeded" : "failed"}
+                  </Badge>
+                  <span data-testid="result-duration">{formatMs(r.durationMs)}</span>
+                  <span data-testid="result-version">
+                    version {r.servedVersion}
+                    {r.servedVersion !== r.version ? ` (asked ${r.version})` : ""}
+                  </span>
+                  {r.coldStart && <Badge tone="info">cold start</Badge>}
+                  <span>{r.maxMemoryUsedMb} MB peak</span>
+                  <span className="muted mono">{r.requestId}</span>
+                </div>
+                {r.ok ? (
+                  <pre className="mono" data-testid="result-json">
+                    {JSON.stringify(r.result, null, 2)}
+                  </pre>
+                ) : (
+                  <div className="handler-error" data-testid="invoke-error">
+                    <strong>{r.error?.errorType ?? "Error"}</strong>: {r.error?.errorMessage}
+                    {r.error?.trace && r.error.trace.length > 0 && (
+                      <pre className="mono">{r.error.trace.join("\n")}</pre>
+                    )}
+                  </div>
+                )}
+              </>
+            )}
+            {st.error && <ErrorNote error={st.error} testId="invoke-error" />}
+          </div>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function OwnedSummary({ task }: { task: OwnedTaskView }) {
+  return (
+    <span className="muted small">
+      {task.runtime} · {task.memoryMb} MB · {task.timeoutS} s timeout
+    </span>
+  );
+}

@@ -1,0 +1,162 @@
+// Pool: the VMs that run this profile's tasks, with state, age and how fast each became ready; refreshed every few
+// seconds while the view is open, with the latency of recent invocations from this window.
+import { useEffect, useState } from "react";
+import { useStore } from "zustand";
+import type { VmView } from "../../main/contract.ts";
+import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
+import { useStores } from "../components/stores-context.ts";
+import { formatAge, formatMs } from "../logic/format.ts";
+import { POOL_REFRESH_MS } from "../stores/pool-store.ts";
+import type { RunRecord } from "../stores/invoke-store.ts";
+
+const TONES: Record<string, string> = {
+  ready: "ok",
+  busy: "info",
+  booting: "warn",
+  draining: "warn",
+  failed: "bad",
+  gone: "muted",
+};
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+export function PoolView() {
+  const { pool, session, invoke, transport, ui } = useStores();
+  const st = useStore(pool);
+  const activeId = useStore(session, (s) => s.activeId);
+  const profiles = useStore(session, (s) => s.profiles);
+  const recent = useStore(invoke, (s) => s.recent);
+  const query = useStore(ui, (s) => s.query);
+  const [now, setNow] = useState(Date.now());
+
+  useEffect(() => pool.getState().watch(POOL_REFRESH_MS), [pool, activeId]);
+  useEffect(() => {
+    const h = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(h);
+  }, []);
+
+  const profileName = (id: string) => profiles.find((p) => p.id === id)?.name ?? id;
+  const vms = (st.status?.vms ?? []).filter((v) =>
+    matches(query, v.id, String(v.name ?? ""), profileName(v.profile), v.state),
+  );
+  const figures = st.status?.template;
+
+  return (
+    <section data-testid="view-pool">
+      <header className="view-head">
+        <h1>Pool</h1>
+        <p>
+          Each profile keeps warm VMs of its own; an invocation takes a ready one, and the pool refills in the
+          background. Refreshed every {POOL_REFRESH_MS / 1000} s.
+        </p>
+      </header>
+      <div className="toolbar">
+        {st.status && (
+          <span className="muted" data-testid="pool-summary">
+            acceleration <strong>{st.status.accel}</strong>
+            {figures?.templateBootMs !== undefined && ` · template boot ${formatMs(figures.templateBootMs)}`}
+            {figures?.templateSaveMs !== undefined && ` · save ${formatMs(figures.templateSaveMs)}`} · image{" "}
+            <span className="mono">{st.status.image.slice(0, 12)}</span>
+          </span>
+        )}
+        {transport.ownerWide && (
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={st.allProfiles}
+              data-testid="pool-all-profiles"
+              onChange={(e) => pool.getState().setAllProfiles(e.target.checked)}
+            />
+            every profile
+          </label>
+        )}
+        <span className="muted small" data-testid="pool-updated">
+          {st.updatedAt ? `updated ${formatAge(now - st.updatedAt)} ago` : "loading…"}
+        </span>
+      </div>
+      <ErrorNote error={st.error} />
+      {st.status && vms.length === 0 ? (
+        <EmptyState testId="empty-pool" title="No VMs right now">
+          A profile gets a warm VM when it is created or when Hearth starts; the first one boots from scratch
+          (slow under software emulation), later ones restore from a saved image. Invoke a task and one
+          appears here.
+        </EmptyState>
+      ) : (
+        <table className="grid" data-testid="pool-table">
+          <thead>
+            <tr>
+              <th>VM</th>
+              {st.allProfiles && <th>Profile</th>}
+              <th>State</th>
+              <th>Origin</th>
+              <th>Age</th>
+              <th>Ready in</th>
+              <th>Restore</th>
+              <th>Note</th>
+            </tr>
+          </thead>
+          <tbody>
+            {vms.map((v: VmView) => {
+              const created = num(v.createdAt);
+              const readyMs = num(v.readyMs);
+              const restoreMs = num(v.restoreMs);
+              return (
+                <tr key={v.id} data-testid="vm-row" data-state={v.state}>
+                  <td className="mono">{String(v.name ?? v.id)}</td>
+                  {st.allProfiles && <td>{profileName(v.profile)}</td>}
+                  <td>
+                    <Badge tone={TONES[v.state] ?? "muted"}>{v.state}</Badge>
+                  </td>
+                  <td>{String(v.origin ?? "—")}</td>
+                  <td>{created !== undefined ? formatAge(now - created) : "—"}</td>
+                  <td>
+                    {readyMs !== undefined ? formatMs(readyMs) : v.state === "booting" ? "booting…" : "—"}
+                  </td>
+                  <td>{restoreMs !== undefined ? formatMs(restoreMs) : "—"}</td>
+                  <td className="muted">{String(v.reason ?? "")}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <LatencyChart runs={recent} />
+    </section>
+  );
+}
+
+/** Bars of the last invocations' durations (as the handler measured them); red ones failed. */
+function LatencyChart({ runs }: { runs: RunRecord[] }) {
+  if (runs.length === 0) {
+    return <p className="muted small">Invocations made from this window are charted here.</p>;
+  }
+  const max = Math.max(...runs.map((r) => r.durationMs), 1);
+  const w = 12;
+  return (
+    <figure className="chart" data-testid="latency-chart">
+      <figcaption>
+        Recent invocations from this window: last {formatMs(runs[runs.length - 1]!.durationMs)}, slowest{" "}
+        {formatMs(max)}
+      </figcaption>
+      <svg width={runs.length * w} height={60} role="img" aria-label="invocation latency">
+        {runs.map((r, i) => {
+          const h = Math.max(2, (r.durationMs / max) * 56);
+          return (
+            <rect
+              key={r.at + i}
+              x={i * w + 1}
+              y={60 - h}
+              width={w - 3}
+              height={h}
+              className={r.ok ? "bar ok" : "bar bad"}
+            >
+              <title>
+                {r.target}: {formatMs(r.durationMs)}
+              </title>
+            </rect>
+          );
+        })}
+      </svg>
+    </figure>
+  );
+}

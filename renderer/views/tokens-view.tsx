@@ -1,0 +1,234 @@
+// Tokens: give a teammate the right to invoke one alias and nothing else; shown once with ready commands; revocable.
+import { useState } from "react";
+import { useStore } from "zustand";
+import type { AliasView } from "../../main/contract.ts";
+import { CopyField } from "../components/copy-button.tsx";
+import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
+import { useStores } from "../components/stores-context.ts";
+import { awsInvokeCommand, curlInvokeCommand } from "../logic/commands.ts";
+import type { ReadableError } from "../logic/errors.ts";
+import { formatWhen } from "../logic/format.ts";
+import { tokenState } from "../stores/tokens-store.ts";
+
+const EXPIRIES: { label: string; seconds: number | null }[] = [
+  { label: "never", seconds: null },
+  { label: "1 hour", seconds: 3600 },
+  { label: "1 day", seconds: 86_400 },
+  { label: "7 days", seconds: 7 * 86_400 },
+  { label: "30 days", seconds: 30 * 86_400 },
+];
+
+const aliasLabel = (a: AliasView | undefined, fallback: string) =>
+  a ? `${a.task.name}:${a.name}${a.crossProfile ? " (cross-profile)" : ""}` : fallback;
+
+export function TokensView() {
+  const { tokens, aliases, ui, session, transport } = useStores();
+  const t = useStore(tokens);
+  const held = useStore(aliases, (s) => s.items);
+  const query = useStore(ui, (s) => s.query);
+  const profiles = useStore(session, (s) => s.profiles);
+  const activeId = useStore(session, (s) => s.activeId);
+  const me = profiles.find((p) => p.id === activeId);
+  const [aliasId, setAliasId] = useState("");
+  const [label, setLabel] = useState("");
+  const [expiry, setExpiry] = useState(0);
+  const [error, setError] = useState<ReadableError | null>(null);
+  const now = Date.now();
+  const chosen = aliasId || held[0]?.id || "";
+  const minted = t.minted;
+  const mintedAlias = minted ? held.find((a) => a.id === minted.aliasId) : undefined;
+
+  return (
+    <section data-testid="view-tokens">
+      <header className="view-head">
+        <h1>Tokens</h1>
+        <p>
+          A token lets whoever holds it invoke one alias of this profile, and nothing else: no listing, no
+          code, no other alias. Revoke it and it stops working at once.
+        </p>
+      </header>
+      {minted && (
+        <div className="once" data-testid="minted-panel" data-token-id={minted.token.id}>
+          <h3>Token for {aliasLabel(mintedAlias, minted.aliasId)}: copy it now</h3>
+          <p>Shown this once: Hearth keeps only its hash.</p>
+          <label>Token</label>
+          <CopyField value={minted.secret} testId="minted-token" label="Copy token" />
+          <label>Invoke it with curl</label>
+          <CopyField
+            value={curlInvokeCommand(transport.baseUrl, minted.secret)}
+            testId="minted-curl"
+            label="Copy curl"
+          />
+          {mintedAlias && (
+            <>
+              <label>
+                Or with the AWS CLI{" "}
+                <span className="muted">(signs with this profile&apos;s access key, not the token)</span>
+              </label>
+              <CopyField
+                value={awsInvokeCommand(
+                  transport.baseUrl,
+                  {
+                    task: mintedAlias.task.name,
+                    alias: mintedAlias.name,
+                    ownerAccountId: mintedAlias.task.ownerAccountId,
+                  },
+                  me?.accessKeyIds[0],
+                )}
+                testId="minted-aws"
+                label="Copy aws"
+              />
+            </>
+          )}
+          <button
+            className="btn"
+            type="button"
+            data-testid="minted-dismiss"
+            onClick={() => tokens.getState().dismissMinted()}
+          >
+            Done
+          </button>
+        </div>
+      )}
+      {held.length === 0 ? (
+        <EmptyState testId="empty-token-aliases" title="Tokens are minted for aliases">
+          This profile has no alias yet. Create one in Aliases (say <code>prod</code> on a task), then mint a
+          token for it here.{" "}
+          <button className="btn small" type="button" onClick={() => ui.getState().go("aliases")}>
+            Go to Aliases
+          </button>
+        </EmptyState>
+      ) : (
+        <form
+          className="panel form"
+          data-testid="token-form"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const err = await tokens
+              .getState()
+              .mint({ aliasId: chosen, label, expiresInS: EXPIRIES[expiry]?.seconds ?? null });
+            setError(err);
+            if (!err) setLabel("");
+          }}
+        >
+          <h3>Mint a token</h3>
+          <div className="field-row">
+            <label>
+              For alias
+              <select
+                value={chosen}
+                data-testid="token-alias-select"
+                onChange={(e) => setAliasId(e.target.value)}
+              >
+                {held.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {aliasLabel(a, a.id)}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Label
+              <input
+                value={label}
+                placeholder="who or what it is for"
+                data-testid="token-label"
+                onChange={(e) => setLabel(e.target.value)}
+              />
+            </label>
+            <label>
+              Expires
+              <select
+                value={expiry}
+                data-testid="token-expiry"
+                onChange={(e) => setExpiry(Number(e.target.value))}
+              >
+                {EXPIRIES.map((x, i) => (
+                  <option key={x.label} value={i}>
+                    {x.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <button className="btn primary" type="submit" data-testid="token-mint">
+            Mint token
+          </button>
+          <ErrorNote error={error} testId="token-error" />
+        </form>
+      )}
+      <ErrorNote error={t.error} />
+      {t.loaded && t.items.length === 0 ? (
+        <EmptyState testId="empty-tokens" title="No tokens yet">
+          Minted tokens are listed here by their first characters, never in full.
+        </EmptyState>
+      ) : (
+        <table className="grid" data-testid="tokens-table">
+          <thead>
+            <tr>
+              <th>Label</th>
+              <th>For</th>
+              <th>Token</th>
+              <th>State</th>
+              <th>Created</th>
+              <th>Expires</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {t.items
+              .filter((x) => {
+                const scope = x.scope;
+                const a = scope.kind === "alias" ? held.find((h) => h.id === scope.aliasId) : undefined;
+                return matches(query, x.label, x.hint, a?.name, a?.task.name);
+              })
+              .map((x) => {
+                const state = tokenState(x, now);
+                const scope = x.scope;
+                const target =
+                  scope.kind === "alias"
+                    ? aliasLabel(
+                        held.find((h) => h.id === scope.aliasId),
+                        "deleted alias",
+                      )
+                    : `API ${scope.apiId}`;
+                return (
+                  <tr
+                    key={x.id}
+                    className={state === "active" ? "" : "dim"}
+                    data-testid={`token-row-${x.id}`}
+                  >
+                    <td>{x.label || <span className="muted">—</span>}</td>
+                    <td>{target}</td>
+                    <td className="mono">{x.hint}</td>
+                    <td>
+                      <Badge tone={state === "active" ? "ok" : "bad"} testId={`token-state-${x.id}`}>
+                        {state}
+                      </Badge>
+                    </td>
+                    <td>{formatWhen(x.createdAt, now)}</td>
+                    <td>{formatWhen(x.expiresAt, now)}</td>
+                    <td className="actions">
+                      {state === "active" && (
+                        <button
+                          className="btn small danger"
+                          type="button"
+                          data-testid={`token-revoke-${x.id}`}
+                          onClick={async () => {
+                            const err = await tokens.getState().revoke(x.id);
+                            ui.getState().toast(err ? "error" : "ok", err ? err.message : "Token revoked");
+                          }}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

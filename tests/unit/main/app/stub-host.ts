@@ -1,0 +1,80 @@
+// A Host for tests of main/app without VMs: a temp store with profile alice and task "echo", an engine over a
+// stand-in scheduler that prints two lines ("first", "second") and echoes the payload, live logs, no pool.
+import type { TestContext } from "node:test";
+import { join } from "node:path";
+import { createProfile } from "../../../../main/domain/profiles.ts";
+import { createTask } from "../../../../main/domain/tasks.ts";
+import type { Host } from "../../../../main/host.ts";
+import { Engine } from "../../../../main/invoke/engine.ts";
+import { InvocationLogs } from "../../../../main/invoke/invocation-logs.ts";
+import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { openHearthStore } from "../../../../main/store/hearth-store.ts";
+import { LogFiles } from "../../../../main/store/log-files.ts";
+import { systemRandom } from "../../../../main/store/system-random.ts";
+import { tempDir } from "../store/temp-dir.ts";
+
+/** A host over a temp store: profile alice with task "echo", run by a scheduler that prints two lines. */
+export async function stubHost(t: TestContext) {
+  const dir = tempDir(t, "hearth-ipc-");
+  const store = await openHearthStore(dir);
+  t.after(() => store.close());
+  const ctx = () => ({ now: Date.now(), random: systemRandom, sealer: store.secrets });
+  const { profile } = await store.documents.update((s) => createProfile(s, { name: "alice" }, ctx()));
+  await store.documents.update((s) =>
+    createTask(
+      s,
+      profile.id,
+      {
+        name: "echo",
+        runtime: "nodejs",
+        handler: "index.handler",
+        code: { sha256: "1".padStart(64, "0"), size: 10 },
+      },
+      ctx(),
+    ),
+  );
+  const runs: { exec: Execution; payload: string }[] = [];
+  const scheduler = {
+    run: async (
+      exec: Execution,
+      payload: string,
+      o: { requestId: string; onLog?: (l: { stream: "stdout" | "stderr"; line: string }) => void },
+    ): Promise<RunOutcome> => {
+      runs.push({ exec, payload });
+      o.onLog?.({ stream: "stdout", line: "first" });
+      await new Promise((r) => setTimeout(r, 5));
+      o.onLog?.({ stream: "stderr", line: "second" });
+      return {
+        requestId: o.requestId,
+        ok: true,
+        payload,
+        durationMs: 1,
+        roundTripMs: 1,
+        maxRssKb: 2048,
+        servedVersion: exec.spec.functionVersion,
+        servedConfigKey: exec.configKey,
+        vm: "vm",
+        coldStart: false,
+        queuedMs: 0,
+      };
+    },
+  } as unknown as SandboxScheduler;
+  const logs = new InvocationLogs(new LogFiles(join(dir, "logs")));
+  const engine = new Engine(store, scheduler, systemRandom.float, logs);
+  const ensured: string[] = [];
+  const host = {
+    dataDir: dir,
+    accel: "tcg",
+    manifest: { inputsKey: "test-image" },
+    store,
+    engine,
+    logs,
+    pool: { ensure: (p: string) => ensured.push(p), list: () => [], figures: {} },
+    async: {
+      enqueue: async () => ({ id: "async-1", state: "queued" }),
+      get: () => undefined,
+    },
+  } as unknown as Host;
+  t.after(() => logs.flush());
+  return { host, runs, ensured, profile };
+}
