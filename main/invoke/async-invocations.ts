@@ -169,7 +169,11 @@ export class AsyncInvocations {
     for (const item of queued) {
       if (this.running >= this.concurrency) break;
       if (item.nextAt > now) break;
-      void this.runOne(item);
+      // A record that cannot be written (disk full, folder gone) must not become an unhandled rejection, which
+      // would end the whole host: the item keeps its last state on disk and the next start runs it again.
+      void this.runOne(item).catch((err: unknown) => {
+        process.stderr.write(`hearth: async invocation ${item.id}: ${(err as Error).message}\n`);
+      });
     }
     const next = [...this.items.values()]
       .filter((i) => i.state === "queued")

@@ -106,6 +106,8 @@ async function world(t: TestContext, failures?: AuthFailures) {
   });
   t.after(async () => {
     await shared.close();
+    // An accepted async invocation may still be writing its record: let it finish before the folder goes.
+    await Promise.race([asyncInvocations.idle(), new Promise((r) => setTimeout(r, 5000))]);
     asyncInvocations.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
