@@ -13,6 +13,7 @@ import type {
 } from "./domain/views.ts";
 import type { ShareLinkParts } from "./domain/share-link.ts";
 import type { LogRecord } from "./store/log-files.ts";
+import { DEFAULT_IMPORT_LIMITS } from "./store/import-limits.ts";
 
 export type {
   AliasView,
@@ -89,11 +90,45 @@ export type InvocationEvent =
   | { type: "result"; result: InvocationResult }
   | { type: "error"; error: { code: string; message: string; field?: string } };
 
+/** One sandbox on a VM: a process holding one task version with one configuration. */
+export interface SandboxView {
+  slot: number;
+  /**
+   * The task's name, only when the task belongs to the profile owning the VM; a task of another profile run
+   * through a cross-profile alias stays unnamed.
+   */
+  task?: string;
+  version: string;
+  state: "loading" | "ready" | "busy";
+  /** The first 12 hex digits of the sandbox's configuration hash (task version + every setting). */
+  config: string;
+}
+
 export interface VmView {
   id: string;
   profile: string;
   state: string;
+  name?: string;
+  origin?: "boot" | "restore";
+  /** Epoch ms. */
+  createdAt?: number;
+  /** From asking for the VM to its agent serving (a restore includes syncing the clock). */
+  readyMs?: number;
+  restoreMs?: number;
+  reason?: string;
+  /** What the VM holds now (empty for a spare), and the invocations it has served. */
+  sandboxes?: SandboxView[];
+  invocations?: number;
   [k: string]: unknown;
+}
+
+/** One profile's warm-up: spare VMs wanted against those ready and booting. */
+export interface PoolWarmth {
+  profile: string;
+  target: number;
+  ready: number;
+  booting: number;
+  busy: number;
 }
 
 export interface PoolStatus {
@@ -101,6 +136,8 @@ export interface PoolStatus {
   image: string;
   template: { templateBootMs?: number; templateSaveMs?: number };
   vms: VmView[];
+  /** Per profile shown (the acting one, or every profile owner-wide). */
+  warming: PoolWarmth[];
 }
 
 export interface Health {
@@ -116,6 +153,17 @@ const zipBase64 = z
   .string({ error: "must be the zip, base64-encoded" })
   .min(1, "must not be empty")
   .regex(/^[A-Za-z0-9+/=\s]+$/, "must be base64");
+/** One file of a folder sent as files; its size is checked against the import limits once decoded. */
+const importFile = z.strictObject({
+  path: z
+    .string({ error: "must be the file's path inside the folder" })
+    .min(1, "must not be empty")
+    .max(1024, "is too long (at most 1024 characters)"),
+  base64: z
+    .string({ error: "must be the file's bytes, base64-encoded" })
+    .regex(/^[A-Za-z0-9+/=\s]*$/, "must be base64"),
+  executable: z.boolean({ error: "must be true or false" }).optional(),
+});
 const invokeMode = z.enum(["sync", "async", "stream"], { error: 'must be "sync", "async" or "stream"' });
 /** A query flag: "true" or "false". */
 const force = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional();
@@ -164,6 +212,20 @@ export const operations = {
     access: "profile",
     input: z.strictObject({
       zipBase64,
+      manifest: fields.optional(),
+      publish: z.boolean({ error: "must be true or false" }).optional(),
+    }),
+  }),
+  /** A folder as its files (paths `/`-separated, one shared top-level folder removed), task.json among them. */
+  importTaskFiles: op<OwnedTaskView>()({
+    method: "POST",
+    path: "/v1/tasks/files",
+    access: "profile",
+    input: z.strictObject({
+      files: z
+        .array(importFile, { error: "must be a list of files" })
+        .min(1, "must hold at least one file")
+        .max(DEFAULT_IMPORT_LIMITS.maxEntries, `may hold at most ${DEFAULT_IMPORT_LIMITS.maxEntries} files`),
       manifest: fields.optional(),
       publish: z.boolean({ error: "must be true or false" }).optional(),
     }),
@@ -376,6 +438,11 @@ export interface ErrorBody {
 
 /** The live log tail: server-sent events of LogRecord, GET with the same filters as queryLogs. */
 export const LIVE_LOGS_PATH = "/v1/logs/live";
+/**
+ * Pool changes: server-sent events named "vm", each the VmView of a VM whose state (or sandboxes) changed; GET with
+ * the owner key (every profile, or the X-Hearth-Profile one) or a profile's credentials (its own VMs).
+ */
+export const POOL_EVENTS_PATH = "/v1/pool/events";
 /** The owner key's header naming the profile it acts as. */
 export const PROFILE_HEADER = "x-hearth-profile";
 
@@ -400,6 +467,15 @@ export interface HearthApi {
     query: { task: string; ownerAccountId?: string; invocation?: string },
     onRecord: (record: LogRecord) => void,
     profile?: string,
+  ): () => void;
+  /**
+   * Follows the pool's changes (POOL_EVENTS_PATH): `onChange` gets each changed VM; `onError` once if the stream
+   * fails or ends, after which nothing more arrives. Without `profile`, every profile's VMs. Returns the stop.
+   */
+  poolEvents(
+    onChange: (vm: VmView) => void,
+    profile?: string,
+    onError?: (error: { code: string; message: string }) => void,
   ): () => void;
 }
 

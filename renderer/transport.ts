@@ -30,7 +30,7 @@ export interface Transport {
   api: HearthApi;
   setProfile(profileId: string | null): void;
   /** Calls that span every profile (the whole pool); absent where the transport has no such power. */
-  ownerWide?: Pick<HearthApi, "call">;
+  ownerWide?: Pick<HearthApi, "call" | "poolEvents">;
   /** Where the local port answers, for commands a user pastes into a terminal. */
   baseUrl: string;
   /** Sends a request to an API route on the local port (absent where the window cannot reach the port). */
@@ -51,6 +51,21 @@ export function httpApi(client: (profile?: string) => HearthClient): HearthApi {
           for await (const r of client(profile).liveLogs(query, abort.signal)) onRecord(r);
         } catch {
           // A tail that fails ends quietly: the log view shows what it has.
+        }
+      })();
+      return () => abort.abort();
+    },
+    poolEvents(onChange, profile, onError) {
+      const abort = new AbortController();
+      void (async () => {
+        try {
+          for await (const vm of client(profile).poolEvents(abort.signal)) onChange(vm);
+          if (!abort.signal.aborted)
+            onError?.({ code: "STREAM_ENDED", message: "the pool's event stream ended" });
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          const e = err as { code?: string; message?: string };
+          onError?.({ code: e.code ?? "STREAM_FAILED", message: e.message ?? String(err) });
         }
       })();
       return () => abort.abort();
@@ -102,11 +117,15 @@ export function ipcTransport(hearth: HearthApi): Transport {
       call: (name, input, profile) => hearth.call(name, input, profile ?? acting),
       invokeStream: (input, onEvent, profile) => hearth.invokeStream(input, onEvent, profile ?? acting),
       liveLogs: (query, onRecord, profile) => hearth.liveLogs(query, onRecord, profile ?? acting),
+      poolEvents: (onChange, profile, onError) => hearth.poolEvents(onChange, profile ?? acting, onError),
     },
     setProfile(profileId) {
       acting = profileId ?? undefined;
     },
-    ownerWide: { call: (name, input) => hearth.call(name, input) },
+    ownerWide: {
+      call: (name, input) => hearth.call(name, input),
+      poolEvents: (onChange, _profile, onError) => hearth.poolEvents(onChange, undefined, onError),
+    },
     // The desktop app serves the same port as `hearth serve` for other tools.
     baseUrl: "http://127.0.0.1:7878",
   };

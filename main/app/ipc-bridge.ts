@@ -15,11 +15,14 @@ import {
   type EventSink,
   type Handler,
 } from "../http/native/native-handlers.ts";
+import { poolFeed } from "../http/native/pool-status.ts";
 import {
   CALL_CHANNEL,
   INVOKE_STREAM_CHANNEL,
   LIVE_LOGS_CLOSE_CHANNEL,
   LIVE_LOGS_OPEN_CHANNEL,
+  POOL_EVENTS_CLOSE_CHANNEL,
+  POOL_EVENTS_OPEN_CHANNEL,
   SHARE_LINK_CHANNEL,
   SHARE_LINKS_TAKE_CHANNEL,
   STREAM_ID_PATTERN,
@@ -113,7 +116,7 @@ const plainCall: CallTransport = {
 
 export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBridge {
   const handlersOf = new WeakMap<Host, Record<OperationName, Handler>>();
-  /** Live tails by sender id, then stream id. */
+  /** Live tails and pool feeds by sender id, then stream id. */
   const tails = new Map<number, Map<string, () => void>>();
   const watched = new Set<number>();
   const pendingLinks: ShareLink[] = [];
@@ -213,6 +216,24 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
       return null;
     });
 
+  /** Opens a long-lived stream of a window (a live tail, a pool feed), kept until closed or the window goes. */
+  function keepStream(sender: SenderLike, id: string, open: (out: EventSink) => () => void): void {
+    if (sender.isDestroyed()) return;
+    const mine = tails.get(sender.id) ?? new Map<string, () => void>();
+    if (mine.has(id)) {
+      throw new HearthError("INVALID_INPUT", `stream ${id} is already open`, "streamId");
+    }
+    if (mine.size >= MAX_TAILS_PER_SENDER) {
+      throw Object.assign(
+        new Error(`TOO_MANY_REQUESTS: a window may keep ${MAX_TAILS_PER_SENDER} live tails open; close some`),
+        { code: "TOO_MANY_REQUESTS" },
+      );
+    }
+    mine.set(id, open(sink(sender, id)));
+    tails.set(sender.id, mine);
+    watch(sender);
+  }
+
   const onLiveLogsOpen = (event: IpcEventLike, envelope: unknown) =>
     answer(async () => {
       checkSender(event);
@@ -227,27 +248,19 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
       }
       const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
       const subscribe = liveLogTail(host, caller, e.input);
-      const sender = event.sender;
-      if (sender.isDestroyed()) return null;
-      const mine = tails.get(sender.id) ?? new Map<string, () => void>();
-      if (mine.has(e.streamId)) {
-        throw new HearthError("INVALID_INPUT", `stream ${e.streamId} is already open`, "streamId");
-      }
-      if (mine.size >= MAX_TAILS_PER_SENDER) {
-        throw Object.assign(
-          new Error(
-            `TOO_MANY_REQUESTS: a window may keep ${MAX_TAILS_PER_SENDER} live tails open; close some`,
-          ),
-          { code: "TOO_MANY_REQUESTS" },
-        );
-      }
-      const out = sink(sender, e.streamId);
-      mine.set(
-        e.streamId,
-        subscribe((r) => out.send("record", r)),
-      );
-      tails.set(sender.id, mine);
-      watch(sender);
+      keepStream(event.sender, e.streamId, (out) => subscribe((r) => out.send("record", r)));
+      return null;
+    });
+
+  const onPoolEventsOpen = (event: IpcEventLike, envelope: unknown) =>
+    answer(async () => {
+      checkSender(event);
+      const e = parseInput(streamEnvelope, envelope);
+      const [host] = await hostAndHandlers();
+      // Without a profile the window follows every profile's VMs, as the owner-wide `pool` call answers.
+      const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
+      const subscribe = poolFeed(host, caller);
+      keepStream(event.sender, e.streamId, (out) => subscribe((vm) => out.send("vm", vm)));
       return null;
     });
 
@@ -275,7 +288,10 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
   ipc.handle(INVOKE_STREAM_CHANNEL, (event, envelope) => onInvokeStream(event, envelope));
   ipc.handle(LIVE_LOGS_OPEN_CHANNEL, (event, envelope) => onLiveLogsOpen(event, envelope));
   ipc.handle(SHARE_LINKS_TAKE_CHANNEL, (event) => onShareLinksTake(event));
+  ipc.handle(POOL_EVENTS_OPEN_CHANNEL, (event, envelope) => onPoolEventsOpen(event, envelope));
   ipc.on(LIVE_LOGS_CLOSE_CHANNEL, onLiveLogsClose);
+  // Both kinds of stream live in one table by stream id: one close handler serves both channels.
+  ipc.on(POOL_EVENTS_CLOSE_CHANNEL, onLiveLogsClose);
 
   return {
     shareLink(link) {
@@ -297,11 +313,13 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
         CALL_CHANNEL,
         INVOKE_STREAM_CHANNEL,
         LIVE_LOGS_OPEN_CHANNEL,
+        POOL_EVENTS_OPEN_CHANNEL,
         SHARE_LINKS_TAKE_CHANNEL,
       ]) {
         ipc.removeHandler(c);
       }
       ipc.removeListener(LIVE_LOGS_CLOSE_CHANNEL, onLiveLogsClose);
+      ipc.removeListener(POOL_EVENTS_CLOSE_CHANNEL, onLiveLogsClose);
       for (const id of [...tails.keys()]) stopTails(id);
       linkListener = null;
     },

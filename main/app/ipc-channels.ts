@@ -1,5 +1,5 @@
 // The IPC channels between the Electron window's preload and the main process, and what travels on each.
-import type { InvocationEvent, LogRecord, ShareLink } from "../contract.ts";
+import type { InvocationEvent, LogRecord, ShareLink, VmView } from "../contract.ts";
 
 /** invoke: `CallEnvelope` → `IpcAnswer` (the operation's output). */
 export const CALL_CHANNEL = "hearth:call";
@@ -9,6 +9,10 @@ export const INVOKE_STREAM_CHANNEL = "hearth:invoke-stream";
 export const LIVE_LOGS_OPEN_CHANNEL = "hearth:live-logs:open";
 /** send: `{ streamId }`: stops a live tail. */
 export const LIVE_LOGS_CLOSE_CHANNEL = "hearth:live-logs:close";
+/** invoke: `StreamEnvelope` with `{}` → `IpcAnswer` once the pool's change feed is open (VmView per change). */
+export const POOL_EVENTS_OPEN_CHANNEL = "hearth:pool-events:open";
+/** send: `{ streamId }`: stops a pool feed. */
+export const POOL_EVENTS_CLOSE_CHANNEL = "hearth:pool-events:close";
 /** invoke: nothing → the share links that arrived before the window listened (`ShareLink[]`); later ones are sent. */
 export const SHARE_LINKS_TAKE_CHANNEL = "hearth:share-links:take";
 /** main → window: one `ShareLink`. */
@@ -45,5 +49,5 @@ export interface IpcError {
 export type IpcAnswer<T = unknown> = { ok: true; value: T } | { ok: false; error: IpcError };
 
 /** What a stream channel carries. */
-export type StreamMessage = InvocationEvent | LogRecord;
+export type StreamMessage = InvocationEvent | LogRecord | VmView;
 export type { ShareLink };

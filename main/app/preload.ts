@@ -8,12 +8,15 @@ import type {
   InvocationEvent,
   LogRecord,
   ShareLink,
+  VmView,
 } from "../contract.ts";
 import {
   CALL_CHANNEL,
   INVOKE_STREAM_CHANNEL,
   LIVE_LOGS_CLOSE_CHANNEL,
   LIVE_LOGS_OPEN_CHANNEL,
+  POOL_EVENTS_CLOSE_CHANNEL,
+  POOL_EVENTS_OPEN_CHANNEL,
   SHARE_LINK_CHANNEL,
   SHARE_LINKS_TAKE_CHANNEL,
   streamChannel,
@@ -97,6 +100,31 @@ const hearth: HearthDesktopApi = {
       stopped = true;
       ipcRenderer.removeListener(channel, listener);
       void opened.then((open) => open && ipcRenderer.send(LIVE_LOGS_CLOSE_CHANNEL, { streamId }));
+    };
+  },
+
+  poolEvents(onChange, profile, onError) {
+    const streamId = nextStreamId();
+    const channel = streamChannel(streamId);
+    let stopped = false;
+    const listener = (_e: IpcRendererEvent, vm: VmView): void => {
+      if (!stopped) onChange(vm);
+    };
+    ipcRenderer.on(channel, listener);
+    const envelope: StreamEnvelope = { ...withProfile(profile), streamId, input: {} };
+    const opened = unwrap(ipcRenderer.invoke(POOL_EVENTS_OPEN_CHANNEL, envelope)).then(
+      () => true,
+      (err: HearthCallError) => {
+        ipcRenderer.removeListener(channel, listener);
+        if (!stopped) onError?.({ code: err.code, message: err.message });
+        return false;
+      },
+    );
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      ipcRenderer.removeListener(channel, listener);
+      void opened.then((open) => open && ipcRenderer.send(POOL_EVENTS_CLOSE_CHANNEL, { streamId }));
     };
   },
 

@@ -2,6 +2,7 @@
 import {
   LIVE_LOGS_PATH,
   operations,
+  POOL_EVENTS_PATH,
   PROFILE_HEADER,
   type ErrorBody,
   type InputOf,
@@ -9,6 +10,7 @@ import {
   type LogRecord,
   type OperationName,
   type OutputOf,
+  type VmView,
 } from "../contract.ts";
 
 export type Credentials =
@@ -114,6 +116,27 @@ export class HearthClient {
     if (!res.ok) throw apiError(res.status, await res.text());
     try {
       for await (const e of readEvents(res)) if (e.event === "record") yield JSON.parse(e.data) as LogRecord;
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+  }
+
+  /** The pool's changes: each VM whose state or sandboxes changed (the profile's, or every one owner-wide); ends when `signal` aborts. */
+  async *poolEvents(signal?: AbortSignal): AsyncGenerator<VmView> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl.replace(/\/$/, "")}${POOL_EVENTS_PATH}`, {
+        headers: this.headers(),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+    if (!res.ok) throw apiError(res.status, await res.text());
+    try {
+      for await (const e of readEvents(res)) if (e.event === "vm") yield JSON.parse(e.data) as VmView;
     } catch (err) {
       if (signal?.aborted) return;
       throw err;

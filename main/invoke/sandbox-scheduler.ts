@@ -76,6 +76,21 @@ interface HeldVm {
   idleSince: number;
 }
 
+/** One sandbox as status views show it: a busy flag folded into the state, its task by id (the caller names it). */
+export interface SandboxReport {
+  slot: number;
+  taskKey: string;
+  version: string;
+  state: "loading" | "ready" | "busy";
+  configKey: string;
+}
+
+/** What one VM held by the scheduler carries: its sandboxes (slot order) and the invocations it has served. */
+export interface VmReport {
+  sandboxes: SandboxReport[];
+  invocations: number;
+}
+
 export interface SchedulerEvents {
   sandbox: [
     {
@@ -99,6 +114,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   private readonly runningByProfile = new Map<string, number>();
   private readonly runningByTask = new Map<string, number>();
   private changeWaiters: (() => void)[] = [];
+  /** Invocations each VM has served; kept on the VM itself so a VM given back and taken again keeps its count. */
+  private readonly served = new WeakMap<PooledVm, number>();
   private idleTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -225,6 +242,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     this.count(this.runningByProfile, sb.exec.profile, 1);
     this.count(this.runningByTask, sb.exec.taskKey, 1);
     const vm = sb.held!.vm; // a ready sandbox is always placed
+    this.served.set(vm, (this.served.get(vm) ?? 0) + 1);
     try {
       const outcome = await vm.session!.invoke(sb.slot, payload, opts);
       return {
@@ -459,6 +477,38 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
         busy: s.busy,
       })),
     );
+  }
+
+  /**
+   * Per VM name, what the scheduler holds there and how many invocations it served, for the pool's status view.
+   * Read-only and linear in the profile's sandboxes; a sandbox being unloaded is already gone from it.
+   */
+  vmReport(profile?: string): Map<string, VmReport> {
+    const out = new Map<string, VmReport>();
+    for (const [p, list] of this.held) {
+      if (profile !== undefined && p !== profile) continue;
+      for (const h of list) {
+        const sandboxes: SandboxReport[] = [];
+        for (const s of h.sandboxes.values()) {
+          if (s.state === "unloading") continue;
+          sandboxes.push({
+            slot: s.slot,
+            taskKey: s.exec.taskKey,
+            version: s.exec.spec.functionVersion,
+            state: s.state === "loading" ? "loading" : s.busy ? "busy" : "ready",
+            configKey: s.exec.configKey,
+          });
+        }
+        sandboxes.sort((a, b) => a.slot - b.slot);
+        out.set(h.vm.name, { sandboxes, invocations: this.served.get(h.vm) ?? 0 });
+      }
+    }
+    return out;
+  }
+
+  /** Invocations a VM has served, held or not (0 for one the scheduler never used). */
+  invocationsOn(vm: PooledVm): number {
+    return this.served.get(vm) ?? 0;
   }
 
   close(): void {

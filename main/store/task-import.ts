@@ -1,4 +1,4 @@
-// Task import: a folder, a zip or code plus fields in; a validated manifest and a normalized code zip with its sha256 out.
+// Task import: a folder, a zip, a list of files or code plus fields in; a validated manifest and a normalized code zip with its sha256 out.
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { HearthError } from "../domain/errors.ts";
 import { parseInput } from "../domain/input-validation.ts";
 import { taskManifestSchema, type TaskManifest } from "../domain/task-config.ts";
 import { compareCodePaths, packCodeZip, type CodeFile } from "./code-zip-packer.ts";
+import { checkFileList } from "./file-list-checker.ts";
 import { listFolderFiles, readFolderFiles } from "./folder-reader.ts";
 import { DEFAULT_IMPORT_LIMITS, mib, type ImportLimits } from "./import-limits.ts";
 import { openSafeZip, type SafeZip, type ZipCodeEntry } from "./zip-reader.ts";
@@ -62,7 +63,7 @@ export function parseManifest(text: string): TaskManifest {
 
 async function finish(
   manifest: TaskManifest,
-  files: AsyncIterable<CodeFile>,
+  files: AsyncIterable<CodeFile> | Iterable<CodeFile>,
   count: number,
   limits: ImportLimits,
   options: ImportOptions,
@@ -163,4 +164,42 @@ export async function importTaskCode(
   } finally {
     safe.close();
   }
+}
+
+/**
+ * A folder sent as its files (the window's dropped or chosen folder): the folder and zip rules on paths and limits,
+ * one shared top-level folder removed, then the same packing, so the same code has the same sha256. With `manifest`
+ * the task's fields come from it and a task.json among the files is ignored, as with importTaskCode.
+ */
+export async function importTaskFiles(
+  files: readonly CodeFile[],
+  options: ImportOptions & { manifest?: unknown } = {},
+): Promise<ImportedTask> {
+  const limits = limitsOf(options);
+  const given = options.manifest === undefined ? undefined : parseInput(taskManifestSchema, options.manifest);
+  options.onProgress?.({ phase: "checking", filesDone: 0, filesTotal: 0, bytesDone: 0 });
+  const checked = checkFileList(files, limits, { manifestGiven: given !== undefined });
+  const manifestFile = checked.find((f) => f.path === MANIFEST_FILE);
+  let manifest = given;
+  if (manifest === undefined) {
+    if (!manifestFile) {
+      const nested = checked.find((f) => f.path.endsWith(`/${MANIFEST_FILE}`));
+      const hint = nested ? ` (found "${nested.path}": choose the folder that holds task.json itself)` : "";
+      throw new HearthError(
+        "IMPORT_NO_TASK_JSON",
+        `no ${MANIFEST_FILE} at the top of the folder${hint}`,
+        "files",
+      );
+    }
+    if (manifestFile.data.length > limits.maxManifestBytes) {
+      throw new HearthError(
+        "IMPORT_TOO_LARGE",
+        `task.json is larger than ${mib(limits.maxManifestBytes)}`,
+        "task.json",
+      );
+    }
+    manifest = parseManifest(manifestFile.data.toString("utf8"));
+  }
+  const code = checked.filter((f) => f !== manifestFile);
+  return finish(manifest, code, code.length, limits, options);
 }

@@ -53,6 +53,16 @@ export interface VmInfo {
   reason?: string;
 }
 
+/** How far one profile's pool is from its spares: shown as warm-up progress. */
+export interface PoolWarmth {
+  profile: string;
+  /** Spare VMs the pool is bringing up: its warm size, or more while requests wait for one. */
+  target: number;
+  ready: number;
+  booting: number;
+  busy: number;
+}
+
 export interface VmStateChange {
   vm: VmInfo;
   from: VmState | null;
@@ -247,6 +257,22 @@ export class VmPool extends EventEmitter<PoolEvents> {
 
   list(profile?: string): VmInfo[] {
     return [...this.vms.values()].filter((v) => !profile || v.profile === profile).map((v) => v.info());
+  }
+
+  /** Per kept profile (or just `profile`): target spares against ready, booting and busy VMs. */
+  warmth(profile?: string): PoolWarmth[] {
+    const kept = profile === undefined ? [...this.profiles] : this.profiles.has(profile) ? [profile] : [];
+    return kept.map((p) => {
+      const ready = this.count(p, ["ready"]);
+      const booting = this.count(p, ["booting"]);
+      return {
+        profile: p,
+        target: Math.max(this.o.warm, ready + booting),
+        ready,
+        booting,
+        busy: this.count(p, ["busy"]),
+      };
+    });
   }
 
   get(name: string): PooledVm | undefined {

@@ -1,8 +1,8 @@
-// Pool: the VMs that run this profile's tasks, with state, age and how fast each became ready; refreshed every few
-// seconds while the view is open, with the latency of recent invocations from this window.
+// Pool: the VMs that run this profile's tasks, with state, age, how fast each became ready and the sandboxes each
+// holds; warm-up progress per profile; followed live while the view is open, with recent invocation latency.
 import { useEffect, useState } from "react";
 import { useStore } from "zustand";
-import type { VmView } from "../../main/contract.ts";
+import type { PoolWarmth, SandboxView, VmView } from "../../main/contract.ts";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { formatAge, formatMs } from "../logic/format.ts";
@@ -40,6 +40,8 @@ export function PoolView() {
     matches(query, v.id, String(v.name ?? ""), profileName(v.profile), v.state),
   );
   const figures = st.status?.template;
+  // Only profiles still bringing VMs up: a settled pool shows no bar.
+  const warming = (st.status?.warming ?? []).filter((w) => w.booting > 0 && w.ready < w.target);
 
   return (
     <section data-testid="view-pool">
@@ -47,7 +49,10 @@ export function PoolView() {
         <h1>Pool</h1>
         <p>
           Each profile keeps warm VMs of its own; an invocation takes a ready one, and the pool refills in the
-          background. Refreshed every {POOL_REFRESH_MS / 1000} s.
+          background.{" "}
+          {st.mode === "polling"
+            ? `Refreshed every ${POOL_REFRESH_MS / 1000} s.`
+            : "Updates live as VMs change."}
         </p>
       </header>
       <div className="toolbar">
@@ -75,6 +80,9 @@ export function PoolView() {
         </span>
       </div>
       <ErrorNote error={st.error} />
+      {warming.map((w) => (
+        <Warming key={w.profile} w={w} name={st.allProfiles ? profileName(w.profile) : null} />
+      ))}
       {st.status && vms.length === 0 ? (
         <EmptyState testId="empty-pool" title="No VMs right now">
           A profile gets a warm VM when it is created or when Hearth starts; the first one boots from scratch
@@ -92,6 +100,8 @@ export function PoolView() {
               <th>Age</th>
               <th>Ready in</th>
               <th>Restore</th>
+              <th>Sandboxes</th>
+              <th>Served</th>
               <th>Note</th>
             </tr>
           </thead>
@@ -113,6 +123,10 @@ export function PoolView() {
                     {readyMs !== undefined ? formatMs(readyMs) : v.state === "booting" ? "booting…" : "—"}
                   </td>
                   <td>{restoreMs !== undefined ? formatMs(restoreMs) : "—"}</td>
+                  <td>
+                    <Sandboxes list={v.sandboxes ?? []} />
+                  </td>
+                  <td data-testid="vm-invocations">{v.invocations ?? 0}</td>
                   <td className="muted">{String(v.reason ?? "")}</td>
                 </tr>
               );
@@ -122,6 +136,41 @@ export function PoolView() {
       )}
       <LatencyChart runs={recent} />
     </section>
+  );
+}
+
+/** "warming: 1 of 2 VMs ready" with a bar, for a profile whose spares are still booting. */
+function Warming({ w, name }: { w: PoolWarmth; name: string | null }) {
+  return (
+    <div className="pool-warming" data-testid="pool-warming">
+      <progress max={w.target} value={w.ready} />
+      <span>
+        {name ? `${name}: ` : ""}warming: {w.ready} of {w.target} VMs ready
+        <span className="muted"> · {w.booting} booting</span>
+      </span>
+    </div>
+  );
+}
+
+const SANDBOX_TONES: Record<SandboxView["state"], string> = { loading: "warn", ready: "ok", busy: "info" };
+
+/** The count, then one line per sandbox: task (when it is this profile's) and version, state, config hash. */
+function Sandboxes({ list }: { list: SandboxView[] }) {
+  return (
+    <div className="sandboxes" data-testid="vm-sandboxes" data-count={list.length}>
+      <span data-testid="vm-sandbox-count">{list.length}</span>
+      {list.length > 0 && (
+        <ul className="plain small">
+          {list.map((s) => (
+            <li key={s.slot} title={`slot ${s.slot}, configuration ${s.config}`}>
+              <span className="mono">{s.task ?? "shared task"}</span>:{s.version}{" "}
+              <Badge tone={SANDBOX_TONES[s.state]}>{s.state}</Badge>{" "}
+              <span className="mono muted">{s.config.slice(0, 7)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 

@@ -65,7 +65,7 @@ test(
       process: typeof (globalThis as { process?: unknown }).process,
     }));
     assert.deepEqual(exposed, {
-      keys: ["call", "invokeStream", "liveLogs", "onShareLink"],
+      keys: ["call", "invokeStream", "liveLogs", "onShareLink", "poolEvents"],
       require: "undefined",
       process: "undefined",
     });

@@ -108,14 +108,16 @@ test("a new profile's credentials are shown once; the switcher changes who the w
   await expect(page.getByTestId("profile-row-alice")).toContainText("acting as");
 });
 
-test("import two tasks through the file picker", async () => {
+test("import a zip through the file picker and a folder through the folder picker", async () => {
   await go("tasks");
   const input = page.getByTestId("import-file-input");
   await input.setInputFiles(await zipOf("echo-node", "echo-node.zip"));
   await expect(page.getByTestId("import-progress")).toHaveAttribute("data-phase", "done");
   await expect(page.getByTestId("task-row-echo")).toBeVisible();
-  await input.setInputFiles(await zipOf("slow-logger", "slow-logger.zip"));
+  // The folder as the browser's folder picker gives it: files named `slow-logger/…`, sent as they are.
+  await page.getByTestId("import-folder-input").setInputFiles(fixtureDir("slow-logger"));
   await expect(page.getByTestId("import-progress")).toHaveAttribute("data-phase", "done");
+  await expect(page.getByTestId("import-progress")).toContainText("Imported slow-logger from slow-logger");
   await expect(page.getByTestId("task-row-slow-logger")).toContainText("nodejs");
   // Something that is not a zip is refused with a sentence, before anything is sent.
   await input.setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hi") });
@@ -287,6 +289,18 @@ test("the pool lists VMs with their state and refreshes on its own", async () =>
     await page.waitForRequest((r) => r.url().includes("/v1/pool"), { timeout: 15_000 });
   await page.getByTestId("pool-all-profiles").check();
   await expect(page.getByTestId("pool-table")).toContainText("alice");
+  // The views follow the pool's event stream (a slow refresh still tops up the counts).
+  await expect(page.getByTestId("view-pool")).toContainText("Updates live as VMs change.");
+  // The invocations above left a sandbox on a VM: its row counts it, names the task and shows what it served.
+  const holding = page
+    .getByTestId("vm-row")
+    .filter({ has: page.locator('[data-testid="vm-sandboxes"]:not([data-count="0"])') });
+  await expect(holding.first()).toBeVisible({ timeout: 30_000 });
+  expect(Number(await holding.first().getByTestId("vm-sandbox-count").textContent())).toBeGreaterThanOrEqual(
+    1,
+  );
+  expect(Number(await holding.first().getByTestId("vm-invocations").textContent())).toBeGreaterThanOrEqual(1);
+  await expect(page.getByTestId("pool-table")).toContainText("echo:");
   await expect(page.getByTestId("latency-chart")).toBeVisible();
   await shot("15-pool");
 });

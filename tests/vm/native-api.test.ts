@@ -2,7 +2,7 @@
 // (sync, async, streamed), aliases shared across profiles, logs, and bad input of every kind storing nothing.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -12,6 +12,7 @@ import type { CreatedProfile, InvocationEvent, InvocationResult, LogRecord } fro
 import { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
 import { OWNER_KEY_FILE } from "../../main/store/owner-key.ts";
+import { importTaskFolder } from "../../main/store/task-import.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 
@@ -35,6 +36,15 @@ const asBob = () =>
 
 async function zipBase64(fixture: string): Promise<string> {
   return (await zipFolder(fixtureDir(fixture))).zip.toString("base64");
+}
+
+/** A fixture folder's files the way the window sends a dropped folder: `name/…` paths, base64. */
+function folderFiles(fixture: string): { path: string; base64: string }[] {
+  const dir = fixtureDir(fixture);
+  return readdirSync(dir).map((f) => ({
+    path: `${fixture}/${f}`,
+    base64: readFileSync(join(dir, f)).toString("base64"),
+  }));
 }
 
 async function rejects(
@@ -214,6 +224,18 @@ describe("tasks and invocations", () => {
       kept.filter((x) => x.kind === "line").map((x) => x.line),
       ["line 1 of 2", "line 2 of 2"],
     );
+  });
+
+  test("a folder sent as files (as the window drops one) imports to the folder's code, then runs", async () => {
+    const res = await raw("POST", "/v1/tasks/files", JSON.stringify({ files: folderFiles("hello-env") }));
+    assert.equal(res.status, 200, await res.clone().text());
+    const view = (await res.json()) as { name: string; codeSha256: string; environment: object };
+    assert.equal(view.name, "hello-env");
+    assert.equal(view.codeSha256, (await importTaskFolder(fixtureDir("hello-env"))).sha256);
+    assert.deepEqual(view.environment, { GREETING: "hello" });
+    const r = await asAlice().call("invoke", { task: "hello-env", payload: '{"name":"files"}' });
+    assert.equal(r.ok, true, JSON.stringify(r.error));
+    assert.deepEqual(r.result, { greeting: "hello, files", hasApiKey: false });
   });
 });
 
@@ -436,6 +458,21 @@ describe("bad input is refused with the field named, and nothing is stored", () 
       "IMPORT_UNSAFE_PATH",
     );
     await rejects(asAlice().call("importTask", { zipBase64: "bm90IGEgemlw" }), 400, "IMPORT_INVALID");
+    await rejects(
+      asAlice().call("importTaskFiles", {
+        files: [...folderFiles("echo-node"), { path: "echo-node/../../x.mjs", base64: "eA==" }],
+      }),
+      400,
+      "IMPORT_UNSAFE_PATH",
+      "files",
+    );
+    await rejects(
+      asAlice().call("importTaskFiles", { files: [{ path: "x".repeat(1025), base64: "" }] }),
+      400,
+      "INVALID_INPUT",
+      "files.0.path",
+    );
+    await rejects(asAlice().call("importTaskFiles", { files: folderFiles("echo-node") }), 409, "TASK_EXISTS");
     await rejects(
       asAlice().call("importTask", { zipBase64: await zipBase64("echo-node") }),
       409,

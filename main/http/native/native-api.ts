@@ -14,11 +14,12 @@ import {
   type CallTransport,
   type Handler,
 } from "./native-handlers.ts";
+import { registerPoolEvents } from "./pool-status.ts";
 
-/** A 50 MiB zip in base64 inside JSON. */
-const MAX_IMPORT_BODY_BYTES = 70 * 1024 * 1024;
+/** A 50 MiB zip in base64 inside JSON, or 50 MiB of a folder's files with their paths (up to 10,000 of them). */
+const MAX_IMPORT_BODY_BYTES = 80 * 1024 * 1024;
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
-const LARGE_BODY_OPERATIONS = new Set<OperationName>(["importTask", "updateTaskCode"]);
+const LARGE_BODY_OPERATIONS = new Set<OperationName>(["importTask", "importTaskFiles", "updateTaskCode"]);
 /** Operations the owner key may call without naming a profile: they then span every profile. */
 const OWNER_WIDE = new Set<OperationName>(["listProfiles", "pool"]);
 
@@ -150,6 +151,7 @@ export function registerNativeApi(server: FastifyInstance, app: Host, auth: Nati
       register(scope, name, o, LARGE_BODY_OPERATIONS.has(name) ? MAX_IMPORT_BODY_BYTES : MAX_JSON_BODY_BYTES);
     }
     registerLiveLogs(scope, app, auth);
+    registerPoolEvents(scope, app, auth);
   });
 
   // Raw-body operations (an invocation's payload is opaque bytes, as in Lambda) in a scope of their own parser.

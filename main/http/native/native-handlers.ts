@@ -41,11 +41,17 @@ import type { Host } from "../../host.ts";
 import type { InvokeResult } from "../../invoke/engine.ts";
 import type { LogQuery, LogRecord } from "../../store/log-files.ts";
 import { systemRandom } from "../../store/system-random.ts";
-import { importTaskCode, importTaskZip } from "../../store/task-import.ts";
+import {
+  importTaskCode,
+  importTaskFiles,
+  importTaskZip,
+  type ImportedTask,
+} from "../../store/task-import.ts";
 import { nativeErrorResponse } from "../error-status.ts";
 import { sendNativeError } from "./native-errors.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
 import { invokeRemoteAlias, remoteHandlers } from "./remote-handlers.ts";
+import { poolStatus } from "./pool-status.ts";
 import { remoteAliasFor } from "../../invoke/remote-calls.ts";
 
 /** Where a streamed invocation's events go: server-sent events over HTTP, a per-call channel over IPC. */
@@ -129,7 +135,7 @@ export function httpTransport(reply: FastifyReply): CallTransport {
 }
 
 /** Server-sent events on a hijacked reply; `send` stops quietly once the client went away. */
-function openEventStream(reply: FastifyReply) {
+export function openEventStream(reply: FastifyReply) {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -189,6 +195,24 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
     return imported;
   }
 
+  /** A new task from imported code; refused before anything reaches the blob store, so a refusal stores nothing. */
+  async function createImported(pid: string, imported: ImportedTask, publish: unknown) {
+    const name = imported.manifest.name;
+    if (docs.state.tasks.some((t) => t.profileId === pid && t.name === name)) {
+      throw new HearthError(
+        "TASK_EXISTS",
+        `task "${name}" already exists; update its code with PUT /v1/tasks/${name}/code`,
+        "name",
+      );
+    }
+    await app.store.blobs.put(imported.code);
+    const code = { sha256: imported.sha256, size: imported.size };
+    await docs.update((s) => createTask(s, pid, { ...imported.manifest, code }, ctx()));
+    await publishIfAsked(pid, name, publish);
+    app.pool.ensure(pid);
+    return ownedTaskView(docs.state, getOwnTask(docs.state, pid, name));
+  }
+
   async function publishIfAsked(profileId: string, task: string, publish: unknown): Promise<void> {
     if (publish === true) await docs.update((s) => publishVersion(s, profileId, { task }, ctx()));
   }
@@ -224,12 +248,7 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       version: process.env.npm_package_version ?? "0.1.0",
       accel: app.accel,
     }),
-    pool: async ({ profileId }) => ({
-      accel: app.accel,
-      image: app.manifest.inputsKey,
-      template: app.pool.figures,
-      vms: profileId === null ? app.pool.list() : app.pool.list(profileId),
-    }),
+    pool: async ({ profileId }) => poolStatus(app, profileId),
 
     listProfiles: async ({ caller, profileId }) => {
       const all = docs.state.profiles;
@@ -256,23 +275,20 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       return taskView(docs.state, need(profileId), task.id);
     },
     importTask: async ({ profileId, input }) => {
-      const pid = need(profileId);
       const imported = await storeCode(Buffer.from(str(input.zipBase64), "base64"), input.manifest);
-      const name = imported.manifest.name;
-      // Refuse before anything reaches the blob store: a refused import stores nothing.
-      if (docs.state.tasks.some((t) => t.profileId === pid && t.name === name)) {
-        throw new HearthError(
-          "TASK_EXISTS",
-          `task "${name}" already exists; update its code with PUT /v1/tasks/${name}/code`,
-          "name",
-        );
-      }
-      await app.store.blobs.put(imported.code);
-      const code = { sha256: imported.sha256, size: imported.size };
-      await docs.update((s) => createTask(s, pid, { ...imported.manifest, code }, ctx()));
-      await publishIfAsked(pid, name, input.publish);
-      app.pool.ensure(pid);
-      return ownedTaskView(docs.state, getOwnTask(docs.state, pid, name));
+      return createImported(need(profileId), imported, input.publish);
+    },
+    importTaskFiles: async ({ profileId, input }) => {
+      const files = (input.files as { path: string; base64: string; executable?: boolean }[]).map((f) => ({
+        path: f.path,
+        executable: f.executable === true,
+        data: Buffer.from(f.base64, "base64"),
+      }));
+      const imported = await importTaskFiles(
+        files,
+        input.manifest === undefined ? {} : { manifest: input.manifest },
+      );
+      return createImported(need(profileId), imported, input.publish);
     },
     updateTaskCode: async ({ profileId, input }) => {
       const pid = need(profileId);

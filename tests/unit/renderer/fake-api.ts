@@ -1,5 +1,12 @@
 // A HearthApi stand-in for store tests: answers each operation from a table and records what was called.
-import type { HearthApi, InputOf, InvocationEvent, OperationName, OutputOf } from "../../../main/contract.ts";
+import type {
+  HearthApi,
+  InputOf,
+  InvocationEvent,
+  OperationName,
+  OutputOf,
+  VmView,
+} from "../../../main/contract.ts";
 
 type Handlers = { [N in OperationName]?: (input: InputOf<N>) => OutputOf<N> | Promise<OutputOf<N>> };
 
@@ -7,6 +14,15 @@ export interface FakeApi extends HearthApi {
   calls: { name: OperationName; input: unknown }[];
   /** What invokeStream emits, in order; a function may wait between events. */
   stream: (emit: (e: InvocationEvent) => void) => Promise<void>;
+  /** Pool feeds opened with poolEvents, in order; a test pushes changes or a failure through them. */
+  poolFeeds: PoolFeed[];
+}
+
+export interface PoolFeed {
+  onChange: (vm: VmView) => void;
+  onError?: (error: { code: string; message: string }) => void;
+  profile?: string;
+  stopped: boolean;
 }
 
 export function fakeApi(handlers: Handlers): FakeApi {
@@ -24,6 +40,17 @@ export function fakeApi(handlers: Handlers): FakeApi {
       await api.stream(onEvent);
     },
     liveLogs: () => () => {},
+    poolFeeds: [],
+    poolEvents(onChange, profile, onError) {
+      const feed: PoolFeed = {
+        onChange,
+        stopped: false,
+        ...(onError ? { onError } : {}),
+        ...(profile !== undefined ? { profile } : {}),
+      };
+      api.poolFeeds.push(feed);
+      return () => void (feed.stopped = true);
+    },
   };
   return api;
 }

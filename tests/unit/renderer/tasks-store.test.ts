@@ -2,7 +2,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { OwnedTaskView } from "../../../main/contract.ts";
-import { createTasksStore, MAX_ZIP_BYTES, type ZipSource } from "../../../renderer/stores/tasks-store.ts";
+import {
+  createTasksStore,
+  MAX_FOLDER_FILES,
+  MAX_ZIP_BYTES,
+  type FolderFile,
+  type FolderSource,
+  type ZipSource,
+} from "../../../renderer/stores/tasks-store.ts";
 import { apiError, fakeApi } from "./fake-api.ts";
 
 const task = (name: string, versions: number[] = []): OwnedTaskView => ({
@@ -71,6 +78,122 @@ test("what is not a zip, or too large, is refused before anything is read or sen
   assert.equal(store.getState().importing?.error?.code, "PAYLOAD_TOO_LARGE");
   assert.equal(read, false);
   assert.equal(api.calls.length, 0);
+});
+
+const folderFile = (path: string, text: string): FolderFile => ({
+  path,
+  size: text.length,
+  readBase64: async () => Buffer.from(text).toString("base64"),
+});
+
+/** A folder whose listing finds its files one by one, as walking a dropped folder does. */
+const folder = (name: string, files: FolderFile[]): FolderSource => ({
+  name,
+  async list(_max, onFound) {
+    files.forEach((_f, i) => onFound(i + 1));
+    return files;
+  },
+});
+
+test("a folder is listed and read with progress, then sent as files; bootstrap alone is executable", async () => {
+  const api = fakeApi({ importTaskFiles: () => task("echo") });
+  const store = createTasksStore(api);
+  const seen: string[] = [];
+  store.subscribe((s) => {
+    const i = s.importing;
+    if (i) seen.push(`${i.phase}:${i.files ?? "-"}:${i.bytes ?? "-"}:${i.fraction}`);
+  });
+  const view = await store
+    .getState()
+    .importFolder(
+      folder("echo", [
+        folderFile("echo/task.json", "{}"),
+        folderFile("echo/index.mjs", "xx"),
+        folderFile("echo/bin/bootstrap", "#!"),
+        folderFile("echo/bootstrap.sh", "sh"),
+      ]),
+      { publish: true },
+    );
+  assert.equal(view?.name, "echo");
+  assert.deepEqual(seen, [
+    "reading:0:-:0",
+    "reading:1:-:0",
+    "reading:2:-:0",
+    "reading:3:-:0",
+    "reading:4:-:0",
+    "reading:4:8:0",
+    "reading:4:8:0.25",
+    "reading:4:8:0.5",
+    "reading:4:8:0.75",
+    "reading:4:8:1",
+    "uploading:4:8:0",
+    "done:4:8:1",
+  ]);
+  const b64 = (t: string) => Buffer.from(t).toString("base64");
+  assert.deepEqual(api.calls, [
+    {
+      name: "importTaskFiles",
+      input: {
+        files: [
+          { path: "echo/task.json", base64: b64("{}"), executable: false },
+          { path: "echo/index.mjs", base64: b64("xx"), executable: false },
+          { path: "echo/bin/bootstrap", base64: b64("#!"), executable: true },
+          { path: "echo/bootstrap.sh", base64: b64("sh"), executable: false },
+        ],
+        publish: true,
+      },
+    },
+  ]);
+  assert.equal(store.getState().importing?.task, "echo");
+  assert.deepEqual(
+    store.getState().items.map((t) => t.name),
+    ["echo"],
+  );
+});
+
+test("a folder past the limits, or empty, is refused before anything is read or sent", async () => {
+  const api = fakeApi({});
+  const store = createTasksStore(api);
+  let read = 0;
+  const lazy = (path: string, size: number): FolderFile => ({
+    path,
+    size,
+    readBase64: async () => (read++, ""),
+  });
+  await store
+    .getState()
+    .importFolder(folder("big", [lazy("big/task.json", 10), lazy("big/a", MAX_ZIP_BYTES)]));
+  assert.equal(store.getState().importing?.phase, "failed");
+  assert.equal(store.getState().importing?.error?.code, "PAYLOAD_TOO_LARGE");
+  assert.match(store.getState().importing?.error?.message ?? "", /big's files add up to 50\.0 MiB/);
+  const many = Array.from({ length: MAX_FOLDER_FILES + 1 }, (_, i) => lazy(`many/f${i}`, 1));
+  await store.getState().importFolder(folder("many", many));
+  assert.equal(store.getState().importing?.error?.code, "IMPORT_TOO_MANY_ENTRIES");
+  assert.match(store.getState().importing?.error?.message ?? "", /more than 10000 files/);
+  await store.getState().importFolder(folder("empty", []));
+  assert.equal(store.getState().importing?.error?.code, "IMPORT_INVALID");
+  assert.equal(read, 0);
+  assert.equal(api.calls.length, 0);
+});
+
+test("a folder the host refuses, or that cannot be read, ends the import with the reason", async () => {
+  const api = fakeApi({
+    importTaskFiles: () => {
+      throw apiError(400, "IMPORT_NO_TASK_JSON", "no task.json at the top of the folder", "files");
+    },
+  });
+  const store = createTasksStore(api);
+  await store.getState().importFolder(folder("code", [folderFile("code/index.mjs", "x")]));
+  assert.equal(store.getState().importing?.phase, "failed");
+  assert.equal(store.getState().importing?.error?.code, "IMPORT_NO_TASK_JSON");
+  const unreadable: FolderFile = {
+    path: "x/task.json",
+    size: 1,
+    readBase64: () => Promise.reject(new Error("READ_FAILED: could not read task.json")),
+  };
+  await store.getState().importFolder(folder("x", [unreadable]));
+  assert.equal(store.getState().importing?.error?.code, "READ_FAILED");
+  assert.equal(api.calls.length, 1);
 });
 
 test("the host's refusal ends the import with its reason", async () => {

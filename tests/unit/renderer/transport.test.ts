@@ -16,6 +16,10 @@ test("over IPC, every call carries the acting profile; owner-wide calls carry no
       seen.push(profile);
       return () => {};
     },
+    poolEvents: (_on, profile) => {
+      seen.push(profile);
+      return () => {};
+    },
   };
   const t = ipcTransport(hearth);
   await t.api.call("listTasks", {});
@@ -25,7 +29,9 @@ test("over IPC, every call carries the acting profile; owner-wide calls carry no
   t.api.liveLogs({ task: "echo" }, () => {})();
   await t.ownerWide!.call("pool", {});
   await t.api.call("listTasks", {}, "prf_2");
-  assert.deepEqual(seen, [undefined, "prf_1", "prf_1", "prf_1", undefined, "prf_2"]);
+  t.api.poolEvents(() => {})();
+  t.ownerWide!.poolEvents(() => {}, "prf_3")();
+  assert.deepEqual(seen, [undefined, "prf_1", "prf_1", "prf_1", undefined, "prf_2", "prf_1", undefined]);
 });
 
 test("over HTTP, the owner key goes with every call and the acting profile as X-Hearth-Profile", async (t) => {
@@ -50,4 +56,54 @@ test("over HTTP, the owner key goes with every call and the acting profile as X-
       ["http://127.0.0.1:7878/v1/pool", `Bearer ${key}`, undefined],
     ],
   );
+});
+
+test("over HTTP, pool events arrive from the event stream, and a refused stream reports its error", async (t) => {
+  const realFetch = globalThis.fetch;
+  const asked: { url: string; profile: string | undefined }[] = [];
+  let refuse = false;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, profile: (init.headers as Record<string, string>)["x-hearth-profile"] });
+    if (refuse) {
+      const body = { error: { code: "FORBIDDEN", message: "FORBIDDEN: no" } };
+      return new Response(JSON.stringify(body), { status: 403 });
+    }
+    const vm = { id: "v1", profile: "prf_1", state: "ready" };
+    return new Response(`: pool\n\nevent: vm\ndata: ${JSON.stringify(vm)}\n\n`, {
+      status: 200,
+      headers: { "content-type": "text/event-stream" },
+    });
+  }) as typeof fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  const tr = httpTransport("http://127.0.0.1:7878", `hok_${"k".repeat(43)}`);
+  tr.setProfile("prf_1");
+  const got: unknown[] = [];
+  const errors: { code: string }[] = [];
+  tr.api.poolEvents(
+    (vm) => got.push(vm.id),
+    undefined,
+    (e) => errors.push(e),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(got, ["v1"]);
+  // This stand-in's stream ends after one event: the store hears it ended and falls back to polling.
+  assert.deepEqual(
+    errors.map((e) => e.code),
+    ["STREAM_ENDED"],
+  );
+  assert.deepEqual(asked, [{ url: "http://127.0.0.1:7878/v1/pool/events", profile: "prf_1" }]);
+
+  refuse = true;
+  const refused: { code: string }[] = [];
+  tr.ownerWide!.poolEvents(
+    () => assert.fail("no event expected"),
+    undefined,
+    (e) => refused.push(e),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    refused.map((e) => e.code),
+    ["FORBIDDEN"],
+  );
+  assert.equal(asked[1]!.profile, undefined);
 });

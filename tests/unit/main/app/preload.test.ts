@@ -9,7 +9,13 @@ import { register } from "node:module";
 import { buildApp, PRELOAD_BUNDLE } from "../../../../main/app/build.ts";
 import { registerIpcBridge, type IpcBridge, type IpcMainLike } from "../../../../main/app/ipc-bridge.ts";
 import { streamChannel } from "../../../../main/app/ipc-channels.ts";
-import type { HearthDesktopApi, InvocationEvent, LogRecord, ShareLink } from "../../../../main/contract.ts";
+import type {
+  HearthDesktopApi,
+  InvocationEvent,
+  LogRecord,
+  ShareLink,
+  VmView,
+} from "../../../../main/contract.ts";
 import type { Host } from "../../../../main/host.ts";
 import { stubHost } from "./stub-host.ts";
 
@@ -31,9 +37,15 @@ before(async () => {
   hearth = electron.contextBridge.exposed.hearth as HearthDesktopApi;
 });
 
-test("the preload exposes exactly window.hearth with the contract's four functions", () => {
+test("the preload exposes exactly window.hearth with the contract's five functions", () => {
   assert.deepEqual(Object.keys(electron.contextBridge.exposed), ["hearth"]);
-  assert.deepEqual(Object.keys(hearth).sort(), ["call", "invokeStream", "liveLogs", "onShareLink"]);
+  assert.deepEqual(Object.keys(hearth).sort(), [
+    "call",
+    "invokeStream",
+    "liveLogs",
+    "onShareLink",
+    "poolEvents",
+  ]);
 });
 
 test("calls reach the host; failures reject with a plain object shaped like HearthApiError", async (t) => {
@@ -109,6 +121,52 @@ test("liveLogs tails until the returned function is called, and then stops on bo
   hearth.liveLogs({ task: "echo" }, () => assert.fail("a stopped tail got a record"), "alice")();
   await settle();
   assert.equal(bridge.openStreams, 0);
+  assert.deepEqual(streamListeners(), []);
+});
+
+test("poolEvents follows the acting profile's VMs until stopped; a refused feed reports why", async (t) => {
+  let alice: { id: string };
+  ({ host, profile: alice } = await stubHost(t));
+  bridge = registerIpcBridge(electron.ipcMain as unknown as IpcMainLike, { host: async () => host });
+  t.after(() => bridge.dispose());
+  const change = (profile: string, state: string) => ({
+    vm: { id: `vm-${profile}`, name: `hearth-${profile}`, profile, state, origin: "boot", createdAt: 1 },
+  });
+  const seen: VmView[] = [];
+  const stop = hearth.poolEvents((vm) => seen.push(vm), "alice");
+  const everyone: VmView[] = [];
+  const stopAll = hearth.poolEvents((vm) => everyone.push(vm));
+  await settle();
+  assert.equal(bridge.openStreams, 2);
+  host.pool.emit("vm-state", change(alice.id, "booting") as never);
+  host.pool.emit("vm-state", change("prf_other", "booting") as never);
+  await settle();
+  assert.deepEqual(
+    seen.map((v) => [v.profile, v.state, v.sandboxes]),
+    [[alice.id, "booting", []]],
+  );
+  assert.deepEqual(
+    everyone.map((v) => v.profile),
+    [alice.id, "prf_other"],
+  );
+  stop();
+  stopAll();
+  await settle();
+  assert.equal(bridge.openStreams, 0);
+  host.pool.emit("vm-state", change(alice.id, "ready") as never);
+  await settle();
+  assert.equal(seen.length, 1);
+  const errors: { code: string }[] = [];
+  hearth.poolEvents(
+    () => assert.fail("a refused feed got an event"),
+    "nobody",
+    (e) => errors.push(e),
+  );
+  await settle();
+  assert.deepEqual(
+    errors.map((e) => e.code),
+    ["PROFILE_NOT_FOUND"],
+  );
   assert.deepEqual(streamListeners(), []);
 });
 

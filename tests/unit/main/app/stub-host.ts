@@ -1,5 +1,7 @@
 // A Host for tests of main/app without VMs: a temp store with profile alice and task "echo", an engine over a
-// stand-in scheduler that prints two lines ("first", "second") and echoes the payload, live logs, no pool.
+// stand-in scheduler that prints two lines ("first", "second") and echoes the payload, live logs, and a pool of no
+// VMs whose change events a test may emit.
+import { EventEmitter } from "node:events";
 import type { TestContext } from "node:test";
 import { join } from "node:path";
 import { createProfile } from "../../../../main/domain/profiles.ts";
@@ -58,6 +60,10 @@ export async function stubHost(t: TestContext) {
         queuedMs: 0,
       };
     },
+    vmReport: () => new Map(),
+    invocationsOn: () => 0,
+    on: () => {},
+    off: () => {},
   } as unknown as SandboxScheduler;
   const logs = new InvocationLogs(new LogFiles(join(dir, "logs")));
   const engine = new Engine(store, scheduler, systemRandom.float, logs);
@@ -69,7 +75,15 @@ export async function stubHost(t: TestContext) {
     store,
     engine,
     logs,
-    pool: { ensure: (p: string) => ensured.push(p), list: () => [], figures: {} },
+    scheduler,
+    // An emitter, so tests can play VM changes through the pool's event feed.
+    pool: Object.assign(new EventEmitter(), {
+      ensure: (p: string) => ensured.push(p),
+      list: () => [],
+      get: () => undefined,
+      warmth: () => [],
+      figures: {},
+    }),
     async: {
       enqueue: async () => ({ id: "async-1", state: "queued" }),
       get: () => undefined,

@@ -168,6 +168,7 @@ test("the pool shows each VM's profile by name, state, origin, readiness and age
         createdAt: 1_000,
       },
     ],
+    warming: [],
   };
   const text = formatPool(
     pool,
