@@ -2,22 +2,8 @@
 // state, and how many invocations it served; filtered by profile. The pool's warm-up figures beside it.
 import { afterEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { SandboxScheduler, type Execution } from "../../../../main/invoke/sandbox-scheduler.ts";
-import type { ImageManifest } from "../../../../main/vm/image-manifest.ts";
-import { VmPool } from "../../../../main/vm/pool.ts";
-import { FakeDriver } from "../../../helpers/fake-driver.ts";
-
-const manifest = {
-  schema: 1,
-  inputsKey: "e".repeat(64),
-  layout: "rootfs",
-  cmdline: "x",
-  sandboxSlots: 2,
-  files: { vmlinuz: { path: "v" }, "initrd.img": { path: "i" }, "root.squashfs": { path: "r" } },
-} as unknown as ImageManifest;
+import type { Execution } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { fakeSchedulerStack } from "../../../helpers/fake-scheduler.ts";
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,23 +12,9 @@ afterEach(async () => {
 });
 
 function setup(delays = { loadDelayMs: 30, invokeDelayMs: 20 }, warm = 1) {
-  const driver = new FakeDriver(delays);
-  const pool = new VmPool({
-    driver,
-    manifest,
-    accel: "tcg",
-    dataDir: mkdtempSync(join(tmpdir(), "hearth-report-")),
-    imageDir: "/x",
-    refill: "boot",
-    warm,
-  });
-  const scheduler = new SandboxScheduler({ pool });
-  cleanup.push(async () => {
-    scheduler.close();
-    await pool.close();
-    await driver.close();
-  });
-  return { driver, pool, scheduler };
+  const stack = fakeSchedulerStack({ delays, warm });
+  cleanup.push(stack.close);
+  return stack;
 }
 
 const exec = (version: string, over: Partial<Execution> = {}): Execution => ({

@@ -2,26 +2,8 @@
 // code without a cold start. The same paths run on real VMs in tests/vm/engine.test.ts.
 import { afterEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  SandboxScheduler,
-  type Execution,
-  type SchedulerOptions,
-} from "../../../../main/invoke/sandbox-scheduler.ts";
-import type { ImageManifest } from "../../../../main/vm/image-manifest.ts";
-import { VmPool } from "../../../../main/vm/pool.ts";
-import { FakeDriver } from "../../../helpers/fake-driver.ts";
-
-const manifest = {
-  schema: 1,
-  inputsKey: "e".repeat(64),
-  layout: "rootfs",
-  cmdline: "x",
-  sandboxSlots: 2,
-  files: { vmlinuz: { path: "v" }, "initrd.img": { path: "i" }, "root.squashfs": { path: "r" } },
-} as unknown as ImageManifest;
+import type { Execution, SchedulerOptions } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { fakeSchedulerStack } from "../../../helpers/fake-scheduler.ts";
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -30,23 +12,9 @@ afterEach(async () => {
 });
 
 function setup(o: Partial<SchedulerOptions> = {}, delays = { loadDelayMs: 30, invokeDelayMs: 20 }) {
-  const driver = new FakeDriver(delays);
-  const pool = new VmPool({
-    driver,
-    manifest,
-    accel: "tcg",
-    dataDir: mkdtempSync(join(tmpdir(), "hearth-sched-")),
-    imageDir: "/x",
-    refill: "boot",
-    warm: 1,
-  });
-  const scheduler = new SandboxScheduler({ pool, ...o });
-  cleanup.push(async () => {
-    scheduler.close();
-    await pool.close();
-    await driver.close();
-  });
-  return { driver, pool, scheduler };
+  const stack = fakeSchedulerStack({ delays, scheduler: o });
+  cleanup.push(stack.close);
+  return stack;
 }
 
 const exec = (version: string, over: Partial<Execution> = {}): Execution => ({

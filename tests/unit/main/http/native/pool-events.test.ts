@@ -12,22 +12,11 @@ import { createProfile } from "../../../../../main/domain/profiles.ts";
 import { createTask } from "../../../../../main/domain/tasks.ts";
 import type { Host } from "../../../../../main/host.ts";
 import { startServer } from "../../../../../main/http/server.ts";
-import { SandboxScheduler, type Execution } from "../../../../../main/invoke/sandbox-scheduler.ts";
+import type { Execution } from "../../../../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../../../../../main/store/hearth-store.ts";
 import { ensureOwnerKey } from "../../../../../main/store/owner-key.ts";
 import { systemRandom } from "../../../../../main/store/system-random.ts";
-import type { ImageManifest } from "../../../../../main/vm/image-manifest.ts";
-import { VmPool } from "../../../../../main/vm/pool.ts";
-import { FakeDriver } from "../../../../helpers/fake-driver.ts";
-
-const manifest = {
-  schema: 1,
-  inputsKey: "e".repeat(64),
-  layout: "rootfs",
-  cmdline: "x",
-  sandboxSlots: 2,
-  files: { vmlinuz: { path: "v" }, "initrd.img": { path: "i" }, "root.squashfs": { path: "r" } },
-} as unknown as ImageManifest;
+import { FAKE_MANIFEST, fakeSchedulerStack } from "../../../../helpers/fake-scheduler.ts";
 
 async function served(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), "hearth-pool-events-"));
@@ -45,31 +34,23 @@ async function served(t: TestContext) {
   await docs.update((s) =>
     createTask(s, bob.id, { name: "bobs-secret", runtime: "nodejs", handler: "i.h", code }, ctx()),
   );
-  const driver = new FakeDriver({ bootDelayMs: 40, loadDelayMs: 10, invokeDelayMs: 10 });
-  const pool = new VmPool({
-    driver,
-    manifest,
-    accel: "tcg",
+  const stack = fakeSchedulerStack({
+    delays: { bootDelayMs: 40, loadDelayMs: 10, invokeDelayMs: 10 },
     dataDir: join(dir, "vm"),
-    imageDir: "/x",
-    refill: "boot",
-    warm: 1,
   });
-  const scheduler = new SandboxScheduler({ pool });
+  const { pool, scheduler } = stack;
   const app = {
     dataDir: dir,
     store,
     accel: "tcg",
-    manifest,
+    manifest: FAKE_MANIFEST,
     pool,
     scheduler,
   } as unknown as Host;
   const server = await startServer({ host: "127.0.0.1", port: 0, app });
   t.after(async () => {
     await server.close();
-    scheduler.close();
-    await pool.close();
-    await driver.close();
+    await stack.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
