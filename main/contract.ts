@@ -13,6 +13,7 @@ import type {
 } from "./domain/views.ts";
 import type { ShareLinkParts } from "./domain/share-link.ts";
 import type { LogRecord } from "./store/log-files.ts";
+import type { StartupStatus } from "./startup-progress.ts";
 import { DEFAULT_IMPORT_LIMITS } from "./store/import-limits.ts";
 
 export type {
@@ -26,6 +27,7 @@ export type {
   TokenView,
 } from "./domain/views.ts";
 export type { LogRecord } from "./store/log-files.ts";
+export type { StartupPhase, StartupStatus } from "./startup-progress.ts";
 /** A `hearth://share?…` link's parts, checked in the main process before the window sees them. */
 export type { ShareLinkParts as ShareLink } from "./domain/share-link.ts";
 
@@ -177,6 +179,8 @@ const fields = z.record(z.string(), z.unknown(), { error: "must be a JSON object
 
 export const operations = {
   health: op<Health>()({ method: "GET", path: "/v1/health", access: "public", input: z.object({}) }),
+  /** What Hearth is doing while it starts (image, checks, pool); "ready" from then on. */
+  startup: op<StartupStatus>()({ method: "GET", path: "/v1/startup", access: "public", input: z.object({}) }),
   pool: op<PoolStatus>()({ method: "GET", path: "/v1/pool", access: "profile", input: z.object({}) }),
 
   listProfiles: op<ProfileView[]>()({

@@ -18,6 +18,7 @@ import {
 } from "./vm/image-manifest.ts";
 import { LibvirtDriver, type VmDriver } from "./vm/libvirt-driver.ts";
 import { VmPool } from "./vm/pool.ts";
+import type { StartupProgress } from "./startup-progress.ts";
 
 export interface HostOptions {
   dataDir: string;
@@ -30,6 +31,9 @@ export interface HostOptions {
 }
 
 export class Host {
+  /** How this host's start went, when someone watched it (the window shows it); absent: started in-process. */
+  startup: StartupProgress | null = null;
+
   private constructor(
     readonly dataDir: string,
     readonly manifest: ImageManifest,

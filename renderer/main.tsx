@@ -5,6 +5,7 @@ import { useStore } from "zustand";
 import { App } from "./app.tsx";
 import { forgetOwnerKey, rememberOwnerKey, takeOwnerKey } from "./browser-auth.ts";
 import { KeyScreen } from "./components/key-screen.tsx";
+import { StartupGate } from "./components/startup-gate.tsx";
 import { StoresContext } from "./components/stores-context.ts";
 import { isAuthError } from "./logic/errors.ts";
 import { createAppStores, type AppStores } from "./stores/app-stores.ts";
@@ -86,7 +87,9 @@ function AuthWatch({ stores, onRejected }: { stores: AppStores; onRejected: () =
   if (refused) return null;
   return (
     <StoresContext.Provider value={stores}>
-      <App />
+      <StartupGate api={stores.transport.api}>
+        <App />
+      </StartupGate>
     </StoresContext.Provider>
   );
 }
@@ -95,7 +98,9 @@ function ElectronRoot({ transport }: { transport: Transport }) {
   const [stores] = useState(() => storesFor(transport));
   return (
     <StoresContext.Provider value={stores}>
-      <App />
+      <StartupGate api={transport.api}>
+        <App />
+      </StartupGate>
     </StoresContext.Provider>
   );
 }

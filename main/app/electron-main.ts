@@ -22,6 +22,7 @@ import type { FastifyInstance } from "fastify";
 import { Host } from "../host.ts";
 import { startServer } from "../http/server.ts";
 import { dataDir } from "../paths.ts";
+import { StartupProgress } from "../startup-progress.ts";
 import { iconPng } from "./app-icon.ts";
 import { registerIpcBridge, type IpcBridge, type IpcEventLike } from "./ipc-bridge.ts";
 import { listenWithFallback, requestedPort } from "./local-port.ts";
@@ -201,8 +202,19 @@ function trackPool(host: Host): void {
   refresh();
 }
 
+const startup = new StartupProgress();
+
 async function startHost(): Promise<Host> {
-  const host = await Host.start({ dataDir: dataDir(), imageDir: IMAGE_DIR });
+  startup.begin("host", "starting the VM pool");
+  let host: Host;
+  try {
+    host = await Host.start({ dataDir: dataDir(), imageDir: IMAGE_DIR });
+  } catch (err) {
+    startup.fail(err);
+    throw err;
+  }
+  host.startup = startup;
+  startup.ready();
   if (host.removedAtStart.length)
     log(`hearth: removed VMs left by an earlier run: ${host.removedAtStart.join(", ")}`);
   const address = process.env.HEARTH_HOST ?? "127.0.0.1";
@@ -287,6 +299,7 @@ function main(): void {
   );
   bridge = registerIpcBridge(ipcMain, {
     host: () => hostReady,
+    startup: () => startup.status(),
     trust: trusted,
     log: (message, err) => log(`${message}: ${(err as Error)?.stack ?? String(err)}`),
   });

@@ -1,5 +1,6 @@
 // The main-process end of the window's IPC: every message checked (sender, envelope, operation, input) and then run
 // through the same handlers as the HTTP native API, acting as the machine's owner; streams on per-call channels.
+import type { StartupStatus } from "../startup-progress.ts";
 import { z } from "zod";
 import { operations, type OperationName, type ShareLink } from "../contract.ts";
 import { HearthError } from "../domain/errors.ts";
@@ -60,6 +61,8 @@ export interface IpcBridgeOptions {
   trust?: (event: IpcEventLike) => boolean;
   /** Where errors without a known code are reported: the window only sees INTERNAL_ERROR. */
   log?: (message: string, err: unknown) => void;
+  /** How the host's start goes: answers the window's `startup` call before the host is up. */
+  startup?: () => StartupStatus;
 }
 
 export interface IpcBridge {
@@ -196,6 +199,8 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
       checkSender(event);
       const e = parseInput(callEnvelope, envelope);
       const name = operationName(e.name);
+      // The window asks how the start goes while the host is still starting: that answer must not wait for it.
+      if (name === "startup" && o.startup) return o.startup();
       const [host, handlers] = await hostAndHandlers();
       const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
       return runNativeOperation(handlers, name, caller, e.input ?? {}, plainCall, ENVELOPE_PROFILE);

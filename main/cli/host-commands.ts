@@ -6,25 +6,86 @@ import { usageError } from "./exit-codes.ts";
 import { note } from "./output.ts";
 import { parseShareAddress, readSharing } from "./share-commands.ts";
 
-/** Runs the host and its port until a signal, then drains: the server stops, every VM is destroyed. */
-async function serve(opts: {
+interface ServeOptions {
   host: string;
   port: string;
   share?: { host: string; port: number };
-}): Promise<void> {
+  /** Build (or confirm) the guest image before the pool starts, shown in the window as it goes. */
+  buildImage?: boolean;
+  /** Run the doctor's checks after the image, before the pool (what `hearth start` does). */
+  checks?: boolean;
+}
+
+/** How long a start that failed keeps showing why in the window before the process ends. */
+const FAILED_START_SHOWN_MS = 5_000;
+
+/**
+ * Runs the host and its port until a signal, then drains: the server stops, every VM is destroyed. The port opens
+ * first, with the window and its startup status (image, checks, pool); the full API takes it over once the host
+ * is up, on the same address.
+ */
+async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be 0-65535");
   const { Host } = await import("../host.ts");
   const { startServer } = await import("../http/server.ts");
+  const { startStartupServer } = await import("../http/startup-server.ts");
+  const { StartupProgress } = await import("../startup-progress.ts");
+  const { ensureOwnerKey } = await import("../store/owner-key.ts");
+  const progress = new StartupProgress();
+  const say = (line: string): void => {
+    note(line);
+    progress.line(line);
+  };
   // The window is served from renderer/out: (re)build it when its sources changed, but serve the API regardless.
   const { ensureUi } = await import("../../renderer/build.ts");
   await ensureUi(note).catch((err: Error) => note(`hearth: the window could not be built: ${err.message}`));
-  const app = await Host.start({ dataDir: dataDir() });
+  const data = dataDir();
+  const key = await ensureOwnerKey(data);
+  const early = await startStartupServer({ host: opts.host, port, progress });
+  const bound = early.server.address();
+  const actualPort = typeof bound === "object" && bound ? bound.port : port;
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  note(`hearth: open the window at http://${host}:${actualPort}/#key=${key}`);
+  let app: Awaited<ReturnType<typeof Host.start>>;
+  try {
+    if (opts.buildImage) {
+      progress.begin("image", "building the guest image");
+      const { buildImage } = await import("../../vm-images/builder/build-image.ts");
+      const { imageDir } = await import("../vm/image-manifest.ts");
+      await buildImage({
+        outDir: imageDir(),
+        log: say,
+        onStep: (n, of, message) => progress.stepTo(n, of, message),
+      });
+    }
+    if (opts.checks) {
+      progress.begin("checks", "checking libvirt, acceleration and the image");
+      const { formatDoctor, runDoctor } = await import("../doctor.ts");
+      say(formatDoctor(await runDoctor()));
+    }
+    progress.begin("host", "starting the VM pool");
+    app = await Host.start({ dataDir: data });
+  } catch (err) {
+    progress.fail(err);
+    note(`hearth: could not start: ${(err as Error).message}`);
+    // The window polls the status: let it show why before the port goes.
+    await new Promise((r) => setTimeout(r, FAILED_START_SHOWN_MS));
+    await early.close();
+    throw err;
+  }
+  app.startup = progress;
   if (app.removedAtStart.length)
-    note(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}`);
+    say(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}`);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer({ host: opts.host, port, app, ...(opts.share ? { share: opts.share } : {}) });
+    await early.close();
+    server = await startServer({
+      host: opts.host,
+      port: actualPort,
+      app,
+      ...(opts.share ? { share: opts.share } : {}),
+    });
   } catch (err) {
     // Without a port there is nothing to serve: the VMs go, and whatever half-started (a socket) must not keep
     // the process alive once the error is printed.
@@ -32,15 +93,11 @@ async function serve(opts: {
     setTimeout(() => process.exit(), 1000).unref();
     throw err;
   }
-  const bound = server.server.address();
-  const actualPort = typeof bound === "object" && bound ? bound.port : port;
+  progress.ready();
   note(`hearth: serving on http://${opts.host}:${actualPort}/ (${app.accel}); Ctrl+C to stop`);
   const sharing = opts.share ? await readSharing(app.dataDir) : null;
   if (sharing) note(`hearth: sharing on ${sharing.url} over TLS only (certificate ${sharing.fingerprint})`);
-  const { readOwnerKey } = await import("../store/owner-key.ts");
-  const key = await readOwnerKey(app.dataDir);
-  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
-  if (key) note(`hearth: open the window at http://${host}:${actualPort}/#key=${key}`);
+  note(`hearth: open the window at http://${host}:${actualPort}/#key=${key}`);
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -156,6 +213,10 @@ export function registerHostCommands(program: Command): void {
       "also share, over TLS only, with teammates on another machine (default port 7443)",
       parseShareAddress,
     )
+    .option(
+      "--build-image",
+      "build the guest image first if it is missing or out of date (progress in the window)",
+    )
     .action(serve);
 
   program
@@ -174,15 +235,15 @@ export function registerHostCommands(program: Command): void {
       const desktop = opts.browser
         ? { ok: false as const, reason: "asked for with --browser" }
         : desktopCheck();
-      if (!desktop.ok) note(`hearth: ${desktop.reason}; starting browser mode instead`);
-      await buildImage();
-      const report = await runDoctor();
-      note(formatDoctor(report));
-      if (desktop.ok) {
-        const { launchDesktop } = await import("../app/desktop-launch.ts");
-        process.exitCode = await launchDesktop(desktop.electron, { host: opts.host, port: opts.port, note });
+      if (!desktop.ok) {
+        note(`hearth: ${desktop.reason}; starting browser mode instead`);
+        // Browser mode opens the port first: the window shows the image build and the checks as they go.
+        await serve({ ...opts, buildImage: true, checks: true });
         return;
       }
-      await serve(opts);
+      await buildImage();
+      note(formatDoctor(await runDoctor()));
+      const { launchDesktop } = await import("../app/desktop-launch.ts");
+      process.exitCode = await launchDesktop(desktop.electron, { host: opts.host, port: opts.port, note });
     });
 }

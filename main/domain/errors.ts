@@ -48,6 +48,7 @@ export const ERROR_CODES = [
   "REMOTE_FINGERPRINT_MISMATCH",
   "REMOTE_UNREACHABLE",
   "REMOTE_PROTOCOL_ERROR",
+  "STARTING",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

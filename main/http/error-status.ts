@@ -142,6 +142,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   REMOTE_UNREACHABLE: { native: 502, lambda: internal },
   // The owner's listener answered something that is not Hearth's answer (a proxy's page, a cut stream).
   REMOTE_PROTOCOL_ERROR: { native: 502, lambda: internal },
+  // Hearth is still building its image or starting its pool: the same request works in a moment.
+  STARTING: { native: 503, lambda: internal },
 
   ENGINE_CLOSED: { native: 503, lambda: internal },
   TOO_MANY_REQUESTS: { native: 429, lambda: throttled },

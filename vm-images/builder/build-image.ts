@@ -35,6 +35,8 @@ export interface BuildOptions {
   layout?: ImageLayout;
   force?: boolean;
   log?: (msg: string) => void;
+  /** Called as each of the build's counted steps starts (the window shows it as progress). */
+  onStep?: (n: number, of: number, message: string) => void;
 }
 
 /** Kernel arguments: quiet serial console, no legacy PS/2 probing, and no reboot loop on a panic. */
@@ -125,8 +127,10 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
   const steps = 7;
   let step = 0;
   const started = Date.now();
-  const progress = (msg: string): void =>
+  const progress = (msg: string): void => {
     log(`[${++step}/${steps}] ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    opts.onStep?.(step, steps, msg);
+  };
 
   progress("checking tools");
   for (const t of ["cpio", "gzip", "mksquashfs", "gcc", "dpkg", "apt-get"]) requireTool(t);

@@ -53,6 +53,7 @@ import type { Caller, NativeAuth } from "./native-auth.ts";
 import { invokeRemoteAlias, remoteHandlers } from "./remote-handlers.ts";
 import { poolStatus } from "./pool-status.ts";
 import { remoteAliasFor } from "../../invoke/remote-calls.ts";
+import { readyStatus } from "../../startup-progress.ts";
 
 /** Where a streamed invocation's events go: server-sent events over HTTP, a per-call channel over IPC. */
 export interface EventSink {
@@ -248,6 +249,7 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       version: process.env.npm_package_version ?? "0.1.0",
       accel: app.accel,
     }),
+    startup: async () => app.startup?.status() ?? readyStatus(),
     pool: async ({ profileId }) => poolStatus(app, profileId),
 
     listProfiles: async ({ caller, profileId }) => {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import type { LogRecord } from "../../../../main/contract.ts";
 import { stubHost } from "./stub-host.ts";
+import { StartupProgress } from "../../../../main/startup-progress.ts";
 import {
   registerIpcBridge,
   type IpcEventLike,
@@ -417,4 +418,26 @@ test("dispose removes every channel", async (t) => {
     [...ipc.listeners.values()].reduce((n, s) => n + s.size, 0),
     0,
   );
+});
+
+test("the window learns how the start goes while the host is still starting; other calls wait for it", async (t) => {
+  const w = new FakeWindow();
+  const ipc = new FakeIpcMain();
+  const progress = new StartupProgress();
+  progress.begin("host", "starting the VM pool");
+  let started = false;
+  const bridge = registerIpcBridge(ipc, {
+    // A host that is still starting: it never resolves during this test.
+    host: () => new Promise(() => {}),
+    startup: () => progress.status(),
+  });
+  t.after(() => bridge.dispose());
+  const a = await ipc.invoke<{ phase: string; title: string }>(CALL_CHANNEL, w.event, { name: "startup" });
+  assert.ok(a.ok && a.value.phase === "host" && a.value.title === "starting the VM pool", JSON.stringify(a));
+  void ipc.invoke(CALL_CHANNEL, w.event, { name: "health" }).then(() => (started = true));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(started, false, "health waits for the host");
+  progress.ready();
+  const b = await ipc.invoke<{ phase: string }>(CALL_CHANNEL, w.event, { name: "startup" });
+  assert.ok(b.ok && b.value.phase === "ready", JSON.stringify(b));
 });
