@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
+import { closeRemoteConnections } from "./invoke/remote-invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
 import { LogFiles } from "./store/log-files.ts";
@@ -103,6 +104,7 @@ export class Host {
     await this.scheduler.drain(drainMs);
     this.async.close();
     await this.logs.flush();
+    closeRemoteConnections();
     await this.pool.close();
     await this.driver.close();
     await this.store.close();

@@ -1,6 +1,6 @@
 // Invokes a remote alias on its owner's shared listener, over TLS pinned to the certificate its share link named:
 // the certificate's SHA-256 is checked before a single byte of the request (and so of the token) is written.
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { z } from "zod";
@@ -32,6 +32,10 @@ export interface RemoteInvokeOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 960_000;
+/** An idle verified connection is kept this long (the listener keeps its own for 65 s, so it closes them first). */
+export const IDLE_CONNECTION_MS = 15_000;
+/** Endpoints (with their pins) whose connections are kept; the least recently used goes beyond this. */
+const MAX_KEPT_ENDPOINTS = 64;
 /** Lambda's synchronous response limit is 6 MB; an answer far past it is not Hearth's. */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
@@ -185,6 +189,49 @@ export function connectPinned(
   });
 }
 
+/**
+ * Connections to one endpoint under one pin, kept open between calls so a busy remote alias pays the TLS handshake
+ * once: every new connection is verified by connectPinned before the agent writes on it, and a call still carries its
+ * token each time (a revoked token is refused on the next call whatever the connection). Idle sockets are unref'd.
+ */
+const agents = new Map<string, Agent>();
+
+function pinnedAgent(endpoint: string, fingerprint: string, connectTimeoutMs: number | undefined): Agent {
+  const key = `${endpoint}\n${fingerprint.toLowerCase()}`;
+  const kept = agents.get(key);
+  if (kept) {
+    agents.delete(key);
+    agents.set(key, kept);
+    return kept;
+  }
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 16,
+    maxFreeSockets: 4,
+    timeout: IDLE_CONNECTION_MS,
+  });
+  agent.createConnection = (_options, done) => {
+    connectPinned(endpoint, fingerprint, connectTimeoutMs).then(
+      (socket) => done?.(null, socket),
+      (err: Error) => done?.(err, undefined as never),
+    );
+    return undefined;
+  };
+  agents.set(key, agent);
+  if (agents.size > MAX_KEPT_ENDPOINTS) {
+    const [oldest, old] = agents.entries().next().value as [string, Agent];
+    agents.delete(oldest);
+    old.destroy();
+  }
+  return agent;
+}
+
+/** Closes every kept connection (the host does this on shutdown; tests, between cases). */
+export function closeRemoteConnections(): void {
+  for (const a of agents.values()) a.destroy();
+  agents.clear();
+}
+
 async function readBody(res: IncomingMessage, origin: string): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -298,12 +345,12 @@ async function streamAnswer(
 
 /**
  * Invokes the alias a remote token names on the owner's shared listener: `POST <endpoint>/v1/invoke` with the
- * token as a Bearer, sync or (with `onEvent`) streamed. One fresh pinned connection per call.
+ * token as a Bearer, sync or (with `onEvent`) streamed, on a kept pinned connection or a new one verified first.
  */
 export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions): Promise<InvocationResult> {
   const url = parseEndpoint(target.endpoint);
   const origin = url.origin;
-  const socket = await connectPinned(target.endpoint, target.fingerprint, o.connectTimeoutMs);
+  const agent = pinnedAgent(target.endpoint, target.fingerprint, o.connectTimeoutMs);
   const mode = o.onEvent ? "stream" : "sync";
   const { host, port } = hostOf(url);
   const body = Buffer.from(o.payload, "utf8");
@@ -318,10 +365,9 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
         "content-type": "application/json",
         "content-length": body.length,
         accept: mode === "stream" ? "text/event-stream" : "application/json",
-        connection: "close",
       },
-      // The already verified socket, so the request can go nowhere else.
-      createConnection: () => socket,
+      // Its sockets are only ever ones whose certificate matched the pin.
+      agent,
     });
     const idleMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     req.setTimeout(idleMs, () =>
@@ -352,7 +398,11 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
             : o.onEvent
               ? streamAnswer(res, origin, o.onEvent)
               : syncAnswer(res, origin);
-      answer.then(resolve, reject).finally(() => socket.destroy());
+      // A read answer frees the socket for the next call; a stream ends with its socket destroyed.
+      answer.then(resolve, (err: unknown) => {
+        res.destroy();
+        reject(err);
+      });
     });
     req.end(body);
   });

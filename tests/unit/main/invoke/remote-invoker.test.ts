@@ -7,6 +7,7 @@ import { createServer as createTcpServer } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InvocationEvent } from "../../../../main/contract.ts";
 import {
+  closeRemoteConnections,
   connectPinned,
   invokeRemote,
   RemoteInvokeError,
@@ -166,6 +167,31 @@ test("the pinned certificate lets a sync call through, with the token as a Beare
     { payload: "{}" },
   );
   assert.equal(seen.requests[1]?.url, "/hearth/v1/invoke?mode=sync");
+});
+
+test("calls to one endpoint share one verified connection, each still carrying its token; a closed one is replaced", async (t) => {
+  const { id, other } = await identities(t);
+  const { server, seen, endpoint } = await listen(t, id);
+  const target: RemoteTarget = { endpoint, fingerprint: id.fingerprint, token: TOKEN };
+  for (let i = 0; i < 5; i++) await invokeRemote(target, { payload: `{"say":"${i}"}` });
+  assert.equal(seen.requests.length, 5);
+  assert.equal(seen.connections, 1, "one TLS handshake for five sequential calls");
+  assert.ok(seen.requests.every((r) => r.authorization === `Bearer ${TOKEN}`));
+  // A refused call (wrong token) is answered on its own connection, which is not kept.
+  await rejectsWith(invokeRemote({ ...target, token: `${TOKEN}x` }, { payload: "{}" }), "TOKEN_INVALID");
+  // The owner drops idle connections (a restart, its keep-alive timeout): the next call opens and verifies a new one.
+  server.closeAllConnections();
+  await new Promise((r) => setTimeout(r, 50));
+  const before = seen.connections;
+  const again = await invokeRemote(target, { payload: '{"say":"again"}' });
+  assert.deepEqual(again.result, { echo: "again" });
+  assert.equal(seen.connections, before + 1);
+  // Another pin for the same endpoint never rides on the verified connection.
+  await rejectsWith(
+    invokeRemote({ ...target, fingerprint: other.fingerprint }, { payload: "{}" }),
+    "REMOTE_FINGERPRINT_MISMATCH",
+  );
+  closeRemoteConnections();
 });
 
 test("a streamed call hands over start and each log line as they arrive, and resolves to the result", async (t) => {
