@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { HearthApiError } from "../client/http-client.ts";
-import type { AcceptedInvocation, InputOf, InvocationResult } from "../contract.ts";
+import type { AcceptedInvocation, InputOf, InvocationResult, OutputOf } from "../contract.ts";
 import { nativeStatus } from "../http/error-status.ts";
 import { parseAccountId, parseTarget } from "./arg-parsers.ts";
 import { optionsOf } from "./command-options.ts";
@@ -100,7 +100,87 @@ async function follow(
   throw new CliError("STREAM_ENDED", "the invocation's stream ended without a result", EXIT.hearthFailed);
 }
 
+type AsyncStatus = OutputOf<"getInvocation">;
+interface Outcome {
+  ok: boolean;
+  payload?: string;
+  error?: { errorType: string; errorMessage: string };
+  servedVersion?: string;
+  durationMs?: number;
+}
+
+const FINISHED = new Set(["succeeded", "failed"]);
+export const INVOCATION_POLL_MS = 500;
+
+/** "succeeded after 1 attempt · version 2 · 3.1 ms", "queued (attempt 2 of a retry)". */
+export function formatAsyncStatus(s: AsyncStatus): string {
+  const o = s.outcome as Outcome | undefined;
+  const attempts = `${s.attempts} attempt${s.attempts === 1 ? "" : "s"}`;
+  if (!FINISHED.has(s.state)) {
+    const last =
+      o && !o.ok && o.error ? `; the last failed: ${o.error.errorType}: ${o.error.errorMessage}` : "";
+    return `${s.requestId} ${s.state} after ${attempts}${last}`;
+  }
+  const version = o?.servedVersion ? ` · version ${o.servedVersion}` : "";
+  const ms = o?.durationMs !== undefined ? ` · ${o.durationMs.toFixed(1)} ms` : "";
+  return `${s.requestId} ${s.state} after ${attempts}${version}${ms}`;
+}
+
+/** The outcome's result as JSON when it is JSON, else as the text the task returned. */
+function outcomeValue(o: Outcome): unknown {
+  if (!o.ok) return o.error ?? null;
+  if (o.payload === undefined) return null;
+  try {
+    return JSON.parse(o.payload) as unknown;
+  } catch {
+    return o.payload;
+  }
+}
+
 export function registerInvokeCommands(program: Command): void {
+  program
+    .command("invocation")
+    .description("the state and outcome of an invocation queued with invoke --async (exit 3 when it failed)")
+    .argument("<requestId>", "the request id invoke --async printed")
+    .option("--wait [seconds]", "wait until it has succeeded or failed (default at most 900 s)")
+    .option("--json", "print the whole record as JSON")
+    .action(async (requestId: string, _o: unknown, cmd: Command) => {
+      const o = optionsOf<{ wait?: string | boolean; json?: boolean }>(cmd);
+      const waitS = o.wait === undefined ? 0 : o.wait === true ? 900 : Number(o.wait);
+      if (!Number.isFinite(waitS) || waitS < 0 || waitS > 3600)
+        throw usageError("--wait takes a number of seconds from 0 to 3600");
+      const conn = await connect(o, "profile");
+      const deadline = Date.now() + waitS * 1000;
+      let status = await conn.call("getInvocation", { requestId });
+      while (!FINISHED.has(status.state) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, INVOCATION_POLL_MS));
+        status = await conn.call("getInvocation", { requestId });
+      }
+      const outcome = status.outcome as Outcome | undefined;
+      if (o.json) out(json(status));
+      else {
+        if (FINISHED.has(status.state) && outcome) out(json(outcomeValue(outcome)));
+        note(formatAsyncStatus(status));
+      }
+      if (status.state === "failed") {
+        throw new CliError(
+          "TASK_FAILED",
+          outcome?.error
+            ? `${outcome.error.errorType}: ${outcome.error.errorMessage}`
+            : "the invocation failed",
+          EXIT.taskFailed,
+        );
+      }
+      if (o.wait !== undefined && !FINISHED.has(status.state)) {
+        throw new CliError(
+          "STILL_RUNNING",
+          `${requestId} is still ${status.state} after ${waitS} s`,
+          EXIT.hearthFailed,
+          { hint: `ask again: hearth invocation ${requestId} --wait` },
+        );
+      }
+    });
+
   program
     .command("invoke")
     .description("call a task and print its result (exit 3 when the task itself fails)")
@@ -138,6 +218,7 @@ export function registerInvokeCommands(program: Command): void {
         if (o.json) out(json(accepted));
         else {
           out(`accepted ${accepted.requestId} (${accepted.state})`);
+          note(`its outcome: hearth invocation ${accepted.requestId} --wait`);
           if (task) note(`its log: hearth logs ${task} --invocation ${accepted.requestId}`);
         }
         return;

@@ -143,6 +143,30 @@ test("import a folder, then invoke it: the result JSON on stdout", async () => {
   assert.match(shown.stdout, /^task echo \(tsk_/);
 });
 
+test("invoke --async prints a request id; invocation --wait prints the outcome once it has run", async () => {
+  const accepted = await ok(["invoke", "echo", "--async", "--payload", '{"later":true}']);
+  const id = /^accepted (\S+) \((queued|running)\)$/m.exec(accepted.stdout)?.[1];
+  assert.ok(id, accepted.stdout);
+  assert.match(accepted.stderr, new RegExp(`hearth invocation ${id} --wait`));
+  const done = await ok(["invocation", id, "--wait", "120"]);
+  assert.deepEqual(JSON.parse(done.stdout), { echo: { later: true }, version: "$LATEST" });
+  assert.match(
+    done.stderr,
+    new RegExp(`^${id} succeeded after 1 attempt · version \\$LATEST · [\\d.]+ ms$`, "m"),
+  );
+  const record = await okJson<{ state: string; attempts: number }>(["invocation", id]);
+  assert.equal(record.state, "succeeded");
+  assert.equal(record.attempts, 1);
+  // Someone else's id, or one that never was, is refused with the field named.
+  const unknown = await hearth(["invocation", "req-nope"]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no invocation "req-nope" of yours/);
+  assert.match(unknown.stderr, /requestId/);
+  const badWait = await hearth(["invocation", id, "--wait", "soon"]);
+  assert.equal(badWait.code, 2);
+  assert.match(badWait.stderr, /--wait takes a number of seconds/);
+});
+
 test("invoke --follow prints log lines on stderr as they come, before the result", async () => {
   await ok(["import", fixtureDir("slow-logger")]);
   const child = start(["invoke", "slow-logger", "--payload", '{"lines":3}', "--follow"]);
