@@ -1,0 +1,123 @@
+// The benchmark report assembler: small result files in, one markdown report with the peers' ratios out.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Machine } from "../../../bench/machine.ts";
+import { accelsOf, assembleReport } from "../../../bench/report-format.ts";
+
+const machine: Machine = {
+  cores: 2,
+  cpu: "Test CPU",
+  memoryMiB: 4096,
+  accel: "tcg",
+  node: "v20.0.0",
+  qemu: "7.2.0",
+  libvirt: "9.0.0",
+  date: "2026-01-01T00:00:00.000Z",
+  loadavg: [0.5, 0.4, 0.3],
+};
+
+const peers = {
+  date: "2026-01-01T00:00:00.000Z",
+  machine: { accel: "tcg", load: { start: [1, 1, 1] } },
+  versions: { "@aws-sdk/client-lambda": "3.0.0" },
+  settings: { invokes: 100, concurrency: 8 },
+  results: [
+    {
+      target: "floor",
+      label: "floor",
+      sequential: { p50: 0.5, p90: 0.7, p99: 1.5, perSecond: 1800, failed: 0 },
+      concurrent: { perSecond: 2600, failed: 0 },
+    },
+    { target: "peer", label: "serverless-offline", error: "spawn failed\nstack" },
+    {
+      target: "hearth",
+      label: "hearth (tcg)",
+      sequential: { p50: 3.5, p90: 5, p99: 12, perSecond: 250, failed: 1 },
+      concurrent: { perSecond: 600, failed: 2 },
+    },
+  ],
+  ratios: [
+    { name: "Hearth/floor", p50: 7, p99: 8, throughput: 0.23 },
+    { name: "Hearth/peer", p50: null, p99: null, throughput: null },
+  ],
+};
+
+const summary = (median: number, n = 5) => ({
+  n,
+  median,
+  min: median - 1,
+  max: median + 1,
+  p50: median,
+  p99: median + 1,
+});
+
+test("the report carries the machine, each bench's table and both peer ratios; missing benches say so", () => {
+  const pool = {
+    date: "2026-01-01T01:00:00.000Z",
+    machine: { accel: "tcg", loadavg: [2, 1, 1] },
+    durationS: 170,
+    boot: { readyMs: summary(6000) },
+    restore: { origins: ["restore"], readyMs: summary(1300), restoreCallMs: summary(800) },
+    template: { bootMs: 7000, saveMs: 1700 },
+    replaceKilled: { detectMs: summary(20, 3), replaceMs: summary(3000, 3) },
+    memory: { idleQemuRssMiB: summary(250, 8) },
+    sustain: {
+      sustained: 6,
+      stopReason: "time cap",
+      invokeBoundMs: 500,
+      steps: [{ n: 6, qemuRssTotalMiB: 1900, hostAvailableMiB: 1000, load1: 3, worstInvokeMs: 40 }],
+    },
+  };
+  const { markdown, json } = assembleReport(
+    {
+      peers: { data: peers, date: peers.date },
+      pool: { data: pool, date: pool.date },
+      cold: { error: "bad JSON" },
+    },
+    machine,
+    [{ name: "pool", seconds: 171, exitCode: 0 }],
+  );
+  assert.match(markdown, /^# Hearth benchmarks/);
+  assert.match(
+    markdown,
+    /Machine: 2 cores, Test CPU, 4096 MiB, accel tcg, Node v20\.0\.0, QEMU 7\.2\.0, libvirt 9\.0\.0/,
+  );
+  assert.match(markdown, /\| pool \| 171 \| 0 \|/);
+  assert.match(markdown, /\| Hearth\/floor \| 7\.00× \| 8\.00× \| 0\.23× \|/);
+  assert.match(markdown, /\| Hearth\/peer \| n\/a \| n\/a \| n\/a \|/);
+  assert.match(markdown, /\| serverless-offline \| did not run: spawn failed \|/);
+  assert.match(markdown, /\| hearth \(tcg\) \| 3\.50 \| 5\.00 \| 12\.00 \| 250 \| 600 \| 3 \|/);
+  assert.match(markdown, /\| boot → agent ready \| 5 \| 6000 \| 5999 \| 6001 \|/);
+  assert.match(markdown, /\| QEMU killed → a replacement is ready \| 3 \| 3000 \|/);
+  assert.match(markdown, /VMs sustained: \*\*6\*\*/);
+  assert.match(markdown, /Not run: no bench-results\/deploy\.json/);
+  assert.match(markdown, /Could not be read: bad JSON/);
+  assert.deepEqual(json.ratios, peers.ratios);
+  assert.equal(json.benches.pool?.data, pool);
+  assert.equal(json.benches.cold?.error, "bad JSON");
+  assert.equal(json.benches.deploy?.data, undefined);
+});
+
+test("a result with unexpected shapes renders dashes instead of failing", () => {
+  const { markdown } = assembleReport(
+    {
+      deploy: { data: { modes: [{ mode: "dynamic", phases: { before: { n: "x" } } }] } },
+      engine: { data: [] },
+    },
+    machine,
+  );
+  assert.match(markdown, /\| dynamic \| before \| – \| – \|/);
+  assert.match(markdown, /engine, in-process, sequential \| – \|/);
+});
+
+test("every acceleration the results name is collected", () => {
+  assert.deepEqual(
+    accelsOf({
+      peers: { data: { machine: { accel: "tcg" } } },
+      pool: { data: { machine: { accel: "kvm" } } },
+      cold: {},
+    }),
+    ["kvm", "tcg"],
+  );
+  assert.deepEqual(accelsOf({ peers: { data: { machine: { accel: "unknown (hearth did not run)" } } } }), []);
+});
