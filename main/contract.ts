@@ -80,6 +80,35 @@ export interface InvocationResult {
   coldStart: boolean;
 }
 
+/** An alias shared in one step: the token, and the share link with ready commands, all in this answer only. */
+export interface ShareAnswer {
+  token: TokenView;
+  secret: string;
+  /** The name the teammate calls it by (the link's `name`). */
+  name: string;
+  /** The shared listener (`https://host:port`) and the pin of its certificate. */
+  endpoint: string;
+  fingerprint: string;
+  /** `hearth://share?endpoint=…&token=…&fingerprint=sha256:…&name=…` */
+  link: string;
+  /** Calls the shared listener directly, pinned to its certificate's key. */
+  curl: string;
+  /** What the teammate runs against their own Hearth once the link is imported. */
+  aws: string;
+}
+
+/** A token API shared in one step: its routes over the shared listener, with the token, in this answer only. */
+export interface ApiShareAnswer {
+  token: TokenView;
+  secret: string;
+  endpoint: string;
+  fingerprint: string;
+  /** Where the API's routes answer on the shared listener: `https://host:port/apis/<name>`. */
+  url: string;
+  /** Calls the API's root with the token, pinned to the listener's certificate key. */
+  curl: string;
+}
+
 export interface AcceptedInvocation {
   requestId: string;
   state: string;
@@ -340,6 +369,16 @@ export const operations = {
     access: "profile",
     input: fields,
   }),
+  /**
+   * Shares an alias with a teammate on another machine: mints a token (label, expiresInS, rateLimitPerMinute) and
+   * answers the share link for the shared listener; SHARING_OFF while Hearth is not sharing.
+   */
+  shareAlias: op<ShareAnswer>()({
+    method: "POST",
+    path: "/v1/aliases/:aliasId/share",
+    access: "profile",
+    input: fields,
+  }),
   revokeToken: op<TokenView>()({
     method: "DELETE",
     path: "/v1/tokens/:tokenId",
@@ -361,6 +400,17 @@ export const operations = {
   mintApiToken: op<{ token: TokenView; secret: string }>()({
     method: "POST",
     path: "/v1/apis/:apiId/tokens",
+    access: "profile",
+    input: fields,
+  }),
+
+  /**
+   * Shares a token API with a teammate on another machine: mints an API token (label, expiresInS,
+   * rateLimitPerMinute) and answers its address on the shared listener; SHARING_OFF while Hearth is not sharing.
+   */
+  shareApi: op<ApiShareAnswer>()({
+    method: "POST",
+    path: "/v1/apis/:apiId/share",
     access: "profile",
     input: fields,
   }),

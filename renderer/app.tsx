@@ -10,6 +10,8 @@ import { ApisView } from "./views/apis-view.tsx";
 import { GrantsView } from "./views/grants-view.tsx";
 import { InvokeView } from "./views/invoke-view.tsx";
 import { PoolView } from "./views/pool-view.tsx";
+import { RemotesView } from "./views/remotes-view.tsx";
+import { ShareDialog } from "./views/share-dialog.tsx";
 import { CreatedCredentials, CreateProfileForm, ProfilesView } from "./views/profiles-view.tsx";
 import { TasksView } from "./views/tasks-view.tsx";
 import { TokensView } from "./views/tokens-view.tsx";
@@ -20,6 +22,7 @@ const LABELS: Record<View, string> = {
   aliases: "Aliases",
   grants: "Grants",
   tokens: "Tokens",
+  remotes: "Remote aliases",
   apis: "APIs",
   pool: "Pool",
   profiles: "Profiles",
@@ -48,6 +51,16 @@ export function App() {
   useEffect(() => {
     if (s.activeId) void stores.reloadForProfile();
   }, [s.activeId, stores]);
+
+  // A hearth://share link the desktop app was opened with: shown in Remote aliases, added once the user confirms.
+  useEffect(
+    () =>
+      stores.transport.onShareLink?.((link) => {
+        stores.remotes.getState().setPending(link);
+        ui.getState().go("remotes");
+      }),
+    [stores, ui],
+  );
 
   useEffect(() => {
     if (theme === "system") document.documentElement.removeAttribute("data-theme");
@@ -166,6 +179,7 @@ export function App() {
           <ViewFor view={view} />
         )}
       </main>
+      <ShareDialog />
       <Toasts />
     </div>
   );
@@ -183,6 +197,8 @@ function ViewFor({ view }: { view: View }) {
       return <GrantsView />;
     case "tokens":
       return <TokensView />;
+    case "remotes":
+      return <RemotesView />;
     case "apis":
       return <ApisView />;
     case "pool":

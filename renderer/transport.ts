@@ -1,5 +1,5 @@
 // How the window reaches its host: the Electron preload's `window.hearth` (IPC) when present, else HTTP in browser mode.
-import type { HearthApi, HearthDesktopApi } from "../main/contract.ts";
+import type { HearthApi, HearthDesktopApi, ShareLink } from "../main/contract.ts";
 import { HearthClient } from "../main/client/http-client.ts";
 
 declare global {
@@ -33,6 +33,8 @@ export interface Transport {
   ownerWide?: Pick<HearthApi, "call" | "poolEvents">;
   /** Where the local port answers, for commands a user pastes into a terminal. */
   baseUrl: string;
+  /** hearth://share links the desktop app is opened with (absent in a browser); returns the unsubscribe. */
+  onShareLink?(onLink: (link: ShareLink) => void): () => void;
   /** Sends a request to an API route on the local port (absent where the window cannot reach the port). */
   tryRoute?(r: RouteRequest): Promise<RouteResponse>;
 }
@@ -128,5 +130,11 @@ export function ipcTransport(hearth: HearthApi): Transport {
     },
     // The desktop app serves the same port as `hearth serve` for other tools.
     baseUrl: "http://127.0.0.1:7878",
+    ...("onShareLink" in hearth
+      ? {
+          onShareLink: (onLink: (link: ShareLink) => void) =>
+            (hearth as HearthDesktopApi).onShareLink(onLink),
+        }
+      : {}),
   };
 }

@@ -1,16 +1,15 @@
 // `hearth share` (the owner mints a token and gets a share link) and `hearth remote add|ls|rm` (the teammate keeps
 // the link as a remote alias, then invokes it by its local name like any task).
-import { createHash, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import type { RemoteView } from "../contract.ts";
-import { formatShareLink } from "../domain/share-link.ts";
+export { awsCommand, curlPin, sharedCurlCommand } from "../domain/share-instructions.ts";
 import { findAlias } from "./alias-commands.ts";
 import { parseAccountId, parseDuration } from "./arg-parsers.ts";
 import { optionsOf, withJson } from "./command-options.ts";
 import { connect, SERVE_FILE } from "./connection.ts";
-import { CliError, EXIT } from "./exit-codes.ts";
+import { parseRateLimit } from "./token-commands.ts";
 import { formatWhen, print, shellQuote, table } from "./output.ts";
 
 /** Where the owner shares when `--share` names only an address. */
@@ -42,39 +41,6 @@ export async function readSharing(dir: string): Promise<{ url: string; fingerpri
   }
 }
 
-/** curl's pin: the SHA-256 of the certificate's public key (SPKI), which `--pinnedpubkey` checks in place of a CA. */
-export function curlPin(certPem: string): string {
-  const spki = new X509Certificate(certPem).publicKey.export({ type: "spki", format: "der" });
-  return `sha256//${createHash("sha256").update(spki).digest("base64")}`;
-}
-
-/** A curl command that calls the shared alias with the token, trusting the owner's certificate by its key alone. */
-export function sharedCurlCommand(endpoint: string, secret: string, pin: string, payload = "{}"): string {
-  return [
-    "curl -sS --insecure --pinnedpubkey",
-    shellQuote(pin),
-    "-X POST",
-    shellQuote(`${endpoint.replace(/\/+$/, "")}/v1/invoke`),
-    "-H",
-    shellQuote(`Authorization: Bearer ${secret}`),
-    "-H",
-    shellQuote("content-type: application/json"),
-    "-d",
-    shellQuote(payload),
-  ].join(" ");
-}
-
-/** What the teammate runs once the link is a remote alias in their Hearth: the AWS CLI against their own port. */
-export function awsCommand(name: string, localUrl = "http://127.0.0.1:7878"): string {
-  return [
-    "aws --endpoint-url",
-    shellQuote(localUrl),
-    "lambda invoke --function-name",
-    shellQuote(name),
-    "--cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout",
-  ].join(" ");
-}
-
 export function formatRemoteList(remotes: RemoteView[], now: number): string {
   if (remotes.length === 0) return "no remote aliases: import a share link with `hearth remote add <link>`";
   return table(
@@ -101,54 +67,48 @@ export function registerShareCommands(program: Command): void {
         parseDuration,
       )
       .option(
+        "--rate-limit <calls>",
+        "calls per minute the token allows, e.g. 60 or 60/min (default: no limit)",
+        parseRateLimit,
+      )
+      .option(
         "--owner <account>",
         "the task's account, for an alias on a task shared with you",
         parseAccountId,
       ),
   ).action(async (task: string, aliasName: string, _o: unknown, cmd: Command) => {
-    const o = optionsOf<{ name?: string; label?: string; expiresIn?: number; owner?: string }>(cmd);
+    const o = optionsOf<{
+      name?: string;
+      label?: string;
+      expiresIn?: number;
+      rateLimit?: number;
+      owner?: string;
+    }>(cmd);
     const conn = await connect(o, "profile");
-    const sharing = await readSharing(conn.dir);
-    if (!sharing) {
-      throw new CliError(
-        "SHARING_OFF",
-        "this Hearth is not sharing: nothing beyond this machine could reach the link",
-        EXIT.refused,
-        {
-          hint: "start it with `hearth serve --share <address>[:port]` (an address your teammate can reach)",
-        },
-      );
-    }
     const alias = await findAlias(conn, task, aliasName, o.owner);
-    const name = o.name ?? task;
-    // Checked before minting, so a bad name leaves no token behind.
-    const unminted = `hth_${"A".repeat(43)}`;
-    formatShareLink({ endpoint: sharing.url, token: unminted, fingerprint: sharing.fingerprint, name });
-    const minted = await conn.call("mintToken", {
+    // The host mints and writes the link: it alone knows its shared listener (and says so when sharing is off).
+    const shared = await conn.call("shareAlias", {
       aliasId: alias.id,
-      label: o.label ?? `shared as ${name}`,
+      name: o.name ?? task,
+      ...(o.label !== undefined ? { label: o.label } : {}),
       ...(o.expiresIn !== undefined ? { expiresInS: o.expiresIn } : {}),
+      ...(o.rateLimit !== undefined ? { rateLimitPerMinute: o.rateLimit } : {}),
     });
-    const link = formatShareLink({
-      endpoint: sharing.url,
-      token: minted.secret,
-      fingerprint: sharing.fingerprint,
-      name,
-    });
-    const certPem = await readFile(join(conn.dir, "tls", "cert.pem"), "utf8").catch(() => null);
-    const curl = certPem ? sharedCurlCommand(sharing.url, minted.secret, curlPin(certPem)) : null;
-    const aws = awsCommand(name);
-    print(o.json, { token: minted.token, link, curl, aws }, () =>
+    const { token, link, curl, aws, name } = shared;
+    const limit =
+      token.rateLimitPerMinute === null ? "no rate limit" : `${token.rateLimitPerMinute} calls/min`;
+    print(o.json, { token, link, curl, aws }, () =>
       [
-        `shared ${task}:${aliasName} as "${name}" (token ${minted.token.id}, expires ${formatWhen(minted.token.expiresAt, Date.now())})`,
+        `shared ${task}:${aliasName} as "${name}" (token ${token.id}, expires ${formatWhen(token.expiresAt, Date.now())}, ${limit})`,
         "Send your teammate this link; it is shown this once:",
         `  ${link}`,
         "They import it with:",
         `  hearth remote add ${shellQuote(link)}`,
         "then call it from their own Hearth, e.g. with the AWS CLI:",
         `  ${aws}`,
-        ...(curl ? ["Or call it directly, pinned to this machine's certificate:", `  ${curl}`] : []),
-        `Revoke it with: hearth token revoke ${minted.token.id}`,
+        "Or call it directly, pinned to this machine's certificate:",
+        `  ${curl}`,
+        `See its use with \`hearth token ls\`; revoke it with: hearth token revoke ${token.id}`,
       ].join("\n"),
     );
   });

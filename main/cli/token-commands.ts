@@ -1,11 +1,24 @@
 // `hearth token mint|ls|revoke`: secrets that let their holder invoke one alias, shown once.
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import type { AliasView, TokenView } from "../contract.ts";
 import { parseAccountId, parseDuration } from "./arg-parsers.ts";
 import { optionsOf, withJson } from "./command-options.ts";
 import { connect } from "./connection.ts";
 import { findAlias } from "./alias-commands.ts";
-import { formatWhen, print, shellQuote, table } from "./output.ts";
+import { formatAge, formatWhen, print, shellQuote, table } from "./output.ts";
+
+/** The most calls per minute a token may be minted with (main/domain/tokens.ts checks it again). */
+const MAX_RATE = 10_000;
+
+/** `--rate-limit`: calls per minute, as `60`, `60/m` or `60/min`. */
+export function parseRateLimit(value: string): number {
+  const m = /^(\d+)\s*(?:\/\s*(?:m|min|minute))?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_RATE) {
+    throw new InvalidArgumentError(`expected calls per minute from 1 to ${MAX_RATE}, e.g. 60 or 60/min.`);
+  }
+  return n;
+}
 
 /** A ready command line that invokes the token's alias. */
 export function curlCommand(url: string, secret: string, payload = "{}"): string {
@@ -27,11 +40,18 @@ export function tokenState(t: TokenView, now: number): string {
   return "active";
 }
 
+/** The addresses a token was used from: the most recent ones, then how many more. */
+function addressList(addresses: string[], shown = 2): string {
+  if (addresses.length === 0) return "-";
+  const more = addresses.length - shown;
+  return addresses.slice(0, shown).join(",") + (more > 0 ? ` +${more}` : "");
+}
+
 export function formatTokenList(tokens: TokenView[], aliases: AliasView[], now: number): string {
   if (tokens.length === 0) return "no tokens: mint one with `hearth token mint <task> <alias>`";
   const names = new Map(aliases.map((a) => [a.id, `${a.task.name}:${a.name}`]));
   return table(
-    ["ID", "FOR", "LABEL", "TOKEN", "STATE", "EXPIRES"],
+    ["ID", "FOR", "LABEL", "TOKEN", "STATE", "EXPIRES", "LIMIT", "CALLS", "LAST USED", "FROM"],
     tokens.map((t) => [
       t.id,
       t.scope.kind === "alias" ? (names.get(t.scope.aliasId) ?? t.scope.aliasId) : `api ${t.scope.apiId}`,
@@ -39,6 +59,12 @@ export function formatTokenList(tokens: TokenView[], aliases: AliasView[], now: 
       t.hint,
       tokenState(t, now),
       t.expiresAt ?? "never",
+      t.rateLimitPerMinute === null ? "-" : `${t.rateLimitPerMinute}/min`,
+      t.usage.throttled > 0 ? `${t.usage.calls} (+${t.usage.throttled} refused)` : String(t.usage.calls),
+      t.usage.lastUsedAt === null
+        ? "never"
+        : `${formatAge(Math.max(0, now - Date.parse(t.usage.lastUsedAt)))} ago`,
+      addressList(t.usage.addresses),
     ]),
   );
 }
@@ -57,23 +83,30 @@ export function registerTokenCommands(program: Command): void {
         parseDuration,
       )
       .option(
+        "--rate-limit <calls>",
+        "calls per minute it allows, e.g. 60 or 60/min (default: no limit)",
+        parseRateLimit,
+      )
+      .option(
         "--owner <account>",
         "the task's account, for an alias on a task shared with you",
         parseAccountId,
       ),
   ).action(async (task: string, aliasName: string, _o: unknown, cmd: Command) => {
-    const o = optionsOf<{ label?: string; expiresIn?: number; owner?: string }>(cmd);
+    const o = optionsOf<{ label?: string; expiresIn?: number; rateLimit?: number; owner?: string }>(cmd);
     const conn = await connect(o, "profile");
     const alias = await findAlias(conn, task, aliasName, o.owner);
     const minted = await conn.call("mintToken", {
       aliasId: alias.id,
       ...(o.label !== undefined ? { label: o.label } : {}),
       ...(o.expiresIn !== undefined ? { expiresInS: o.expiresIn } : {}),
+      ...(o.rateLimit !== undefined ? { rateLimitPerMinute: o.rateLimit } : {}),
     });
     const curl = curlCommand(conn.url, minted.secret);
     print(o.json, { ...minted, curl }, () =>
       [
-        `token ${minted.token.id} for ${task}:${aliasName}, expires ${formatWhen(minted.token.expiresAt, Date.now())}`,
+        `token ${minted.token.id} for ${task}:${aliasName}, expires ${formatWhen(minted.token.expiresAt, Date.now())}` +
+          (minted.token.rateLimitPerMinute === null ? "" : `, ${minted.token.rateLimitPerMinute} calls/min`),
         minted.secret,
         "Shown this once: Hearth keeps only its hash. Whoever holds it can invoke this alias.",
         "Call it:",
@@ -84,7 +117,11 @@ export function registerTokenCommands(program: Command): void {
   });
 
   withJson(
-    token.command("ls").description("tokens minted for your aliases (never the tokens themselves)"),
+    token
+      .command("ls")
+      .description(
+        "tokens minted for your aliases, with their calls, last use and addresses (never the tokens)",
+      ),
   ).action(async (_o: unknown, cmd: Command) => {
     const o = optionsOf(cmd);
     const conn = await connect(o, "profile");

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "FORBIDDEN",
   "TOKEN_INVALID",
   "TOKEN_NOT_FOUND",
+  "TOKEN_RATE_LIMITED",
   "IMPORT_INVALID",
   "IMPORT_UNSAFE_PATH",
   "IMPORT_SYMLINK",
@@ -49,6 +50,7 @@ export const ERROR_CODES = [
   "REMOTE_UNREACHABLE",
   "REMOTE_PROTOCOL_ERROR",
   "STARTING",
+  "SHARING_OFF",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

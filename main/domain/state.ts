@@ -146,6 +146,8 @@ export interface Token {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** Calls allowed in any 60 s; absent or null: no limit (tokens minted before limits existed have none). */
+  rateLimitPerMinute?: number | null;
 }
 
 /** A route's target, named the way a caller names what it invokes (InvokeRef in authorization.ts). */

@@ -17,6 +17,8 @@ export const TOKEN_PATTERN = /^hth_[A-Za-z0-9_-]{43}$/;
 /** Characters of the random part kept in clear to find the record: 60 bits, far from enough to guess the rest. */
 const LOOKUP_CHARS = 10;
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
+/** The highest per-token rate a mint may ask for; past it, leave the token unlimited. */
+export const MAX_RATE_LIMIT_PER_MINUTE = 10_000;
 
 /** What every token is minted with, whatever it is for. */
 const mintTerms = {
@@ -26,6 +28,13 @@ const mintTerms = {
     .int({ error: "must be a whole number of seconds" })
     .min(1, "must be at least 1 second")
     .max(TEN_YEARS_S, "must be at most ten years")
+    .nullable()
+    .default(null),
+  rateLimitPerMinute: z
+    .number({ error: "must be a number of calls per minute" })
+    .int({ error: "must be a whole number of calls per minute" })
+    .min(1, "must be at least 1 call per minute")
+    .max(MAX_RATE_LIMIT_PER_MINUTE, `must be at most ${MAX_RATE_LIMIT_PER_MINUTE} calls per minute`)
     .nullable()
     .default(null),
 };
@@ -62,7 +71,7 @@ export function mintApiToken(
 function mint(
   state: HearthState,
   scope: TokenScope,
-  terms: { label: string; expiresInS: number | null },
+  terms: { label: string; expiresInS: number | null; rateLimitPerMinute: number | null },
   ctx: Pick<CommandContext, "now" | "random">,
 ): Change<{ token: TokenView; secret: string }> {
   let secret: string;
@@ -80,6 +89,7 @@ function mint(
     createdAt: isoTime(ctx.now),
     expiresAt: terms.expiresInS === null ? null : isoTime(ctx.now + terms.expiresInS * 1000),
     revokedAt: null,
+    rateLimitPerMinute: terms.rateLimitPerMinute,
   };
   const next = structuredClone(state);
   next.tokens.push(token);
@@ -124,6 +134,16 @@ export function verifyToken(
   now: number,
   expect?: TokenScope,
 ): TokenScope {
+  return { ...findValidToken(state, presented, now, expect).scope };
+}
+
+/** The record of a presented token that verifyToken accepts (its id and terms count its use); TOKEN_INVALID otherwise. */
+export function findValidToken(
+  state: HearthState,
+  presented: string,
+  now: number,
+  expect?: TokenScope,
+): Token {
   if (typeof presented !== "string" || !TOKEN_PATTERN.test(presented)) throw tokenInvalid();
   const digest = Buffer.from(sha256Hex(presented), "hex");
   const lookup = presented.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + LOOKUP_CHARS);
@@ -153,5 +173,5 @@ export function verifyToken(
   ) {
     throw tokenInvalid();
   }
-  return { ...scope };
+  return match;
 }

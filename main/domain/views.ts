@@ -295,6 +295,24 @@ export function listGrantViews(state: HearthState, viewerProfileId: string): Gra
     });
 }
 
+/** How a token has been used: kept in memory by the host and saved beside the document, not in it. */
+export interface TokenUsageView {
+  lastUsedAt: string | null;
+  /** Calls let through (whatever their outcome). */
+  calls: number;
+  /** Calls refused for going over the token's rate limit. */
+  throttled: number;
+  /** The client addresses calls came from, most recent first, a bounded number of distinct ones. */
+  addresses: string[];
+}
+
+export const NO_TOKEN_USAGE: TokenUsageView = Object.freeze({
+  lastUsedAt: null,
+  calls: 0,
+  throttled: 0,
+  addresses: Object.freeze([]) as unknown as string[],
+});
+
 /** A token as listed later: never the token or its hash, only a hint of its first characters. */
 export interface TokenView {
   id: string;
@@ -304,9 +322,12 @@ export interface TokenView {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** Calls allowed in any 60 s, or null for no limit. */
+  rateLimitPerMinute: number | null;
+  usage: TokenUsageView;
 }
 
-export function tokenViewOf(token: Token): TokenView {
+export function tokenViewOf(token: Token, usage: TokenUsageView = NO_TOKEN_USAGE): TokenView {
   return {
     id: token.id,
     label: token.label,
@@ -315,12 +336,20 @@ export function tokenViewOf(token: Token): TokenView {
     createdAt: token.createdAt,
     expiresAt: token.expiresAt,
     revokedAt: token.revokedAt,
+    rateLimitPerMinute: token.rateLimitPerMinute ?? null,
+    usage: { ...usage, addresses: [...usage.addresses] },
   };
 }
 
-/** Tokens minted for aliases (or APIs) the viewer holds. */
-export function listTokenViews(state: HearthState, viewerProfileId: string): TokenView[] {
-  return state.tokens.filter((t) => t.scope.profileId === viewerProfileId).map(tokenViewOf);
+/** Tokens minted for aliases (or APIs) the viewer holds, with their usage when the caller knows it. */
+export function listTokenViews(
+  state: HearthState,
+  viewerProfileId: string,
+  usageOf: (tokenId: string) => TokenUsageView | undefined = () => undefined,
+): TokenView[] {
+  return state.tokens
+    .filter((t) => t.scope.profileId === viewerProfileId)
+    .map((t) => tokenViewOf(t, usageOf(t.id)));
 }
 
 /** The owner's view of an API; `path` is where the port serves it. */

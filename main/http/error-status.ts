@@ -109,6 +109,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   FORBIDDEN: { native: 403, lambda: { status: 403, type: "AccessDeniedException" } },
   TOKEN_INVALID: { native: 401, lambda: { status: 403, type: "AccessDeniedException" } },
   TOKEN_NOT_FOUND: { native: 404, lambda: missing },
+  // A valid token called more often than the rate its owner chose at mint time: back off for Retry-After.
+  TOKEN_RATE_LIMITED: { native: 429, lambda: throttled },
   // Lambda's CreateFunction answers an unusable zip with InvalidParameterValueException too.
   IMPORT_INVALID: { native: 400, lambda: bad },
   IMPORT_UNSAFE_PATH: { native: 400, lambda: bad },
@@ -142,6 +144,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   REMOTE_UNREACHABLE: { native: 502, lambda: internal },
   // The owner's listener answered something that is not Hearth's answer (a proxy's page, a cut stream).
   REMOTE_PROTOCOL_ERROR: { native: 502, lambda: internal },
+  // A share link was asked for while this Hearth has no shared listener: nothing beyond the machine could use it.
+  SHARING_OFF: { native: 409, lambda: conflict },
   // Hearth is still building its image or starting its pool: the same request works in a moment.
   STARTING: { native: 503, lambda: internal },
 

@@ -39,6 +39,21 @@ export interface SharedListener {
   close(): Promise<void>;
 }
 
+/** What a share link needs of a running shared listener: its endpoint, its pin, and its certificate for curl's pin. */
+export interface SharingInfo {
+  url: string;
+  fingerprint: string;
+  certPem: string;
+}
+
+/** The shared listener serving each data directory's host in this process, while it runs. */
+const sharing = new Map<string, SharingInfo>();
+
+/** The shared listener of the host on `dataDir`, or null while sharing is off. */
+export function sharingOf(dataDir: string): SharingInfo | null {
+  return sharing.get(dataDir) ?? null;
+}
+
 const TOKEN_ONLY =
   "the shared listener serves token holders only: send Authorization: Bearer <the token from the share link>";
 
@@ -181,10 +196,16 @@ export async function startSharedListener(o: SharedListenerOptions): Promise<Sha
   const bound = server.server.address();
   const port = typeof bound === "object" && bound ? bound.port : o.port;
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  const url = `https://${host}:${port}`;
+  const info: SharingInfo = { url, fingerprint: identity.fingerprint, certPem: identity.cert };
+  sharing.set(o.app.dataDir, info);
   return {
     server,
-    url: `https://${host}:${port}`,
+    url,
     fingerprint: identity.fingerprint,
-    close: () => server.close(),
+    close: async () => {
+      if (sharing.get(o.app.dataDir) === info) sharing.delete(o.app.dataDir);
+      await server.close();
+    },
   };
 }

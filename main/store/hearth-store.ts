@@ -2,12 +2,15 @@
 import { BlobStore } from "./blob-store.ts";
 import { DocumentStore, type DocumentStoreOptions } from "./document-store.ts";
 import { SecretBox } from "./secret-box.ts";
+import { TokenUsage } from "./token-usage.ts";
 
 export interface HearthStore {
   dataDir: string;
   documents: DocumentStore;
   blobs: BlobStore;
   secrets: SecretBox;
+  /** Tokens' last use, calls and addresses, counted in memory and saved beside the document. */
+  tokenUsage: TokenUsage;
   close(): Promise<void>;
 }
 
@@ -21,12 +24,18 @@ export async function openHearthStore(
     const s = documents.state;
     const holdsSealed = s.profiles.length > 0 || s.aliases.some((a) => a.customization?.sealedSecrets);
     const secrets = await SecretBox.open(dataDir, { mustExist: holdsSealed });
+    const tokenUsage = await TokenUsage.open(dataDir);
+    tokenUsage.retain((id) => s.tokens.some((t) => t.id === id));
     return {
       dataDir,
       documents,
       blobs: BlobStore.inDataDir(dataDir),
       secrets,
-      close: () => documents.close(),
+      tokenUsage,
+      close: async () => {
+        await tokenUsage.close();
+        await documents.close();
+      },
     };
   } catch (err) {
     await documents.close();

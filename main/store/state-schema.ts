@@ -108,6 +108,7 @@ const token = z.strictObject({
   createdAt: iso,
   expiresAt: iso.nullable(),
   revokedAt: iso.nullable(),
+  rateLimitPerMinute: z.number().int().min(1).nullable().optional(),
 });
 
 const api = z.strictObject({

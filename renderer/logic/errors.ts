@@ -68,6 +68,9 @@ const HINTS: Record<string, string> = {
   GRANT_NOT_FOUND: "The owner has to share the task with this profile first (Grants).",
   GRANT_LIMIT_EXCEEDED: "Stay within the limits the task's owner set on the grant.",
   TOO_MANY_REQUESTS: "Too many invocations at once; wait for some to finish.",
+  SHARING_OFF:
+    "Start Hearth with `hearth serve --share ADDRESS` (an address your teammate reaches), then share again.",
+  TOKEN_RATE_LIMITED: "The token's owner limited how often it may be called; wait a little and call again.",
 };
 
 export function errorHint(code: string): string | null {

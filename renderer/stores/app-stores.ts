@@ -5,7 +5,9 @@ import { createApisStore } from "./apis-store.ts";
 import { createGrantsStore } from "./grants-store.ts";
 import { createInvokeStore } from "./invoke-store.ts";
 import { createPoolStore } from "./pool-store.ts";
+import { createRemotesStore } from "./remotes-store.ts";
 import { createSessionStore, type ProfileMemory } from "./session-store.ts";
+import { createShareStore } from "./share-store.ts";
 import { createTasksStore } from "./tasks-store.ts";
 import { createTokensStore } from "./tokens-store.ts";
 import { createUiStore, type UiMemory, type View } from "./ui-store.ts";
@@ -22,9 +24,13 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
     apis: createApisStore(transport.api, transport.tryRoute?.bind(transport)),
     pool: createPoolStore(transport.api, transport.ownerWide),
     invoke: createInvokeStore(transport.api),
+    remotes: createRemotesStore(transport.api),
   };
+  // A share mints a token: the tokens list shows it (and later its use) without a reload.
+  const share = createShareStore(transport.api, () => void stores.tokens.getState().load());
   return {
     ...stores,
+    share,
     /** After a profile switch: everything shown belonged to the other profile. */
     async reloadForProfile(): Promise<void> {
       stores.tasks.getState().reset();
@@ -34,12 +40,15 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
       stores.apis.getState().reset();
       stores.pool.getState().reset();
       stores.invoke.getState().reset();
+      stores.remotes.getState().reset();
+      share.getState().close();
       await Promise.all([
         stores.tasks.getState().load(),
         stores.aliases.getState().load(),
         stores.grants.getState().load(),
         stores.tokens.getState().load(),
         stores.apis.getState().load(),
+        stores.remotes.getState().load(),
       ]);
     },
   };

@@ -14,7 +14,12 @@ export interface TokensState extends Collection<TokenView> {
   /** The token just minted, until the user dismisses it: the host never shows it again. */
   minted: MintedToken | null;
   load(): Promise<void>;
-  mint(input: { aliasId: string; label: string; expiresInS: number | null }): Promise<ReadableError | null>;
+  mint(input: {
+    aliasId: string;
+    label: string;
+    expiresInS: number | null;
+    rateLimitPerMinute?: number | null;
+  }): Promise<ReadableError | null>;
   revoke(tokenId: string): Promise<ReadableError | null>;
   dismissMinted(): void;
   reset(): void;
@@ -45,6 +50,7 @@ export function createTokensStore(api: Pick<HearthApi, "call">) {
             aliasId: input.aliasId,
             ...(input.label.trim() ? { label: input.label.trim() } : {}),
             ...(input.expiresInS !== null ? { expiresInS: input.expiresInS } : {}),
+            ...(input.rateLimitPerMinute != null ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
           }),
         );
         if (!r.ok) return r.error;
@@ -52,6 +58,8 @@ export function createTokensStore(api: Pick<HearthApi, "call">) {
           items: [...s.items, r.value.token],
           minted: { token: r.value.token, secret: r.value.secret, aliasId: input.aliasId },
         }));
+        // A list asked for before the mint may still be on its way: a newer one supersedes it.
+        void load(() => api.call("listTokens", {}));
         return null;
       },
       async revoke(tokenId) {
@@ -61,6 +69,7 @@ export function createTokensStore(api: Pick<HearthApi, "call">) {
           items: s.items.map((t) => (t.id === tokenId ? r.value : t)),
           minted: s.minted?.token.id === tokenId ? null : s.minted,
         }));
+        void load(() => api.call("listTokens", {}));
         return null;
       },
       dismissMinted: () => set({ minted: null }),

@@ -1,7 +1,17 @@
 // What the window itself remembers: the view on screen, the search text, the theme, and passing notices.
 import { createStore } from "zustand/vanilla";
 
-export const VIEWS = ["tasks", "invoke", "aliases", "grants", "tokens", "apis", "pool", "profiles"] as const;
+export const VIEWS = [
+  "tasks",
+  "invoke",
+  "aliases",
+  "grants",
+  "tokens",
+  "remotes",
+  "apis",
+  "pool",
+  "profiles",
+] as const;
 export type View = (typeof VIEWS)[number];
 export type Theme = "system" | "light" | "dark";
 

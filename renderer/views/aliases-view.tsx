@@ -21,7 +21,7 @@ function routingText(a: AliasView): string {
 }
 
 export function AliasesView() {
-  const { aliases, tasks, ui, invoke, session } = useStores();
+  const { aliases, tasks, ui, invoke, session, share } = useStores();
   const a = useStore(aliases);
   const taskList = useStore(tasks, (s) => s.items);
   const profiles = useStore(session, (s) => s.profiles);
@@ -114,6 +114,15 @@ export function AliasesView() {
                     }}
                   >
                     Invoke
+                  </button>
+                  <button
+                    className="btn small"
+                    type="button"
+                    data-testid={`alias-share-${x.name}`}
+                    title="Share with a teammate on another machine"
+                    onClick={() => share.getState().open(x.id)}
+                  >
+                    Share
                   </button>
                   <button
                     className="btn small"

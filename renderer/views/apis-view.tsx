@@ -22,7 +22,7 @@ const targetText = (t: RouteTarget) =>
   `${t.ownerAccountId ? `${t.ownerAccountId}/` : ""}${t.task}${t.qualifier ? `:${t.qualifier}` : ""}`;
 
 export function ApisView() {
-  const { apis, tasks, aliases, ui, transport } = useStores();
+  const { apis, tasks, aliases, ui, transport, share } = useStores();
   const st = useStore(apis);
   const taskList = useStore(tasks, (s) => s.items);
   const held = useStore(aliases, (s) => s.items);
@@ -95,6 +95,20 @@ export function ApisView() {
                   </td>
                   <td className="mono">{a.path}</td>
                   <td className="actions">
+                    {a.access === "token" && (
+                      <button
+                        className="btn small"
+                        type="button"
+                        data-testid={`api-share-${a.name}`}
+                        title="Share with a teammate on another machine"
+                        onClick={(e) => {
+                          e.stopPropagation();
+                          share.getState().openApi(a.id);
+                        }}
+                      >
+                        Share
+                      </button>
+                    )}
                     <button
                       className="btn small danger"
                       type="button"

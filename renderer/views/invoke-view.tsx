@@ -25,8 +25,9 @@ function qualifiersFor(task: TaskView, aliases: AliasView[]): { value: string; l
 }
 
 export function InvokeView() {
-  const { tasks, aliases, invoke, ui } = useStores();
+  const { tasks, aliases, invoke, ui, remotes } = useStores();
   const taskList = useStore(tasks, (s) => s.items);
+  const remoteList = useStore(remotes, (s) => s.items);
   const tasksLoaded = useStore(tasks, (s) => s.loaded);
   const held = useStore(aliases, (s) => s.items);
   const st = useStore(invoke);
@@ -45,10 +46,16 @@ export function InvokeView() {
             : t.access === "owner" && t.name === st.target!.task,
         ) ?? null);
   const qualifiers = selectedTask ? qualifiersFor(selectedTask, held) : [];
+  // A bare name that is no task of this profile's is one of its remote aliases (the two never share a name).
+  const selectedRemote =
+    st.target !== null && !selectedTask && !st.target.qualifier && !st.target.ownerAccountId
+      ? (remoteList.find((r) => r.name === st.target!.task) ?? null)
+      : null;
 
   // Default to the first task, so the editor is ready as soon as the view opens.
   useEffect(() => {
     if (st.target === null && taskList[0]) pick(taskList[0]);
+    else if (st.target === null && remoteList[0]) invoke.getState().setTarget({ task: remoteList[0].name });
   });
 
   // A running invocation's clock.
@@ -79,7 +86,7 @@ export function InvokeView() {
     invoke.getState().setTarget(target);
   }
 
-  if (tasksLoaded && taskList.length === 0) {
+  if (tasksLoaded && taskList.length === 0 && remoteList.length === 0) {
     return (
       <section data-testid="view-invoke">
         <header className="view-head">
@@ -113,16 +120,27 @@ export function InvokeView() {
           Task
           <select
             data-testid="invoke-task-select"
-            value={selectedTask ? taskKey(selectedTask) : ""}
+            value={
+              selectedTask ? taskKey(selectedTask) : selectedRemote ? `remote:${selectedRemote.name}` : ""
+            }
             disabled={st.running}
-            onChange={(e) => pick(taskList.find((t) => taskKey(t) === e.target.value))}
+            onChange={(e) => {
+              const v = e.target.value;
+              if (v.startsWith("remote:")) invoke.getState().setTarget({ task: v.slice("remote:".length) });
+              else pick(taskList.find((t) => taskKey(t) === v));
+            }}
           >
-            {!selectedTask && <option value="">Choose a task</option>}
+            {!selectedTask && !selectedRemote && <option value="">Choose a task</option>}
             {taskList.map((t) => (
               <option key={taskKey(t)} value={taskKey(t)}>
                 {t.access === "owner"
                   ? t.name
                   : `${t.name} (shared by ${(t as SharedTaskView).ownerProfileName})`}
+              </option>
+            ))}
+            {remoteList.map((r) => (
+              <option key={`remote:${r.name}`} value={`remote:${r.name}`}>
+                {`${r.name} (remote alias)`}
               </option>
             ))}
           </select>
@@ -135,7 +153,9 @@ export function InvokeView() {
             disabled={st.running || !selectedTask || qualifiers.length === 0}
             onChange={(e) => pick(selectedTask ?? undefined, e.target.value)}
           >
-            {qualifiers.length === 0 && <option value="">no alias yet</option>}
+            {qualifiers.length === 0 && (
+              <option value="">{selectedRemote ? "the owner's alias" : "no alias yet"}</option>
+            )}
             {qualifiers.map((q) => (
               <option key={q.value} value={q.value}>
                 {q.label}
@@ -144,6 +164,11 @@ export function InvokeView() {
           </select>
         </label>
         {selectedTask?.access === "owner" && <OwnedSummary task={selectedTask} />}
+        {selectedRemote && (
+          <span className="muted small" data-testid="invoke-remote-note">
+            runs on its owner&apos;s machine at {selectedRemote.endpoint}
+          </span>
+        )}
       </div>
       {needsAlias && (
         <p className="note">

@@ -8,6 +8,7 @@ import { envToText, parseEnvText } from "../logic/env-text.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatBytes, formatWhen } from "../logic/format.ts";
 import { ImportPanel } from "./import-panel.tsx";
+import { RemoteAliasesBeside } from "./remotes-view.tsx";
 
 export function TasksView() {
   const { tasks, aliases, ui, invoke } = useStores();
@@ -149,6 +150,7 @@ export function TasksView() {
           </table>
         </>
       )}
+      <RemoteAliasesBeside />
     </section>
   );
 }

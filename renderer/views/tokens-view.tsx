@@ -1,5 +1,5 @@
 // Tokens: give a teammate the right to invoke one alias and nothing else; shown once with ready commands; revocable.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import type { AliasView } from "../../main/contract.ts";
 import { CopyField } from "../components/copy-button.tsx";
@@ -8,6 +8,7 @@ import { useStores } from "../components/stores-context.ts";
 import { awsInvokeCommand, curlInvokeCommand } from "../logic/commands.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatWhen } from "../logic/format.ts";
+import { parseRateLimitText } from "../stores/share-store.ts";
 import { tokenState } from "../stores/tokens-store.ts";
 
 const EXPIRIES: { label: string; seconds: number | null }[] = [
@@ -22,7 +23,7 @@ const aliasLabel = (a: AliasView | undefined, fallback: string) =>
   a ? `${a.task.name}:${a.name}${a.crossProfile ? " (cross-profile)" : ""}` : fallback;
 
 export function TokensView() {
-  const { tokens, aliases, ui, session, transport } = useStores();
+  const { tokens, aliases, ui, session, transport, share } = useStores();
   const t = useStore(tokens);
   const held = useStore(aliases, (s) => s.items);
   const query = useStore(ui, (s) => s.query);
@@ -32,11 +33,16 @@ export function TokensView() {
   const [aliasId, setAliasId] = useState("");
   const [label, setLabel] = useState("");
   const [expiry, setExpiry] = useState(0);
+  const [rate, setRate] = useState("");
   const [error, setError] = useState<ReadableError | null>(null);
   const now = Date.now();
   const chosen = aliasId || held[0]?.id || "";
   const minted = t.minted;
   const mintedAlias = minted ? held.find((a) => a.id === minted.aliasId) : undefined;
+  // Calls, last use and addresses change with every call a teammate makes: fresh figures each time the view opens.
+  useEffect(() => {
+    void tokens.getState().load();
+  }, [tokens]);
 
   return (
     <section data-testid="view-tokens">
@@ -104,9 +110,17 @@ export function TokensView() {
           data-testid="token-form"
           onSubmit={async (e) => {
             e.preventDefault();
-            const err = await tokens
-              .getState()
-              .mint({ aliasId: chosen, label, expiresInS: EXPIRIES[expiry]?.seconds ?? null });
+            const limit = parseRateLimitText(rate);
+            if ("error" in limit) {
+              setError(limit.error);
+              return;
+            }
+            const err = await tokens.getState().mint({
+              aliasId: chosen,
+              label,
+              expiresInS: EXPIRIES[expiry]?.seconds ?? null,
+              rateLimitPerMinute: limit.value,
+            });
             setError(err);
             if (!err) setLabel("");
           }}
@@ -150,10 +164,31 @@ export function TokensView() {
                 ))}
               </select>
             </label>
+            <label>
+              Calls per minute
+              <input
+                value={rate}
+                inputMode="numeric"
+                placeholder="no limit"
+                data-testid="token-rate"
+                onChange={(e) => setRate(e.target.value)}
+              />
+            </label>
           </div>
-          <button className="btn primary" type="submit" data-testid="token-mint">
-            Mint token
-          </button>
+          <div className="run-row">
+            <button className="btn primary" type="submit" data-testid="token-mint">
+              Mint token
+            </button>
+            <button
+              className="btn"
+              type="button"
+              data-testid="token-share"
+              disabled={!chosen}
+              onClick={() => share.getState().open(chosen)}
+            >
+              Share with a teammate…
+            </button>
+          </div>
           <ErrorNote error={error} testId="token-error" />
         </form>
       )}
@@ -172,6 +207,10 @@ export function TokensView() {
               <th>State</th>
               <th>Created</th>
               <th>Expires</th>
+              <th>Limit</th>
+              <th>Calls</th>
+              <th>Last use</th>
+              <th>From</th>
               <th />
             </tr>
           </thead>
@@ -208,6 +247,21 @@ export function TokensView() {
                     </td>
                     <td>{formatWhen(x.createdAt, now)}</td>
                     <td>{formatWhen(x.expiresAt, now)}</td>
+                    <td>{x.rateLimitPerMinute === null ? "—" : `${x.rateLimitPerMinute}/min`}</td>
+                    <td data-testid={`token-calls-${x.id}`}>
+                      {x.usage.calls}
+                      {x.usage.throttled > 0 && (
+                        <span className="muted small"> (+{x.usage.throttled} refused)</span>
+                      )}
+                    </td>
+                    <td data-testid={`token-last-use-${x.id}`}>{formatWhen(x.usage.lastUsedAt, now)}</td>
+                    <td className="mono small" data-testid={`token-addresses-${x.id}`}>
+                      {x.usage.addresses.length === 0 ? (
+                        <span className="muted">—</span>
+                      ) : (
+                        x.usage.addresses.map((ip) => <div key={ip}>{ip}</div>)
+                      )}
+                    </td>
                     <td className="actions">
                       {state === "active" && (
                         <button

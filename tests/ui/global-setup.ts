@@ -13,7 +13,9 @@ const REPO = resolve(import.meta.dirname, "..", "..");
 export default async function globalSetup(): Promise<() => Promise<void>> {
   await ensureUi((line) => process.stderr.write(`${line}\n`));
   const data = mkdtempSync(join(tmpdir(), "hearth-ui-"));
-  const child = spawn(process.execPath, ["bin/hearth.mjs", "serve", "--port", "0"], {
+  // Sharing on, on a second loopback address: the sharing spec imports a share link as another profile's remote alias.
+  const serve = ["bin/hearth.mjs", "serve", "--port", "0", "--share", "127.0.0.2:0"];
+  const child = spawn(process.execPath, serve, {
     cwd: REPO,
     env: {
       ...process.env,

@@ -5,9 +5,9 @@ import { STATUS_CODES } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { findApiByName } from "../../domain/apis.ts";
 import { isHearthError } from "../../domain/errors.ts";
-import type { Api, HearthState } from "../../domain/state.ts";
+import type { Api, HearthState, Token } from "../../domain/state.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
-import { verifyToken } from "../../domain/tokens.ts";
+import { findValidToken } from "../../domain/tokens.ts";
 import type { Engine, InvokeResult } from "../../invoke/engine.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
 import { errorBody, errorCode, nativeStatus } from "../error-status.ts";
@@ -71,14 +71,14 @@ function bearerToken(header: string | string[] | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-function tokenAccepted(state: HearthState, api: Api, header: string | string[] | undefined): boolean {
+/** The API's token the request presents, or null when it presents none that is valid for this API. */
+function tokenAccepted(state: HearthState, api: Api, header: string | string[] | undefined): Token | null {
   const token = bearerToken(header);
-  if (token === null) return false;
+  if (token === null) return null;
   try {
-    verifyToken(state, token, Date.now(), { kind: "api", profileId: api.profileId, apiId: api.id });
-    return true;
+    return findValidToken(state, token, Date.now(), { kind: "api", profileId: api.profileId, apiId: api.id });
   } catch (err) {
-    if (isHearthError(err, "TOKEN_INVALID")) return false;
+    if (isHearthError(err, "TOKEN_INVALID")) return null;
     throw err;
   }
 }
@@ -146,9 +146,17 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
           message(429, "Too Many Requests", { "retry-after": String(Math.ceil(wait / 1000)) }),
         );
       }
-      if (!tokenAccepted(state, api, req.headers.authorization)) {
+      const token = tokenAccepted(state, api, req.headers.authorization);
+      if (!token) {
         deps.failures?.fail(req.ip);
         return send(reply, unauthorized());
+      }
+      try {
+        store.tokenUsage.admit(token, req.ip);
+      } catch (err) {
+        if (!isHearthError(err, "TOKEN_RATE_LIMITED")) throw err;
+        const retryAfterS = (err as { retryAfterS?: number }).retryAfterS ?? 60;
+        return send(reply, message(429, "Too Many Requests", { "retry-after": String(retryAfterS) }));
       }
     }
 

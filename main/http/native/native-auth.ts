@@ -7,15 +7,26 @@ import { constantTimeEqual, sha256Hex } from "../../domain/hashing.ts";
 import { findProfileByName, getTaskById } from "../../domain/lookups.ts";
 import { authenticateSecret } from "../../domain/profile-credentials.ts";
 import type { HearthState } from "../../domain/state.ts";
-import { verifyToken } from "../../domain/tokens.ts";
+import { findValidToken } from "../../domain/tokens.ts";
 import { PROFILE_HEADER } from "../../contract.ts";
 import type { AuthFailures } from "./auth-failures.ts";
 
 export type Caller =
   | { kind: "owner"; profileId: string | null }
   | { kind: "profile"; profileId: string }
-  /** A token's holder may invoke exactly `ref`, as `profileId` (the profile holding the alias). */
-  | { kind: "token"; profileId: string; aliasId: string; ref: InvokeRef };
+  /**
+   * A token's holder may invoke exactly `ref`, as `profileId` (the profile holding the alias); `tokenId` and
+   * `client` (the caller's address) are what its usage and rate limit are counted by.
+   */
+  | {
+      kind: "token";
+      profileId: string;
+      aliasId: string;
+      ref: InvokeRef;
+      tokenId: string;
+      rateLimitPerMinute: number | null;
+      client: string;
+    };
 
 /**
  * The machine's owner, acting as the profile `named` (its id or name) or, without one, across profiles. `field` is
@@ -59,14 +70,14 @@ export class NativeAuth {
       );
     }
     try {
-      return this.identify(state, headers);
+      return this.identify(state, headers, client);
     } catch (err) {
       if (err instanceof HearthError && err.code !== "PROFILE_NOT_FOUND") this.failures.fail(client);
       throw err;
     }
   }
 
-  private identify(state: HearthState, headers: IncomingHttpHeaders): Caller {
+  private identify(state: HearthState, headers: IncomingHttpHeaders, client: string): Caller {
     const header = headers.authorization;
     if (typeof header !== "string" || header.trim() === "") {
       throw new HearthError("UNAUTHENTICATED", `this request needs credentials: ${MISSING}`, "Authorization");
@@ -74,7 +85,7 @@ export class NativeAuth {
     const [scheme = "", value = ""] = header.trim().split(/\s+/, 2);
     if (/^bearer$/i.test(scheme)) {
       if (value.startsWith("hok_")) return this.owner(state, value, headers);
-      return this.token(state, value);
+      return this.token(state, value, client);
     }
     if (/^basic$/i.test(scheme)) return this.basic(state, value);
     throw new HearthError("UNAUTHENTICATED", `unsupported authorization scheme "${scheme}": ${MISSING}`);
@@ -89,8 +100,9 @@ export class NativeAuth {
     return ownerCaller(state, typeof named === "string" ? named : undefined, PROFILE_HEADER);
   }
 
-  private token(state: HearthState, token: string): Caller {
-    const scope = verifyToken(state, token, Date.now());
+  private token(state: HearthState, token: string, client: string): Caller {
+    const record = findValidToken(state, token, Date.now());
+    const scope = record.scope;
     if (scope.kind !== "alias") {
       throw new HearthError("TOKEN_INVALID", "the token is not valid for this request", "token");
     }
@@ -102,6 +114,9 @@ export class NativeAuth {
       profileId: scope.profileId,
       aliasId: alias.id,
       ref: { task: task.name, qualifier: alias.name, ownerAccountId },
+      tokenId: record.id,
+      rateLimitPerMinute: record.rateLimitPerMinute ?? null,
+      client,
     };
   }
 

@@ -51,6 +51,7 @@ import { nativeErrorResponse } from "../error-status.ts";
 import { sendNativeError } from "./native-errors.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
 import { invokeRemoteAlias, remoteHandlers } from "./remote-handlers.ts";
+import { shareHandlers } from "./share-handlers.ts";
 import { poolStatus } from "./pool-status.ts";
 import { remoteAliasFor } from "../../invoke/remote-calls.ts";
 import { readyStatus } from "../../startup-progress.ts";
@@ -383,7 +384,8 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       return { deleted: str(input.grantId) };
     },
 
-    listTokens: async ({ profileId }) => listTokenViews(docs.state, need(profileId)),
+    listTokens: async ({ profileId }) =>
+      listTokenViews(docs.state, need(profileId), (id) => app.store.tokenUsage.usageOf(id)),
     mintToken: async ({ profileId, input }) => {
       const pid = need(profileId);
       return docs.update((s) => mintAliasToken(s, pid, input as never, ctx()));
@@ -411,9 +413,15 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       return docs.update((s) => mintApiToken(s, pid, input as never, ctx()));
     },
     ...remoteHandlers(app),
+    ...shareHandlers(app),
 
     invoke: async (c) => {
       const { callerProfileId, ref } = invokeTarget(c);
+      // Counted (and held to the token's rate limit) in memory before anything runs; saved later, not per call.
+      if (c.caller.kind === "token") {
+        const { tokenId, rateLimitPerMinute, client } = c.caller;
+        app.store.tokenUsage.admit({ id: tokenId, rateLimitPerMinute }, client);
+      }
       const payload = checkPayload(str(c.input.payload));
       // A teammate's shared alias, by its local name: the call goes to the owner's machine (never for a token).
       const remote = c.caller.kind === "token" ? null : remoteAliasFor(docs.state, callerProfileId, ref);

@@ -35,6 +35,8 @@ const token = (over: Partial<TokenView> = {}): TokenView => ({
   createdAt: "2026-11-23T00:00:00.000Z",
   expiresAt: null,
   revokedAt: null,
+  rateLimitPerMinute: null,
+  usage: { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] },
   ...over,
 });
 

@@ -192,6 +192,8 @@ test("tokens list their alias by name and their state", () => {
     createdAt: "2025-01-01T00:00:00.000Z",
     expiresAt: "2025-01-02T00:00:00.000Z",
     revokedAt: null,
+    rateLimitPerMinute: null,
+    usage: { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] },
   };
   const now = Date.parse("2025-01-01T12:00:00Z");
   assert.equal(tokenState(t, now), "active");

@@ -116,3 +116,35 @@ test("tokens are distinct and their lookups never collide", () => {
   assert.equal(new Set(w.state.tokens.map((t) => t.lookup)).size, 50);
   for (const s of secrets) assert.equal(verifyToken(w.state, s, w.now).kind, "alias");
 });
+
+test("a token carries the rate limit chosen at mint time, checked and named when wrong", () => {
+  const { w, owner, live } = tokenWorld();
+  const limited = w.apply((s) =>
+    mintAliasToken(s, owner, { aliasId: live.id, rateLimitPerMinute: 30, expiresInS: 3600 }, w.ctx),
+  );
+  assert.equal(limited.token.rateLimitPerMinute, 30);
+  assert.equal(w.state.tokens.at(-1)?.rateLimitPerMinute, 30);
+  assert.ok(limited.token.expiresAt !== null);
+  const open = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx));
+  assert.equal(open.token.rateLimitPerMinute, null);
+  assert.deepEqual(open.token.usage, { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] });
+  for (const bad of [0, -1, 1.5, 10_001, "60"]) {
+    expectError(
+      () => mintAliasToken(w.state, owner, { aliasId: live.id, rateLimitPerMinute: bad as never }, w.ctx),
+      "INVALID_INPUT",
+      "rateLimitPerMinute",
+    );
+  }
+});
+
+test("a token minted before rate limits existed verifies and lists as unlimited", () => {
+  const { w, owner, live } = tokenWorld();
+  const { secret } = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx));
+  const state = structuredClone(w.state);
+  delete state.tokens[0]!.rateLimitPerMinute;
+  assert.deepEqual(verifyToken(state, secret, Date.now()), {
+    kind: "alias",
+    profileId: owner,
+    aliasId: live.id,
+  });
+});
