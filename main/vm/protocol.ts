@@ -55,7 +55,15 @@ export interface SandboxStats {
 export type ControlReply =
   | { t: "pong"; id: number; uptimeMs: number }
   | { t: "synced"; id: number; skewMs: number }
-  | { t: "loaded"; id: number; slot: number; initMs: number; pid: number }
+  | {
+      t: "loaded";
+      id: number;
+      slot: number;
+      initMs: number;
+      pid: number;
+      /** The runtime was one started ahead of need (after the restore) and only had to load the task's code. */
+      prewarmed?: boolean;
+    }
   | { t: "unloaded"; id: number; slot: number }
   | { t: "killed"; id: number; slot: number }
   | {

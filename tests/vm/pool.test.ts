@@ -168,6 +168,57 @@ describe("VM pool on libvirt", () => {
     pool.release(b);
   });
 
+  test("a restored VM's first load takes a runtime started after the restore: the task's environment only, fresh random values, no Node.js start", async () => {
+    // Two fresh clones, nothing loaded in either yet.
+    pool.ensure("carol");
+    pool.ensure("dave");
+    await until("a ready VM for carol and dave", 180_000, () => ready("carol")[0] && ready("dave")[0]);
+    const a = await pool.acquire("carol");
+    const b = await pool.acquire("dave");
+    const spec = (memoryMb: number, env: Record<string, string>): SandboxSpec => ({
+      runtime: "nodejs",
+      handler: "index.handler",
+      functionName: "env-report",
+      functionVersion: "$LATEST",
+      memoryMb,
+      timeoutMs: 5000,
+      env,
+    });
+    const { zip, sha256 } = await zipFolder(fixtureDir("env-report"));
+    // The agent starts the waiting runtime right after the resync; give it the time a first request would take.
+    await new Promise((r) => setTimeout(r, 3000));
+    const la = await a.session!.load(1, spec(128, { SECRET_OF: "carol" }), zip, sha256);
+    const lb = await b.session!.load(1, spec(128, { SECRET_OF: "dave" }), zip, sha256);
+    assert.equal(la.prewarmed, true, "carol's first load used the prewarmed runtime");
+    assert.equal(lb.prewarmed, true, "dave's first load used the prewarmed runtime");
+    const ra = JSON.parse((await a.session!.invoke(1, "{}")).payload!);
+    const rb = JSON.parse((await b.session!.invoke(1, "{}")).payload!);
+    // Exactly the environment a runtime started for the task gets; nothing of the waiting runtime's own.
+    assert.equal(ra.env.SECRET_OF, "carol");
+    assert.equal(rb.env.SECRET_OF, "dave");
+    assert.equal(ra.env._HEARTH_PREWARMED, undefined);
+    assert.equal(ra.env._HEARTH_PORT, undefined);
+    assert.equal(ra.env.AWS_LAMBDA_FUNCTION_NAME, "env-report");
+    assert.equal(ra.env.HOME, "/var/sandboxes/1");
+    assert.equal(ra.cwd, "/var/sandboxes/1/task");
+    assert.equal(ra.uid, 10001);
+    // Started after each clone's restore and resync: the clones' draws differ.
+    assert.notEqual(ra.uuid, rb.uuid);
+    assert.notEqual(ra.math, rb.math);
+    // Another size than the prewarmed one's heap starts its own runtime; the prewarmed load skipped that start.
+    const plain = await a.session!.load(2, spec(64, { SECRET_OF: "carol" }), zip, sha256);
+    assert.equal(plain.prewarmed ?? false, false);
+    console.log(
+      `# first load on a restored VM: prewarmed ${la.initMs} / ${lb.initMs} ms, a runtime started for it ${plain.initMs} ms`,
+    );
+    assert.ok(la.initMs < plain.initMs, `prewarmed ${la.initMs} ms vs started ${plain.initMs} ms`);
+    await a.session!.unload(1);
+    await a.session!.unload(2);
+    await b.session!.unload(1);
+    pool.release(a);
+    pool.release(b);
+  });
+
   test("killing a VM's QEMU process fails its invocation at once, and the VM is replaced", async () => {
     const vm = await pool.acquire("alice");
     await loadFixture(vm, 2, "slow-logger");

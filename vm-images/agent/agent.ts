@@ -12,7 +12,7 @@ import {
   type ControlRequest,
 } from "../../main/vm/protocol.ts";
 import { discoverPorts, PortIO } from "./port-io.ts";
-import { SandboxSlot, SlotError } from "./sandbox-slot.ts";
+import { PREWARM_MEMORY_MB, SandboxSlot, SlotError } from "./sandbox-slot.ts";
 
 const started = uptimeMs();
 
@@ -95,6 +95,23 @@ function main(path: string): void {
     agentStarts,
   });
 
+  /**
+   * A VM just restored and resynced gets one runtime prewarmed in its lowest slot (the host's first pick), so the
+   * first task loaded into it does not wait for Node.js to start. Only after the resync: a VM booted to be saved as
+   * the template must hold no process a clone could inherit. Only once: later, the VM serves invocations, and
+   * starting Node.js behind them would take their vCPU.
+   */
+  const prewarmFirst = (): void => {
+    const first = [...slots.values()].sort((a, b) => a.slot - b.slot)[0];
+    if (first && !first.spec && PREWARM_MEMORY_MB <= sandboxMemoryMb()) first.prewarm();
+  };
+  /** Slots with a load under way: a prewarmed runtime there may still be taken. */
+  const loading = new Set<number>();
+  /** Drops prewarmed runtimes no load took (it asked for another size or runtime, or went to another slot). */
+  const dropUntaken = (): void => {
+    for (const s of slots.values()) if (s.hasPrewarmed && !loading.has(s.slot)) s.dropPrewarmed();
+  };
+
   const slotOf = (id: number, slot: number): SandboxSlot => {
     const s = slots.get(slot);
     if (!s) throw new SlotError("NO_SUCH_SLOT", `this VM has no sandbox slot ${slot} (request ${id})`);
@@ -105,8 +122,11 @@ function main(path: string): void {
     switch (req.t) {
       case "ping":
         return { t: "pong", id: req.id, uptimeMs: uptimeMs() };
-      case "sync":
-        return { t: "synced", id: req.id, skewMs: await syncClockAndEntropy(req.epochMs, req.entropy) };
+      case "sync": {
+        const skewMs = await syncClockAndEntropy(req.epochMs, req.entropy);
+        setImmediate(prewarmFirst);
+        return { t: "synced", id: req.id, skewMs };
+      }
       case "load": {
         const others = [...slots.values()].filter((s) => s.slot !== req.slot && s.spec);
         const committed = others.reduce((sum, s) => sum + s.spec!.memoryMb, 0);
@@ -116,8 +136,18 @@ function main(path: string): void {
             `a ${req.spec.memoryMb} MB sandbox does not fit: ${committed} of ${sandboxMemoryMb()} MB are held by ${others.length} sandboxes`,
           );
         }
-        const { initMs, pid } = await slotOf(req.id, req.slot).load(req.spec, req.code, req.sha256);
-        return { t: "loaded", id: req.id, slot: req.slot, initMs, pid };
+        loading.add(req.slot);
+        try {
+          const { initMs, pid, prewarmed } = await slotOf(req.id, req.slot).load(
+            req.spec,
+            req.code,
+            req.sha256,
+          );
+          return { t: "loaded", id: req.id, slot: req.slot, initMs, pid, prewarmed };
+        } finally {
+          loading.delete(req.slot);
+          dropUntaken();
+        }
       }
       case "unload":
         await slotOf(req.id, req.slot).unload();

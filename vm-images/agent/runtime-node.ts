@@ -8,6 +8,25 @@ import { PortIO } from "./port-io.ts";
 
 type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
 
+/**
+ * A prewarmed runtime was started before its task existed: it waits here for one line on stdin, the task's whole
+ * environment and the folder its code is in, then goes on exactly as a runtime started for that task.
+ */
+async function awaitTask(): Promise<void> {
+  if (process.env._HEARTH_PREWARMED !== "1") return;
+  let text = "";
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    text += chunk.toString("utf8");
+    if (text.includes("\n")) break;
+  }
+  process.stdin.destroy();
+  const task = JSON.parse(text.slice(0, text.indexOf("\n"))) as { env: Record<string, string>; cwd: string };
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, task.env);
+  process.chdir(task.cwd);
+}
+await awaitTask();
+
 const env = process.env;
 const portPath = env._HEARTH_PORT ?? "";
 const handlerSpec = env._HANDLER ?? "index.handler";

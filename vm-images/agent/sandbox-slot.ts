@@ -29,9 +29,23 @@ export class SlotError extends Error {
 }
 
 const RUNTIME_DIR = "/opt/hearth/runtime";
+/**
+ * A prewarmed runtime is a Node.js runtime started ahead of need, as the slot's uid, that waits on stdin for its
+ * task's environment: its heap limit is fixed at start, so it serves sandboxes of this size (Lambda's default).
+ */
+export const PREWARM_MEMORY_MB = 128;
 /** A runtime that dies this many times within RESTART_WINDOW_MS is left failed instead of restarted again. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
+
+function setOomScore(pid: number | undefined, score: number): void {
+  if (pid === undefined) return;
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, String(score));
+  } catch {
+    // already gone
+  }
+}
 
 function memoryEventsOomKills(cgroup: string): number {
   try {
@@ -49,6 +63,8 @@ export class SandboxSlot {
   readonly cgroup: string;
   spec: SandboxSpec | null = null;
   proc: ChildProcess | null = null;
+  /** A prewarmed runtime waiting for the slot's next Node.js task (see PREWARM_MEMORY_MB). */
+  private prewarmed: ChildProcess | null = null;
   state: SandboxStats["state"] = "failed";
   restarts = 0;
   private recentStarts: number[] = [];
@@ -70,8 +86,59 @@ export class SandboxSlot {
     this.cgroup = `/sys/fs/cgroup/sbx${slot}`;
   }
 
+  get hasPrewarmed(): boolean {
+    return this.prewarmed !== null;
+  }
+
+  /**
+   * Starts a runtime that waits for the slot's next task, so loading it is unpacking code and importing the
+   * handler, not starting Node.js (0.4–0.9 s under TCG). Only ever called after the VM's restore and resync: a
+   * process from before the restore would carry the template's random state into every clone.
+   */
+  prewarm(): void {
+    if (this.prewarmed || this.spec || this.proc) return;
+    const [cmd, ...args] = this.command("nodejs", PREWARM_MEMORY_MB);
+    const p = spawn(cmd!, args, {
+      uid: this.uid,
+      gid: this.uid,
+      cwd: "/",
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", TZ: ":UTC", _HEARTH_PREWARMED: "1" },
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+    });
+    this.prewarmed = p;
+    const forget = (): void => {
+      if (this.prewarmed === p) this.prewarmed = null;
+    };
+    p.on("error", forget);
+    p.on("exit", forget);
+    // Until it has a task, it is the first process the guest gives up when memory runs out.
+    setOomScore(p.pid, 1000);
+  }
+
+  dropPrewarmed(): void {
+    const p = this.prewarmed;
+    this.prewarmed = null;
+    p?.kill("SIGKILL");
+  }
+
+  private takePrewarmed(spec: SandboxSpec): ChildProcess | null {
+    const p = this.prewarmed;
+    if (!p || spec.runtime !== "nodejs" || spec.memoryMb !== PREWARM_MEMORY_MB) return null;
+    this.prewarmed = null;
+    if (p.exitCode !== null || p.signalCode !== null || !p.stdin?.writable) {
+      p.kill("SIGKILL");
+      return null;
+    }
+    setOomScore(p.pid, 0);
+    return p;
+  }
+
   /** Replaces whatever the slot held with new code and starts its runtime; resolves once the handler is loaded. */
-  load(spec: SandboxSpec, codeB64: string, sha256: string): Promise<{ initMs: number; pid: number }> {
+  load(
+    spec: SandboxSpec,
+    codeB64: string,
+    sha256: string,
+  ): Promise<{ initMs: number; pid: number; prewarmed: boolean }> {
     return this.serial(() => this.loadNow(spec, codeB64, sha256));
   }
 
@@ -89,7 +156,7 @@ export class SandboxSlot {
     spec: SandboxSpec,
     codeB64: string,
     sha256: string,
-  ): Promise<{ initMs: number; pid: number }> {
+  ): Promise<{ initMs: number; pid: number; prewarmed: boolean }> {
     if (spec.runtime === "provided") {
       throw new SlotError("RUNTIME_UNSUPPORTED", 'the "provided" runtime is not available in this image yet');
     }
@@ -152,9 +219,9 @@ export class SandboxSlot {
     }
   }
 
-  private command(spec: SandboxSpec): string[] {
-    if (spec.runtime === "python3") return ["/usr/bin/python3", "-B", "-s", `${RUNTIME_DIR}/python.py`];
-    const heapMb = Math.max(16, Math.floor(spec.memoryMb * 0.9));
+  private command(runtime: SandboxSpec["runtime"], memoryMb: number): string[] {
+    if (runtime === "python3") return ["/usr/bin/python3", "-B", "-s", `${RUNTIME_DIR}/python.py`];
+    const heapMb = Math.max(16, Math.floor(memoryMb * 0.9));
     return ["/usr/bin/node", `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
   }
 
@@ -178,7 +245,7 @@ export class SandboxSlot {
     };
   }
 
-  private start(): Promise<{ initMs: number; pid: number }> {
+  private start(): Promise<{ initMs: number; pid: number; prewarmed: boolean }> {
     const spec = this.spec!;
     const started = performance.now();
     this.state = "starting";
@@ -186,20 +253,25 @@ export class SandboxSlot {
     this.stderrTail = "";
     this.oomBefore = memoryEventsOomKills(this.cgroup);
     this.recentStarts = [...this.recentStarts.filter((t) => Date.now() - t < RESTART_WINDOW_MS), Date.now()];
-    const [cmd, ...args] = this.command(spec);
-    const proc = spawn(cmd!, args, {
-      uid: this.uid,
-      gid: this.uid,
-      cwd: this.taskDir,
-      env: this.environment(spec),
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
-    });
+    const ready = this.takePrewarmed(spec);
+    const [cmd, ...args] = this.command(spec.runtime, spec.memoryMb);
+    const proc =
+      ready ??
+      spawn(cmd!, args, {
+        uid: this.uid,
+        gid: this.uid,
+        cwd: this.taskDir,
+        env: this.environment(spec),
+        stdio: ["ignore", "pipe", "pipe", "pipe"],
+      });
     this.proc = proc;
     try {
       writeFileSync(join(this.cgroup, "cgroup.procs"), String(proc.pid));
     } catch {
       // no cgroup (see setupCgroup)
     }
+    // A prewarmed runtime gets its task only now, inside the slot's cgroup: the environment and where the code is.
+    if (ready) ready.stdin!.end(`${JSON.stringify({ env: this.environment(spec), cwd: this.taskDir })}\n`);
     this.forwardLines(proc, "stdout");
     this.forwardLines(proc, "stderr");
 
@@ -233,7 +305,13 @@ export class SandboxSlot {
             this.killReason ??= "timeout";
           } else if (msg.up) {
             this.state = "up";
-            settle(() => resolve({ initMs: Math.round(performance.now() - started), pid: proc.pid! }));
+            settle(() =>
+              resolve({
+                initMs: Math.round(performance.now() - started),
+                pid: proc.pid!,
+                prewarmed: ready !== null,
+              }),
+            );
           } else if (!settled) {
             const error = msg.error ?? {
               errorType: "Runtime.Unknown",
