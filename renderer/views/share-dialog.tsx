@@ -8,14 +8,7 @@ import { useStores } from "../components/stores-context.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatWhen } from "../logic/format.ts";
 import { parseRateLimitText } from "../stores/share-store.ts";
-
-export const SHARE_EXPIRIES: { label: string; seconds: number | null }[] = [
-  { label: "1 hour", seconds: 3600 },
-  { label: "1 day", seconds: 86_400 },
-  { label: "7 days", seconds: 7 * 86_400 },
-  { label: "30 days", seconds: 30 * 86_400 },
-  { label: "never", seconds: null },
-];
+import { expiryIndex, TOKEN_EXPIRIES, TokenLimitFields } from "../components/token-limit-fields.tsx";
 
 export function ShareDialog() {
   const { share, aliases, apis } = useStores();
@@ -26,7 +19,7 @@ export function ShareDialog() {
   const sharedApi = apiList.find((a) => a.id === st.apiId);
   const [name, setName] = useState("");
   const [label, setLabel] = useState("");
-  const [expiry, setExpiry] = useState(2);
+  const [expiry, setExpiry] = useState(() => expiryIndex("7 days"));
   const [rate, setRate] = useState("60");
   const [local, setLocal] = useState<ReadableError | null>(null);
 
@@ -103,7 +96,7 @@ export function ShareDialog() {
               await share.getState().share({
                 name,
                 label,
-                expiresInS: SHARE_EXPIRIES[expiry]?.seconds ?? null,
+                expiresInS: TOKEN_EXPIRIES[expiry]?.seconds ?? null,
                 rateLimitPerMinute: limit.value,
               });
             }}
@@ -136,31 +129,15 @@ export function ShareDialog() {
               </label>
             </div>
             <div className="field-row">
-              <label>
-                Expires after
-                <select
-                  value={expiry}
-                  data-testid="share-expiry"
-                  onChange={(e) => setExpiry(Number(e.target.value))}
-                >
-                  {SHARE_EXPIRIES.map((x, i) => (
-                    <option key={x.label} value={i}>
-                      {x.label}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label>
-                Calls per minute
-                <input
-                  value={rate}
-                  inputMode="numeric"
-                  data-testid="share-rate"
-                  placeholder="no limit"
-                  aria-invalid={local?.field === "rateLimitPerMinute"}
-                  onChange={(e) => setRate(e.target.value)}
-                />
-              </label>
+              <TokenLimitFields
+                testIdPrefix="share"
+                expiryLabel="Expires after"
+                expiry={expiry}
+                onExpiry={setExpiry}
+                rate={rate}
+                onRate={setRate}
+                error={local}
+              />
             </div>
             <ErrorNote error={local ?? st.error} testId="share-error" />
             <div className="run-row">

@@ -9,15 +9,8 @@ import { awsInvokeCommand, curlInvokeCommand } from "../logic/commands.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatWhen } from "../logic/format.ts";
 import { parseRateLimitText } from "../stores/share-store.ts";
+import { TOKEN_EXPIRIES, TokenLimitFields } from "../components/token-limit-fields.tsx";
 import { tokenState } from "../stores/tokens-store.ts";
-
-const EXPIRIES: { label: string; seconds: number | null }[] = [
-  { label: "never", seconds: null },
-  { label: "1 hour", seconds: 3600 },
-  { label: "1 day", seconds: 86_400 },
-  { label: "7 days", seconds: 7 * 86_400 },
-  { label: "30 days", seconds: 30 * 86_400 },
-];
 
 const aliasLabel = (a: AliasView | undefined, fallback: string) =>
   a ? `${a.task.name}:${a.name}${a.crossProfile ? " (cross-profile)" : ""}` : fallback;
@@ -118,7 +111,7 @@ export function TokensView() {
             const err = await tokens.getState().mint({
               aliasId: chosen,
               label,
-              expiresInS: EXPIRIES[expiry]?.seconds ?? null,
+              expiresInS: TOKEN_EXPIRIES[expiry]?.seconds ?? null,
               rateLimitPerMinute: limit.value,
             });
             setError(err);
@@ -150,30 +143,13 @@ export function TokensView() {
                 onChange={(e) => setLabel(e.target.value)}
               />
             </label>
-            <label>
-              Expires
-              <select
-                value={expiry}
-                data-testid="token-expiry"
-                onChange={(e) => setExpiry(Number(e.target.value))}
-              >
-                {EXPIRIES.map((x, i) => (
-                  <option key={x.label} value={i}>
-                    {x.label}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Calls per minute
-              <input
-                value={rate}
-                inputMode="numeric"
-                placeholder="no limit"
-                data-testid="token-rate"
-                onChange={(e) => setRate(e.target.value)}
-              />
-            </label>
+            <TokenLimitFields
+              testIdPrefix="token"
+              expiry={expiry}
+              onExpiry={setExpiry}
+              rate={rate}
+              onRate={setRate}
+            />
           </div>
           <div className="run-row">
             <button className="btn primary" type="submit" data-testid="token-mint">

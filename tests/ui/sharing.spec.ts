@@ -2,15 +2,14 @@
 // owner shares an alias from the share dialog (link, curl and aws lines), the teammate (another profile, reaching the
 // owner over the shared TLS listener as another machine would) adds the link, invokes the remote alias with its live
 // logs, and the owner sees the token's use and revokes it in one click.
-import { mkdirSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { HearthClient } from "../../main/client/http-client.ts";
 import { parseShareLink } from "../../main/domain/share-link.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 import { hearthUnderTest } from "./hearth-env.ts";
+import { pageSteps } from "./page-steps.ts";
 
-const SHOTS = "test-results/screenshots";
 /** A first invocation may wait for a VM to boot under TCG, then for its sandbox to load. */
 const COLD = 240_000;
 /** Profiles of this spec alone, so the other specs' flows find theirs as they left them. */
@@ -24,20 +23,7 @@ const problems: string[] = [];
 const { url, link, key } = hearthUnderTest();
 let shareLink = "";
 
-async function shot(name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
-
-async function go(view: string): Promise<void> {
-  await page.getByTestId(`nav-${view}`).click();
-  await expect(page.getByTestId(`view-${view}`)).toBeVisible();
-}
-
-async function actAs(profile: string): Promise<void> {
-  await page.getByTestId("profile-switcher").selectOption({ label: profile });
-  await expect(page.getByTestId("profile-switcher").locator("option:checked")).toHaveText(profile);
-}
+const { shot, go, actAs } = pageSteps(() => page);
 
 test.beforeAll(async ({ browser }) => {
   // The owner's task and alias are set up through the API: importing and aliasing in the window is window.spec's.

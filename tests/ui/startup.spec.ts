@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, test } from "@playwright/test";
 import type { StartupStatus } from "../../main/contract.ts";
+import { SHOTS } from "./page-steps.ts";
 
 const REPO = resolve(import.meta.dirname, "..", "..");
-const SHOTS = "test-results/screenshots";
 
 let child: ChildProcess | null = null;
 let stderr = "";

@@ -1,12 +1,11 @@
 // The window end to end in Chromium against a real `hearth serve`: profiles, import, invoke with streamed logs,
 // versions, grants, a cross-profile alias, tokens, APIs and the pool; a screenshot of each main view.
-import { mkdirSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { fixtureDir } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 import { hearthUnderTest } from "./hearth-env.ts";
+import { pageSteps, SHOTS } from "./page-steps.ts";
 
-const SHOTS = "test-results/screenshots";
 /** A first invocation may wait for a VM to boot under TCG, then for its sandbox to load. */
 const COLD = 240_000;
 
@@ -16,20 +15,7 @@ let page: Page;
 const problems: string[] = [];
 const { url, link, key } = hearthUnderTest();
 
-async function shot(name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
-
-async function go(view: string): Promise<void> {
-  await page.getByTestId(`nav-${view}`).click();
-  await expect(page.getByTestId(`view-${view}`)).toBeVisible();
-}
-
-async function actAs(profile: string): Promise<void> {
-  await page.getByTestId("profile-switcher").selectOption({ label: profile });
-  await expect(page.getByTestId("profile-switcher").locator("option:checked")).toHaveText(profile);
-}
+const { shot, go, actAs } = pageSteps(() => page);
 
 async function zipOf(fixture: string, name: string) {
   const { zip } = await zipFolder(fixtureDir(fixture));
