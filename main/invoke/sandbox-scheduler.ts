@@ -374,13 +374,18 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     list.push(h);
     this.held.set(exec.profile, list);
     vm.session!.once("lost", () => this.dropVm(h));
-    vm.session!.on("sandbox-failed", (e) => {
-      const failed = h.sandboxes.get(e.slot);
+    const drop = (slot: number): void => {
+      const failed = h.sandboxes.get(slot);
       if (failed) {
-        h.sandboxes.delete(e.slot);
+        h.sandboxes.delete(slot);
         this.emitSandbox(failed, "gone");
         this.changed();
       }
+    };
+    vm.session!.on("sandbox-failed", (e) => drop(e.slot));
+    // A sandbox that crashed too often is not restarted by the guest: the next request loads a fresh one.
+    vm.session!.on("sandbox-exit", (e) => {
+      if (!e.restarting) drop(e.slot);
     });
     if (!claim(h)) {
       throw new SchedulerError(
@@ -421,6 +426,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       const keep = list.filter((h) => {
         if (h.sandboxes.size === 0 && Date.now() - h.idleSince > this.o.idleVmMs) {
           h.vm.session?.removeAllListeners("sandbox-failed");
+          h.vm.session?.removeAllListeners("sandbox-exit");
           this.o.pool.release(h.vm);
           return false;
         }

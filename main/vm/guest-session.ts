@@ -303,6 +303,12 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     if (this.lost) return Promise.reject(new GuestError("VM_LOST", this.lost));
     if (!s?.spec)
       return Promise.reject(new GuestError("SANDBOX_EMPTY", `sandbox slot ${slot} holds no task`));
+    if (s.state === "failed") {
+      // Nothing will bring a failed slot up again but a new load: waiting for it would never end.
+      return Promise.reject(
+        new GuestError("SANDBOX_DOWN", `sandbox slot ${slot} failed and was not restarted`),
+      );
+    }
     return new Promise((resolve) => {
       const frame: InvokeFrame = {
         t: "invoke",

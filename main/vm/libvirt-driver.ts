@@ -88,34 +88,54 @@ export class LibvirtDriver implements VmDriver {
     return this.opening;
   }
 
+  /**
+   * Runs one libvirt call. A restarted libvirtd leaves the old connection dead for good ("client socket is
+   * closed"), while its VMs keep running: the connection is opened again and the call tried once more.
+   */
+  private async call<T>(fn: (hv: Hypervisor) => Promise<T>): Promise<T> {
+    const hv = await this.connect();
+    try {
+      return await fn(hv);
+    } catch (err) {
+      if (!connectionLost(err)) throw err;
+      if (this.hv === hv) {
+        this.hv = null;
+        this.opening = null;
+        void hv.connectClose().catch(() => {});
+      }
+      return fn(await this.connect());
+    }
+  }
+
   /** Checks the connection answers; returns the host name libvirt reports. */
   async hostname(): Promise<string> {
-    return (await this.connect()).connectGetHostname();
+    return this.call((hv) => hv.connectGetHostname());
   }
 
   async create(xml: string): Promise<string> {
-    const hv = await this.connect();
+    await this.connect();
     if (this.ssh) await this.prepareRemote(xml);
     try {
-      const dom = await hv.domainCreateXML(xml);
-      return await hv.domainGetName(dom);
+      return await this.call(async (hv) => hv.domainGetName(await hv.domainCreateXML(xml)));
     } catch (err) {
+      if (err instanceof LibvirtError) throw err;
       throw new LibvirtError("VM_CREATE_FAILED", (err as Error).message);
     }
   }
 
-  private async lookup(name: string): Promise<Domain> {
-    const hv = await this.connect();
+  private async lookup(hv: Hypervisor, name: string): Promise<Domain> {
     try {
       return await hv.domainLookupByName(name);
     } catch (err) {
+      if (connectionLost(err)) throw err;
       throw new LibvirtError("VM_NOT_FOUND", `no domain "${name}" on ${this.uri}: ${(err as Error).message}`);
     }
   }
 
   async channelSockets(name: string): Promise<Map<string, string>> {
-    const hv = await this.connect();
-    const sockets = channelSockets(await hv.domainGetXMLDesc(await this.lookup(name)));
+    const sockets = channelSockets(
+      await this.call(async (hv) => hv.domainGetXMLDesc(await this.lookup(hv, name))),
+    );
     if (this.local) return sockets;
     if (!this.ssh) {
       throw new LibvirtError(
@@ -148,51 +168,56 @@ export class LibvirtDriver implements VmDriver {
   async destroy(name: string): Promise<void> {
     this.forwards.get(name)?.close();
     this.forwards.delete(name);
-    const hv = await this.connect();
-    let dom: Domain;
-    try {
-      dom = await hv.domainLookupByName(name);
-    } catch {
-      return; // already gone
-    }
-    try {
-      await hv.domainDestroy(dom);
-    } catch (err) {
-      if (!/not running|no domain/i.test((err as Error).message)) {
-        throw new LibvirtError("VM_DESTROY_FAILED", `${name}: ${(err as Error).message}`);
+    await this.call(async (hv) => {
+      let dom: Domain;
+      try {
+        dom = await hv.domainLookupByName(name);
+      } catch (err) {
+        // A dead connection is not a domain that is gone: it is retried, so no VM is left running unseen.
+        if (connectionLost(err)) throw err;
+        return; // already gone
       }
-    }
+      try {
+        await hv.domainDestroy(dom);
+      } catch (err) {
+        if (connectionLost(err)) throw err;
+        if (!/not running|no domain/i.test((err as Error).message)) {
+          throw new LibvirtError("VM_DESTROY_FAILED", `${name}: ${(err as Error).message}`);
+        }
+      }
+    });
   }
 
   async list(): Promise<DomainSummary[]> {
-    const hv = await this.connect();
-    const out: DomainSummary[] = [];
-    for (const dom of await hv.connectListAllDomains()) {
-      try {
-        const name = await hv.domainGetName(dom);
-        const info = await hv.domainGetInfo(dom);
-        const metadata = parseMetadata(await hv.domainGetXMLDesc(dom));
-        out.push({ name, running: info.state === lib.DomainState.RUNNING, metadata });
-      } catch {
-        // vanished while listing
+    return this.call(async (hv) => {
+      const out: DomainSummary[] = [];
+      for (const dom of await hv.connectListAllDomains()) {
+        try {
+          const name = await hv.domainGetName(dom);
+          const info = await hv.domainGetInfo(dom);
+          const metadata = parseMetadata(await hv.domainGetXMLDesc(dom));
+          out.push({ name, running: info.state === lib.DomainState.RUNNING, metadata });
+        } catch (err) {
+          if (connectionLost(err)) throw err;
+          // vanished while listing
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   async save(name: string, file: string): Promise<void> {
-    const hv = await this.connect();
     try {
-      await hv.domainSave(await this.lookup(name), file);
+      await this.call(async (hv) => hv.domainSave(await this.lookup(hv, name), file));
     } catch (err) {
+      if (err instanceof LibvirtError && err.code === "LIBVIRT_UNREACHABLE") throw err;
       throw new LibvirtError("VM_SAVE_FAILED", `${name}: ${(err as Error).message}`);
     }
   }
 
   async restore(file: string): Promise<void> {
-    const hv = await this.connect();
     try {
-      await hv.domainRestore(file);
+      await this.call((hv) => hv.domainRestore(file));
     } catch (err) {
       throw new LibvirtError("VM_RESTORE_FAILED", `${file}: ${(err as Error).message}`);
     }
@@ -211,6 +236,13 @@ export class LibvirtDriver implements VmDriver {
     this.opening = null;
     if (hv) await hv.connectClose().catch(() => {});
   }
+}
+
+/** Errors that mean the connection to libvirtd is gone (libvirtd stopped or restarted), not that a call failed. */
+function connectionLost(err: unknown): boolean {
+  return /client socket is closed|Broken pipe|Connection reset by peer|End of file while reading|Cannot (?:write|recv) data/i.test(
+    (err as Error)?.message ?? "",
+  );
 }
 
 /** Finds a local QEMU process by the `-name guest=<name>,` argument libvirt gives it. */

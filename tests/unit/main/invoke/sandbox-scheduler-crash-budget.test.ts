@@ -1,0 +1,73 @@
+// A sandbox the guest gave up restarting (it crashed too often) is dropped by the scheduler, so the next request
+// loads a fresh one instead of waiting forever on a slot that will never come up.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Execution } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { fakeSchedulerStack } from "../../../helpers/fake-scheduler.ts";
+
+const exec: Execution = {
+  profile: "p1",
+  configKey: "cfg-1",
+  taskKey: "t1",
+  lineKey: "line-1",
+  follow: true,
+  spec: {
+    runtime: "nodejs",
+    handler: "index.handler",
+    functionName: "f",
+    functionVersion: "1",
+    memoryMb: 128,
+    timeoutMs: 3000,
+    env: {},
+  },
+  loadCode: async () => ({ zip: Buffer.from("zip"), sha256: "0".repeat(64) }),
+};
+
+test("a sandbox left failed after its last crash is replaced on the next request", async () => {
+  const { scheduler, pool, close } = fakeSchedulerStack();
+  try {
+    const first = await scheduler.run(exec, "{}");
+    assert.equal(first.coldStart, true);
+    const [sb] = scheduler.snapshot();
+    assert.ok(sb);
+    const session = pool.get(sb.vm)!.session!;
+    session.emit("sandbox-exit", {
+      t: "sandbox-exit",
+      slot: sb.slot,
+      reason: "exit",
+      exitCode: 3,
+      signal: null,
+      detail: "",
+      restarting: false,
+    });
+    assert.deepEqual(scheduler.snapshot(), [], "the failed sandbox is still scheduled");
+    const next = await Promise.race([
+      scheduler.run(exec, "{}"),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the request hung")), 5000)),
+    ]);
+    assert.equal(next.ok, true);
+    assert.equal(next.coldStart, true, "a fresh sandbox was loaded");
+  } finally {
+    await close();
+  }
+});
+
+test("a sandbox that restarts after a crash stays scheduled", async () => {
+  const { scheduler, pool, close } = fakeSchedulerStack();
+  try {
+    await scheduler.run(exec, "{}");
+    const [sb] = scheduler.snapshot();
+    pool.get(sb!.vm)!.session!.emit("sandbox-exit", {
+      t: "sandbox-exit",
+      slot: sb!.slot,
+      reason: "exit",
+      exitCode: 3,
+      signal: null,
+      detail: "",
+      restarting: true,
+    });
+    assert.equal(scheduler.snapshot().length, 1);
+  } finally {
+    await close();
+  }
+});
