@@ -105,6 +105,8 @@ export interface ApiShareAnswer {
   fingerprint: string;
   /** Where the API's routes answer on the shared listener: `https://host:port/apis/<name>`. */
   url: string;
+  /** `hearth://share?…&kind=api`: the teammate adds it as a remote API and calls its routes through their port. */
+  link: string;
   /** Calls the API's root with the token, pinned to the listener's certificate key. */
   curl: string;
 }
@@ -497,6 +499,11 @@ export const LIVE_LOGS_PATH = "/v1/logs/live";
  * the owner key (every profile, or the X-Hearth-Profile one) or a profile's credentials (its own VMs).
  */
 export const POOL_EVENTS_PATH = "/v1/pool/events";
+/**
+ * A remote API's routes on the teammate's own port: `<this>/<local name>/<route path>`, with the profile's own
+ * credentials; Hearth forwards each request to the owner's shared listener with the shared token.
+ */
+export const REMOTE_API_PATH = "/v1/remote-apis";
 /** The owner key's header naming the profile it acts as. */
 export const PROFILE_HEADER = "x-hearth-profile";
 

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import type { RemoteView } from "../contract.ts";
+import { REMOTE_API_PATH, type RemoteView } from "../contract.ts";
 export { awsCommand, curlPin, sharedCurlCommand } from "../domain/share-instructions.ts";
 import { findAlias } from "./alias-commands.ts";
 import { parseAccountId, parseDuration } from "./arg-parsers.ts";
@@ -44,9 +44,10 @@ export async function readSharing(dir: string): Promise<{ url: string; fingerpri
 export function formatRemoteList(remotes: RemoteView[], now: number): string {
   if (remotes.length === 0) return "no remote aliases: import a share link with `hearth remote add <link>`";
   return table(
-    ["NAME", "ENDPOINT", "FINGERPRINT", "LAST USED"],
+    ["NAME", "KIND", "ENDPOINT", "FINGERPRINT", "LAST USED"],
     remotes.map((r) => [
       r.name,
+      r.kind,
       r.endpoint,
       `${r.fingerprint.slice(0, 19)}…`,
       r.lastUsedAt === null ? "never" : formatWhen(r.lastUsedAt, now),
@@ -124,10 +125,16 @@ export function registerShareCommands(program: Command): void {
     const conn = await connect(o, "profile");
     const r = await conn.call("addRemote", { link, ...(o.name !== undefined ? { name: o.name } : {}) });
     print(o.json, r, () =>
-      [
-        `added remote alias "${r.name}" → ${r.endpoint} (pinned ${r.fingerprint})`,
-        `Invoke it: hearth invoke ${shellQuote(r.name)} --payload '{}'`,
-      ].join("\n"),
+      r.kind === "api"
+        ? [
+            `added remote API "${r.name}" → ${r.endpoint} (pinned ${r.fingerprint})`,
+            `Call its routes through this Hearth, with your profile's credentials: ` +
+              `${conn.url.replace(/\/+$/, "")}${REMOTE_API_PATH}/${r.name}/<route path>`,
+          ].join("\n")
+        : [
+            `added remote alias "${r.name}" → ${r.endpoint} (pinned ${r.fingerprint})`,
+            `Invoke it: hearth invoke ${shellQuote(r.name)} --payload '{}'`,
+          ].join("\n"),
     );
   });
   withJson(remote.command("ls").description("your remote aliases (never their tokens)")).action(

@@ -26,6 +26,7 @@ const addSchema = z.strictObject({
   endpoint: z.string().optional(),
   token: z.string().optional(),
   fingerprint: z.string().optional(),
+  kind: z.string().optional(),
   name: remoteNameSchema.optional(),
 });
 
@@ -136,6 +137,7 @@ export function addRemote(
     endpoint: parts.endpoint,
     fingerprint: parts.fingerprint,
     sealedToken: ctx.sealer.seal(parts.token),
+    ...(parts.kind === "api" ? { kind: "api" as const } : {}),
     createdAt: isoTime(ctx.now),
   };
   const next = structuredClone(state);

@@ -21,6 +21,8 @@ export interface ShareLinkParts {
   fingerprint: string;
   /** The name the owner shares it under; the teammate's local name unless they pick another. */
   name?: string;
+  /** "api": the endpoint is a token API's address (`…/apis/<name>`), called route by route; absent: an alias. */
+  kind?: "api";
 }
 
 const endpointSchema = z
@@ -65,6 +67,7 @@ const partsSchema = z.strictObject({
     .string()
     .regex(ALIAS_NAME_PATTERN, "must be 1 to 128 letters, digits, - or _, and not only digits")
     .optional(),
+  kind: z.enum(["alias", "api"], { error: 'must be "alias" or "api"' }).optional(),
 });
 
 /** Checks and normalizes the parts of a link (the same rules whether they come from a link or from fields). */
@@ -75,6 +78,7 @@ export function checkShareLinkParts(parts: unknown): ShareLinkParts {
     token: p.token,
     fingerprint: p.fingerprint,
     ...(p.name !== undefined ? { name: p.name } : {}),
+    ...(p.kind === "api" ? { kind: "api" as const } : {}),
   };
 }
 
@@ -83,6 +87,7 @@ export function formatShareLink(parts: ShareLinkParts): string {
   const p = checkShareLinkParts(parts);
   const query = new URLSearchParams({ endpoint: p.endpoint, token: p.token, fingerprint: p.fingerprint });
   if (p.name !== undefined) query.set("name", p.name);
+  if (p.kind === "api") query.set("kind", "api");
   return `${SHARE_LINK_PREFIX}?${query.toString()}`;
 }
 

@@ -196,6 +196,8 @@ export interface RemoteAlias {
   fingerprint: string;
   /** The owner's token, sealed: only the remote invoker ever opens it, and no view reads it back. */
   sealedToken: string;
+  /** "api": a shared token API, whose routes the teammate calls through their own port; absent: an alias. */
+  kind?: "api";
   createdAt: string;
   lastUsedAt?: string;
 }

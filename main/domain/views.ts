@@ -393,6 +393,8 @@ export function listApiViews(state: HearthState, viewerProfileId: string): ApiVi
 export interface RemoteView {
   id: string;
   name: string;
+  /** An alias is invoked by its name; an API's routes are called under /v1/remote-apis/<name>/. */
+  kind: "alias" | "api";
   profileId: string;
   endpoint: string;
   fingerprint: string;
@@ -404,6 +406,7 @@ export function remoteViewOf(remote: RemoteAlias): RemoteView {
   return {
     id: remote.id,
     name: remote.name,
+    kind: remote.kind ?? "alias",
     profileId: remote.profileId,
     endpoint: remote.endpoint,
     fingerprint: remote.fingerprint,

@@ -13,6 +13,7 @@ import { NativeAuth } from "./native/native-auth.ts";
 import { registerNativeApi } from "./native/native-api.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { startSharedListener, type SharedListener } from "./shared-listener.ts";
+import { registerRemoteApiProxy } from "./remote-api-proxy.ts";
 import { registerUi } from "./ui-static.ts";
 import { HearthError } from "../domain/errors.ts";
 
@@ -56,6 +57,7 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerLambdaInvoke(server, o.app, failures);
   registerLambdaFunctions(server, o.app, failures);
   registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures });
+  registerRemoteApiProxy(server, o.app, auth);
   registerUi(server);
   // No CORS headers are ever sent: a page of another origin cannot read any answer or send credentials.
   server.setNotFoundHandler((req, reply) =>

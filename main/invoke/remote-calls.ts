@@ -1,6 +1,7 @@
 // Calls through a profile's remote aliases: what a local name leads to when it is a teammate's shared alias, and the
 // call itself, with the token opened only for it and the last use recorded.
-import type { InvocationResult } from "../contract.ts";
+import { REMOTE_API_PATH, type InvocationResult } from "../contract.ts";
+import { HearthError } from "../domain/errors.ts";
 import type { InvokeRef } from "../domain/authorization.ts";
 import { findRemoteByName, markRemoteUsed, remoteCallTarget } from "../domain/remotes.ts";
 import type { HearthState, RemoteAlias } from "../domain/state.ts";
@@ -20,7 +21,15 @@ export function remoteAliasFor(
   ref: InvokeRef,
 ): RemoteAlias | null {
   if (ref.qualifier !== undefined || ref.ownerAccountId !== undefined) return null;
-  return findRemoteByName(state, callerProfileId, ref.task) ?? null;
+  const remote = findRemoteByName(state, callerProfileId, ref.task);
+  if (remote?.kind === "api") {
+    throw new HearthError(
+      "INVALID_INPUT",
+      `"${remote.name}" is a remote API: call its routes at ${REMOTE_API_PATH}/${remote.name}/…, not as a function`,
+      "task",
+    );
+  }
+  return remote ?? null;
 }
 
 /** Invokes the remote alias on its owner's shared listener, sync or (with `onEvent`) streamed. */

@@ -233,6 +233,10 @@ export function closeRemoteConnections(): void {
 }
 
 async function readBody(res: IncomingMessage, origin: string): Promise<string> {
+  return (await readBytes(res, origin)).toString("utf8");
+}
+
+async function readBytes(res: IncomingMessage, origin: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {
@@ -246,7 +250,7 @@ async function readBody(res: IncomingMessage, origin: string): Promise<string> {
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 function protocolError(origin: string, what: string): RemoteInvokeError {
@@ -406,4 +410,130 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
     });
     req.end(body);
   });
+}
+
+/** A request to a remote API's route, as the teammate's port received it. */
+export interface RemoteApiRequest {
+  method: string;
+  /** The route's path and query under the API (`/orders/7?x=1`), or "" for the API's root. */
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  idleTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface RemoteApiAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** Headers about one connection, or about credentials: never carried from one side to the other. */
+const HOP_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+  "authorization",
+  "cookie",
+  "set-cookie",
+  "x-hearth-profile",
+]);
+
+function endToEnd<T>(headers: Record<string, T | undefined>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined && !HOP_HEADERS.has(k.toLowerCase())) out[k.toLowerCase()] = v;
+  }
+  return out;
+}
+
+/**
+ * Calls one route of a shared token API on its owner's listener (`target.endpoint` is the API's address there),
+ * with the token as the Bearer, on the same pinned connections as remote aliases. The owner's answer comes back
+ * whole (status, end-to-end headers, body); the owner's refusals of the token come back as RemoteInvokeError.
+ */
+export async function callRemoteApi(target: RemoteTarget, r: RemoteApiRequest): Promise<RemoteApiAnswer> {
+  const url = parseEndpoint(target.endpoint);
+  const origin = url.origin;
+  const agent = pinnedAgent(target.endpoint, target.fingerprint, r.connectTimeoutMs);
+  const { host, port } = hostOf(url);
+  const body = r.body ?? Buffer.alloc(0);
+  const path = `${url.pathname.replace(/\/+$/, "")}${r.path.startsWith("/") || r.path === "" || r.path.startsWith("?") ? "" : "/"}${r.path}`;
+  return new Promise<RemoteApiAnswer>((resolve, reject) => {
+    const req = httpRequest({
+      host,
+      port,
+      method: r.method,
+      path,
+      headers: {
+        ...endToEnd(r.headers),
+        authorization: `Bearer ${target.token}`,
+        ...(body.length || !["GET", "HEAD"].includes(r.method) ? { "content-length": body.length } : {}),
+      },
+      agent,
+    });
+    const idleMs = r.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    req.setTimeout(idleMs, () =>
+      req.destroy(
+        new RemoteInvokeError(
+          "REMOTE_UNREACHABLE",
+          `${origin} sent nothing for ${Math.round(idleMs / 1000)} s`,
+        ),
+      ),
+    );
+    req.on("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        err instanceof RemoteInvokeError
+          ? err
+          : new RemoteInvokeError(
+              "REMOTE_UNREACHABLE",
+              `the connection to ${origin} failed during the call (${err.code ?? err.message})`,
+            ),
+      ),
+    );
+    req.on("response", (res) => {
+      const status = res.statusCode ?? 0;
+      const tokenRefused =
+        (status === 401 || status === 403 || status === 429) &&
+        String(res.headers["content-type"] ?? "").startsWith("application/json");
+      const answer = readBytes(res, origin).then(async (bytes): Promise<RemoteApiAnswer> => {
+        if (tokenRefused) {
+          const text = bytes.toString("utf8");
+          // Hearth's own refusal of the token (revoked, expired, rate limited) keeps its code; a route's own
+          // 401/403/429 is the API's answer and passes through like any other.
+          const parsed = z.object({ error: errorSchema }).safeParse(safeJson(text));
+          if (parsed.success) {
+            const retry = res.headers["retry-after"];
+            throw refusal(origin, parsed.data.error, status, typeof retry === "string" ? retry : undefined);
+          }
+        }
+        return {
+          status,
+          headers: endToEnd(res.headers as Record<string, string | string[] | undefined>),
+          body: bytes,
+        };
+      });
+      answer.then(resolve, (err: unknown) => {
+        res.destroy();
+        reject(err);
+      });
+    });
+    req.end(body);
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }

@@ -134,6 +134,7 @@ const remote = z.strictObject({
   endpoint: str,
   fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   sealedToken: str,
+  kind: z.literal("api").optional(),
   createdAt: iso,
   lastUsedAt: iso.optional(),
 });

@@ -14,11 +14,12 @@ export function emptyCollection<T>(): Collection<T> {
 
 /**
  * Loads a collection, keeping the old items on screen until the new ones arrive. The latest load wins: an answer
- * for a profile the user has since switched away from is dropped.
+ * for a profile the user has since switched away from is dropped, and so is one asked for before a change the
+ * store applied itself (`invalidate`), which would bring back an item just removed.
  */
 export function collectionLoader<T>(set: (partial: Partial<Collection<T>>) => void) {
   let latest = 0;
-  return async (fetch: () => Promise<T[]>): Promise<void> => {
+  const load = async (fetch: () => Promise<T[]>): Promise<void> => {
     const seq = ++latest;
     set({ loading: true });
     try {
@@ -28,6 +29,12 @@ export function collectionLoader<T>(set: (partial: Partial<Collection<T>>) => vo
       if (seq === latest) set({ loading: false, error: readableError(err) });
     }
   };
+  return Object.assign(load, {
+    invalidate(): void {
+      latest++;
+      set({ loading: false });
+    },
+  });
 }
 
 /** Runs a call; answers with its error (to show beside the form that made it) instead of throwing. */

@@ -55,6 +55,7 @@ export function createRemotesStore(api: Pick<HearthApi, "call">) {
         }
         const r = await attempt(() => api.call("addRemote", body));
         if (!r.ok) return r.error;
+        load.invalidate();
         set((s) => ({
           items: [...s.items.filter((x) => x.id !== r.value.id), r.value],
           pending: input.parts ? null : s.pending,
@@ -64,6 +65,7 @@ export function createRemotesStore(api: Pick<HearthApi, "call">) {
       async remove(name) {
         const r = await attempt(() => api.call("removeRemote", { remote: name }));
         if (!r.ok) return r.error;
+        load.invalidate();
         set((s) => ({ items: s.items.filter((x) => x.id !== r.value.id) }));
         return null;
       },

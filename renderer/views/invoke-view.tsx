@@ -27,7 +27,8 @@ function qualifiersFor(task: TaskView, aliases: AliasView[]): { value: string; l
 export function InvokeView() {
   const { tasks, aliases, invoke, ui, remotes } = useStores();
   const taskList = useStore(tasks, (s) => s.items);
-  const remoteList = useStore(remotes, (s) => s.items);
+  // Remote APIs are called route by route through the port, not invoked as functions.
+  const remoteList = useStore(remotes, (s) => s.items).filter((r) => r.kind === "alias");
   const tasksLoaded = useStore(tasks, (s) => s.loaded);
   const held = useStore(aliases, (s) => s.items);
   const st = useStore(invoke);

@@ -2,13 +2,14 @@
 // local names like this profile's own tasks; the call runs on the owner's machine and its logs stream back.
 import { useEffect, useState } from "react";
 import { useStore } from "zustand";
+import { REMOTE_API_PATH } from "../../main/contract.ts";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatWhen } from "../logic/format.ts";
 
 export function RemotesView() {
-  const { remotes, invoke, ui } = useStores();
+  const { remotes, invoke, ui, transport } = useStores();
   const st = useStore(remotes);
   const query = useStore(ui, (s) => s.query);
   const [link, setLink] = useState("");
@@ -133,10 +134,20 @@ export function RemotesView() {
               .map((r) => (
                 <tr key={r.id} data-testid={`remote-row-${r.name}`}>
                   <td>
-                    <strong>{r.name}</strong> <Badge tone="info">remote</Badge>
+                    <strong>{r.name}</strong>{" "}
+                    <Badge tone="info">{r.kind === "api" ? "remote API" : "remote"}</Badge>
                   </td>
                   <td>
                     <code>{r.endpoint}</code>
+                    {r.kind === "api" && (
+                      <div className="muted small" data-testid={`remote-api-path-${r.name}`}>
+                        its routes here, with this profile&apos;s credentials:{" "}
+                        <code>
+                          {transport.baseUrl}
+                          {REMOTE_API_PATH}/{r.name}/…
+                        </code>
+                      </div>
+                    )}
                   </td>
                   <td className="mono small" title={r.fingerprint}>
                     {r.fingerprint.slice(0, 23)}…
@@ -144,14 +155,16 @@ export function RemotesView() {
                   <td>{formatWhen(r.createdAt, now)}</td>
                   <td>{formatWhen(r.lastUsedAt, now)}</td>
                   <td className="actions">
-                    <button
-                      className="btn small"
-                      type="button"
-                      data-testid={`remote-invoke-${r.name}`}
-                      onClick={() => invokeRemote(r.name)}
-                    >
-                      Invoke
-                    </button>
+                    {r.kind === "alias" && (
+                      <button
+                        className="btn small"
+                        type="button"
+                        data-testid={`remote-invoke-${r.name}`}
+                        onClick={() => invokeRemote(r.name)}
+                      >
+                        Invoke
+                      </button>
+                    )}
                     <button
                       className="btn small danger"
                       type="button"
@@ -182,7 +195,7 @@ export function RemotesView() {
 /** The profile's remote aliases under its own tasks: invoked the same way, managed in Remote aliases. Nothing if none. */
 export function RemoteAliasesBeside() {
   const { remotes, invoke, ui } = useStores();
-  const items = useStore(remotes, (s) => s.items);
+  const items = useStore(remotes, (s) => s.items).filter((r) => r.kind === "alias");
   if (items.length === 0) return null;
   return (
     <div className="panel" data-testid="tasks-remotes">

@@ -66,6 +66,11 @@ export function ShareDialog() {
                 : `, ${st.apiAnswer.token.rateLimitPerMinute} calls/min`}
               .
             </p>
+            <label>
+              Share link (your teammate pastes it in Remote aliases, then calls the routes through their own
+              Hearth)
+            </label>
+            <CopyField value={st.apiAnswer.link} testId="share-link" label="Copy link" />
             <label>The API&apos;s routes on this machine&apos;s shared listener</label>
             <CopyField value={st.apiAnswer.url} testId="share-api-url" label="Copy address" />
             <label>

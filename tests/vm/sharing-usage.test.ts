@@ -316,6 +316,54 @@ test("a shared token API is called with its curl line over the shared listener, 
   assert.match(t.usage.addresses[0] ?? "", /^127\./);
 });
 
+test("a shared API's link becomes the teammate's remote API: its routes answer through their own port", async () => {
+  const api = (await alice.call("listApis", {})).find((x) => x.name === "shop")!;
+  const a = await alice.call("shareApi", { apiId: api.id, expiresInS: 600 });
+  const parts = parseShareLink(a.link);
+  assert.equal(parts.kind, "api");
+  assert.equal(parts.endpoint, a.url);
+  assert.equal(parts.name, "shop");
+  const remote = await bob.call("addRemote", { link: a.link });
+  assert.equal(remote.kind, "api");
+  const mateKey = readFileSync(join(mateDir, OWNER_KEY_FILE), "utf8").trim();
+  const asBob = { authorization: `Bearer ${mateKey}`, "x-hearth-profile": "bob" };
+  // A route of the owner's API, with a query and a body, through bob's port and bob's own credentials.
+  const r = await fetch(`${mateUrl}/v1/remote-apis/shop/orders/7?size=2`, {
+    method: "POST",
+    headers: { ...asBob, "content-type": "application/json" },
+    body: JSON.stringify({ item: "tea" }),
+  });
+  assert.equal(r.status, 200, await r.clone().text());
+  const event = (await r.json()) as { echo: { rawPath: string; rawQueryString: string; body: string } };
+  assert.equal(event.echo.rawPath, "/orders/7");
+  assert.equal(event.echo.rawQueryString, "size=2");
+  assert.deepEqual(JSON.parse(event.echo.body), { item: "tea" });
+  // Without bob's credentials nothing is forwarded; as a function it is refused with what to do instead.
+  assert.equal((await fetch(`${mateUrl}/v1/remote-apis/shop/orders/7`)).status, 401);
+  const asFunction = await refused(bob.call("invoke", { task: "shop", payload: "{}" }));
+  assert.equal(asFunction.code, "INVALID_INPUT");
+  assert.match(asFunction.message, /remote API: call its routes at \/v1\/remote-apis\/shop\//);
+  // Another certificate than the link pinned is refused before the token leaves bob's machine.
+  await bob.call("addRemote", {
+    endpoint: parts.endpoint,
+    token: parts.token,
+    fingerprint: `sha256:${"0".repeat(64)}`,
+    name: "shop-pinned-wrong",
+    kind: "api",
+  });
+  const wrongPin = await fetch(`${mateUrl}/v1/remote-apis/shop-pinned-wrong/orders/7`, { headers: asBob });
+  assert.equal(wrongPin.status, 502);
+  assert.equal(
+    ((await wrongPin.json()) as { error: { code: string } }).error.code,
+    "REMOTE_FINGERPRINT_MISMATCH",
+  );
+  // Revoked by the owner: bob's next call gets the owner's API's own answer to a bad token, as API Gateway gives it.
+  await alice.call("revokeToken", { tokenId: a.token.id });
+  const revoked = await fetch(`${mateUrl}/v1/remote-apis/shop/orders/7`, { headers: asBob });
+  assert.equal(revoked.status, 401);
+  assert.deepEqual(await revoked.json(), { message: "Unauthorized" });
+});
+
 test("the CLI shares with --rate-limit and lists each token's calls, last use and addresses", async () => {
   const share = await hearthCli([
     "share",

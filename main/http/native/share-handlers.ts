@@ -97,6 +97,17 @@ export function shareHandlers(app: Pick<Host, "store" | "dataDir">): Record<Shar
           "apiId",
         );
       }
+      const url = `${sharing.url}${api.path}`;
+      const linkOf = (token: string): string =>
+        formatShareLink({
+          endpoint: url,
+          token,
+          fingerprint: sharing.fingerprint,
+          name: api.name,
+          kind: "api",
+        });
+      // Checked before minting, so a link that cannot be written leaves no token behind.
+      linkOf(PLACEHOLDER_TOKEN);
       const minted = await docs.update((s) =>
         mintApiToken(
           s,
@@ -105,13 +116,13 @@ export function shareHandlers(app: Pick<Host, "store" | "dataDir">): Record<Shar
           ctx(),
         ),
       );
-      const url = `${sharing.url}${api.path}`;
       return {
         token: minted.token,
         secret: minted.secret,
         endpoint: sharing.url,
         fingerprint: sharing.fingerprint,
         url,
+        link: linkOf(minted.secret),
         curl: sharedApiCurlCommand(url, minted.secret, curlPin(sharing.certPem)),
       };
     },

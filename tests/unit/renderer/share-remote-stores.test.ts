@@ -33,6 +33,7 @@ const answer: ShareAnswer = {
 const remote: RemoteView = {
   id: "rem_1",
   name: "echo",
+  kind: "alias",
   profileId: "p2",
   endpoint: "https://127.0.0.2:7443",
   fingerprint: `sha256:${"0".repeat(64)}`,
@@ -82,6 +83,7 @@ test("a token API is shared with the same choices but no name, through shareApi"
     endpoint: "https://127.0.0.2:7443",
     fingerprint: `sha256:${"0".repeat(64)}`,
     url: "https://127.0.0.2:7443/apis/shop",
+    link: "hearth://share?endpoint=…&kind=api",
     curl: "curl …",
   };
   const api = fakeApi({ shareApi: () => apiAnswer });
@@ -168,4 +170,22 @@ test("the host's refusal of a link names the part at fault", async () => {
   const err = await store.getState().add({ link: "hearth://share?endpoint=x" });
   assert.equal(err?.field, "fingerprint");
   assert.match(err!.message, /64 hex digits/);
+});
+
+test("a list asked for before a removal cannot bring the removed remote back when it answers late", async () => {
+  let answerList: (items: RemoteView[]) => void = () => {};
+  const api = fakeApi({
+    listRemotes: () => new Promise<RemoteView[]>((r) => (answerList = r)),
+    removeRemote: () => remote,
+  });
+  const store = createRemotesStore(api);
+  store.setState({ items: [remote], loaded: true });
+  const loading = store.getState().load();
+  assert.equal(await store.getState().remove("echo"), null);
+  assert.deepEqual(store.getState().items, []);
+  // The list was read before the removal: its answer still holds the remote.
+  answerList([remote]);
+  await loading;
+  assert.deepEqual(store.getState().items, []);
+  assert.equal(store.getState().loading, false);
 });

@@ -65,6 +65,7 @@ test("the remote list shows names, endpoints, short pins and last use, never tok
       {
         id: "rmt_1",
         name: "resize",
+        kind: "alias",
         profileId: "prf_1",
         endpoint: "https://127.0.0.2:7443",
         fingerprint: `sha256:${"ab".repeat(32)}`,
@@ -76,7 +77,7 @@ test("the remote list shows names, endpoints, short pins and last use, never tok
   );
   assert.match(
     text,
-    /^NAME\s+ENDPOINT\s+FINGERPRINT\s+LAST USED\nresize\s+https:\/\/127\.0\.0\.2:7443\s+sha256:abab/,
+    /^NAME\s+KIND\s+ENDPOINT\s+FINGERPRINT\s+LAST USED\nresize\s+alias\s+https:\/\/127\.0\.0\.2:7443\s+sha256:abab/,
   );
   assert.match(text, /never$/);
 });

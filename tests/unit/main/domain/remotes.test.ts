@@ -33,6 +33,7 @@ test("a link becomes a remote alias with its token sealed, and the view never sh
   assert.deepEqual(view, {
     id: view.id,
     name: "resize",
+    kind: "alias",
     profileId: alice,
     endpoint: parts.endpoint,
     fingerprint: FINGERPRINT,
@@ -51,6 +52,24 @@ test("a link becomes a remote alias with its token sealed, and the view never sh
     token: TOKEN,
   });
   assert.equal(remoteCallTarget(w.state, alice, view.id, fakeSealer).token, TOKEN);
+});
+
+test("an API's link becomes a remote API: kept apart from aliases, the same name rules", () => {
+  const { w, alice } = world();
+  const apiLink = formatShareLink({
+    ...parts,
+    endpoint: "https://127.0.0.2:7443/apis/shop",
+    name: "shop",
+    kind: "api",
+  });
+  const view = w.apply((s) => addRemote(s, alice, { link: apiLink }, w.ctx));
+  assert.equal(view.kind, "api");
+  assert.equal(view.endpoint, "https://127.0.0.2:7443/apis/shop");
+  assert.equal(w.state.remotes.find((r) => r.id === view.id)?.kind, "api");
+  // An alias's link stores no kind at all: documents written before APIs could be shared read the same.
+  const alias = w.apply((s) => addRemote(s, alice, { link: LINK }, w.ctx));
+  assert.equal(w.state.remotes.find((r) => r.id === alias.id)?.kind, undefined);
+  expectError(() => addRemote(w.state, alice, { link: apiLink }, w.ctx), "REMOTE_EXISTS", "name");
 });
 
 test("the name may be chosen over the link's, and is required when the link has none", () => {

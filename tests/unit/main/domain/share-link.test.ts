@@ -29,6 +29,16 @@ test("a written link reads back to the same parts, its fields encoded", () => {
   assert.match(good.fingerprint, PINNED_FINGERPRINT_PATTERN);
 });
 
+test("an API's link says so, and reads back as one; a kind it does not know is refused", () => {
+  const api = { ...good, endpoint: "https://127.0.0.2:7443/apis/shop", name: "shop", kind: "api" as const };
+  const written = formatShareLink(api);
+  assert.match(written, /&kind=api$/);
+  assert.deepEqual(parseShareLink(written), api);
+  // "alias" is the default and is not written.
+  assert.deepEqual(parseShareLink(link({ ...good, kind: "alias" })), good);
+  expectError(() => parseShareLink(link({ ...good, kind: "queue" })), "INVALID_INPUT", "kind");
+});
+
 test("reading normalizes: trailing slashes, colon-separated or uppercase digits, spaces around the link", () => {
   const colons = `sha256:${Array.from({ length: 32 }, () => "0F").join(":")}`;
   const parsed = parseShareLink(
