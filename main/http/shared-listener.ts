@@ -16,6 +16,7 @@ import { runNativeOperation } from "./native/native-api.ts";
 import { NativeAuth, type Caller } from "./native/native-auth.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { httpTransport, nativeHandlers } from "./native/native-handlers.ts";
+import { decodePayload } from "../domain/payload-check.ts";
 
 export const SHARED_INVOKE_PATH = "/v1/invoke";
 
@@ -166,7 +167,7 @@ export async function startSharedListener(o: SharedListenerOptions): Promise<Sha
             throw new HearthError("TOKEN_INVALID", "the token is not valid for this request", "token");
           const raw: Record<string, unknown> = {
             ...(req.query as Record<string, unknown>),
-            payload: Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "",
+            payload: Buffer.isBuffer(req.body) ? decodePayload(req.body, "payload") : "",
           };
           const answer = await runNativeOperation(handlers, "invoke", caller, raw, httpTransport(reply));
           if (reply.sent) return reply;

@@ -9,6 +9,7 @@ import { callRemoteAlias, remoteAliasFor } from "../../invoke/remote-calls.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
 import { lambdaCaller } from "./lambda-auth.ts";
+import { checkPayloadJson, decodePayload } from "../../domain/payload-check.ts";
 
 /** Lambda's synchronous payload limit. */
 export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -152,14 +153,8 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
         const query = req.query as { Qualifier?: string };
         const ref = parseFunctionName(name, query.Qualifier);
         const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
-        const payload = body.toString("utf8");
-        if (payload.trim() !== "") {
-          try {
-            JSON.parse(payload);
-          } catch {
-            throw new HearthError("INVALID_INPUT", "could not parse the Payload as JSON", "Payload");
-          }
-        }
+        const payload = decodePayload(body, "Payload");
+        checkPayloadJson(payload, "Payload");
         const remote = remoteAliasFor(app.store.documents.state, profileId, ref);
         if (remote) {
           const tail = req.headers["x-amz-log-type"] === "Tail";

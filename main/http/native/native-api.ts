@@ -15,6 +15,7 @@ import {
   type Handler,
 } from "./native-handlers.ts";
 import { registerPoolEvents } from "./pool-status.ts";
+import { decodePayload } from "../../domain/payload-check.ts";
 
 /** A 50 MiB zip in base64 inside JSON, or 50 MiB of a folder's files with their paths (up to 10,000 of them). */
 const MAX_IMPORT_BODY_BYTES = 80 * 1024 * 1024;
@@ -118,7 +119,7 @@ export function registerNativeApi(server: FastifyInstance, app: Host, auth: Nati
           const raw: Record<string, unknown> = {
             ...(req.query as Record<string, unknown>),
             ...(o.rawBody
-              ? { [o.rawBody]: Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "" }
+              ? { [o.rawBody]: Buffer.isBuffer(req.body) ? decodePayload(req.body, o.rawBody) : "" }
               : typeof req.body === "object" && req.body !== null && !Array.isArray(req.body)
                 ? (req.body as Record<string, unknown>)
                 : req.body === undefined || req.body === null

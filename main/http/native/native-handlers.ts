@@ -55,6 +55,7 @@ import { shareHandlers } from "./share-handlers.ts";
 import { poolStatus } from "./pool-status.ts";
 import { remoteAliasFor } from "../../invoke/remote-calls.ts";
 import { readyStatus } from "../../startup-progress.ts";
+import { checkPayloadJson } from "../../domain/payload-check.ts";
 
 /** Where a streamed invocation's events go: server-sent events over HTTP, a per-call channel over IPC. */
 export interface EventSink {
@@ -94,15 +95,7 @@ function str(v: unknown): string {
 /** Parses an invocation payload: empty means `{}`, anything else must be JSON (Lambda's rule). */
 function checkPayload(payload: string): string {
   if (payload.trim() === "") return "{}";
-  try {
-    JSON.parse(payload);
-  } catch (err) {
-    throw new HearthError(
-      "INVALID_INPUT",
-      `the payload is not valid JSON: ${(err as Error).message}`,
-      "payload",
-    );
-  }
+  checkPayloadJson(payload, "payload");
   return payload;
 }
 
