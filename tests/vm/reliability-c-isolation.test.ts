@@ -12,21 +12,6 @@ import type { VmStateChange } from "../../main/vm/pool.ts";
 import { profileWith, startHost } from "../helpers/reliability-host.ts";
 import { tally } from "../helpers/reliability-tally.ts";
 
-/**
- * All sandboxes of a VM share one 96 MiB tmpfs for their folders (vm-images/guest/sysinit). A sandbox killed by
- * its memory limit while filling it leaves its files there, and every later load in that VM fails with ENOSPC
- * until the filler is unloaded; the VM is not replaced. Per-sandbox size limits belong in the guest image.
- */
-const DISK_GAP = "the guest's sandbox folders share one tmpfs without per-sandbox limits";
-
-/**
- * When a sandbox's runtime dies on its own (its memory limit, a crash), the guest agent restarts it in the same
- * cgroup without killing what the old runtime started (it does, with cgroup.kill, only on timeouts and host kills):
- * a fork bomb's shells live on beside the new runtime, within the sandbox's pids and memory limits.
- */
-const BOMB_GAP =
-  "the guest agent restarts a crashed runtime without emptying its cgroup first: the next invocation fails";
-
 let host: Host;
 /** Invocations of the intruder that failed after its bomb was killed, before one answered. */
 let failedAfterBomb = -1;
@@ -183,23 +168,19 @@ describe("isolation inside one VM", () => {
     });
   });
 
-  test(
-    "a new sandbox still loads in a VM whose sandbox disk another sandbox filled",
-    { todo: DISK_GAP },
-    async () => {
-      const r = await invoke("hello-env", { name: "late" }).catch((err: Error) => err);
-      const ok = !(r instanceof Error) && r.ok;
-      tally(
-        "isolation",
-        "load after fill-disk",
-        ok ? { escapesTried: 1, escapesContained: 1 } : { escapesKnownGaps: 1 },
-      );
-      console.log(
-        `# load after fill-disk: ${r instanceof Error ? r.message : (r.payload ?? JSON.stringify(r.error))}`,
-      );
-      assert.ok(ok, "the load failed");
-    },
-  );
+  test("a new sandbox still loads in a VM whose sandbox disk another sandbox filled: the killed filler's files are gone", async () => {
+    const r = await invoke("hello-env", { name: "late" }).catch((err: Error) => err);
+    const ok = !(r instanceof Error) && r.ok;
+    tally(
+      "isolation",
+      "load after fill-disk",
+      ok ? { escapesTried: 1, escapesContained: 1 } : { escapesKnownGaps: 1 },
+    );
+    console.log(
+      `# load after fill-disk: ${r instanceof Error ? r.message : (r.payload ?? JSON.stringify(r.error))}`,
+    );
+    assert.ok(ok, "the load failed");
+  });
 
   test("a fork bomb is held to the sandbox's limits; the VM keeps serving or is replaced", async () => {
     await escape("fork-bomb", async () => {
@@ -234,26 +215,22 @@ describe("isolation inside one VM", () => {
     });
   });
 
-  test(
-    "after a fork bomb, the restarted runtime starts clean and answers the next invocation",
-    { todo: BOMB_GAP },
-    (t) => {
-      if (failedAfterBomb < 0) {
-        t.skip("the fork-bomb test did not get as far as invoking the intruder again");
-        return;
-      }
-      console.log(
-        `# invocations that failed after the bomb, before the intruder answered again: ${failedAfterBomb}`,
-      );
-      tally(
-        "isolation",
-        "leftovers of a killed runtime",
-        failedAfterBomb === 0 ? { escapesTried: 1, escapesContained: 1 } : { escapesKnownGaps: 1 },
-      );
-      // A restart into a cgroup the bomb still fills dies during init; only a fresh load (cgroup.kill) clears it.
-      assert.equal(failedAfterBomb, 0, "the restarted runtime shared its cgroup with the bomb and died");
-    },
-  );
+  test("after a fork bomb, the restarted runtime starts in an emptied cgroup and answers the next invocation", (t) => {
+    if (failedAfterBomb < 0) {
+      t.skip("the fork-bomb test did not get as far as invoking the intruder again");
+      return;
+    }
+    console.log(
+      `# invocations that failed after the bomb, before the intruder answered again: ${failedAfterBomb}`,
+    );
+    tally(
+      "isolation",
+      "leftovers of a killed runtime",
+      failedAfterBomb === 0 ? { escapesTried: 1, escapesContained: 1 } : { escapesKnownGaps: 1 },
+    );
+    // A restart into a cgroup the bomb still fills dies during init; only a fresh load (cgroup.kill) clears it.
+    assert.equal(failedAfterBomb, 0, "the restarted runtime shared its cgroup with the bomb and died");
+  });
 
   test("a fork bomb left running after its handler returned stays within the sandbox's process limit", async () => {
     await escape("fork-bomb left running", async () => {

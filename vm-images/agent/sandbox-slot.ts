@@ -1,7 +1,16 @@
 // One sandbox slot in the guest: its uid, directory, cgroup and port, and the runtime process it supervises.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { ExitReason, LambdaError, SandboxSpec, SandboxStats } from "../../main/vm/protocol.ts";
 
@@ -391,6 +400,11 @@ export class SandboxSlot {
       this.recentStarts.filter((t) => Date.now() - t < RESTART_WINDOW_MS).length < MAX_RESTARTS;
     const restarting = budgetLeft;
     this.events.exit({ reason, exitCode: code, signal, detail, restarting });
+    // A runtime that died leaves a fresh environment behind, as Lambda does: nothing it started lives on in the
+    // cgroup (a fork bomb's shells would kill its successor during init), and what it wrote is gone (a full
+    // sandbox disk would refuse every other sandbox of the VM its code).
+    this.killAll();
+    this.clearScratch();
     if (!restarting) {
       this.state = "failed";
       return;
@@ -405,6 +419,22 @@ export class SandboxSlot {
         this.events.failed(e.lambda ?? { errorType: "Runtime.Unknown", errorMessage: e.message, trace: [] });
       },
     );
+  }
+
+  /** Empties the slot's folder but for its code: home and tmp as a new runtime finds them. */
+  private clearScratch(): void {
+    try {
+      for (const entry of readdirSync(this.dir)) {
+        if (join(this.dir, entry) !== this.taskDir)
+          rmSync(join(this.dir, entry), { recursive: true, force: true });
+      }
+      const tmp = join(this.dir, "tmp");
+      mkdirSync(tmp, { recursive: true });
+      chownSync(tmp, this.uid, this.uid);
+      chmodSync(tmp, 0o700);
+    } catch (err) {
+      this.events.output("stderr", `hearth-agent: clearing slot ${this.slot} failed: ${String(err)}`);
+    }
   }
 
   /** Kills the runtime and everything it started; the exit handler decides whether it comes back. */
