@@ -92,6 +92,9 @@ interface ColdRun {
  * One invocation on a fresh scheduler (it holds no sandbox, so nothing is warm), then every VM it took is retired:
  * the next run starts clean again.
  */
+/** How long a ready VM sits in the pool before case (a) invokes on it, as a spare would between requests. */
+const SPARE_SETTLE_MS = 3000;
+
 async function coldInvoke(pool: VmPool, readyVm: string | null): Promise<ColdRun> {
   const scheduler = new SandboxScheduler({ pool, maxWaitMs: Math.max(5000, run.remainingMs()) });
   schedulers.add(scheduler);
@@ -180,11 +183,13 @@ await phase("restore pool", async () => {
   say(`template: ${JSON.stringify(result.template)}`);
   await pool.retire(first, "benchmark: template made");
 
-  // (a) A ready VM waits in the pool (acquired and given back, so it is up and synced); no sandbox is warm.
+  // (a) A ready VM waits in the pool (acquired and given back, so it is up and synced); no sandbox is warm. A spare
+  // has sat in the pool a while before a request finds it: its agent has had the time to prewarm a runtime.
   result.readyVm = summary(
     await series("no warm sandbox, a ready VM", async () => {
       const vm = await pool.acquire(profile.id, run.remainingMs());
       pool.release(vm);
+      await new Promise((r) => setTimeout(r, SPARE_SETTLE_MS));
       return coldInvoke(pool, vm.name);
     }),
   );

@@ -363,7 +363,7 @@ export function coldSection(d: unknown): string[] {
       ],
       ["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
       [
-        row("no warm sandbox, a ready VM (code loaded into a blank sandbox)", "readyVm"),
+        row("no warm sandbox, a ready VM that sat 3 s in the pool (code loaded into it)", "readyVm"),
         row("no ready VM: the pool restores one from its template", "noVmRestore"),
         row("no ready VM: a pool that always boots", "noVmBoot"),
       ],
