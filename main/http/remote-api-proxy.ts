@@ -3,16 +3,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { REMOTE_API_PATH } from "../contract.ts";
 import { HearthError } from "../domain/errors.ts";
-import { findRemoteByName, markRemoteUsed, remoteCallTarget } from "../domain/remotes.ts";
+import { findRemoteByName, remoteCallTarget } from "../domain/remotes.ts";
 import type { Host } from "../host.ts";
+import { noteRemoteUse } from "../invoke/remote-calls.ts";
 import { callRemoteApi } from "../invoke/remote-invoker.ts";
 import type { NativeAuth } from "./native/native-auth.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 
 /** An API Gateway HTTP API takes 10 MB payloads; the owner's gateway sets its own limit below that. */
 const MAX_REMOTE_API_BODY_BYTES = 10 * 1024 * 1024;
-/** Last use is written at most this often, as for remote aliases. */
-const LAST_USE_RESOLUTION_MS = 60_000;
 
 export function registerRemoteApiProxy(
   server: FastifyInstance,
@@ -46,7 +45,7 @@ export function registerRemoteApiProxy(
         );
       }
       const {
-        remoteId,
+        remoteId: _id,
         name: _n,
         ...target
       } = remoteCallTarget(docs.state, profileId, remote.id, app.store.secrets);
@@ -61,10 +60,7 @@ export function registerRemoteApiProxy(
         ),
         ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
       });
-      const last = remote.lastUsedAt === undefined ? 0 : Date.parse(remote.lastUsedAt);
-      if (started - last >= LAST_USE_RESOLUTION_MS) {
-        docs.update((s) => markRemoteUsed(s, profileId, remoteId, { now: started })).catch(() => undefined);
-      }
+      noteRemoteUse(app.store, profileId, remote, started);
       return reply.code(answer.status).headers(answer.headers).send(answer.body);
     } catch (err) {
       return sendNativeError(reply, err);

@@ -40,17 +40,26 @@ export async function callRemoteAlias(
   o: RemoteInvokeOptions,
 ): Promise<InvocationResult> {
   const target = remoteCallTarget(store.documents.state, callerProfileId, remote.id, store.secrets);
-  const { remoteId, name: _name, ...pinned } = target;
+  const { remoteId: _id, name: _name, ...pinned } = target;
   const started = Date.now();
   try {
     return await invokeRemote(pinned, o);
   } finally {
-    const last = remote.lastUsedAt === undefined ? 0 : Date.parse(remote.lastUsedAt);
-    if (started - last >= LAST_USE_RESOLUTION_MS) {
-      // Best effort and not awaited: the answer does not wait for the store, and a remote removed meanwhile is fine.
-      store.documents
-        .update((s) => markRemoteUsed(s, callerProfileId, remoteId, { now: started }))
-        .catch(() => undefined);
-    }
+    noteRemoteUse(store, callerProfileId, remote, started);
   }
+}
+
+/** Records a call through a remote alias or API as its last use, at most once per LAST_USE_RESOLUTION_MS. */
+export function noteRemoteUse(
+  store: HearthStore,
+  callerProfileId: string,
+  remote: RemoteAlias,
+  at: number,
+): void {
+  const last = remote.lastUsedAt === undefined ? 0 : Date.parse(remote.lastUsedAt);
+  if (at - last < LAST_USE_RESOLUTION_MS) return;
+  // Best effort and not awaited: the answer does not wait for the store, and a remote removed meanwhile is fine.
+  store.documents
+    .update((s) => markRemoteUsed(s, callerProfileId, remote.id, { now: at }))
+    .catch(() => undefined);
 }
