@@ -31,6 +31,11 @@ export interface RunOutcome extends InvokeOutcome {
   queuedMs: number;
 }
 
+/** What `execute` answers when the request never reached a handler (see `run`). */
+const NOT_DELIVERED = Symbol("not delivered");
+/** Sandboxes that may die under one request before it is answered with an error instead of sent on again. */
+const MAX_UNDELIVERED = 2;
+
 export interface SchedulerOptions {
   pool: VmPool;
   /** Sandboxes of one configuration at once (parallel invocations beyond it queue). */
@@ -141,14 +146,25 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     const deadline = Date.now() + this.o.maxWaitMs;
     let coldStart = false;
     let queued = false;
+    let undelivered = 0;
     try {
       for (;;) {
         const pick = this.withinLimits(exec) ? this.pick(exec) : null;
         if (pick) {
-          return await this.execute(pick, payload, opts, {
+          const outcome = await this.execute(pick, payload, opts, {
             coldStart,
             queuedMs: performance.now() - started,
           });
+          // Its sandbox died before the handler saw it (a crash, a restart that failed): no code ran for it, so it
+          // goes to another sandbox; a caller hears of the sandbox's trouble only when that happens again.
+          if (outcome !== NOT_DELIVERED) return outcome;
+          if (++undelivered > MAX_UNDELIVERED) {
+            throw new SchedulerError(
+              "SANDBOX_LOST",
+              `the sandboxes of ${exec.spec.functionName} stopped ${undelivered} times before this request reached one`,
+            );
+          }
+          continue;
         }
         if (this.withinLimits(exec) && this.canGrow(exec)) {
           coldStart = true;
@@ -236,7 +252,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     payload: string,
     opts: InvokeOptions,
     m: { coldStart: boolean; queuedMs: number },
-  ): Promise<RunOutcome> {
+  ): Promise<RunOutcome | typeof NOT_DELIVERED> {
     sb.busy = true;
     sb.lastUsedAt = Date.now();
     this.count(this.runningByProfile, sb.exec.profile, 1);
@@ -245,6 +261,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     this.served.set(vm, (this.served.get(vm) ?? 0) + 1);
     try {
       const outcome = await vm.session!.invoke(sb.slot, payload, opts);
+      if (outcome.undelivered) return NOT_DELIVERED;
       return {
         ...outcome,
         servedVersion: sb.exec.spec.functionVersion,
@@ -253,9 +270,15 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
         coldStart: m.coldStart,
         queuedMs: m.queuedMs,
       };
-    } catch (err) {
-      // The session refuses only when the VM is gone or the slot was emptied under us.
-      throw new SchedulerError("SANDBOX_LOST", (err as Error).message);
+    } catch {
+      // The session refuses only when the VM is gone or the slot failed or was emptied under us, before sending
+      // anything: that sandbox serves nobody any more.
+      const held = sb.held!;
+      if (held.sandboxes.get(sb.slot) === sb) {
+        held.sandboxes.delete(sb.slot);
+        this.emitSandbox(sb, "gone");
+      }
+      return NOT_DELIVERED;
     } finally {
       sb.busy = false;
       sb.lastUsedAt = Date.now();

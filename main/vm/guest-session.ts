@@ -33,6 +33,8 @@ export interface InvokeOutcome {
   /** Time from sending the invocation to receiving its result, as the host measured it. */
   roundTripMs: number;
   maxRssKb: number;
+  /** It failed while waiting for its sandbox (which died or could not start again): no handler ever saw it. */
+  undelivered?: boolean;
 }
 
 export interface InvokeOptions {
@@ -72,6 +74,8 @@ interface SlotState {
   socket: FrameSocket;
   spec: SandboxSpec | null;
   state: "empty" | "up" | "restarting" | "failed";
+  /** The runtime serving the slot, as the guest last reported it (loaded or up again). */
+  pid: number | null;
   running: Pending | null;
   queue: Pending[];
   upWaiters: (() => void)[];
@@ -184,6 +188,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
         const s = this.slots.get(e.slot);
         if (s) {
           s.state = "up";
+          s.pid = e.pid;
           for (const w of s.upWaiters.splice(0)) w();
           this.pump(e.slot);
         }
@@ -266,6 +271,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
         timeoutMs,
       );
       s.state = "up";
+      s.pid = r.pid;
       this.pump(slot);
       return r;
     } catch (err) {
@@ -290,7 +296,15 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     if (!path) throw new GuestError("NO_SUCH_SLOT", `the VM has no channel for sandbox slot ${slot}`);
     const socket = new FrameSocket(path);
     await socket.open();
-    const state: SlotState = { socket, spec: null, state: "empty", running: null, queue: [], upWaiters: [] };
+    const state: SlotState = {
+      socket,
+      spec: null,
+      state: "empty",
+      pid: null,
+      running: null,
+      queue: [],
+      upWaiters: [],
+    };
     socket.on("frame", (f) => this.onSandboxFrame(slot, f as SandboxFrame));
     this.slots.set(slot, state);
     return state;
@@ -332,7 +346,8 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     p.timer = setTimeout(() => {
       // The sandbox cannot be trusted to stop itself (think `for (;;) {}`): the agent kills it and starts it again.
       s.state = "restarting";
-      this.request({ t: "kill", slot, reason: "timeout" }).catch(() => {});
+      const pid = s.pid ?? undefined;
+      this.request({ t: "kill", slot, reason: "timeout", ...(pid ? { pid } : {}) }).catch(() => {});
       this.finish(p, { ok: false, fault: "timeout" }, slot);
     }, timeoutMs);
     try {
@@ -362,6 +377,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     if (s) {
       s.socket.resetDecoder();
       s.state = e.restarting ? "restarting" : "failed";
+      s.pid = null;
       const p = s.running;
       if (p && e.reason === "timeout") {
         // The guest's own watchdog got there first (the host's timer was longer, or the host was busy).
@@ -426,6 +442,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       durationMs: r.durationMs ?? roundTripMs,
       roundTripMs,
       maxRssKb: r.maxRssKb ?? 0,
+      ...(!r.ok && !p.sentAt ? { undelivered: true } : {}),
     });
     // Resolve first, then look for more work, so a caller sees results in order.
     queueMicrotask(() => this.pump(slot));

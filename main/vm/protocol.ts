@@ -38,7 +38,14 @@ export type ControlRequest =
   | { t: "sync"; id: number; epochMs: number; entropy: string }
   | { t: "load"; id: number; slot: number; spec: SandboxSpec; code: string; sha256: string }
   | { t: "unload"; id: number; slot: number }
-  | { t: "kill"; id: number; slot: number; reason: "timeout" | "host" }
+  | {
+      t: "kill";
+      id: number;
+      slot: number;
+      reason: "timeout" | "host";
+      /** Kill only this runtime: one that already died (and is being started again) is left alone. */
+      pid?: number;
+    }
   | { t: "stats"; id: number };
 
 export interface SandboxStats {

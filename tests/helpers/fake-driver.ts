@@ -18,6 +18,8 @@ interface FakeDomain {
   servers: Server[];
   sockets: Socket[];
   paths: Map<string, string>;
+  /** The host's connection to the agent, once it is open. */
+  control: Socket | null;
 }
 
 export interface FakeDriverOptions {
@@ -66,7 +68,16 @@ export class FakeDriver implements VmDriver {
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
     const names = [...xml.matchAll(/<target type='virtio' name='([^']+)'/g)].map((m) => m[1]!);
-    const dom: FakeDomain = { loaded: new Map(), name, xml, dir, servers: [], sockets: [], paths: new Map() };
+    const dom: FakeDomain = {
+      loaded: new Map(),
+      name,
+      xml,
+      dir,
+      servers: [],
+      sockets: [],
+      paths: new Map(),
+      control: null,
+    };
     for (const channel of names.length ? names : [CONTROL_PORT]) {
       const path = join(dir, channel);
       const server = createServer((s) => this.serve(dom, channel, s));
@@ -103,6 +114,7 @@ export class FakeDriver implements VmDriver {
       });
       return;
     }
+    dom.control = s;
     const ready = {
       t: "ready",
       protocol: 1,
@@ -144,6 +156,13 @@ export class FakeDriver implements VmDriver {
         }
       }
     });
+  }
+
+  /** Sends an event frame from a domain's agent, as if one of its sandboxes had exited, come up or failed. */
+  agentEvent(name: string, frame: object): void {
+    const control = this.domains.get(name)?.control;
+    if (!control) throw new Error(`no agent connection to ${name}`);
+    control.write(encodeFrame(frame as never));
   }
 
   async channelSockets(name: string): Promise<Map<string, string>> {

@@ -184,6 +184,25 @@ describe("guest agent in a real VM", () => {
       await healthy();
     });
 
+    test("a kill meant for a runtime that already died leaves the one started in its place alone", async () => {
+      // The host's timer and the runtime's own watchdog can both end one overrun: the host's kill then arrives
+      // after the guest has started the next runtime, and must not take that one down during its init.
+      const pidOf = async (): Promise<number | null> =>
+        (await vm.session.stats()).sandboxes.find((s) => s.slot === 6)?.pid ?? null;
+      const before = await pidOf();
+      assert.ok(before);
+      const r = await vm.session.invoke(6, JSON.stringify({ mode: "exit" }));
+      assert.equal(r.fault, "exit");
+      await vm.session.request({ t: "kill", slot: 6, reason: "timeout", pid: before });
+      await vm.session.whenUp(6);
+      const after = (await vm.session.stats()).sandboxes.find((s) => s.slot === 6);
+      assert.notEqual(after?.pid, before);
+      assert.equal(after?.state, "up");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(await pidOf(), after?.pid, "the new runtime was killed by the old one's kill");
+      await healthy();
+    });
+
     test("loop → timed out after the task's 3 s and killed", async () => {
       const r = await vm.session.invoke(6, JSON.stringify({ mode: "loop" }));
       assert.equal(r.fault, "timeout");

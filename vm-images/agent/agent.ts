@@ -153,7 +153,7 @@ function main(path: string): void {
         await slotOf(req.id, req.slot).unload();
         return { t: "unloaded", id: req.id, slot: req.slot };
       case "kill":
-        slotOf(req.id, req.slot).kill(req.reason);
+        slotOf(req.id, req.slot).kill(req.reason, req.pid);
         return { t: "killed", id: req.id, slot: req.slot };
       case "stats":
         return {

@@ -437,8 +437,13 @@ export class SandboxSlot {
     }
   }
 
-  /** Kills the runtime and everything it started; the exit handler decides whether it comes back. */
-  kill(reason: "timeout" | "host"): void {
+  /**
+   * Kills the runtime and everything it started; the exit handler decides whether it comes back. With `pid`, only
+   * that runtime: the host's timer and the runtime's own watchdog can both fire for one overrun, and the host's
+   * word must not reach the runtime started in its place.
+   */
+  kill(reason: "timeout" | "host", pid?: number): void {
+    if (pid !== undefined && this.proc?.pid !== pid) return;
     this.killReason = reason;
     this.killAll();
   }

@@ -2,6 +2,7 @@
 // loads a fresh one instead of waiting forever on a slot that will never come up.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import type { Execution } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { fakeSchedulerStack } from "../../../helpers/fake-scheduler.ts";
 
@@ -67,6 +68,45 @@ test("a sandbox that restarts after a crash stays scheduled", async () => {
       restarting: true,
     });
     assert.equal(scheduler.snapshot().length, 1);
+  } finally {
+    await close();
+  }
+});
+
+test("a request waiting on a sandbox whose restart failed goes to a new sandbox, never having run", async () => {
+  const { scheduler, pool, driver, close } = fakeSchedulerStack();
+  try {
+    await scheduler.run(exec, "{}");
+    const [sb] = scheduler.snapshot();
+    const session = pool.get(sb!.vm)!.session!;
+    const exited = once(session, "sandbox-exit");
+    driver.agentEvent(sb!.vm, {
+      t: "sandbox-exit",
+      slot: sb!.slot,
+      reason: "exit",
+      exitCode: 3,
+      signal: null,
+      detail: "",
+      restarting: true,
+    });
+    await exited;
+    // The sandbox is restarting: the request waits in its queue until it is up again, or fails to come up.
+    const waiting = scheduler.run(exec, JSON.stringify({ n: 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    driver.agentEvent(sb!.vm, {
+      t: "sandbox-failed",
+      slot: sb!.slot,
+      error: {
+        errorType: "Runtime.ExitError",
+        errorMessage: "Runtime exited during init with signal: SIGKILL",
+        trace: [],
+      },
+    });
+    const r = await waiting;
+    assert.equal(r.ok, true, `answered with ${JSON.stringify(r.error)}`);
+    assert.equal(r.coldStart, true, "a fresh sandbox was loaded for it");
+    assert.deepEqual(JSON.parse(r.payload!).got, JSON.stringify({ n: 2 }));
+    assert.equal(scheduler.snapshot().length, 1, "the failed sandbox is still scheduled");
   } finally {
     await close();
   }
