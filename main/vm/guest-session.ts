@@ -244,9 +244,30 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     return { rttUs: Number(process.hrtime.bigint() - t0) / 1000, uptimeMs: r.uptimeMs };
   }
 
-  /** Sets the guest clock from ours and feeds it fresh randomness (after a restore, before any sandbox runs). */
-  sync(): Promise<Extract<ControlReply, { t: "synced" }>> {
-    return this.request({ t: "sync", epochMs: Date.now(), entropy: randomBytes(64).toString("base64") });
+  /**
+   * Sets the guest clock from ours and feeds it fresh randomness (after a restore, before any sandbox runs). Sent
+   * again, with the time of sending, when no answer comes within `attemptMs`: a frame can be lost while a restored
+   * guest's port settles, and setting the clock and adding randomness twice does no harm.
+   */
+  async sync(timeoutMs = 30_000, attemptMs = 5_000): Promise<Extract<ControlReply, { t: "synced" }>> {
+    const deadline = performance.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const left = deadline - performance.now();
+      try {
+        return await this.request(
+          { t: "sync", epochMs: Date.now(), entropy: randomBytes(64).toString("base64") },
+          Math.max(1, Math.min(attemptMs, left)),
+        );
+      } catch (err) {
+        if (!(err instanceof GuestError) || err.code !== "AGENT_TIMEOUT") throw err;
+        if (performance.now() >= deadline - 1) {
+          throw new GuestError(
+            "AGENT_TIMEOUT",
+            `no answer to sync within ${timeoutMs} ms (${attempt} ${attempt === 1 ? "try" : "tries"})`,
+          );
+        }
+      }
+    }
   }
 
   stats(): Promise<Extract<ControlReply, { t: "stats" }>> {

@@ -32,6 +32,8 @@ export interface FakeDriverOptions {
   /** How long a sandbox load and an invocation take. */
   loadDelayMs?: number;
   invokeDelayMs?: number;
+  /** The agent ignores this many sync requests (across all domains), as if the frames were lost. */
+  dropSyncs?: number;
 }
 
 export class FakeDriver implements VmDriver {
@@ -43,6 +45,8 @@ export class FakeDriver implements VmDriver {
   maxConcurrentStarts = 0;
   creates = 0;
   restores = 0;
+  /** Sync requests the agents received, answered or not. */
+  syncs = 0;
   private starting = 0;
 
   constructor(private readonly o: FakeDriverOptions = {}) {}
@@ -135,7 +139,7 @@ export class FakeDriver implements VmDriver {
             if (!this.o.hangPings?.(dom.name)) send({ t: "pong", id, uptimeMs: 1000 });
             break;
           case "sync":
-            send({ t: "synced", id, skewMs: 0 });
+            if (++this.syncs > (this.o.dropSyncs ?? 0)) send({ t: "synced", id, skewMs: 0 });
             break;
           case "load": {
             const { slot, spec } = f as { slot: number; spec: { functionVersion: string } };

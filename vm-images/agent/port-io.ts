@@ -47,6 +47,7 @@ export class PortIO {
     readonly path: string,
     private readonly onFrame: (frame: unknown) => void,
     private readonly onConnect: () => void = () => {},
+    private readonly onDisconnect: () => void = () => {},
   ) {}
 
   start(): void {
@@ -84,6 +85,7 @@ export class PortIO {
     const reopen = (): void => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (this.connected) this.onDisconnect();
       this.connected = false;
       this.decoder.reset();
       socket.destroy();
