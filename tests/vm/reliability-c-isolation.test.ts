@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { updateTaskConfig } from "../../main/domain/tasks.ts";
+import { publishVersion } from "../../main/domain/versions.ts";
 import type { Host } from "../../main/host.ts";
 import type { InvokeResult } from "../../main/invoke/engine.ts";
 import type { VmStateChange } from "../../main/vm/pool.ts";
@@ -137,6 +138,69 @@ describe("isolation inside one VM", () => {
     });
   });
 
+  test("each sandbox has a /tmp of its own: what one leaves there, another in the same VM does not see", async () => {
+    await escape("read another sandbox's /tmp", async () => {
+      const planted = `planted-${randomBytes(6).toString("hex")}`;
+      const a = await invoke("intruder", { mode: "tmp", plant: planted });
+      assert.equal(a.vm, vm, "not in the victim's VM");
+      const mine = body(a) as { planted: { ok: boolean }; seen: { ok: boolean; value?: string } };
+      assert.equal(mine.planted.ok, true, `could not write its own /tmp: ${JSON.stringify(mine)}`);
+      assert.ok(
+        mine.seen.value?.split(",").includes(planted),
+        `its own file is missing: ${JSON.stringify(mine)}`,
+      );
+      // Version 1 of the same task is another sandbox, placed beside the first in the same VM.
+      await host.store.documents.update((s) =>
+        publishVersion(s, tenant, { task: "intruder" }, { now: Date.now() }),
+      );
+      const b = await host.engine.invoke({
+        callerProfileId: tenant,
+        ref: { task: "intruder", qualifier: "1" },
+        payload: JSON.stringify({ mode: "tmp" }),
+      });
+      assert.equal(b.vm, vm, "the second sandbox is in another VM");
+      assert.equal(b.coldStart, true, "the same sandbox answered");
+      const other = body(b) as { seen: { ok: boolean; value?: string } };
+      console.log(
+        `# tmp: the planting sandbox sees ${mine.seen.value}; its neighbour sees ${JSON.stringify(other.seen)}`,
+      );
+      assert.equal(other.seen.ok, true, "its own /tmp is not listable");
+      assert.ok(!other.seen.value!.split(",").includes(planted), "the neighbour saw the planted file");
+    });
+  });
+
+  test("each sandbox has a disk of its own: what one writes does not take space from its neighbour", async () => {
+    await escape("take another sandbox's disk space", async () => {
+      type Disk = { filled: { mb: number; code: string | null } | null; sizeMb: number; freeMb: number };
+      const before = body(
+        await host.engine.invoke({
+          callerProfileId: tenant,
+          ref: { task: "intruder", qualifier: "1" },
+          payload: JSON.stringify({ mode: "disk" }),
+        }),
+      ) as Disk;
+      // 40 MiB stays under the filler's 128 MB memory limit (its files count against it): it lives, its files stay.
+      const filler = await invoke("intruder", { mode: "disk", fillMb: 40 });
+      const f = body(filler) as Disk;
+      const neighbour = await host.engine.invoke({
+        callerProfileId: tenant,
+        ref: { task: "intruder", qualifier: "1" },
+        payload: JSON.stringify({ mode: "disk" }),
+      });
+      assert.equal(neighbour.vm, filler.vm, "not in the same VM");
+      const n = body(neighbour) as Disk;
+      console.log(
+        `# disk: filler ${JSON.stringify(f)}; neighbour before ${JSON.stringify(before)}, after ${JSON.stringify(n)}`,
+      );
+      assert.equal(f.filled?.mb, 40, `the filler was stopped: ${JSON.stringify(f)}`);
+      assert.ok(
+        f.freeMb <= f.sizeMb - 40,
+        `the filler's disk does not show its 40 MiB: ${JSON.stringify(f)}`,
+      );
+      assert.equal(n.freeMb, before.freeMb, "the neighbour lost space to the filler");
+    });
+  });
+
   test("no network: no interface but loopback at most, nothing answers, no DNS", async () => {
     await escape("reach the network", async () => {
       const r = await invoke("intruder", { mode: "network" });
@@ -168,7 +232,7 @@ describe("isolation inside one VM", () => {
     });
   });
 
-  test("a new sandbox still loads in a VM whose sandbox disk another sandbox filled: the killed filler's files are gone", async () => {
+  test("a new sandbox still loads in a VM where another sandbox filled its disk: each slot's disk is its own", async () => {
     const r = await invoke("hello-env", { name: "late" }).catch((err: Error) => err);
     const ok = !(r instanceof Error) && r.ok;
     tally(

@@ -73,15 +73,14 @@ function main(path: string): void {
     if (!m) continue;
     const slot = Number(m[1]);
     if (sandboxPortName(slot) !== name) continue;
-    slots.set(
-      slot,
-      new SandboxSlot(slot, device, {
-        exit: (e) => emit({ t: "sandbox-exit", slot, ...e }),
-        up: (initMs, pid) => emit({ t: "sandbox-up", slot, initMs, pid }),
-        failed: (error) => emit({ t: "sandbox-failed", slot, error }),
-        output: (stream, line) => emit({ t: "sandbox-output", slot, stream, line }),
-      }),
-    );
+    const sandbox = new SandboxSlot(slot, device, {
+      exit: (e) => emit({ t: "sandbox-exit", slot, ...e }),
+      up: (initMs, pid) => emit({ t: "sandbox-up", slot, initMs, pid }),
+      failed: (error) => emit({ t: "sandbox-failed", slot, error }),
+      output: (stream, line) => emit({ t: "sandbox-output", slot, stream, line }),
+    });
+    sandbox.mountDir();
+    slots.set(slot, sandbox);
   }
 
   const ready = (): Extract<ControlEvent, { t: "ready" }> => ({
@@ -189,6 +188,8 @@ function main(path: string): void {
     },
     // Whoever just connected missed the first ready frame.
     () => emit(ready()),
+    // Frames sent until the host is back are lost; the console log says when that happened.
+    () => console.log(`hearth-agent: the host left the control port at ${uptimeMs()} ms uptime`),
   );
   control.start();
   emit(ready());

@@ -1,5 +1,5 @@
 // One sandbox slot in the guest: its uid, directory, cgroup and port, and the runtime process it supervises.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -38,11 +38,19 @@ export class SlotError extends Error {
 }
 
 const RUNTIME_DIR = "/opt/hearth/runtime";
+/** Starts a runtime in its own mount namespace (its /tmp is the slot's) as the slot's uid: see guestctl.c. */
+const GUESTCTL = "/opt/hearth/bin/guestctl";
 /**
  * A prewarmed runtime is a Node.js runtime started ahead of need, as the slot's uid, that waits on stdin for its
  * task's environment: its heap limit is fixed at start, so it serves sandboxes of this size (Lambda's default).
  */
 export const PREWARM_MEMORY_MB = 128;
+/**
+ * Each slot's folder is a file system of its own (tmpfs) of this size: its code, home and /tmp. A sandbox that fills
+ * it gets ENOSPC (or meets its memory limit first: what it writes there counts against it) and no other sandbox
+ * notices. Lambda's /tmp is 512 MB; unpacked code is at most 250 MB.
+ */
+export const SLOT_DISK_MB = 512;
 /** A runtime that dies this many times within RESTART_WINDOW_MS is left failed instead of restarted again. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
@@ -95,6 +103,26 @@ export class SandboxSlot {
     this.cgroup = `/sys/fs/cgroup/sbx${slot}`;
   }
 
+  /**
+   * Gives the slot its own file system (once per VM: an agent started again finds it mounted). Without it, the
+   * slot's folder lives on the VM's shared sandbox disk, and the console log says so.
+   */
+  mountDir(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const mounted = readFileSync("/proc/self/mounts", "utf8")
+      .split("\n")
+      .some((l) => l.split(" ")[1] === this.dir);
+    if (mounted) return;
+    const options = `size=${SLOT_DISK_MB}m,mode=0700,uid=${this.uid},gid=${this.uid},nosuid,nodev`;
+    const r = spawnSync("/bin/busybox", ["mount", "-t", "tmpfs", "-o", options, "tmpfs", this.dir], {
+      encoding: "utf8",
+    });
+    if (r.status !== 0)
+      console.log(
+        `hearth-agent: slot ${this.slot} has no disk of its own: ${(r.stderr || String(r.error)).trim()}`,
+      );
+  }
+
   get hasPrewarmed(): boolean {
     return this.prewarmed !== null;
   }
@@ -106,10 +134,9 @@ export class SandboxSlot {
    */
   prewarm(): void {
     if (this.prewarmed || this.spec || this.proc) return;
+    this.emptyDir(false);
     const [cmd, ...args] = this.command("nodejs", PREWARM_MEMORY_MB);
     const p = spawn(cmd!, args, {
-      uid: this.uid,
-      gid: this.uid,
       cwd: "/",
       env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", TZ: ":UTC", _HEARTH_PREWARMED: "1" },
       stdio: ["pipe", "pipe", "pipe", "pipe"],
@@ -176,13 +203,10 @@ export class SandboxSlot {
     }
     await this.stop();
     this.spec = null;
-    rmSync(this.dir, { recursive: true, force: true });
-    mkdirSync(join(this.dir, "tmp"), { recursive: true });
-    mkdirSync(this.taskDir, { recursive: true });
-    for (const d of [this.dir, join(this.dir, "tmp"), this.taskDir]) {
-      chownSync(d, this.uid, this.uid);
-      chmodSync(d, 0o700);
-    }
+    this.emptyDir(false);
+    mkdirSync(this.taskDir);
+    chownSync(this.taskDir, this.uid, this.uid);
+    chmodSync(this.taskDir, 0o700);
     const zip = join(this.dir, "code.zip");
     writeFileSync(zip, code, { mode: 0o400 });
     chownSync(zip, this.uid, this.uid);
@@ -229,9 +253,29 @@ export class SandboxSlot {
   }
 
   private command(runtime: SandboxSpec["runtime"], memoryMb: number): string[] {
-    if (runtime === "python3") return ["/usr/bin/python3", "-B", "-s", `${RUNTIME_DIR}/python.py`];
+    const enter = [GUESTCTL, "enter", join(this.dir, "tmp"), String(this.uid)];
+    if (runtime === "python3") return [...enter, "/usr/bin/python3", "-B", "-s", `${RUNTIME_DIR}/python.py`];
     const heapMb = Math.max(16, Math.floor(memoryMb * 0.9));
-    return ["/usr/bin/node", `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
+    return [...enter, "/usr/bin/node", `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
+  }
+
+  /**
+   * Leaves the slot's folder as a new sandbox finds it: its own, holding an empty tmp (and the code, when `keepTask`).
+   * The tmp folder itself stays: a runtime started before (a prewarmed one) has it mounted as its /tmp.
+   */
+  private emptyDir(keepTask: boolean): void {
+    const tmp = join(this.dir, "tmp");
+    mkdirSync(tmp, { recursive: true });
+    for (const entry of readdirSync(this.dir)) {
+      const path = join(this.dir, entry);
+      if (path !== tmp && !(keepTask && path === this.taskDir))
+        rmSync(path, { recursive: true, force: true });
+    }
+    for (const entry of readdirSync(tmp)) rmSync(join(tmp, entry), { recursive: true, force: true });
+    for (const d of [this.dir, tmp]) {
+      chownSync(d, this.uid, this.uid);
+      chmodSync(d, 0o700);
+    }
   }
 
   private environment(spec: SandboxSpec): Record<string, string> {
@@ -267,8 +311,6 @@ export class SandboxSlot {
     const proc =
       ready ??
       spawn(cmd!, args, {
-        uid: this.uid,
-        gid: this.uid,
         cwd: this.taskDir,
         env: this.environment(spec),
         stdio: ["ignore", "pipe", "pipe", "pipe"],
@@ -424,14 +466,7 @@ export class SandboxSlot {
   /** Empties the slot's folder but for its code: home and tmp as a new runtime finds them. */
   private clearScratch(): void {
     try {
-      for (const entry of readdirSync(this.dir)) {
-        if (join(this.dir, entry) !== this.taskDir)
-          rmSync(join(this.dir, entry), { recursive: true, force: true });
-      }
-      const tmp = join(this.dir, "tmp");
-      mkdirSync(tmp, { recursive: true });
-      chownSync(tmp, this.uid, this.uid);
-      chmodSync(tmp, 0o700);
+      this.emptyDir(true);
     } catch (err) {
       this.events.output("stderr", `hearth-agent: clearing slot ${this.slot} failed: ${String(err)}`);
     }
@@ -473,7 +508,7 @@ export class SandboxSlot {
     await this.stop();
     this.spec = null;
     this.state = "failed";
-    rmSync(this.dir, { recursive: true, force: true });
+    this.emptyDir(false);
     try {
       rmdirSync(this.cgroup);
     } catch {
