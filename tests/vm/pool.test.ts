@@ -202,6 +202,8 @@ describe("VM pool on libvirt", () => {
     assert.equal(ra.env.HOME, "/var/sandboxes/1");
     assert.equal(ra.cwd, "/var/sandboxes/1/task");
     assert.equal(ra.uid, 10001);
+    assert.equal(ra.tmpIsSlots, true, "the prewarmed runtime's /tmp is not its slot's");
+    assert.equal(rb.tmpIsSlots, true, "the prewarmed runtime's /tmp is not its slot's");
     // Started after each clone's restore and resync: the clones' draws differ.
     assert.notEqual(ra.uuid, rb.uuid);
     assert.notEqual(ra.math, rb.math);
