@@ -24,6 +24,17 @@ const exec: Execution = {
   loadCode: async () => ({ zip: Buffer.from("zip"), sha256: "0".repeat(64) }),
 };
 
+/** The agent's word that a sandbox's runtime exited with status 3, and whether it starts it again. */
+const exitedWith3 = (slot: number, restarting: boolean) => ({
+  t: "sandbox-exit" as const,
+  slot,
+  reason: "exit" as const,
+  exitCode: 3,
+  signal: null,
+  detail: "",
+  restarting,
+});
+
 test("a sandbox left failed after its last crash is replaced on the next request", async () => {
   const { scheduler, pool, close } = fakeSchedulerStack();
   try {
@@ -32,15 +43,7 @@ test("a sandbox left failed after its last crash is replaced on the next request
     const [sb] = scheduler.snapshot();
     assert.ok(sb);
     const session = pool.get(sb.vm)!.session!;
-    session.emit("sandbox-exit", {
-      t: "sandbox-exit",
-      slot: sb.slot,
-      reason: "exit",
-      exitCode: 3,
-      signal: null,
-      detail: "",
-      restarting: false,
-    });
+    session.emit("sandbox-exit", exitedWith3(sb.slot, false));
     assert.deepEqual(scheduler.snapshot(), [], "the failed sandbox is still scheduled");
     const next = await Promise.race([
       scheduler.run(exec, "{}"),
@@ -58,15 +61,7 @@ test("a sandbox that restarts after a crash stays scheduled", async () => {
   try {
     await scheduler.run(exec, "{}");
     const [sb] = scheduler.snapshot();
-    pool.get(sb!.vm)!.session!.emit("sandbox-exit", {
-      t: "sandbox-exit",
-      slot: sb!.slot,
-      reason: "exit",
-      exitCode: 3,
-      signal: null,
-      detail: "",
-      restarting: true,
-    });
+    pool.get(sb!.vm)!.session!.emit("sandbox-exit", exitedWith3(sb!.slot, true));
     assert.equal(scheduler.snapshot().length, 1);
   } finally {
     await close();
@@ -80,15 +75,7 @@ test("a request waiting on a sandbox whose restart failed goes to a new sandbox,
     const [sb] = scheduler.snapshot();
     const session = pool.get(sb!.vm)!.session!;
     const exited = once(session, "sandbox-exit");
-    driver.agentEvent(sb!.vm, {
-      t: "sandbox-exit",
-      slot: sb!.slot,
-      reason: "exit",
-      exitCode: 3,
-      signal: null,
-      detail: "",
-      restarting: true,
-    });
+    driver.agentEvent(sb!.vm, exitedWith3(sb!.slot, true));
     await exited;
     // The sandbox is restarting: the request waits in its queue until it is up again, or fails to come up.
     const waiting = scheduler.run(exec, JSON.stringify({ n: 2 }));
