@@ -125,6 +125,10 @@ function engine(d: unknown): string[] {
       ["---", "---:", "---:", "---:", "---:", "---:"],
       [
         ["engine, in-process, sequential", "warm"],
+        [
+          `engine, in-process, sequential, ${num(d, "warmPaused", "pauseMs") ?? "?"} ms idle before each call`,
+          "warmPaused",
+        ],
         ["HTTP, AWS SDK v3 InvokeCommand, sequential", "httpSdk"],
       ].map(([label, k]) => [
         label!,
