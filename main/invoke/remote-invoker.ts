@@ -1,6 +1,6 @@
 // Invokes a remote alias on its owner's shared listener, over TLS pinned to the certificate its share link named:
 // the certificate's SHA-256 is checked before a single byte of the request (and so of the token) is written.
-import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { z } from "zod";
@@ -373,25 +373,7 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
       // Its sockets are only ever ones whose certificate matched the pin.
       agent,
     });
-    const idleMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    req.setTimeout(idleMs, () =>
-      req.destroy(
-        new RemoteInvokeError(
-          "REMOTE_UNREACHABLE",
-          `${origin} sent nothing for ${Math.round(idleMs / 1000)} s`,
-        ),
-      ),
-    );
-    req.on("error", (err: NodeJS.ErrnoException) => {
-      reject(
-        err instanceof RemoteInvokeError
-          ? err
-          : new RemoteInvokeError(
-              "REMOTE_UNREACHABLE",
-              `the connection to ${origin} failed during the call (${err.code ?? err.message})`,
-            ),
-      );
-    });
+    failAsUnreachable(req, origin, o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, reject);
     req.on("response", (res) => {
       const status = res.statusCode ?? 0;
       const answer =
@@ -480,25 +462,7 @@ export async function callRemoteApi(target: RemoteTarget, r: RemoteApiRequest): 
       },
       agent,
     });
-    const idleMs = r.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    req.setTimeout(idleMs, () =>
-      req.destroy(
-        new RemoteInvokeError(
-          "REMOTE_UNREACHABLE",
-          `${origin} sent nothing for ${Math.round(idleMs / 1000)} s`,
-        ),
-      ),
-    );
-    req.on("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        err instanceof RemoteInvokeError
-          ? err
-          : new RemoteInvokeError(
-              "REMOTE_UNREACHABLE",
-              `the connection to ${origin} failed during the call (${err.code ?? err.message})`,
-            ),
-      ),
-    );
+    failAsUnreachable(req, origin, r.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, reject);
     req.on("response", (res) => {
       const status = res.statusCode ?? 0;
       const tokenRefused =
@@ -536,4 +500,31 @@ function safeJson(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+/** A call that goes quiet for `idleMs`, or whose connection fails, ends as REMOTE_UNREACHABLE naming the owner. */
+function failAsUnreachable(
+  req: ClientRequest,
+  origin: string,
+  idleMs: number,
+  reject: (err: RemoteInvokeError) => void,
+): void {
+  req.setTimeout(idleMs, () =>
+    req.destroy(
+      new RemoteInvokeError(
+        "REMOTE_UNREACHABLE",
+        `${origin} sent nothing for ${Math.round(idleMs / 1000)} s`,
+      ),
+    ),
+  );
+  req.on("error", (err: NodeJS.ErrnoException) =>
+    reject(
+      err instanceof RemoteInvokeError
+        ? err
+        : new RemoteInvokeError(
+            "REMOTE_UNREACHABLE",
+            `the connection to ${origin} failed during the call (${err.code ?? err.message})`,
+          ),
+    ),
+  );
 }

@@ -1,7 +1,7 @@
 // What the reliability suite's files share: a real Host in a temporary data directory with profiles and tasks,
 // waiting for a condition, and what libvirt itself says is running.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProfile } from "../../main/domain/profiles.ts";
@@ -16,6 +16,19 @@ export async function startHost(
 ): Promise<{ host: Host; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), `hearth-${prefix}-`));
   return { host: await Host.start({ dataDir, ...o }), dataDir };
+}
+
+/**
+ * Closes a host started by startHost, removes its data directory and returns the names of its VMs libvirt still
+ * runs (none, when closing worked).
+ */
+export async function closeHost(host: Host | undefined, dataDir: string): Promise<string[]> {
+  const hostId = host?.pool.hostId;
+  await host?.close();
+  const left = host && hostId ? (await host.driver.list()).filter((d) => d.metadata?.host === hostId) : [];
+  await host?.driver.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  return left.map((d) => d.name);
 }
 
 /** Creates a profile and imports the named fixture tasks into it; returns the profile's id. */

@@ -11,7 +11,14 @@ import { build } from "esbuild";
 import type { Host } from "../../main/host.ts";
 import type { InvokeResult } from "../../main/invoke/engine.ts";
 import { openHearthStore } from "../../main/store/hearth-store.ts";
-import { profileWith, qemuPidFile, startHost, until, virshDomains } from "../helpers/reliability-host.ts";
+import {
+  profileWith,
+  qemuPidFile,
+  startHost,
+  until,
+  virshDomains,
+  closeHost,
+} from "../helpers/reliability-host.ts";
 import { tally } from "../helpers/reliability-tally.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,16 +40,7 @@ before(async () => {
 });
 
 after(async () => {
-  const hostId = host?.pool.hostId;
-  await host?.close();
-  const left = hostId ? (await host.driver.list()).filter((d) => d.metadata?.host === hostId) : [];
-  await host?.driver.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  assert.deepEqual(
-    left.map((d) => d.name),
-    [],
-    "VMs left running after the host closed",
-  );
+  assert.deepEqual(await closeHost(host, dataDir), [], "VMs left running after the host closed");
 });
 
 describe("faults", () => {

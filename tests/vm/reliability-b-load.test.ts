@@ -3,7 +3,7 @@
 // sandbox is left over, and the host process's memory stays flat.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { HearthApiError, HearthClient } from "../../main/client/http-client.ts";
@@ -11,7 +11,14 @@ import type { InvocationResult } from "../../main/contract.ts";
 import type { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
 import { OWNER_KEY_FILE } from "../../main/store/owner-key.ts";
-import { collectedMemory, profileWith, startHost, until, virshDomains } from "../helpers/reliability-host.ts";
+import {
+  collectedMemory,
+  profileWith,
+  startHost,
+  until,
+  virshDomains,
+  closeHost,
+} from "../helpers/reliability-host.ts";
 import { tally } from "../helpers/reliability-tally.ts";
 
 const TOTAL = Number(process.env.HEARTH_RELIABILITY_INVOCATIONS ?? 10_000);
@@ -96,16 +103,7 @@ before(async () => {
 
 after(async () => {
   await server?.close();
-  const hostId = host?.pool.hostId;
-  await host?.close();
-  const left = hostId ? (await host.driver.list()).filter((d) => d.metadata?.host === hostId) : [];
-  await host?.driver.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  assert.deepEqual(
-    left.map((d) => d.name),
-    [],
-    "VMs left running after the host closed",
-  );
+  assert.deepEqual(await closeHost(host, dataDir), [], "VMs left running after the host closed");
   assert.deepEqual(qemuProcesses(`hearth-${profile}-`), [], "QEMU processes left after the host closed");
 });
 

@@ -4,13 +4,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
 import { updateTaskConfig } from "../../main/domain/tasks.ts";
 import { publishVersion } from "../../main/domain/versions.ts";
 import type { Host } from "../../main/host.ts";
 import type { InvokeResult } from "../../main/invoke/engine.ts";
 import type { VmStateChange } from "../../main/vm/pool.ts";
-import { profileWith, startHost } from "../helpers/reliability-host.ts";
+import { profileWith, startHost, closeHost } from "../helpers/reliability-host.ts";
 import { tally } from "../helpers/reliability-tally.ts";
 
 let host: Host;
@@ -95,16 +94,7 @@ before(async () => {
 });
 
 after(async () => {
-  const hostId = host?.pool.hostId;
-  await host?.close();
-  const left = hostId ? (await host.driver.list()).filter((d) => d.metadata?.host === hostId) : [];
-  await host?.driver.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  assert.deepEqual(
-    left.map((d) => d.name),
-    [],
-    "VMs left running after the host closed",
-  );
+  assert.deepEqual(await closeHost(host, dataDir), [], "VMs left running after the host closed");
 });
 
 describe("isolation inside one VM", () => {
