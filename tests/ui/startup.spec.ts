@@ -65,10 +65,14 @@ test("a first start builds the image while the window shows each step, then open
   await expect(page.getByTestId("startup-phases")).toContainText("building the guest image", {
     timeout: 120_000,
   });
-  await expect(page.getByTestId("startup-current")).toContainText("starting the VM pool", {
-    timeout: 120_000,
-  });
   await page.screenshot({ path: `${SHOTS}/19-startup-pool.png`, fullPage: true });
+  // The pool's phase boots no VM and can end between two of the window's looks: named while it runs, or over.
+  await expect(
+    page
+      .getByTestId("startup-current")
+      .filter({ hasText: "starting the VM pool" })
+      .or(page.getByTestId("onboarding")),
+  ).toBeVisible({ timeout: 120_000 });
 
   // Then the app itself, with no reload: a fresh data directory has no profile yet.
   await expect(page.getByTestId("onboarding")).toBeVisible({ timeout: 240_000 });
