@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { aliasNameSchema, checkRouting, splitSchema, versionRefSchema } from "./alias-target.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { checkCustomizationAllowed } from "./customization-allowance.ts";
 import { isoTime, type CommandContext, type SecretSealer } from "./command-context.ts";
 import { envBytes, envKeyProblem, environmentSchema, MAX_ENV_BYTES } from "./environment-rules.ts";
 import { HearthError } from "./errors.ts";
@@ -146,6 +147,7 @@ export function createCrossProfileAlias(
   checkRouting(task, routing);
   checkLimits(task, grant, v.memoryMb, v.timeoutS);
   checkEnvironmentAndSecrets(v.environment, v.secrets);
+  checkCustomizationAllowed(task, grant, routing, v.environment, Object.keys(v.secrets));
   const now = isoTime(ctx.now);
   const alias: Alias = {
     id: newId("als", ctx.random, (id) => state.aliases.some((a) => a.id === id)),
@@ -203,7 +205,9 @@ export function configureCrossProfileAlias(
     }
   }
   // Checking against the current secrets needs them opened even when only the environment changes.
-  checkEnvironmentAndSecrets(environment, secrets ?? openSecrets(c, ctx.sealer));
+  const current = secrets ?? openSecrets(c, ctx.sealer);
+  checkEnvironmentAndSecrets(environment, current);
+  checkCustomizationAllowed(task, grant, alias.routing, environment, Object.keys(current));
   alias.customization = {
     ...c,
     environment,

@@ -1,5 +1,6 @@
 // What a task's environment (and an alias's overrides and secrets) may contain: Lambda's rules, plus Hearth's own names.
 import { z } from "zod";
+export { isInterpreterVariable } from "./interpreter-variables.ts";
 
 /** Names Lambda sets itself (its "reserved environment variables"); a task may not set them. */
 const RESERVED_KEYS = new Set([

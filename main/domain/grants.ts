@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { removeGrants } from "./cascade.ts";
 import { isoTime, type CommandContext } from "./command-context.ts";
+import { envKeyProblem, isInterpreterVariable } from "./environment-rules.ts";
 import { HearthError } from "./errors.ts";
 import { newId } from "./ids.ts";
 import { parseInput } from "./input-validation.ts";
@@ -16,6 +17,27 @@ const createSchema = z.strictObject({
   /** Ceilings for the grantee's memoryMb / timeoutS customizations; null leaves only Lambda's own bounds. */
   maxMemoryMb: memoryMbSchema.nullable().default(null),
   maxTimeoutS: timeoutSSchema.nullable().default(null),
+  /**
+   * The variable names the grantee's aliases may set; null (the default) allows the names the task declares in
+   * its environment. Interpreter and loader variables are refused here, since no caller may ever set them.
+   */
+  allowedEnvironment: z
+    .array(z.string())
+    .max(100, "must list at most 100 names")
+    .superRefine((names, ctx) => {
+      names.forEach((name, i) => {
+        const problem = envKeyProblem(name);
+        if (problem !== null) ctx.addIssue({ code: "custom", path: [i], message: `${name} ${problem}` });
+        else if (isInterpreterVariable(name))
+          ctx.addIssue({
+            code: "custom",
+            path: [i],
+            message: `${name} steers how the runtime starts or what it loads; no alias on another profile may set it`,
+          });
+      });
+    })
+    .nullable()
+    .default(null),
 });
 
 const revokeSchema = z.strictObject({ grantId: z.string() });
@@ -48,7 +70,11 @@ export function createGrant(
     ownerProfileId,
     taskId: task.id,
     granteeProfileId: grantee.id,
-    limits: { maxMemoryMb: v.maxMemoryMb, maxTimeoutS: v.maxTimeoutS },
+    limits: {
+      maxMemoryMb: v.maxMemoryMb,
+      maxTimeoutS: v.maxTimeoutS,
+      allowedEnvironment: v.allowedEnvironment === null ? null : [...new Set(v.allowedEnvironment)].sort(),
+    },
     createdAt: isoTime(ctx.now),
   };
   const next = structuredClone(state);

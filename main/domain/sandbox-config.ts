@@ -3,6 +3,7 @@ import { aliasVersions } from "./alias-routing.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { SecretSealer } from "./command-context.ts";
 import { openSecrets } from "./cross-profile-aliases.ts";
+import { keepAllowed } from "./customization-allowance.ts";
 import { HearthError } from "./errors.ts";
 import { sha256Hex } from "./hashing.ts";
 import { findVersion, getTaskById } from "./lookups.ts";
@@ -25,6 +26,11 @@ export interface SandboxSpecFields {
   memoryMb: number;
   timeoutMs: number;
   env: Record<string, string>;
+  /**
+   * Names in `env` whose values come from someone other than the task's owner (a cross-profile alias's overrides
+   * and secrets). The guest agent never lets one of them steer a runtime's start.
+   */
+  callerEnv: string[];
 }
 
 export interface SandboxConfig {
@@ -91,6 +97,7 @@ export function sandboxConfig(
   let plainEnv: Record<string, string> = { ...config.environment };
   let secrets: Record<string, string> = {};
   let secretsSalt = "";
+  let callerEnv: string[] = [];
   let vmProfileId = task.profileId;
   const aliasId = target.aliasId ?? null;
   if (aliasId !== null) {
@@ -109,15 +116,19 @@ export function sandboxConfig(
         "version",
       );
     }
-    if (alias.grantId !== null && !state.grants.some((g) => g.id === alias.grantId)) {
+    const grant = alias.grantId === null ? null : state.grants.find((g) => g.id === alias.grantId);
+    if (grant === undefined) {
       throw new HearthError("ALIAS_NOT_FOUND", `alias "${alias.name}" lost its grant`, "aliasId");
     }
     const c = alias.customization;
-    if (c !== null) {
+    if (c !== null && grant !== null) {
       memoryMb = c.memoryMb ?? memoryMb;
       timeoutS = c.timeoutS ?? timeoutS;
-      plainEnv = { ...plainEnv, ...c.environment };
-      secrets = openSecrets(c, sealer);
+      // Checked when the alias was made; checked again here, so a grant narrowed since takes effect at once.
+      const overrides = keepAllowed(grant, config, c.environment);
+      plainEnv = { ...plainEnv, ...overrides };
+      secrets = keepAllowed(grant, config, openSecrets(c, sealer));
+      callerEnv = [...Object.keys(overrides), ...Object.keys(secrets)];
       secretsSalt = c.secretsSalt;
       if (c.runsIn === "caller") vmProfileId = alias.profileId;
     }
@@ -132,6 +143,7 @@ export function sandboxConfig(
     memoryMb,
     timeoutMs: timeoutS * 1000,
     env: { ...plainEnv, ...secrets },
+    callerEnv: [...new Set(callerEnv)].sort(),
   };
   const configKey = sha256Hex(
     canonicalJson({

@@ -120,6 +120,11 @@ export interface Alias {
 export interface GrantLimits {
   maxMemoryMb: number | null;
   maxTimeoutS: number | null;
+  /**
+   * The variable names the grantee's aliases may set (environment overrides and secrets). Absent or null: the
+   * names the task itself declares in the environment of the version that runs.
+   */
+  allowedEnvironment?: string[] | null;
 }
 
 /** A task owner's permission for another profile to build aliases on the task. */

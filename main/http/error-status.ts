@@ -106,6 +106,7 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   GRANT_EXISTS: { native: 409, lambda: conflict },
   // A cross-profile alias asks for more than the grant allows: the request is wrong, not the server.
   GRANT_LIMIT_EXCEEDED: { native: 422, lambda: bad },
+  CUSTOMIZATION_NOT_ALLOWED: { native: 422, lambda: bad },
   FORBIDDEN: { native: 403, lambda: { status: 403, type: "AccessDeniedException" } },
   TOKEN_INVALID: { native: 401, lambda: { status: 403, type: "AccessDeniedException" } },
   TOKEN_NOT_FOUND: { native: 404, lambda: missing },

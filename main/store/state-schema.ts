@@ -92,6 +92,7 @@ const grant = z.strictObject({
   limits: z.strictObject({
     maxMemoryMb: z.number().int().nullable(),
     maxTimeoutS: z.number().int().nullable(),
+    allowedEnvironment: z.array(str).nullable().optional(),
   }),
   createdAt: iso,
 });

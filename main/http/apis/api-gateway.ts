@@ -201,6 +201,8 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
         ref: { ...route.target },
         payload: JSON.stringify(event),
         requestId,
+        // Whoever calls an API is an outside caller, whatever profile the API belongs to.
+        outsider: true,
       });
     } catch (err) {
       return send(reply, invokeFailure(err, route.routeKey), requestId);

@@ -39,7 +39,7 @@ import {
 } from "../../domain/views.ts";
 import type { Host } from "../../host.ts";
 import type { InvokeResult } from "../../invoke/engine.ts";
-import type { LogQuery, LogRecord } from "../../store/log-files.ts";
+import { recordForCaller, type LogQuery, type LogRecord } from "../../store/log-files.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import {
   importTaskCode,
@@ -420,13 +420,14 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
       const remote = c.caller.kind === "token" ? null : remoteAliasFor(docs.state, callerProfileId, ref);
       if (remote) return invokeRemoteAlias(app, c, callerProfileId, remote, payload);
       const mode = str(c.input.mode);
+      const outsider = c.caller.kind === "token";
       if (mode === "async") {
-        const accepted = await app.async.enqueue({ callerProfileId, ref, payload });
+        const accepted = await app.async.enqueue({ callerProfileId, ref, payload, outsider });
         c.transport.accepted();
         return { requestId: accepted.id, state: accepted.state };
       }
       if (mode === "sync") {
-        const r = await app.engine.invoke({ callerProfileId, ref, payload });
+        const r = await app.engine.invoke({ callerProfileId, ref, payload, outsider });
         return invocationResult(r);
       }
       // Resolve before the stream opens, so a wrong target still gets its status code.
@@ -442,6 +443,7 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
           callerProfileId,
           ref,
           payload,
+          outsider,
           requestId,
           onLog: (l) => send({ type: "log", t: new Date().toISOString(), stream: l.stream, line: l.line }),
         });
@@ -514,7 +516,8 @@ export function liveLogTail(
   return (onRecord) =>
     app.logs.subscribe({ taskId: ls.taskId, ...(q.invocation ? { invocation: q.invocation } : {}) }, (e) => {
       const r: LogRecord = e.record;
-      if (ls.caller === undefined || r.caller === ls.caller) onRecord(r);
+      if (ls.caller === undefined) onRecord(r);
+      else if (r.caller === ls.caller) onRecord(recordForCaller(r));
     });
 }
 

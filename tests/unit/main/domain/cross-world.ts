@@ -3,7 +3,19 @@ import { createGrant } from "../../../../main/domain/grants.ts";
 import { updateTaskConfig } from "../../../../main/domain/tasks.ts";
 import { World } from "./domain-world.ts";
 
-export function crossWorld(limits: { maxMemoryMb?: number | null; maxTimeoutS?: number | null } = {}) {
+/** The names the tests' aliases set; a grant that allows none of them is asked for explicitly. */
+export const TEST_ALLOWED_ENV = [
+  ...["CALLER_BUCKET", "CALLER_KEY", "BUCKET", "API_KEY", "DB_PASSWORD"],
+  ...["A", "B", "C", "E", "F", "K", "S", "X"],
+];
+
+export function crossWorld(
+  limits: {
+    maxMemoryMb?: number | null;
+    maxTimeoutS?: number | null;
+    allowedEnvironment?: string[] | null;
+  } = {},
+) {
   const w = new World();
   const owner = w.profile("owner");
   const caller = w.profile("caller");
@@ -18,7 +30,12 @@ export function crossWorld(limits: { maxMemoryMb?: number | null; maxTimeoutS?: 
   w.apply((s) => updateTaskConfig(s, owner, { task: "resize", timeoutS: 20 }, w.ctx));
   w.publish(owner, "resize", "second");
   const grant = w.apply((s) =>
-    createGrant(s, owner, { task: "resize", granteeProfileId: caller, ...limits }, w.ctx),
+    createGrant(
+      s,
+      owner,
+      { task: "resize", granteeProfileId: caller, allowedEnvironment: TEST_ALLOWED_ENV, ...limits },
+      w.ctx,
+    ),
   );
   const ownerAccount = w.state.profiles.find((p) => p.id === owner)?.accountId as string;
   const taskId = w.state.tasks[0]?.id as string;

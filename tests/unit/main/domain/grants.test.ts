@@ -5,14 +5,18 @@ import { createCrossProfileAlias } from "../../../../main/domain/cross-profile-a
 import { createGrant, revokeGrant } from "../../../../main/domain/grants.ts";
 import { mintAliasToken } from "../../../../main/domain/tokens.ts";
 import { listGrantViews } from "../../../../main/domain/views.ts";
-import { crossWorld } from "./cross-world.ts";
+import { crossWorld, TEST_ALLOWED_ENV } from "./cross-world.ts";
 import { expectError } from "./domain-world.ts";
 
 test("a grant records owner, task, grantee, limits and time", () => {
   const { w, owner, caller, grant } = crossWorld({ maxMemoryMb: 1024, maxTimeoutS: 30 });
   assert.equal(grant.task.name, "resize");
   assert.equal(grant.grantee.profileId, caller);
-  assert.deepEqual(grant.limits, { maxMemoryMb: 1024, maxTimeoutS: 30 });
+  assert.deepEqual(grant.limits, {
+    maxMemoryMb: 1024,
+    maxTimeoutS: 30,
+    allowedEnvironment: [...TEST_ALLOWED_ENV].sort(),
+  });
   assert.match(grant.createdAt, /^2025-03-01T10:00:\d\d\.000Z$/);
   assert.deepEqual(listGrantViews(w.state, owner), [grant]);
   assert.deepEqual(listGrantViews(w.state, caller), [grant]);

@@ -10,7 +10,7 @@ import {
 } from "../../../../main/domain/cross-profile-aliases.ts";
 import { redactSandboxConfig, sandboxConfig } from "../../../../main/domain/sandbox-config.ts";
 import { updateTaskCode } from "../../../../main/domain/tasks.ts";
-import { crossWorld } from "./cross-world.ts";
+import { crossWorld, TEST_ALLOWED_ENV } from "./cross-world.ts";
 import { expectError, fakeSealer, sha } from "./domain-world.ts";
 
 test("an own task's version runs with its frozen configuration in the owner's VMs", () => {
@@ -25,6 +25,7 @@ test("an own task's version runs with its frozen configuration in the owner's VM
     memoryMb: 256,
     timeoutMs: 10_000,
     env: { OWNER_DB: "postgres://owner-only" },
+    callerEnv: [],
   });
   assert.equal(v1.vmProfileId, owner);
   assert.equal(v1.ownerProfileId, owner);
@@ -53,7 +54,9 @@ test("$LATEST's key follows its code", () => {
 });
 
 test("a cross-profile alias layers memory, timeout, environment and secrets over the version", () => {
-  const { w, caller, ownerAccount, taskId } = crossWorld();
+  const { w, caller, ownerAccount, taskId } = crossWorld({
+    allowedEnvironment: [...TEST_ALLOWED_ENV, "OWNER_DB"],
+  });
   const a = w.apply((s) =>
     createCrossProfileAlias(
       s,
@@ -82,6 +85,8 @@ test("a cross-profile alias layers memory, timeout, environment and secrets over
   });
   assert.equal(cfg.vmProfileId, caller);
   assert.deepEqual(cfg.secretNames, ["API_KEY", "OWNER_DB"]);
+  // Every value the grantee set is named, so the guest never lets one of them steer a runtime's start.
+  assert.deepEqual(cfg.spec.callerEnv, ["API_KEY", "BUCKET", "OWNER_DB"]);
   assert.equal(cfg.aliasId, a.id);
   // Logging the config (JSON or inspect) never shows secret values; the spec sent to the guest still has them.
   for (const text of [

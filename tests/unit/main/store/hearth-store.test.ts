@@ -35,7 +35,12 @@ async function populate(store: HearthStore) {
   );
   await store.documents.update((s) => publishVersion(s, owner.profile.id, { task: task.name }, ctx));
   await store.documents.update((s) =>
-    createGrant(s, owner.profile.id, { task: task.name, granteeProfileId: caller.profile.id }, ctx),
+    createGrant(
+      s,
+      owner.profile.id,
+      { task: task.name, granteeProfileId: caller.profile.id, allowedEnvironment: ["PAYMENT_KEY"] },
+      ctx,
+    ),
   );
   const alias = await store.documents.update((s) =>
     createCrossProfileAlias(
