@@ -14,6 +14,8 @@ export interface AsyncInvocation {
   callerProfileId: string;
   ref: InvokeRef;
   payload: string;
+  /** Queued by a token's holder: its outcome is told as to any caller who is not the owner. */
+  outsider?: boolean;
   state: AsyncState;
   attempts: number;
   maxAttempts: number;
@@ -114,6 +116,7 @@ export class AsyncInvocations {
     ref: InvokeRef;
     payload: string;
     requestId?: string;
+    outsider?: boolean;
   }): Promise<AsyncInvocation> {
     if (this.closed) throw new Error("ENGINE_CLOSED: Hearth is shutting down");
     this.engine.resolve(req.callerProfileId, req.ref);
@@ -123,6 +126,7 @@ export class AsyncInvocations {
       callerProfileId: req.callerProfileId,
       ref: req.ref,
       payload: req.payload,
+      ...(req.outsider ? { outsider: true } : {}),
       state: "queued",
       attempts: 0,
       maxAttempts: 1 + this.retryDelaysMs.length,
@@ -198,6 +202,7 @@ export class AsyncInvocations {
           ref: item.ref,
           payload: item.payload,
           requestId: item.id,
+          ...(item.outsider ? { outsider: true } : {}),
         });
         outcome = {
           ok: r.ok,

@@ -10,6 +10,7 @@ import type { HearthState, VersionRef } from "../domain/state.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
 import { systemRandom } from "../store/system-random.ts";
 import type { InvokeOptions } from "../vm/guest-session.ts";
+import { errorForCaller, thrownForCaller } from "./caller-view.ts";
 import type { InvocationLogs } from "./invocation-logs.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "./sandbox-scheduler.ts";
 
@@ -21,6 +22,8 @@ export interface InvokeRequest {
   payload: string;
   requestId?: string;
   onLog?: InvokeOptions["onLog"];
+  /** A token's holder (not a profile acting for itself): never treated as the task's owner. */
+  outsider?: boolean;
 }
 
 export interface InvokeResult extends RunOutcome {
@@ -76,7 +79,9 @@ export class Engine {
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
-    return this.run(this.resolve(req.callerProfileId, req.ref), req, req.callerProfileId);
+    const r = this.resolve(req.callerProfileId, req.ref);
+    const owner = this.store.documents.state.tasks.find((t) => t.id === r.taskId)?.profileId;
+    return this.run(r, req, req.callerProfileId, !req.outsider && owner === req.callerProfileId);
   }
 
   /**
@@ -95,14 +100,20 @@ export class Engine {
     const scope = verifyToken(state, token, Date.now(), expect);
     if (scope.kind !== "alias")
       throw new HearthError("TOKEN_INVALID", "the token is not valid for this request");
-    return this.run(this.plan(state, { kind: "alias", aliasId: scope.aliasId }), req, scope.profileId);
+    // A token's holder is never the owner, whoever minted it: it learns what any outside caller learns.
+    return this.run(this.plan(state, { kind: "alias", aliasId: scope.aliasId }), req, scope.profileId, false);
   }
 
-  /** Runs a resolved request, streaming its lines to the caller and keeping them in the task's log. */
+  /**
+   * Runs a resolved request, streaming its lines to the caller and keeping them in the task's log. A caller who
+   * is not the task's owner gets failures without traces, source lines or paths (caller-view.ts); the log keeps
+   * the full error for the owner and the cleaned one for the caller's own reading.
+   */
   private async run(
     r: Resolved,
     req: { payload: string; requestId?: string; onLog?: InvokeOptions["onLog"] },
     caller: string,
+    callerIsOwner: boolean,
   ): Promise<InvokeResult> {
     const requestId = req.requestId ?? randomUUID();
     const log = this.logs?.begin(r.taskId, requestId, caller, String(r.version));
@@ -116,11 +127,24 @@ export class Engine {
     try {
       outcome = await this.scheduler.run(r.execution, req.payload, { requestId, onLog });
     } catch (err) {
-      log?.end(false, 0, (err as Error).message);
-      throw err;
+      if (callerIsOwner) {
+        log?.end(false, 0, (err as Error).message);
+        throw err;
+      }
+      const shown = thrownForCaller(err, requestId);
+      log?.end(false, 0, (err as Error).message, (shown as Error).message);
+      throw shown;
     }
-    const error = outcome.error ? `${outcome.error.errorType}: ${outcome.error.errorMessage}` : undefined;
-    log?.end(outcome.ok, outcome.durationMs, error);
+    const text = (e: { errorType: string; errorMessage: string }): string =>
+      `${e.errorType}: ${e.errorMessage}`;
+    const error = outcome.error ? text(outcome.error) : undefined;
+    if (!callerIsOwner && outcome.error) {
+      const shown = errorForCaller(outcome.error, requestId);
+      log?.end(outcome.ok, outcome.durationMs, error, text(shown));
+      outcome = { ...outcome, error: shown };
+    } else {
+      log?.end(outcome.ok, outcome.durationMs, error);
+    }
     return {
       ...outcome,
       taskId: r.taskId,

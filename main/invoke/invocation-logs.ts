@@ -25,7 +25,8 @@ export class InvocationLogs extends EventEmitter<{ record: [LiveLogEvent] }> {
     return {
       line: (stream: "stdout" | "stderr", line: string): void =>
         this.add(taskId, { t: new Date().toISOString(), inv, caller, kind: "line", stream, line }),
-      end: (ok: boolean, durationMs: number, error?: string): void =>
+      /** `callerError` is the error as a caller who is not the owner was told it; that caller reads only it. */
+      end: (ok: boolean, durationMs: number, error?: string, callerError?: string): void =>
         this.add(taskId, {
           t: new Date().toISOString(),
           inv,
@@ -34,6 +35,7 @@ export class InvocationLogs extends EventEmitter<{ record: [LiveLogEvent] }> {
           ok,
           durationMs: Math.round(durationMs * 100) / 100,
           ...(error ? { error } : {}),
+          ...(callerError ? { callerError } : {}),
         }),
     };
   }
