@@ -17,11 +17,20 @@ export interface LogRecord {
   ok?: boolean;
   durationMs?: number;
   error?: string;
+  /** The error as told to a caller who is not the task's owner; what that caller reads instead of `error`. */
+  callerError?: string;
+}
+
+/** A record as a caller who is not the task's owner reads it: the error it was told, nothing more. */
+export function recordForCaller(r: LogRecord): LogRecord {
+  const { callerError, error, ...rest } = r;
+  const shown = callerError ?? error;
+  return shown === undefined ? rest : { ...rest, error: shown };
 }
 
 export interface LogQuery {
   invocation?: string;
-  /** Only records of invocations this profile made. */
+  /** Only records of invocations this profile made, as that caller reads them (recordForCaller). */
   caller?: string;
   text?: string;
   since?: string;
@@ -126,6 +135,8 @@ export class LogFiles {
         }
         if (q.invocation && r.inv !== q.invocation) continue;
         if (q.caller && r.caller !== q.caller) continue;
+        // Before the text filter too: a search must not tell a caller what the owner's full error says.
+        if (q.caller) r = recordForCaller(r);
         if (q.since && r.t < q.since) continue;
         if (q.until && r.t > q.until) continue;
         if (needle && !(r.line ?? r.error ?? "").toLowerCase().includes(needle)) continue;

@@ -9,11 +9,12 @@ import { PortIO } from "./port-io.ts";
 type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
 
 /**
- * A prewarmed runtime was started before its task existed: it waits here for one line on stdin, the task's whole
- * environment and the folder its code is in, then goes on exactly as a runtime started for that task.
+ * The runtime starts with a clean environment (a prewarmed one even before its task existed): it waits here for
+ * one line on stdin, the task's whole environment and the folder its code is in, then goes on as a runtime
+ * started for that task. So nothing in a task's environment can steer how Node.js itself started.
  */
 async function awaitTask(): Promise<void> {
-  if (process.env._HEARTH_PREWARMED !== "1") return;
+  if (process.env._HEARTH_TASK_ON_STDIN !== "1") return;
   let text = "";
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     text += chunk.toString("utf8");

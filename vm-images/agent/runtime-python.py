@@ -14,6 +14,19 @@ import traceback
 MAGIC = b"HF\x01\x00"
 MAX_FRAME = 96 * 1024 * 1024
 
+def await_task():
+    """The runtime starts with a clean environment; the task's whole environment and its folder follow on stdin."""
+    if os.environ.get("_HEARTH_TASK_ON_STDIN") != "1":
+        return
+    line = sys.stdin.buffer.readline()
+    sys.stdin.close()
+    task = json.loads(line)
+    os.environ.clear()
+    os.environ.update(task["env"])
+    os.chdir(task["cwd"])
+
+
+await_task()
 port_path = os.environ.pop("_HEARTH_PORT", "")
 os.environ.pop("_HEARTH_TIMEOUT_MS", None)
 handler_spec = os.environ.get("_HANDLER", "lambda_function.lambda_handler")

@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { ExitReason, LambdaError, SandboxSpec, SandboxStats } from "../../main/vm/protocol.ts";
+import { isInterpreterVariable } from "../../main/domain/interpreter-variables.ts";
 
 export interface SlotEvents {
   exit(e: {
@@ -40,6 +41,10 @@ export class SlotError extends Error {
 const RUNTIME_DIR = "/opt/hearth/runtime";
 /** Starts a runtime in its own mount namespace (its /tmp is the slot's) as the slot's uid: see guestctl.c. */
 const GUESTCTL = "/opt/hearth/bin/guestctl";
+/** What every runtime's environment starts from. */
+const BASE_ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", TZ: ":UTC" };
+/** A runtime's start environment: the base, and the word that its task's environment follows on stdin. */
+const BASE_START_ENV = { ...BASE_ENV, _HEARTH_TASK_ON_STDIN: "1" };
 /**
  * A prewarmed runtime is a Node.js runtime started ahead of need, as the slot's uid, that waits on stdin for its
  * task's environment: its heap limit is fixed at start, so it serves sandboxes of this size (Lambda's default).
@@ -138,7 +143,7 @@ export class SandboxSlot {
     const [cmd, ...args] = this.command("nodejs", PREWARM_MEMORY_MB);
     const p = spawn(cmd!, args, {
       cwd: "/",
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", TZ: ":UTC", _HEARTH_PREWARMED: "1" },
+      env: BASE_START_ENV,
       stdio: ["pipe", "pipe", "pipe", "pipe"],
     });
     this.prewarmed = p;
@@ -160,6 +165,8 @@ export class SandboxSlot {
   private takePrewarmed(spec: SandboxSpec): ChildProcess | null {
     const p = this.prewarmed;
     if (!p || spec.runtime !== "nodejs" || spec.memoryMb !== PREWARM_MEMORY_MB) return null;
+    // A runtime already started cannot honour what its owner set for its start (NODE_OPTIONS, say).
+    if (Object.keys(this.startEnvironment(spec)).some((k) => !Object.hasOwn(BASE_START_ENV, k))) return null;
     this.prewarmed = null;
     if (p.exitCode !== null || p.signalCode !== null || !p.stdin?.writable) {
       p.kill("SIGKILL");
@@ -254,7 +261,8 @@ export class SandboxSlot {
 
   private command(runtime: SandboxSpec["runtime"], memoryMb: number): string[] {
     const enter = [GUESTCTL, "enter", join(this.dir, "tmp"), String(this.uid)];
-    if (runtime === "python3") return [...enter, "/usr/bin/python3", "-B", "-s", `${RUNTIME_DIR}/python.py`];
+    // -I: isolated, so no PYTHON* variable, user site or current folder shapes the runtime before it runs.
+    if (runtime === "python3") return [...enter, "/usr/bin/python3", "-I", "-B", `${RUNTIME_DIR}/python.py`];
     const heapMb = Math.max(16, Math.floor(memoryMb * 0.9));
     return [...enter, "/usr/bin/node", `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
   }
@@ -278,12 +286,19 @@ export class SandboxSlot {
     }
   }
 
+  /**
+   * The task's whole environment, as its code sees it once the runtime has started. A caller's variable that
+   * steers a runtime or the loader is dropped here whatever the host sent: defence in depth behind the host's
+   * allow-list, for the code the task itself starts later (a child process reads LD_PRELOAD, NODE_OPTIONS…).
+   */
   private environment(spec: SandboxSpec): Record<string, string> {
+    const caller = new Set(spec.callerEnv ?? []);
+    const taskEnv = Object.fromEntries(
+      Object.entries(spec.env).filter(([k]) => !(caller.has(k) && isInterpreterVariable(k))),
+    );
     return {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      LANG: "C.UTF-8",
-      TZ: ":UTC",
-      ...spec.env,
+      ...BASE_ENV,
+      ...taskEnv,
       // Set after the task's environment so that a task cannot redirect its own runtime.
       HOME: this.dir,
       TMPDIR: join(this.dir, "tmp"),
@@ -295,6 +310,21 @@ export class SandboxSlot {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
       _HEARTH_PORT: this.portDevice,
       _HEARTH_TIMEOUT_MS: String(spec.timeoutMs),
+    };
+  }
+
+  /**
+   * What a runtime process starts with: Hearth's fixed variables and only the interpreter variables the task's
+   * owner set (NODE_OPTIONS for source maps, say). Everything else, a caller's values above all, arrives on the
+   * runtime's stdin after it started (environment()), so nothing a caller sent can shape how it starts.
+   */
+  private startEnvironment(spec: SandboxSpec): Record<string, string> {
+    const caller = new Set(spec.callerEnv ?? []);
+    const owners = Object.entries(spec.env).filter(([k]) => !caller.has(k) && isInterpreterVariable(k));
+    const fixed = new Set(Object.keys(BASE_ENV));
+    return {
+      ...BASE_START_ENV,
+      ...Object.fromEntries(owners.filter(([k]) => !fixed.has(k) && k !== "HOME" && k !== "TMPDIR")),
     };
   }
 
@@ -312,8 +342,8 @@ export class SandboxSlot {
       ready ??
       spawn(cmd!, args, {
         cwd: this.taskDir,
-        env: this.environment(spec),
-        stdio: ["ignore", "pipe", "pipe", "pipe"],
+        env: this.startEnvironment(spec),
+        stdio: ["pipe", "pipe", "pipe", "pipe"],
       });
     this.proc = proc;
     try {
@@ -321,8 +351,10 @@ export class SandboxSlot {
     } catch {
       // no cgroup (see setupCgroup)
     }
-    // A prewarmed runtime gets its task only now, inside the slot's cgroup: the environment and where the code is.
-    if (ready) ready.stdin!.end(`${JSON.stringify({ env: this.environment(spec), cwd: this.taskDir })}\n`);
+    // Every runtime gets its task's environment only now, inside the slot's cgroup, on stdin: the environment and
+    // where the code is. A runtime that died before reading it leaves a pipe error nobody needs to hear of.
+    proc.stdin!.on("error", () => undefined);
+    proc.stdin!.end(`${JSON.stringify({ env: this.environment(spec), cwd: this.taskDir })}\n`);
     this.forwardLines(proc, "stdout");
     this.forwardLines(proc, "stderr");
 

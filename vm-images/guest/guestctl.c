@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/random.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,10 +24,28 @@ static int usage(void) {
   return 2;
 }
 
+/* Brings up the loopback of a new network namespace, so a task can still talk to itself on 127.0.0.1. */
+static int loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+  if (rc == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  close(fd);
+  return rc;
+}
+
 /*
- * Runs <program> with /tmp bound to <tmp-dir> in a mount namespace of its own, then as <uid> (group <uid>, no
- * supplementary groups, no way back to privilege). Every sandbox of a VM gets a /tmp nobody else sees, as
- * Lambda gives each function its own. The exec keeps the pid, so the agent's bookkeeping (cgroup) still holds.
+ * Runs <program> with /tmp bound to <tmp-dir> in a mount namespace of its own and a network namespace of its own,
+ * then as <uid> (group <uid>, no supplementary groups, no way back to privilege). Every sandbox of a VM gets a
+ * /tmp nobody else sees, as Lambda gives each function its own, and neither its sockets on loopback nor its
+ * abstract unix sockets are reachable from a neighbour. The exec keeps the pid, so the agent's bookkeeping
+ * (cgroup) still holds.
  */
 static int enter(int argc, char **argv) {
   if (argc < 5) return usage();
@@ -33,8 +53,12 @@ static int enter(int argc, char **argv) {
   char *end;
   long uid = strtol(argv[3], &end, 10);
   if (*end != '\0' || uid < 1000 || uid > 65535) return usage();
-  if (unshare(CLONE_NEWNS) != 0) {
+  if (unshare(CLONE_NEWNS | CLONE_NEWNET) != 0) {
     fprintf(stderr, "unshare: %s\n", strerror(errno));
+    return 1;
+  }
+  if (loopback_up() != 0) {
+    fprintf(stderr, "loopback up: %s\n", strerror(errno));
     return 1;
   }
   /* Nothing mounted here reaches the VM's own namespace. */

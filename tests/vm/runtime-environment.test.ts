@@ -1,0 +1,168 @@
+// A real VM: what a caller's variables can do to a runtime's start (nothing), what the owner's still do, and
+// whether sandboxes of one VM reach each other's sockets (they must not).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LibvirtDriver } from "../../main/vm/libvirt-driver.ts";
+import { loadManifest, bootFiles } from "../../main/vm/image-manifest.ts";
+import { chooseAccel } from "../../main/vm/accel-probe.ts";
+import { bootVm, type BootedVm } from "../../main/vm/vm-boot.ts";
+import type { SandboxSpec } from "../../main/vm/protocol.ts";
+import { fixtureDir, fixtureTask } from "../helpers/fixtures.ts";
+import { zipFolder } from "../helpers/zip-folder.ts";
+
+const manifest = loadManifest();
+if (!manifest) throw new Error('the guest image is not built: run "npm run image" first');
+
+const driver = new LibvirtDriver();
+let vm: BootedVm;
+
+async function load(slot: number, name: string, overrides: Partial<SandboxSpec> = {}) {
+  const t = fixtureTask(name);
+  const spec: SandboxSpec = {
+    runtime: t.runtime,
+    handler: t.handler,
+    functionName: t.name,
+    functionVersion: "$LATEST",
+    memoryMb: t.memoryMb,
+    timeoutMs: t.timeoutS * 1000,
+    env: t.environment ?? {},
+    ...overrides,
+  };
+  const { zip, sha256 } = await zipFolder(fixtureDir(name));
+  return vm.session.load(slot, spec, zip, sha256);
+}
+
+async function answer(slot: number, payload: unknown = {}): Promise<Record<string, unknown>> {
+  const r = await vm.session.invoke(slot, JSON.stringify(payload));
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  return JSON.parse(r.payload!) as Record<string, unknown>;
+}
+
+/** What a grantee's alias tried in the issue's review, and more of the same class, for both runtimes. */
+const HOSTILE: Record<string, string> = {
+  NODE_OPTIONS: "--require=/proc/self/environ",
+  NODE_PATH: "/tmp",
+  LD_PRELOAD: "/tmp/evil.so",
+  LD_LIBRARY_PATH: "/tmp",
+  PYTHONPATH: "/tmp/evil",
+  PYTHONSTARTUP: "/tmp/evil.py",
+  PYTHONINSPECT: "1",
+  PYTHONWARNINGS: "ignore::DeprecationWarning:antigravity",
+  BROWSER: "/bin/sh -c 'id > /tmp/pwned'",
+  PATH: "/tmp",
+  HOME: "/",
+};
+
+before(async () => {
+  const { accel } = await chooseAccel(bootFiles(manifest));
+  vm = await bootVm(driver, {
+    host: "test",
+    profile: "test",
+    accel,
+    manifest,
+    logDir: join(tmpdir(), "hearth-test-logs"),
+  });
+});
+
+after(async () => {
+  vm?.session.close();
+  if (vm) await driver.destroy(vm.name);
+  await driver.close();
+});
+
+describe("a runtime's start belongs to its owner", () => {
+  test("Node: a caller's loader and interpreter variables never reach the runtime or its children", async () => {
+    // 256 MB: not the prewarmed runtime's size, so a runtime starts for this spec, as in the review's attack.
+    await load(1, "env-probe", {
+      memoryMb: 256,
+      env: { ...HOSTILE, GREETING: "from-the-caller" },
+      callerEnv: [...Object.keys(HOSTILE), "GREETING"],
+    });
+    const seen = (await answer(1)) as {
+      env: Record<string, string>;
+      childEnv: string[];
+      stackTraceLimit: number;
+    };
+    assert.equal(seen.env.GREETING, "from-the-caller", "an allowed caller variable still arrives");
+    for (const name of [
+      "NODE_OPTIONS",
+      "NODE_PATH",
+      "LD_PRELOAD",
+      "LD_LIBRARY_PATH",
+      "PYTHONPATH",
+      "BROWSER",
+    ]) {
+      assert.equal(seen.env[name], undefined, `${name} reached the task's environment`);
+      assert.ok(!seen.childEnv.some((l) => l.startsWith(`${name}=`)), `${name} reached a child process`);
+    }
+    assert.equal(seen.env.PATH, "/usr/local/bin:/usr/bin:/bin");
+    assert.match(seen.env.HOME!, /^\/var\/sandboxes\/1$/);
+    assert.equal(seen.stackTraceLimit, 10);
+  });
+
+  test("Node: the owner's own NODE_OPTIONS still shapes the runtime's start", async () => {
+    await load(2, "env-probe", { memoryMb: 256, env: { NODE_OPTIONS: "--stack-trace-limit=3" } });
+    const seen = (await answer(2)) as { env: Record<string, string>; stackTraceLimit: number };
+    assert.equal(seen.stackTraceLimit, 3);
+    assert.equal(seen.env.NODE_OPTIONS, "--stack-trace-limit=3");
+  });
+
+  test("Node: a prewarmed runtime gets the same cleaned environment", async () => {
+    await load(3, "env-probe", {
+      env: { NODE_OPTIONS: "--stack-trace-limit=5", LD_PRELOAD: "/tmp/evil.so", GREETING: "x" },
+      callerEnv: ["NODE_OPTIONS", "LD_PRELOAD", "GREETING"],
+    });
+    const seen = (await answer(3)) as { env: Record<string, string>; stackTraceLimit: number };
+    assert.equal(seen.env.NODE_OPTIONS, undefined);
+    assert.equal(seen.env.LD_PRELOAD, undefined);
+    assert.equal(seen.env.GREETING, "x");
+    assert.equal(seen.stackTraceLimit, 10);
+  });
+
+  test("Python starts isolated: no PYTHON* variable, from anyone, shapes it", async () => {
+    await load(4, "env-probe-python", {
+      env: { ...HOSTILE, GREETING: "py" },
+      callerEnv: [...Object.keys(HOSTILE), "GREETING"],
+    });
+    const seen = (await answer(4)) as {
+      env: Record<string, string>;
+      isolated: number;
+      ignoreEnvironment: number;
+      path: string[];
+    };
+    assert.equal(seen.isolated, 1);
+    assert.equal(seen.ignoreEnvironment, 1);
+    assert.ok(!seen.path.includes("/tmp/evil"), `sys.path: ${seen.path.join(":")}`);
+    for (const name of ["PYTHONPATH", "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONWARNINGS", "BROWSER"])
+      assert.equal(seen.env[name], undefined, `${name} reached the task's environment`);
+    assert.equal(seen.env.GREETING, "py");
+    await vm.session.unload(4);
+  });
+});
+
+describe("sockets between sandboxes of one VM", () => {
+  test("a neighbour reaches neither an abstract unix socket nor a loopback port of another sandbox", async () => {
+    await vm.session.unload(1);
+    await vm.session.unload(2);
+    await load(5, "net-probe");
+    await load(6, "net-probe");
+    const own = (await answer(5, { mode: "listen", name: "hearth-probe", port: 7070 })) as Record<
+      string,
+      { ok: boolean }
+    >;
+    assert.equal(own.abstract?.ok, true, `the listener cannot reach itself: ${JSON.stringify(own)}`);
+    assert.equal(own.tcp?.ok, true, `the listener cannot reach itself: ${JSON.stringify(own)}`);
+    const other = (await answer(6, { mode: "reach", name: "hearth-probe", port: 7070 })) as Record<
+      string,
+      { ok: boolean; error?: string }
+    >;
+    assert.equal(
+      other.abstract?.ok,
+      false,
+      `a neighbour reached the abstract socket: ${JSON.stringify(other)}`,
+    );
+    assert.equal(other.tcp?.ok, false, `a neighbour reached the loopback port: ${JSON.stringify(other)}`);
+  });
+});
