@@ -349,6 +349,8 @@ export const operations = {
       grantee: name,
       maxMemoryMb: z.number({ error: "must be a number" }).nullable().optional(),
       maxTimeoutS: z.number({ error: "must be a number" }).nullable().optional(),
+      /** Variable names the grantee's aliases may set; absent or null: those the task declares. */
+      allowedEnvironment: z.array(z.string(), { error: "must be a list of names" }).nullable().optional(),
     }),
   }),
   revokeGrant: op<{ deleted: string }>()({

@@ -10,7 +10,22 @@ import { print, table } from "./output.ts";
 function limits(g: GrantView): string {
   const m = g.limits.maxMemoryMb === null ? "any memory" : `≤ ${g.limits.maxMemoryMb} MB`;
   const t = g.limits.maxTimeoutS === null ? "any timeout" : `≤ ${g.limits.maxTimeoutS} s`;
-  return `${m}, ${t}`;
+  const allowed = g.limits.allowedEnvironment;
+  const e =
+    allowed == null
+      ? "the task's declared variables"
+      : allowed.length === 0
+        ? "no variables"
+        : `variables ${allowed.join(",")}`;
+  return `${m}, ${t}, ${e}`;
+}
+
+/** `A, B,C` → ["A", "B", "C"]; an empty string allows nothing. */
+export function splitNames(list: string): string[] {
+  return list
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
 }
 
 export function formatGrantList(grants: GrantView[]): string {
@@ -45,9 +60,15 @@ export function registerGrantCommands(program: Command): void {
         new Option("--max-timeout <seconds>", "the longest timeout its aliases may ask for").argParser(
           integerParser(TIMEOUT_S.min, TIMEOUT_S.max),
         ),
+      )
+      .addOption(
+        new Option(
+          "--allow-env <names>",
+          "comma-separated variables its aliases may set (environment and secrets); default: those the task declares; '' for none",
+        ),
       ),
   ).action(async (task: string, grantee: string, _o: unknown, cmd: Command) => {
-    const o = optionsOf<{ maxMemory?: number; maxTimeout?: number }>(cmd);
+    const o = optionsOf<{ maxMemory?: number; maxTimeout?: number; allowEnv?: string }>(cmd);
     const g = await (
       await connect(o, "profile")
     ).call("createGrant", {
@@ -55,6 +76,7 @@ export function registerGrantCommands(program: Command): void {
       grantee,
       ...(o.maxMemory !== undefined ? { maxMemoryMb: o.maxMemory } : {}),
       ...(o.maxTimeout !== undefined ? { maxTimeoutS: o.maxTimeout } : {}),
+      ...(o.allowEnv !== undefined ? { allowedEnvironment: splitNames(o.allowEnv) } : {}),
     });
     print(o.json, g, () =>
       [

@@ -10,6 +10,8 @@ export interface GrantInput {
   grantee: string;
   maxMemoryMb: number | null;
   maxTimeoutS: number | null;
+  /** Variable names the grantee may set; null: the names the task declares. */
+  allowedEnvironment: string[] | null;
 }
 
 export interface GrantsState extends Collection<GrantView> {

@@ -7,10 +7,17 @@ import { useStores } from "../components/stores-context.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatWhen } from "../logic/format.ts";
 
+const allowedText = (allowed: string[] | null | undefined) =>
+  allowed == null
+    ? "the task's declared variables"
+    : allowed.length === 0
+      ? "no variables"
+      : `variables ${allowed.join(", ")}`;
+
 const limitsText = (g: GrantView) =>
   `${g.limits.maxMemoryMb ? `≤ ${g.limits.maxMemoryMb} MB` : "any memory"}, ${
     g.limits.maxTimeoutS ? `≤ ${g.limits.maxTimeoutS} s` : "any timeout"
-  }`;
+  }, ${allowedText(g.limits.allowedEnvironment)}`;
 
 export function GrantsView() {
   const { grants, tasks, session, ui } = useStores();
@@ -141,6 +148,7 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
   const [grantee, setGrantee] = useState("");
   const [maxMemory, setMaxMemory] = useState("");
   const [maxTimeout, setMaxTimeout] = useState("");
+  const [allowEnv, setAllowEnv] = useState("");
   const [error, setError] = useState<ReadableError | null>(null);
   if (own.length === 0) return null;
   const chosenTask = task || own[0]!.name;
@@ -156,6 +164,12 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
           grantee: to,
           maxMemoryMb: maxMemory.trim() ? Number(maxMemory) : null,
           maxTimeoutS: maxTimeout.trim() ? Number(maxTimeout) : null,
+          allowedEnvironment: allowEnv.trim()
+            ? allowEnv
+                .split(",")
+                .map((n) => n.trim())
+                .filter(Boolean)
+            : null,
         });
         setError(err);
         if (!err) ui.getState().toast("ok", `Shared ${chosenTask} with ${to}`);
@@ -208,6 +222,16 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
             value={maxTimeout}
             data-testid="grant-max-timeout"
             onChange={(e) => setMaxTimeout(e.target.value)}
+          />
+        </label>
+        <label>
+          Variables its aliases may set
+          <input
+            placeholder="those the task declares"
+            title="Comma-separated names the grantee may set as environment or secrets. Interpreter and loader variables (NODE_*, PYTHON*, LD_*, PATH…) are never allowed."
+            value={allowEnv}
+            data-testid="grant-allow-env"
+            onChange={(e) => setAllowEnv(e.target.value)}
           />
         </label>
       </div>

@@ -184,6 +184,7 @@ test("share echo with bob", async () => {
   await expect(page.getByTestId("empty-grants-given")).toBeVisible();
   await page.getByTestId("grant-task-select").selectOption("echo");
   await page.getByTestId("grant-grantee").fill("bob");
+  await page.getByTestId("grant-allow-env").fill("GREETING, API_KEY");
   await page.getByTestId("grant-create").click();
   await expect(page.getByTestId("grant-row-echo-bob")).toBeVisible();
   await shot("09-grants");

@@ -144,7 +144,17 @@ describe("invocation engine on real VMs", () => {
     await importInto(owner.id, fixtureDir("hello-env"));
     const task = store.documents.state.tasks.find((t) => t.name === "hello-env")!;
     await store.documents.update((s) =>
-      createGrant(s, owner.id, { task: "hello-env", granteeProfileId: caller.id, maxMemoryMb: 256 }, ctx()),
+      createGrant(
+        s,
+        owner.id,
+        {
+          task: "hello-env",
+          granteeProfileId: caller.id,
+          maxMemoryMb: 256,
+          allowedEnvironment: ["GREETING", "API_KEY"],
+        },
+        ctx(),
+      ),
     );
     await store.documents.update((s) =>
       createCrossProfileAlias(

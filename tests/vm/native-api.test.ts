@@ -279,7 +279,7 @@ describe("aliases, grants and tokens", () => {
   });
 
   test("a cross-profile alias: bob invokes alice's task with his own secret, never seeing her code", async () => {
-    await asAlice().call("createGrant", { task: "echo", grantee: "bob" });
+    await asAlice().call("createGrant", { task: "echo", grantee: "bob", allowedEnvironment: ["API_KEY"] });
     const shared = (await asBob().call("listTasks", {})).find((t) => t.name === "echo")!;
     assert.equal(shared.access, "grantee");
     assert.ok(!("codeSha256" in shared) && !("environment" in shared) && !("handler" in shared));

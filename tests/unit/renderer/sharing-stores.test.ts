@@ -99,7 +99,7 @@ test("a grant needs someone to share with", async () => {
   const store = createGrantsStore(api);
   const err = await store
     .getState()
-    .create({ task: "echo", grantee: "  ", maxMemoryMb: null, maxTimeoutS: null });
+    .create({ task: "echo", grantee: "  ", maxMemoryMb: null, maxTimeoutS: null, allowedEnvironment: null });
   assert.equal(err?.field, "grantee");
   assert.equal(api.calls.length, 0);
 });
