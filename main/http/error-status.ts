@@ -47,6 +47,7 @@ export const RUNTIME_ERROR_CODES = [
   "CODE_UNPACK_FAILED",
   "RUNTIME_UNSUPPORTED",
   "SANDBOX_SPAWN_FAILED",
+  "SLOT_BROKEN",
   "SYNC_FAILED",
   "UNKNOWN_FRAME",
 ] as const;
@@ -188,6 +189,7 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   CODE_UNPACK_FAILED: { native: 502, lambda: internal },
   RUNTIME_UNSUPPORTED: { native: 502, lambda: { status: 502, type: "InvalidRuntimeException" } },
   SANDBOX_SPAWN_FAILED: { native: 502, lambda: internal },
+  SLOT_BROKEN: { native: 502, lambda: internal },
   SYNC_FAILED: { native: 500, lambda: internal },
   UNKNOWN_FRAME: { native: 500, lambda: internal },
 };

@@ -163,7 +163,21 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     const t = frameType(f);
     if (t === "ready") {
       const first = this.ready === null;
-      this.ready = f as ReadyFrame;
+      const next = f as ReadyFrame;
+      // An agent that started again on its own (init respawned it after it died) knows none of the runtimes its
+      // predecessor left running, and one of them could answer for the next task loaded into its slot: the VM
+      // cannot be trusted any more and is retired.
+      if (
+        !first &&
+        typeof next.agentStarts === "number" &&
+        next.agentStarts > (this.ready!.agentStarts ?? 0)
+      ) {
+        this.markLost(
+          `the agent restarted unasked (start ${next.agentStarts} after ${this.ready!.agentStarts})`,
+        );
+        return;
+      }
+      this.ready = next;
       if (first) this.emit("ready", this.ready);
       return;
     }

@@ -196,10 +196,10 @@ describe("VM pool on libvirt", () => {
     // Exactly the environment a runtime started for the task gets; nothing of the waiting runtime's own.
     assert.equal(ra.env.SECRET_OF, "carol");
     assert.equal(rb.env.SECRET_OF, "dave");
-    assert.equal(ra.env._HEARTH_PREWARMED, undefined);
+    assert.equal(ra.env._HEARTH_TASK_ON_STDIN, undefined);
     assert.equal(ra.env._HEARTH_PORT, undefined);
     assert.equal(ra.env.AWS_LAMBDA_FUNCTION_NAME, "env-report");
-    assert.equal(ra.env.HOME, "/var/sandboxes/1");
+    assert.equal(ra.env.HOME, "/var/sandboxes/1/home");
     assert.equal(ra.cwd, "/var/sandboxes/1/task");
     assert.equal(ra.uid, 10001);
     assert.equal(ra.tmpIsSlots, true, "the prewarmed runtime's /tmp is not its slot's");

@@ -16,6 +16,13 @@ import { PREWARM_MEMORY_MB, SandboxSlot, SlotError } from "./sandbox-slot.ts";
 
 const started = uptimeMs();
 
+// The agent is the VM's only supervisor: an error in one handler (a sandbox's odd output, say) is logged, and the
+// agent goes on. Dying would leave runtimes no agent knows (init starts a new agent; the host retires the VM).
+process.on("uncaughtException", (err) =>
+  console.error(`hearth-agent: uncaught: ${err.stack ?? String(err)}`),
+);
+process.on("unhandledRejection", (err) => console.error(`hearth-agent: unhandled rejection: ${String(err)}`));
+
 function uptimeMs(): number {
   return Math.round(Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 1000);
 }
@@ -80,6 +87,9 @@ function main(path: string): void {
       output: (stream, line) => emit({ t: "sandbox-output", slot, stream, line }),
     });
     sandbox.mountDir();
+    // A runtime an earlier agent started (this one was respawned after a crash) must never answer for a task
+    // this agent loads: whatever runs as the slot's uid or in its cgroup goes before anything else happens.
+    sandbox.killStrays();
     slots.set(slot, sandbox);
   }
 

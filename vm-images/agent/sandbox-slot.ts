@@ -4,11 +4,18 @@ import { createHash } from "node:crypto";
 import {
   chmodSync,
   chownSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   rmdirSync,
+  unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -78,6 +85,61 @@ function memoryEventsOomKills(cgroup: string): number {
   }
 }
 
+/** Processes whose real or effective uid is `uid`, as /proc shows them now. */
+function pidsOfUid(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"));
+      if (m && (Number(m[1]) === uid || Number(m[2]) === uid)) pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** The longest status line a runtime writes (a load error with its trace); longer is not a status. */
+const MAX_STATUS_LINE = 64 * 1024;
+
+interface RuntimeStatus {
+  up?: boolean;
+  error?: LambdaError;
+  timeout?: boolean;
+}
+
+/** A status line from fd 3, or null when it is not one the runtimes write. */
+function parseStatus(line: string): RuntimeStatus | null {
+  if (line.length > MAX_STATUS_LINE) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  if (o.timeout === true) return { timeout: true };
+  if (o.up === true) return { up: true };
+  if (o.up !== false) return null;
+  const e = o.error as Record<string, unknown> | undefined;
+  const text = (x: unknown, max: number): string => (typeof x === "string" ? x.slice(0, max) : "");
+  return {
+    up: false,
+    error: {
+      errorType: text(e?.errorType, 256) || "Runtime.Unknown",
+      errorMessage: text(e?.errorMessage, 16_384),
+      trace: Array.isArray(e?.trace) ? e.trace.slice(0, 100).map((l) => text(l, 1024)) : [],
+    },
+  };
+}
+
+/** The folders of a slot its sandbox's uid owns; the slot's root itself is root's. */
+const OWN_FOLDERS = ["task", "tmp", "home"] as const;
+
 export class SandboxSlot {
   readonly uid: number;
   readonly dir: string;
@@ -118,7 +180,9 @@ export class SandboxSlot {
       .split("\n")
       .some((l) => l.split(" ")[1] === this.dir);
     if (mounted) return;
-    const options = `size=${SLOT_DISK_MB}m,mode=0700,uid=${this.uid},gid=${this.uid},nosuid,nodev`;
+    // The root of the slot is root's (0711): the sandbox may enter it to reach its own task, tmp and home, but
+    // can neither rename nor replace them, so no cleanup by the agent ever follows a link the sandbox planted.
+    const options = `size=${SLOT_DISK_MB}m,mode=0711,uid=0,gid=0,nosuid,nodev`;
     const r = spawnSync("/bin/busybox", ["mount", "-t", "tmpfs", "-o", options, "tmpfs", this.dir], {
       encoding: "utf8",
     });
@@ -209,6 +273,7 @@ export class SandboxSlot {
       throw new SlotError("CODE_CHECKSUM_MISMATCH", `code sha256 is ${actual}, expected ${sha256}`);
     }
     await this.stop();
+    this.killStrays(this.prewarmed?.pid);
     this.spec = null;
     this.emptyDir(false);
     mkdirSync(this.taskDir);
@@ -268,21 +333,72 @@ export class SandboxSlot {
   }
 
   /**
-   * Leaves the slot's folder as a new sandbox finds it: its own, holding an empty tmp (and the code, when `keepTask`).
-   * The tmp folder itself stays: a runtime started before (a prewarmed one) has it mounted as its /tmp.
+   * Leaves the slot's folder as a new sandbox finds it: root's, holding its uid's own empty tmp and home (and
+   * the code, when `keepTask`). Anything in the root that is not one of those real folders goes, a link
+   * included, without being followed; ownership is set through a descriptor opened with O_NOFOLLOW. The tmp
+   * folder keeps its inode when it is sound: a runtime started before (a prewarmed one) has it as its /tmp.
    */
   private emptyDir(keepTask: boolean): void {
-    const tmp = join(this.dir, "tmp");
-    mkdirSync(tmp, { recursive: true });
+    const kept = new Set<string>(keepTask ? OWN_FOLDERS : ["tmp", "home"]);
+    const root = lstatSync(this.dir);
+    if (!root.isDirectory()) throw new SlotError("SLOT_BROKEN", `${this.dir} is not a directory`);
+    chownSync(this.dir, 0, 0);
+    chmodSync(this.dir, 0o711);
     for (const entry of readdirSync(this.dir)) {
       const path = join(this.dir, entry);
-      if (path !== tmp && !(keepTask && path === this.taskDir))
-        rmSync(path, { recursive: true, force: true });
+      const st = lstatSync(path);
+      if (kept.has(entry) && st.isDirectory()) continue;
+      if (st.isDirectory()) rmSync(path, { recursive: true, force: true });
+      else unlinkSync(path);
     }
-    for (const entry of readdirSync(tmp)) rmSync(join(tmp, entry), { recursive: true, force: true });
-    for (const d of [this.dir, tmp]) {
-      chownSync(d, this.uid, this.uid);
-      chmodSync(d, 0o700);
+    for (const name of kept) this.ownFolder(name, name !== "task");
+  }
+
+  /** Makes `name` a real folder of the slot's uid (mode 0700), emptied when `empty`. */
+  private ownFolder(name: string, empty: boolean): void {
+    const path = join(this.dir, name);
+    let exists = true;
+    try {
+      lstatSync(path);
+    } catch {
+      exists = false;
+    }
+    if (!exists) mkdirSync(path, { mode: 0o700 });
+    const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      if (empty) {
+        // Entries are removed, never followed: rmSync looks at each with lstat.
+        for (const entry of readdirSync(path)) rmSync(join(path, entry), { recursive: true, force: true });
+      }
+      fchownSync(fd, this.uid, this.uid);
+      fchmodSync(fd, 0o700);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Kills every process of the slot: its cgroup, and anything else running as its uid (a runtime an earlier
+   * agent left behind, which no cgroup of this agent's knows). `spare` is a process the slot still means to
+   * use (its prewarmed runtime).
+   */
+  killStrays(spare?: number): void {
+    try {
+      writeFileSync(join(this.cgroup, "cgroup.kill"), "1");
+    } catch {
+      // no cgroup yet
+    }
+    for (let round = 0; round < 50; round++) {
+      const pids = pidsOfUid(this.uid).filter((p) => p !== spare);
+      if (pids.length === 0) return;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      Atomics.wait(PAUSE, 0, 0, 2);
     }
   }
 
@@ -300,7 +416,7 @@ export class SandboxSlot {
       ...BASE_ENV,
       ...taskEnv,
       // Set after the task's environment so that a task cannot redirect its own runtime.
-      HOME: this.dir,
+      HOME: join(this.dir, "home"),
       TMPDIR: join(this.dir, "tmp"),
       LAMBDA_TASK_ROOT: this.taskDir,
       LAMBDA_RUNTIME_DIR: RUNTIME_DIR,
@@ -369,20 +485,22 @@ export class SandboxSlot {
       };
       // fd 3 carries the runtime's status lines: first whether the handler loaded, later its own watchdog's
       // word that an invocation overran its timeout (it then kills itself; the exit is a timeout, not a crash).
+      // The task's own code can write to fd 3 too: every line is checked, and one that is not a status ends the
+      // runtime (as a failed start, or a crash) instead of the agent.
       (proc.stdio[3] as NodeJS.ReadableStream).on("data", (c: Buffer) => {
         status += c.toString();
+        if (status.length > MAX_STATUS_LINE && !status.includes("\n")) status = "{}\n";
         let nl: number;
         while ((nl = status.indexOf("\n")) >= 0) {
           const line = status.slice(0, nl);
           status = status.slice(nl + 1);
-          let msg: { up?: boolean; error?: LambdaError; timeout?: boolean };
-          try {
-            msg = JSON.parse(line) as typeof msg;
-          } catch {
-            msg = {
-              up: false,
-              error: { errorType: "Runtime.Unknown", errorMessage: "unreadable runtime status", trace: [] },
-            };
+          const msg = parseStatus(line);
+          if (msg === null) {
+            this.killAll();
+            settle(() =>
+              reject(new SlotError("SANDBOX_INIT_FAILED", "Runtime.Unknown: unreadable runtime status")),
+            );
+            continue;
           }
           if (msg.timeout) {
             this.killReason ??= "timeout";
@@ -478,6 +596,7 @@ export class SandboxSlot {
     // cgroup (a fork bomb's shells would kill its successor during init), and what it wrote is gone (a full
     // sandbox disk would refuse every other sandbox of the VM its code).
     this.killAll();
+    this.killStrays(this.prewarmed?.pid);
     this.clearScratch();
     if (!restarting) {
       this.state = "failed";
@@ -538,6 +657,7 @@ export class SandboxSlot {
 
   private async unloadNow(): Promise<void> {
     await this.stop();
+    this.killStrays(this.prewarmed?.pid);
     this.spec = null;
     this.state = "failed";
     this.emptyDir(false);

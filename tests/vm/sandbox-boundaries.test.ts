@@ -98,7 +98,7 @@ describe("a runtime's start belongs to its owner", () => {
       assert.ok(!seen.childEnv.some((l) => l.startsWith(`${name}=`)), `${name} reached a child process`);
     }
     assert.equal(seen.env.PATH, "/usr/local/bin:/usr/bin:/bin");
-    assert.match(seen.env.HOME!, /^\/var\/sandboxes\/1$/);
+    assert.equal(seen.env.HOME, "/var/sandboxes/1/home");
     assert.equal(seen.stackTraceLimit, 10);
   });
 
@@ -165,4 +165,51 @@ describe("sockets between sandboxes of one VM", () => {
     );
     assert.equal(other.tcp?.ok, false, `a neighbour reached the loopback port: ${JSON.stringify(other)}`);
   });
+});
+
+describe("one sandbox never reaches another through the agent", () => {
+  test("links planted in a slot's folders, then a crash: the cleanup follows none of them", async () => {
+    for (const slot of [3, 5, 6]) await vm.session.unload(slot);
+    await load(7, "env-report", { env: { VICTIM_SECRET: "victim-secret-7" } });
+    const before = await answer(7);
+    await load(8, "hostile");
+    const tried = await answer(8, { mode: "swap-folders", target: "/var/sandboxes/7", crash: true });
+    // The slot's root is root's: its folders cannot be renamed, removed or joined by a link.
+    assert.equal(tried.renameTmp, "EACCES", JSON.stringify(tried));
+    assert.equal(tried.removeHome, "EACCES", JSON.stringify(tried));
+    assert.equal(tried.linkInRoot, "EACCES", JSON.stringify(tried));
+    assert.equal(tried.linkInTmp, "done");
+    assert.equal(tried.linkInHome, "done");
+    // The crash makes the agent restart the runtime after emptying tmp and home: the links go, not their targets.
+    await new Promise((r) => setTimeout(r, 3000));
+    const again = await answer(8, {});
+    assert.ok(typeof again.pid === "number");
+    const after = (await answer(7)) as { env: Record<string, string>; uid: number; cwd: string };
+    assert.equal(after.env.VICTIM_SECRET, "victim-secret-7");
+    assert.equal(after.uid, (before as { uid: number }).uid);
+    assert.equal(after.cwd, "/var/sandboxes/7/task");
+  });
+
+  for (const [what, line] of [
+    ["null", "null\n"],
+    ["an array", "[1,2]\n"],
+    ["100 KB without a newline", "x".repeat(100_000)],
+  ] as const) {
+    test(`${what} on the status descriptor ends that runtime, not the agent; the next task is its own`, async () => {
+      const agentStarts = vm.session.ready!.agentStarts;
+      const first = await load(5, "hostile");
+      const r = await vm.session.invoke(5, JSON.stringify({ mode: "junk-status", line }));
+      assert.ok(r.ok || r.error, JSON.stringify(r));
+      await vm.session.ping();
+      await load(5, "env-report", { env: { NEW_SECRET: `new-${what}` } });
+      const seen = (await answer(5)) as { env: Record<string, string>; cwd: string };
+      assert.equal(seen.env.NEW_SECRET, `new-${what}`, "the new task did not answer with its own code");
+      assert.equal(seen.cwd, "/var/sandboxes/5/task");
+      const stats = await vm.session.stats();
+      const pids = stats.sandboxes.map((s) => s.pid);
+      assert.ok(!pids.includes(first.pid), "the hostile runtime is still running");
+      assert.equal(vm.session.ready!.agentStarts, agentStarts, "the agent restarted");
+      assert.equal(vm.session.lost, null);
+    });
+  }
 });
