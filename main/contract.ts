@@ -351,6 +351,8 @@ export const operations = {
       maxTimeoutS: z.number({ error: "must be a number" }).nullable().optional(),
       /** Variable names the grantee's aliases may set; absent or null: those the task declares. */
       allowedEnvironment: z.array(z.string(), { error: "must be a list of names" }).nullable().optional(),
+      /** Whether the grantee may run the task in its own VMs, and with the owner's environment. */
+      callerPlacement: z.enum(["none", "code", "code-and-environment"]).optional(),
     }),
   }),
   revokeGrant: op<{ deleted: string }>()({

@@ -17,7 +17,14 @@ function limits(g: GrantView): string {
       : allowed.length === 0
         ? "no variables"
         : `variables ${allowed.join(",")}`;
-  return `${m}, ${t}, ${e}`;
+  const placement = g.limits.callerPlacement ?? "none";
+  const p =
+    placement === "none"
+      ? "runs in your VMs"
+      : placement === "code"
+        ? "may run in theirs (code only)"
+        : "may run in theirs (code and environment)";
+  return `${m}, ${t}, ${e}, ${p}`;
 }
 
 /** `A, B,C` → ["A", "B", "C"]; an empty string allows nothing. */
@@ -63,12 +70,23 @@ export function registerGrantCommands(program: Command): void {
       )
       .addOption(
         new Option(
+          "--allow-caller-placement <what>",
+          "let its aliases run the task in their own VMs: code (your environment stays out) or code-and-environment",
+        ).choices(["code", "code-and-environment"]),
+      )
+      .addOption(
+        new Option(
           "--allow-env <names>",
           "comma-separated variables its aliases may set (environment and secrets); default: those the task declares; '' for none",
         ),
       ),
   ).action(async (task: string, grantee: string, _o: unknown, cmd: Command) => {
-    const o = optionsOf<{ maxMemory?: number; maxTimeout?: number; allowEnv?: string }>(cmd);
+    const o = optionsOf<{
+      maxMemory?: number;
+      maxTimeout?: number;
+      allowEnv?: string;
+      allowCallerPlacement?: "code" | "code-and-environment";
+    }>(cmd);
     const g = await (
       await connect(o, "profile")
     ).call("createGrant", {
@@ -77,6 +95,7 @@ export function registerGrantCommands(program: Command): void {
       ...(o.maxMemory !== undefined ? { maxMemoryMb: o.maxMemory } : {}),
       ...(o.maxTimeout !== undefined ? { maxTimeoutS: o.maxTimeout } : {}),
       ...(o.allowEnv !== undefined ? { allowedEnvironment: splitNames(o.allowEnv) } : {}),
+      ...(o.allowCallerPlacement !== undefined ? { callerPlacement: o.allowCallerPlacement } : {}),
     });
     print(o.json, g, () =>
       [

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { aliasNameSchema, checkRouting, splitSchema, versionRefSchema } from "./alias-target.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { checkCustomizationAllowed } from "./customization-allowance.ts";
+import { checkCustomizationAllowed, checkPlacementAllowed } from "./customization-allowance.ts";
 import { isoTime, type CommandContext, type SecretSealer } from "./command-context.ts";
 import { envBytes, envKeyProblem, environmentSchema, MAX_ENV_BYTES } from "./environment-rules.ts";
 import { HearthError } from "./errors.ts";
@@ -148,6 +148,7 @@ export function createCrossProfileAlias(
   checkLimits(task, grant, v.memoryMb, v.timeoutS);
   checkEnvironmentAndSecrets(v.environment, v.secrets);
   checkCustomizationAllowed(task, grant, routing, v.environment, Object.keys(v.secrets));
+  checkPlacementAllowed(task, grant, v.runsIn);
   const now = isoTime(ctx.now);
   const alias: Alias = {
     id: newId("als", ctx.random, (id) => state.aliases.some((a) => a.id === id)),
@@ -208,6 +209,7 @@ export function configureCrossProfileAlias(
   const current = secrets ?? openSecrets(c, ctx.sealer);
   checkEnvironmentAndSecrets(environment, current);
   checkCustomizationAllowed(task, grant, alias.routing, environment, Object.keys(current));
+  checkPlacementAllowed(task, grant, v.runsIn ?? c.runsIn);
   alias.customization = {
     ...c,
     environment,

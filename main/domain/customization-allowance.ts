@@ -78,6 +78,17 @@ export function checkCustomizationAllowed(
   }
 }
 
+/** Refuses `runsIn: "caller"` unless the grant lets the owner's code go into the grantee's VMs. */
+export function checkPlacementAllowed(task: Task, grant: Grant, runsIn: "owner" | "caller"): void {
+  if (runsIn === "caller" && (grant.limits.callerPlacement ?? "none") === "none") {
+    throw new HearthError(
+      "CUSTOMIZATION_NOT_ALLOWED",
+      `runsIn: the owner of task "${task.name}" has not agreed to its code running in your VMs; leave runsIn "owner"`,
+      "runsIn",
+    );
+  }
+}
+
 /** Keeps only the entries the owner allows for the configuration that runs. */
 export function keepAllowed(
   grant: Grant,

@@ -38,6 +38,12 @@ const createSchema = z.strictObject({
     })
     .nullable()
     .default(null),
+  /** Off by default: the owner's code (and, if said, its environment) goes into the grantee's VMs only so. */
+  callerPlacement: z
+    .enum(["none", "code", "code-and-environment"], {
+      error: 'must be "none", "code" or "code-and-environment"',
+    })
+    .default("none"),
 });
 
 const revokeSchema = z.strictObject({ grantId: z.string() });
@@ -74,6 +80,7 @@ export function createGrant(
       maxMemoryMb: v.maxMemoryMb,
       maxTimeoutS: v.maxTimeoutS,
       allowedEnvironment: v.allowedEnvironment === null ? null : [...new Set(v.allowedEnvironment)].sort(),
+      callerPlacement: v.callerPlacement,
     },
     createdAt: isoTime(ctx.now),
   };

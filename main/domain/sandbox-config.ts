@@ -130,7 +130,13 @@ export function sandboxConfig(
       secrets = keepAllowed(grant, config, openSecrets(c, sealer));
       callerEnv = [...Object.keys(overrides), ...Object.keys(secrets)];
       secretsSalt = c.secretsSalt;
-      if (c.runsIn === "caller") vmProfileId = alias.profileId;
+      // Only with the owner's consent on the grant, checked again here so that withdrawing it takes effect at
+      // once; without it the alias runs in the owner's VMs. "code" keeps the owner's environment at home.
+      const placement = grant.limits.callerPlacement ?? "none";
+      if (c.runsIn === "caller" && placement !== "none") {
+        vmProfileId = alias.profileId;
+        if (placement === "code") plainEnv = { ...overrides };
+      }
     }
   }
   for (const name of Object.keys(secrets)) delete plainEnv[name];

@@ -125,7 +125,14 @@ export interface GrantLimits {
    * names the task itself declares in the environment of the version that runs.
    */
   allowedEnvironment?: string[] | null;
+  /**
+   * Whether the grantee's aliases may run the task in the grantee's own VMs (`runsIn: "caller"`), and whether the
+   * owner's environment goes there with the code. Absent: "none", they always run in the owner's VMs.
+   */
+  callerPlacement?: CallerPlacement;
 }
+
+export type CallerPlacement = "none" | "code" | "code-and-environment";
 
 /** A task owner's permission for another profile to build aliases on the task. */
 export interface Grant {

@@ -93,6 +93,7 @@ const grant = z.strictObject({
     maxMemoryMb: z.number().int().nullable(),
     maxTimeoutS: z.number().int().nullable(),
     allowedEnvironment: z.array(str).nullable().optional(),
+    callerPlacement: z.enum(["none", "code", "code-and-environment"]).optional(),
   }),
   createdAt: iso,
 });

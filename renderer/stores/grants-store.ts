@@ -12,6 +12,8 @@ export interface GrantInput {
   maxTimeoutS: number | null;
   /** Variable names the grantee may set; null: the names the task declares. */
   allowedEnvironment: string[] | null;
+  /** Whether the grantee may run the task in its own VMs (and with the owner's environment). */
+  callerPlacement?: "none" | "code" | "code-and-environment";
 }
 
 export interface GrantsState extends Collection<GrantView> {

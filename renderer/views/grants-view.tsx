@@ -17,7 +17,13 @@ const allowedText = (allowed: string[] | null | undefined) =>
 const limitsText = (g: GrantView) =>
   `${g.limits.maxMemoryMb ? `≤ ${g.limits.maxMemoryMb} MB` : "any memory"}, ${
     g.limits.maxTimeoutS ? `≤ ${g.limits.maxTimeoutS} s` : "any timeout"
-  }, ${allowedText(g.limits.allowedEnvironment)}`;
+  }, ${allowedText(g.limits.allowedEnvironment)}${
+    (g.limits.callerPlacement ?? "none") === "none"
+      ? ""
+      : g.limits.callerPlacement === "code"
+        ? ", may run in the grantee's VMs (code only)"
+        : ", may run in the grantee's VMs (code and environment)"
+  }`;
 
 export function GrantsView() {
   const { grants, tasks, session, ui } = useStores();
@@ -149,6 +155,7 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
   const [maxMemory, setMaxMemory] = useState("");
   const [maxTimeout, setMaxTimeout] = useState("");
   const [allowEnv, setAllowEnv] = useState("");
+  const [placement, setPlacement] = useState<"none" | "code" | "code-and-environment">("none");
   const [error, setError] = useState<ReadableError | null>(null);
   if (own.length === 0) return null;
   const chosenTask = task || own[0]!.name;
@@ -170,6 +177,7 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
                 .map((n) => n.trim())
                 .filter(Boolean)
             : null,
+          callerPlacement: placement,
         });
         setError(err);
         if (!err) ui.getState().toast("ok", `Shared ${chosenTask} with ${to}`);
@@ -233,6 +241,18 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
             data-testid="grant-allow-env"
             onChange={(e) => setAllowEnv(e.target.value)}
           />
+        </label>
+        <label>
+          Where its aliases run
+          <select
+            value={placement}
+            data-testid="grant-placement"
+            onChange={(e) => setPlacement(e.target.value as typeof placement)}
+          >
+            <option value="none">Only in my VMs</option>
+            <option value="code">Also in theirs, without my environment</option>
+            <option value="code-and-environment">Also in theirs, with my environment</option>
+          </select>
         </label>
       </div>
       <button className="btn primary" type="submit" data-testid="grant-create">

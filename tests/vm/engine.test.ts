@@ -152,6 +152,7 @@ describe("invocation engine on real VMs", () => {
           granteeProfileId: caller.id,
           maxMemoryMb: 256,
           allowedEnvironment: ["GREETING", "API_KEY"],
+          callerPlacement: "code-and-environment",
         },
         ctx(),
       ),

@@ -14,6 +14,7 @@ export function crossWorld(
     maxMemoryMb?: number | null;
     maxTimeoutS?: number | null;
     allowedEnvironment?: string[] | null;
+    callerPlacement?: "none" | "code" | "code-and-environment";
   } = {},
 ) {
   const w = new World();
@@ -33,7 +34,13 @@ export function crossWorld(
     createGrant(
       s,
       owner,
-      { task: "resize", granteeProfileId: caller, allowedEnvironment: TEST_ALLOWED_ENV, ...limits },
+      {
+        task: "resize",
+        granteeProfileId: caller,
+        allowedEnvironment: TEST_ALLOWED_ENV,
+        callerPlacement: "code-and-environment",
+        ...limits,
+      },
       w.ctx,
     ),
   );

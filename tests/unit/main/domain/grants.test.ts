@@ -16,6 +16,7 @@ test("a grant records owner, task, grantee, limits and time", () => {
     maxMemoryMb: 1024,
     maxTimeoutS: 30,
     allowedEnvironment: [...TEST_ALLOWED_ENV].sort(),
+    callerPlacement: "code-and-environment",
   });
   assert.match(grant.createdAt, /^2025-03-01T10:00:\d\d\.000Z$/);
   assert.deepEqual(listGrantViews(w.state, owner), [grant]);

@@ -168,3 +168,38 @@ test("an alias only runs versions it routes to", () => {
     "ALIAS_NOT_FOUND",
   );
 });
+
+test("the grantee's VMs run the owner's code only with the owner's consent, and its environment only if said", () => {
+  for (const callerPlacement of ["none", "code", "code-and-environment"] as const) {
+    const { w, caller, ownerAccount, taskId } = crossWorld({ callerPlacement });
+    const input = {
+      ownerAccountId: ownerAccount,
+      task: "resize",
+      name: "here",
+      version: 1 as const,
+      environment: { BUCKET: "mine" },
+    };
+    if (callerPlacement === "none") {
+      expectError(
+        () => createCrossProfileAlias(w.state, caller, { ...input, runsIn: "caller" }, w.ctx),
+        "CUSTOMIZATION_NOT_ALLOWED",
+        "runsIn",
+      );
+      continue;
+    }
+    const a = w.apply((s) => createCrossProfileAlias(s, caller, { ...input, runsIn: "caller" }, w.ctx));
+    const cfg = sandboxConfig(w.state, { taskId, version: 1, aliasId: a.id }, fakeSealer);
+    assert.equal(cfg.vmProfileId, caller);
+    assert.deepEqual(
+      cfg.spec.env,
+      callerPlacement === "code" ? { BUCKET: "mine" } : { OWNER_DB: "postgres://owner-only", BUCKET: "mine" },
+    );
+    // Consent withdrawn (a grant from before, edited by hand): the alias runs in the owner's VMs again.
+    const grant = w.state.grants[0]!;
+    grant.limits.callerPlacement = "none";
+    assert.equal(
+      sandboxConfig(w.state, { taskId, version: 1, aliasId: a.id }, fakeSealer).vmProfileId,
+      w.state.tasks[0]!.profileId,
+    );
+  }
+});
