@@ -3,7 +3,7 @@
 import { Option, type Command } from "commander";
 import { dataDir } from "../paths.ts";
 import { usageError } from "./exit-codes.ts";
-import { note } from "./output.ts";
+import { json, jsonLine, note, out } from "./output.ts";
 import { parseShareAddress, readSharing } from "./share-commands.ts";
 
 interface ServeOptions {
@@ -139,7 +139,7 @@ export function registerHostCommands(program: Command): void {
       const opts = cmd.optsWithGlobals<{ json?: boolean; probe: boolean }>();
       const { formatDoctor, runDoctor } = await import("../doctor.ts");
       const report = await runDoctor({ probe: opts.probe });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      out(opts.json ? json(report) : formatDoctor(report));
       if (!report.ok) process.exitCode = 1;
     });
 
@@ -162,11 +162,11 @@ export function registerHostCommands(program: Command): void {
         manifest,
         dataDir: dataDir(),
         runs,
-        log: (m) => opts.json || process.stderr.write(`${m}\n`),
+        log: (m) => opts.json || note(m),
       });
       const { samples, ...summary } = report;
-      process.stdout.write(`${JSON.stringify(opts.json ? report : summary, null, opts.json ? 2 : 0)}\n`);
-      if (!opts.json) process.stderr.write(`samples: ${JSON.stringify(samples)}\n`);
+      out(opts.json ? json(report) : jsonLine(summary));
+      if (!opts.json) note(`samples: ${jsonLine(samples)}`);
     });
   vm.command("ls")
     .description("list Hearth's VMs on libvirt: whose each is and which host made it")
@@ -186,13 +186,12 @@ export function registerHostCommands(program: Command): void {
             createdAt: d.metadata!.createdAt,
             thisHost: d.metadata!.host === mine,
           }));
-        if (opts.json)
-          process.stdout.write(`${JSON.stringify({ uri: defaultLibvirtUri(), vms: rows }, null, 2)}\n`);
-        else if (!rows.length) process.stdout.write(`no Hearth VMs on ${defaultLibvirtUri()}\n`);
+        if (opts.json) out(json({ uri: defaultLibvirtUri(), vms: rows }));
+        else if (!rows.length) out(`no Hearth VMs on ${defaultLibvirtUri()}`);
         else
           for (const r of rows)
-            process.stdout.write(
-              `${r.name.padEnd(32)} ${r.profile.padEnd(16)} ${r.running ? "running" : "stopped"} ${r.createdAt}${r.thisHost ? "" : "  (another host)"}\n`,
+            out(
+              `${r.name.padEnd(32)} ${r.profile.padEnd(16)} ${r.running ? "running" : "stopped"} ${r.createdAt}${r.thisHost ? "" : "  (another host)"}`,
             );
       } finally {
         await driver.close();
