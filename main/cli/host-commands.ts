@@ -158,6 +158,9 @@ export function registerHostCommands(program: Command): void {
       const runs = Number(opts.runs);
       if (!Number.isInteger(runs) || runs < 1 || runs > 50)
         throw usageError("--runs must be an integer from 1 to 50");
+      // The probe's VMs keep their console logs in the data directory.
+      const { openDataDir } = await import("../store/private-data-dir.ts");
+      await openDataDir(dataDir());
       const report = await probeVms({
         manifest,
         dataDir: dataDir(),

@@ -124,6 +124,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   STORE_CORRUPT: { native: 500, lambda: internal },
   STORE_TOO_NEW: { native: 500, lambda: internal },
   STORE_LOCKED: { native: 503, lambda: internal },
+  // The data directory is open to other users: the machine's set-up, refused at start, never a request's fault.
+  DATA_DIR_INSECURE: { native: 500, lambda: internal },
   SECRET_KEY_INVALID: { native: 500, lambda: internal },
   SECRET_UNREADABLE: { native: 500, lambda: internal },
   API_NOT_FOUND: { native: 404, lambda: missing },
