@@ -111,6 +111,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   TOKEN_NOT_FOUND: { native: 404, lambda: missing },
   // A valid token called more often than the rate its owner chose at mint time: back off for Retry-After.
   TOKEN_RATE_LIMITED: { native: 429, lambda: throttled },
+  // A valid token minted for its owner's machine, presented on the shared listener: it is not for here.
+  TOKEN_LOCAL_ONLY: { native: 403, lambda: { status: 403, type: "AccessDeniedException" } },
   // Lambda's CreateFunction answers an unusable zip with InvalidParameterValueException too.
   IMPORT_INVALID: { native: 400, lambda: bad },
   IMPORT_UNSAFE_PATH: { native: 400, lambda: bad },

@@ -225,6 +225,7 @@ test("tokens list their alias by name and their state", () => {
     expiresAt: "2025-01-02T00:00:00.000Z",
     revokedAt: null,
     rateLimitPerMinute: null,
+    remote: false,
     usage: { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] },
   };
   const now = Date.parse("2025-01-01T12:00:00Z");
