@@ -27,6 +27,9 @@ const FAILED_START_SHOWN_MS = 5_000;
 async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be 0-65535");
+  // Refused before anything is built or opened: a data directory others can read is said at once.
+  const { openDataDir } = await import("../store/private-data-dir.ts");
+  await openDataDir(dataDir());
   const { Host } = await import("../host.ts");
   const { startServer } = await import("../http/server.ts");
   const { startStartupServer } = await import("../http/startup-server.ts");
@@ -230,6 +233,9 @@ export function registerHostCommands(program: Command): void {
     .option("--port <port>", "port to listen on", "7878")
     .option("--browser", "serve for a browser even where the desktop app could open")
     .action(async (opts: { host: string; port: string; browser?: boolean }) => {
+      // Said before the image build and the checks, not minutes later by the desktop app's host.
+      const { openDataDir } = await import("../store/private-data-dir.ts");
+      await openDataDir(dataDir());
       const { buildImage } = await import("../../vm-images/builder/build-image.ts");
       const { formatDoctor, runDoctor } = await import("../doctor.ts");
       // Without an Electron binary or a display the same host and window are served to a browser instead.

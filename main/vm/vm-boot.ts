@@ -40,8 +40,8 @@ const PROFILE_RE = /^[a-z0-9][a-z0-9_-]{0,30}$/;
 /**
  * Folders the pool makes in the data directory (console logs, restore copies, templates): its owner's alone, as
  * the rest of it. libvirtd (root, or the user itself for qemu:///session) reads and writes the files in them, and
- * QEMU never opens them by path: virtlogd writes the console log, libvirtd reads a save image and hands QEMU the
- * stream. So libvirt-qemu needs no way in.
+ * QEMU never opens them by path: virtlogd writes the console log, and libvirtd opens a save image and hands QEMU
+ * the open file. So libvirt-qemu, which QEMU runs as, needs no way in.
  */
 export const VM_DIR_MODE = 0o700;
 

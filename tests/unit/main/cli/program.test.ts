@@ -105,6 +105,7 @@ test("a data directory others can read is refused by every command that opens it
     ["profile", "ls"],
     ["task", "ls"],
     ["serve", "--port", "0"],
+    ["start", "--browser", "--port", "0"],
   ]) {
     const r = await hearth(args, { HEARTH_DATA: data });
     assert.equal(r.code, 5, `${args.join(" ")}: ${r.stderr}`);
