@@ -368,7 +368,10 @@ export const operations = {
     access: "profile",
     input: z.object({}),
   }),
-  /** The token itself is in this answer only. */
+  /**
+   * The token itself is in this answer only. It works on this machine's port only unless `remote: true` asks
+   * for it to work from other machines too, on the shared listener (a share link's token always does).
+   */
   mintToken: op<{ token: TokenView; secret: string }>()({
     method: "POST",
     path: "/v1/aliases/:aliasId/tokens",
@@ -402,7 +405,7 @@ export const operations = {
     access: "profile",
     input: z.strictObject({ apiId: id }),
   }),
-  /** A token for calling a token-protected API; in this answer only. */
+  /** A token for calling a token-protected API; in this answer only; local-only unless `remote: true`. */
   mintApiToken: op<{ token: TokenView; secret: string }>()({
     method: "POST",
     path: "/v1/apis/:apiId/tokens",

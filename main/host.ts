@@ -7,6 +7,7 @@ import { InvocationLogs } from "./invoke/invocation-logs.ts";
 import { closeRemoteConnections } from "./invoke/remote-invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
+import { openDataDir } from "./store/private-data-dir.ts";
 import { LogFiles } from "./store/log-files.ts";
 import { systemRandom } from "./store/system-random.ts";
 import { chooseAccel } from "./vm/accel-probe.ts";
@@ -50,6 +51,8 @@ export class Host {
   ) {}
 
   static async start(o: HostOptions): Promise<Host> {
+    // First, before the acceleration probe writes its answer there: a data directory open to others is refused.
+    await openDataDir(o.dataDir);
     const dir = o.imageDir ?? defaultImageDir();
     const manifest = loadManifest(dir);
     if (!manifest)

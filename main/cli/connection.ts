@@ -12,6 +12,7 @@ import type {
 } from "../contract.ts";
 import { dataDir } from "../paths.ts";
 import { readOwnerKey } from "../store/owner-key.ts";
+import { openDataDir } from "../store/private-data-dir.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:7878";
@@ -39,6 +40,8 @@ export interface ResolvedUrl {
 
 /** The URL a running `hearth serve` wrote into the data directory, when the file is there and readable. */
 export async function readServeFile(dir: string): Promise<{ url: string; pid?: number } | null> {
+  // Refused, not read, when others can read the data directory: the URL there would lead to the owner key.
+  await openDataDir(dir);
   try {
     const parsed = JSON.parse(await readFile(join(dir, SERVE_FILE), "utf8")) as {
       url?: unknown;

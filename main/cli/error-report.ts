@@ -24,6 +24,8 @@ const HINTS: Record<string, string> = {
   ALIAS_EXISTS: "change where it points with `hearth alias update <task> <name> --version <v>`",
   GRANT_NOT_FOUND: "list grants with `hearth grant ls`",
   TOKEN_NOT_FOUND: "list tokens with `hearth token ls`",
+  TOKEN_LOCAL_ONLY:
+    "the token's owner minted it for their own machine: ask them for a share link (`hearth share <task> <alias>`)",
   IMPORT_NO_TASK_JSON: "add a task.json beside the code, or pass --name, --runtime and --handler",
   TOO_MANY_ATTEMPTS: "too many failed logins from this address: wait, then check the credentials",
   STORE_LOCKED:

@@ -3,7 +3,7 @@
 import { Option, type Command } from "commander";
 import { dataDir } from "../paths.ts";
 import { usageError } from "./exit-codes.ts";
-import { note } from "./output.ts";
+import { json, jsonLine, note, out } from "./output.ts";
 import { parseShareAddress, readSharing } from "./share-commands.ts";
 
 interface ServeOptions {
@@ -27,6 +27,9 @@ const FAILED_START_SHOWN_MS = 5_000;
 async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be 0-65535");
+  // Refused before anything is built or opened: a data directory others can read is said at once.
+  const { openDataDir } = await import("../store/private-data-dir.ts");
+  await openDataDir(dataDir());
   const { Host } = await import("../host.ts");
   const { startServer } = await import("../http/server.ts");
   const { startStartupServer } = await import("../http/startup-server.ts");
@@ -139,7 +142,7 @@ export function registerHostCommands(program: Command): void {
       const opts = cmd.optsWithGlobals<{ json?: boolean; probe: boolean }>();
       const { formatDoctor, runDoctor } = await import("../doctor.ts");
       const report = await runDoctor({ probe: opts.probe });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      out(opts.json ? json(report) : formatDoctor(report));
       if (!report.ok) process.exitCode = 1;
     });
 
@@ -158,15 +161,18 @@ export function registerHostCommands(program: Command): void {
       const runs = Number(opts.runs);
       if (!Number.isInteger(runs) || runs < 1 || runs > 50)
         throw usageError("--runs must be an integer from 1 to 50");
+      // The probe's VMs keep their console logs in the data directory.
+      const { openDataDir } = await import("../store/private-data-dir.ts");
+      await openDataDir(dataDir());
       const report = await probeVms({
         manifest,
         dataDir: dataDir(),
         runs,
-        log: (m) => opts.json || process.stderr.write(`${m}\n`),
+        log: (m) => opts.json || note(m),
       });
       const { samples, ...summary } = report;
-      process.stdout.write(`${JSON.stringify(opts.json ? report : summary, null, opts.json ? 2 : 0)}\n`);
-      if (!opts.json) process.stderr.write(`samples: ${JSON.stringify(samples)}\n`);
+      out(opts.json ? json(report) : jsonLine(summary));
+      if (!opts.json) note(`samples: ${jsonLine(samples)}`);
     });
   vm.command("ls")
     .description("list Hearth's VMs on libvirt: whose each is and which host made it")
@@ -186,13 +192,12 @@ export function registerHostCommands(program: Command): void {
             createdAt: d.metadata!.createdAt,
             thisHost: d.metadata!.host === mine,
           }));
-        if (opts.json)
-          process.stdout.write(`${JSON.stringify({ uri: defaultLibvirtUri(), vms: rows }, null, 2)}\n`);
-        else if (!rows.length) process.stdout.write(`no Hearth VMs on ${defaultLibvirtUri()}\n`);
+        if (opts.json) out(json({ uri: defaultLibvirtUri(), vms: rows }));
+        else if (!rows.length) out(`no Hearth VMs on ${defaultLibvirtUri()}`);
         else
           for (const r of rows)
-            process.stdout.write(
-              `${r.name.padEnd(32)} ${r.profile.padEnd(16)} ${r.running ? "running" : "stopped"} ${r.createdAt}${r.thisHost ? "" : "  (another host)"}\n`,
+            out(
+              `${r.name.padEnd(32)} ${r.profile.padEnd(16)} ${r.running ? "running" : "stopped"} ${r.createdAt}${r.thisHost ? "" : "  (another host)"}`,
             );
       } finally {
         await driver.close();
@@ -228,6 +233,9 @@ export function registerHostCommands(program: Command): void {
     .option("--port <port>", "port to listen on", "7878")
     .option("--browser", "serve for a browser even where the desktop app could open")
     .action(async (opts: { host: string; port: string; browser?: boolean }) => {
+      // Said before the image build and the checks, not minutes later by the desktop app's host.
+      const { openDataDir } = await import("../store/private-data-dir.ts");
+      await openDataDir(dataDir());
       const { buildImage } = await import("../../vm-images/builder/build-image.ts");
       const { formatDoctor, runDoctor } = await import("../doctor.ts");
       // Without an Electron binary or a display the same host and window are served to a browser instead.

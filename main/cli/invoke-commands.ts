@@ -8,7 +8,7 @@ import { parseAccountId, parseTarget } from "./arg-parsers.ts";
 import { optionsOf } from "./command-options.ts";
 import { connect, type Connection } from "./connection.ts";
 import { CliError, EXIT, usageError } from "./exit-codes.ts";
-import { json, note, out } from "./output.ts";
+import { json, note, noteLines, out } from "./output.ts";
 
 interface InvokeFlags {
   owner?: string;
@@ -87,7 +87,7 @@ async function follow(
   task: string | undefined,
 ): Promise<InvocationResult> {
   for await (const e of conn.invokeStream(input)) {
-    if (e.type === "log") process.stderr.write(`${e.line}\n`);
+    if (e.type === "log") noteLines([e.line]);
     else if (e.type === "result") return e.result;
     else if (e.type === "error") {
       const detail = e.error.message.replace(/^[A-Z_]+: /, "");

@@ -6,7 +6,7 @@ import { optionsOf, withJson } from "./command-options.ts";
 import { connect } from "./connection.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 import { formatLogRecord, logRecordKey } from "./log-format.ts";
-import { json, out } from "./output.ts";
+import { json, jsonLine, out, outLines } from "./output.ts";
 
 interface LogFlags {
   owner?: string;
@@ -49,9 +49,11 @@ export function registerLogCommands(program: Command): void {
       ...(o.limit !== undefined ? { limit: o.limit } : {}),
       ...(o.text !== undefined ? { text: o.text } : {}),
     };
-    // Followed output is one record per line (JSON lines with --json), since it never ends.
+    // Followed output is one record per line (JSON lines with --json), since it never ends. A record's text is
+    // the task's: on a terminal outLines shows its control characters as escapes.
     const show = (r: LogRecord): void => {
-      out(o.json ? JSON.stringify(r) : formatLogRecord(r).join("\n"));
+      if (o.json) out(jsonLine(r));
+      else outLines(formatLogRecord(r));
     };
     if (!o.follow) {
       const records = await conn.call("queryLogs", query);

@@ -1,16 +1,56 @@
 // How the CLI prints: JSON for scripts, aligned tables and short sizes and ages for people, progress on stderr.
+import { escapeControls, escapeLine, jsonText } from "./terminal-text.ts";
+
+/** Where out() and note() write; a test hands in its own. */
+export interface OutputStream {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/**
+ * Writes text that may hold a task's words (log lines, results, error messages). On a terminal its control
+ * characters are shown as escapes (terminal-text.ts says why); to a pipe or a file it goes as it is, so
+ * `hearth logs task > file` keeps a task's output byte for byte.
+ */
+export function writeText(stream: OutputStream, text: string): void {
+  const safe = stream.isTTY ? escapeControls(text) : text;
+  stream.write(safe.endsWith("\n") ? safe : `${safe}\n`);
+}
+
+/**
+ * Writes lines that each must stay one line (log lines): on a terminal a line's own newlines and carriage
+ * returns are escaped too, so a task cannot print what looks like a line of Hearth's (an END, a REPORT).
+ */
+export function writeLines(stream: OutputStream, lines: string[]): void {
+  const shown = stream.isTTY ? lines.map(escapeLine) : lines;
+  stream.write(`${shown.join("\n")}\n`);
+}
 
 /** Results go to stdout, so they can be piped; everything about the run (progress, hints) goes to stderr. */
 export function out(text: string): void {
-  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  writeText(process.stdout, text);
 }
 
 export function note(text: string): void {
-  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  writeText(process.stderr, text);
 }
 
+export function outLines(lines: string[]): void {
+  writeLines(process.stdout, lines);
+}
+
+export function noteLines(lines: string[]): void {
+  writeLines(process.stderr, lines);
+}
+
+/** Pretty JSON with every control character escaped (C1 included), safe on a terminal as it is. */
 export function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${jsonText(value, 2)}\n`;
+}
+
+/** One value on one line, for streams of JSON lines (`logs --follow --json`). */
+export function jsonLine(value: unknown): string {
+  return jsonText(value);
 }
 
 /** Prints `value` as JSON when asked, else the human text (computed only then). */

@@ -13,6 +13,7 @@ import { registerProfileCommands } from "./profile-commands.ts";
 import { registerShareCommands } from "./share-commands.ts";
 import { registerTaskCommands } from "./task-commands.ts";
 import { registerTokenCommands } from "./token-commands.ts";
+import { note } from "./output.ts";
 
 const CONNECTION_HELP = `
 Connection:
@@ -21,6 +22,13 @@ Connection:
   credentials  --token / HEARTH_TOKEN (invokes its alias only), else AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
                when --profile is not given, else the data directory's owner key acting as --profile /
                HEARTH_PROFILE (or as the only profile there is)`;
+
+const OUTPUT_HELP = `
+Output:
+  On a terminal, control characters in what tasks print (log lines, results, errors; a remote owner's
+  tasks too) are shown as escapes (\\x1b, \\x0d, \\u009b) instead of acting on the terminal; a log line's
+  own newlines are escaped as well. Piped or redirected, human output keeps the task's bytes as they are.
+  --json always escapes every control character, C1 (\\u0080-\\u009f) and DEL included.`;
 
 export function buildProgram(): Command {
   const program = new Command("hearth")
@@ -37,7 +45,7 @@ export function buildProgram(): Command {
       const data = cmd.opts<{ data?: string }>().data;
       if (data) process.env.HEARTH_DATA = resolve(data);
     })
-    .addHelpText("after", `${CONNECTION_HELP}\n${EXIT_CODES_HELP}`);
+    .addHelpText("after", `${CONNECTION_HELP}\n${OUTPUT_HELP}\n${EXIT_CODES_HELP}`);
 
   registerProfileCommands(program);
   registerTaskCommands(program);
@@ -58,7 +66,8 @@ export async function runCli(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     const text = formatError(err);
-    if (text) process.stderr.write(text);
+    // A failed task's message is its own text: note() escapes its control characters on a terminal.
+    if (text) note(text);
     process.exitCode = exitCodeFor(err);
   }
 }

@@ -40,6 +40,11 @@ export function tokenState(t: TokenView, now: number): string {
   return "active";
 }
 
+/** Where a token works: `local` (this machine's port), `remote` (from other machines too, on the shared listener). */
+export function tokenReach(t: Pick<TokenView, "remote">): string {
+  return t.remote ? "remote" : "local";
+}
+
 /** The addresses a token was used from: the most recent ones, then how many more. */
 function addressList(addresses: string[], shown = 2): string {
   if (addresses.length === 0) return "-";
@@ -51,13 +56,14 @@ export function formatTokenList(tokens: TokenView[], aliases: AliasView[], now: 
   if (tokens.length === 0) return "no tokens: mint one with `hearth token mint <task> <alias>`";
   const names = new Map(aliases.map((a) => [a.id, `${a.task.name}:${a.name}`]));
   return table(
-    ["ID", "FOR", "LABEL", "TOKEN", "STATE", "EXPIRES", "LIMIT", "CALLS", "LAST USED", "FROM"],
+    ["ID", "FOR", "LABEL", "TOKEN", "STATE", "REACH", "EXPIRES", "LIMIT", "CALLS", "LAST USED", "FROM"],
     tokens.map((t) => [
       t.id,
       t.scope.kind === "alias" ? (names.get(t.scope.aliasId) ?? t.scope.aliasId) : `api ${t.scope.apiId}`,
       t.label || "-",
       t.hint,
       tokenState(t, now),
+      tokenReach(t),
       t.expiresAt ?? "never",
       t.rateLimitPerMinute === null ? "-" : `${t.rateLimitPerMinute}/min`,
       t.usage.throttled > 0 ? `${t.usage.calls} (+${t.usage.throttled} refused)` : String(t.usage.calls),
@@ -91,9 +97,20 @@ export function registerTokenCommands(program: Command): void {
         "--owner <account>",
         "the task's account, for an alias on a task shared with you",
         parseAccountId,
+      )
+      .option(
+        "--remote",
+        "let it work from other machines too, on the shared listener (`hearth serve --share`); without it the " +
+          "token works on this machine's port only (`hearth share` mints a remote one with a link)",
       ),
   ).action(async (task: string, aliasName: string, _o: unknown, cmd: Command) => {
-    const o = optionsOf<{ label?: string; expiresIn?: number; rateLimit?: number; owner?: string }>(cmd);
+    const o = optionsOf<{
+      label?: string;
+      expiresIn?: number;
+      rateLimit?: number;
+      owner?: string;
+      remote?: boolean;
+    }>(cmd);
     const conn = await connect(o, "profile");
     const alias = await findAlias(conn, task, aliasName, o.owner);
     const minted = await conn.call("mintToken", {
@@ -101,6 +118,7 @@ export function registerTokenCommands(program: Command): void {
       ...(o.label !== undefined ? { label: o.label } : {}),
       ...(o.expiresIn !== undefined ? { expiresInS: o.expiresIn } : {}),
       ...(o.rateLimit !== undefined ? { rateLimitPerMinute: o.rateLimit } : {}),
+      ...(o.remote ? { remote: true } : {}),
     });
     const curl = curlCommand(conn.url, minted.secret);
     print(o.json, { ...minted, curl }, () =>
@@ -109,6 +127,9 @@ export function registerTokenCommands(program: Command): void {
           (minted.token.rateLimitPerMinute === null ? "" : `, ${minted.token.rateLimitPerMinute} calls/min`),
         minted.secret,
         "Shown this once: Hearth keeps only its hash. Whoever holds it can invoke this alias.",
+        minted.token.remote
+          ? "It works from other machines too, on the shared listener (hearth serve --share)."
+          : "It works on this machine only; for a teammate's machine use `hearth share`, or mint with --remote.",
         "Call it:",
         `  ${curl}`,
         `  HEARTH_TOKEN=${minted.secret} hearth invoke --payload '{}'`,
@@ -120,7 +141,8 @@ export function registerTokenCommands(program: Command): void {
     token
       .command("ls")
       .description(
-        "tokens minted for your aliases, with their calls, last use and addresses (never the tokens)",
+        "tokens minted for your aliases: where each works (REACH: local, or remote from other machines too), " +
+          "their calls, last use and addresses (never the tokens)",
       ),
   ).action(async (_o: unknown, cmd: Command) => {
     const o = optionsOf(cmd);

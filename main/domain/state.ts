@@ -2,7 +2,7 @@
 // aliases, as plain data.
 
 /** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
-export const CURRENT_SCHEMA_VERSION = 3;
+export const CURRENT_SCHEMA_VERSION = 4;
 
 export type Runtime = "nodejs" | "python3" | "provided";
 
@@ -160,6 +160,12 @@ export interface Token {
   revokedAt: string | null;
   /** Calls allowed in any 60 s; absent or null: no limit (tokens minted before limits existed have none). */
   rateLimitPerMinute?: number | null;
+  /**
+   * Whether the token works from another machine, on the shared listener. Share links mint such tokens; any
+   * other mint is for this machine's local port only unless asked, so a token handed to a local script or tool
+   * is no key to the listener teammates reach.
+   */
+  remote: boolean;
 }
 
 /** A route's target, named the way a caller names what it invokes (InvokeRef in authorization.ts). */

@@ -37,6 +37,8 @@ const mintTerms = {
     .max(MAX_RATE_LIMIT_PER_MINUTE, `must be at most ${MAX_RATE_LIMIT_PER_MINUTE} calls per minute`)
     .nullable()
     .default(null),
+  /** Works from another machine (the shared listener) too; shares mint such tokens, other mints only when asked. */
+  remote: z.boolean({ error: "must be true or false" }).default(false),
 };
 
 const mintSchema = z.strictObject({ aliasId: z.string(), ...mintTerms });
@@ -71,7 +73,7 @@ export function mintApiToken(
 function mint(
   state: HearthState,
   scope: TokenScope,
-  terms: { label: string; expiresInS: number | null; rateLimitPerMinute: number | null },
+  terms: { label: string; expiresInS: number | null; rateLimitPerMinute: number | null; remote: boolean },
   ctx: Pick<CommandContext, "now" | "random">,
 ): Change<{ token: TokenView; secret: string }> {
   let secret: string;
@@ -90,6 +92,7 @@ function mint(
     expiresAt: terms.expiresInS === null ? null : isoTime(ctx.now + terms.expiresInS * 1000),
     revokedAt: null,
     rateLimitPerMinute: terms.rateLimitPerMinute,
+    remote: terms.remote,
   };
   const next = structuredClone(state);
   next.tokens.push(token);
@@ -109,6 +112,21 @@ export function revokeToken(
     throw new HearthError("TOKEN_NOT_FOUND", `no token with id "${v.tokenId}" in your profile`, "tokenId");
   token.revokedAt ??= isoTime(ctx.now);
   return { state: next, result: tokenViewOf(token) };
+}
+
+/**
+ * On the shared listener, where calls come from other machines: a token minted for this machine only is refused.
+ * Asked of a token already found valid, so the answer tells only its holder something new.
+ */
+export function checkRemoteUse(token: Pick<Token, "remote">): void {
+  if (!token.remote) {
+    throw new HearthError(
+      "TOKEN_LOCAL_ONLY",
+      "this token works on its owner's machine only, not from another one; ask the owner for a share link " +
+        "(`hearth share`) or a token minted with `hearth token mint --remote`",
+      "token",
+    );
+  }
 }
 
 /** One error for every way a token can fail, so an answer never tells whether an alias, API or token exists. */

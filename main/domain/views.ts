@@ -324,6 +324,8 @@ export interface TokenView {
   revokedAt: string | null;
   /** Calls allowed in any 60 s, or null for no limit. */
   rateLimitPerMinute: number | null;
+  /** Works from another machine (the shared listener) too, not only on this machine's port. */
+  remote: boolean;
   usage: TokenUsageView;
 }
 
@@ -337,6 +339,7 @@ export function tokenViewOf(token: Token, usage: TokenUsageView = NO_TOKEN_USAGE
     expiresAt: token.expiresAt,
     revokedAt: token.revokedAt,
     rateLimitPerMinute: token.rateLimitPerMinute ?? null,
+    remote: token.remote,
     usage: { ...usage, addresses: [...usage.addresses] },
   };
 }

@@ -113,6 +113,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   TOKEN_NOT_FOUND: { native: 404, lambda: missing },
   // A valid token called more often than the rate its owner chose at mint time: back off for Retry-After.
   TOKEN_RATE_LIMITED: { native: 429, lambda: throttled },
+  // A valid token minted for its owner's machine, presented on the shared listener: it is not for here.
+  TOKEN_LOCAL_ONLY: { native: 403, lambda: { status: 403, type: "AccessDeniedException" } },
   // Lambda's CreateFunction answers an unusable zip with InvalidParameterValueException too.
   IMPORT_INVALID: { native: 400, lambda: bad },
   IMPORT_UNSAFE_PATH: { native: 400, lambda: bad },
@@ -126,6 +128,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   STORE_CORRUPT: { native: 500, lambda: internal },
   STORE_TOO_NEW: { native: 500, lambda: internal },
   STORE_LOCKED: { native: 503, lambda: internal },
+  // The data directory is open to other users: the machine's set-up, refused at start, never a request's fault.
+  DATA_DIR_INSECURE: { native: 500, lambda: internal },
   SECRET_KEY_INVALID: { native: 500, lambda: internal },
   SECRET_UNREADABLE: { native: 500, lambda: internal },
   API_NOT_FOUND: { native: 404, lambda: missing },

@@ -1,10 +1,11 @@
 // The local HTTP port: loopback unless the user opts in; the native API, the Lambda API and the APIs built from tasks.
-import { rm, writeFile } from "node:fs/promises";
+import { chmod, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { runDoctor, type DoctorReport } from "../doctor.ts";
 import type { Host } from "../host.ts";
 import { ensureOwnerKey } from "../store/owner-key.ts";
+import { PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
@@ -90,6 +91,8 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     pid: process.pid,
     ...(shared ? { shared: { url: shared.url, fingerprint: shared.fingerprint } } : {}),
   };
-  await writeFile(file, `${JSON.stringify(served)}\n`);
+  await writeFile(file, `${JSON.stringify(served)}\n`, { mode: PRIVATE_FILE_MODE });
+  // writeFile's mode applies only to a new file: one an older Hearth left keeps its mode otherwise.
+  await chmod(file, PRIVATE_FILE_MODE);
   return server;
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { HearthError } from "../domain/errors.ts";
-import { TOKEN_PATTERN } from "../domain/tokens.ts";
+import { checkRemoteUse, TOKEN_PATTERN } from "../domain/tokens.ts";
 import type { Host } from "../host.ts";
 import { ensureTlsIdentity, type TlsIdentity } from "../store/tls-identity.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
@@ -77,8 +77,9 @@ function tooManyAttempts(client: string, waitMs: number): HearthError {
 }
 
 /**
- * Who may call here: the holder of a valid alias token and nobody else. Any other credential, the owner key and
- * access keys included, is refused as a bad token and counts as a failed attempt of the client's address.
+ * Who may call here: the holder of a valid alias token minted for use from other machines, and nobody else. Any
+ * other credential, the owner key and access keys included, is refused as a bad token and counts as a failed
+ * attempt of the client's address; a valid local-only token is refused with TOKEN_LOCAL_ONLY (403).
  */
 export function sharedCaller(
   app: Pick<Host, "store">,
@@ -100,6 +101,8 @@ export function sharedCaller(
   const caller = auth.authenticate(app.store.documents.state, { authorization: `Bearer ${token}` }, client);
   if (caller.kind !== "token")
     throw new HearthError("TOKEN_INVALID", "the token is not valid for this request", "token");
+  // Not a failed attempt: the holder has a valid token, minted for the owner's machine only.
+  checkRemoteUse(caller);
   return caller;
 }
 
@@ -179,7 +182,13 @@ export async function startSharedListener(o: SharedListenerOptions): Promise<Sha
       },
     });
   });
-  registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures, tokenOnly: true });
+  registerApiGateway(server, {
+    store: o.app.store,
+    engine: o.app.engine,
+    failures,
+    tokenOnly: true,
+    remoteCalls: true,
+  });
   server.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) =>
     sendNativeError(reply, edgeError(err)),
   );

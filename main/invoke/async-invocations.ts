@@ -1,9 +1,10 @@
 // Asynchronous invocations (Lambda's InvocationType "Event"): written to disk before they are accepted, run in the
 // background, retried twice on failure, and their outcome kept; what was pending when Hearth stopped runs on start.
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { InvokeRef } from "../domain/authorization.ts";
+import { makePrivateDir, PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
 import type { LambdaError } from "../vm/protocol.ts";
 import type { Engine } from "./engine.ts";
 
@@ -69,7 +70,8 @@ export class AsyncInvocations {
 
   /** Loads what an earlier run left: invocations cut off while running go back to the queue. */
   async start(): Promise<{ resumed: number }> {
-    await mkdir(this.dir, { recursive: true });
+    // Queued payloads are callers' data: the owner's alone, like the rest of the data directory.
+    await makePrivateDir(this.dir);
     let resumed = 0;
     for (const f of await readdir(this.dir)) {
       if (!f.endsWith(".json")) {
@@ -236,8 +238,10 @@ export class AsyncInvocations {
   private async save(item: AsyncInvocation): Promise<void> {
     const path = join(this.dir, `${item.id}.json`);
     const tmp = `${path}.${process.pid}.tmp`;
-    const fh = await open(tmp, "w");
+    const fh = await open(tmp, "w", PRIVATE_FILE_MODE);
     try {
+      // A temp file left by a crash keeps its old mode through open: set it, since the rename keeps it.
+      await fh.chmod(PRIVATE_FILE_MODE);
       await fh.writeFile(JSON.stringify(item));
       await fh.sync();
     } finally {

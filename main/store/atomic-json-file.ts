@@ -3,6 +3,7 @@ import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Adapter } from "lowdb";
 import { HearthError } from "../domain/errors.ts";
+import { PRIVATE_FILE_MODE } from "./private-data-dir.ts";
 
 /**
  * lowdb's own JSONFile (through steno) renames a temp file but never fsyncs, so after a power cut the rename
@@ -49,9 +50,11 @@ export class AtomicJsonFile implements Adapter<unknown> {
   }
 
   private async replace(text: string): Promise<void> {
-    // A temp file left by a crash is just overwritten: it was never the committed state.
-    const fh = await open(this.tempPath, "w", 0o600);
+    // A temp file left by a crash is just overwritten: it was never the committed state. Its mode is set again
+    // because open's mode applies only to a file it creates, and the renamed file keeps the temp file's mode.
+    const fh = await open(this.tempPath, "w", PRIVATE_FILE_MODE);
     try {
+      await fh.chmod(PRIVATE_FILE_MODE);
       await fh.writeFile(text, "utf8");
       await fh.sync();
     } catch (err) {

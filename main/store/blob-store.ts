@@ -1,10 +1,14 @@
 // Code blobs on disk: each zip stored once under blobs/<aa>/<sha256>.zip, written whole or not at all, never rewritten.
 import { createHash, randomBytes } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { link, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { SHA256_PATTERN } from "../domain/code-ref.ts";
 import { HearthError } from "../domain/errors.ts";
 import { syncDirectory } from "./atomic-json-file.ts";
+import { makePrivateDir } from "./private-data-dir.ts";
+
+/** Read-only, and only for the owner: a blob is never rewritten, and it is a task's code. */
+const BLOB_FILE_MODE = 0o400;
 
 export class BlobStore {
   readonly dir: string;
@@ -40,9 +44,9 @@ export class BlobStore {
     const final = this.pathOf(sha256);
     if (await this.has(sha256)) return sha256;
     const folder = join(this.dir, sha256.slice(0, 2));
-    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await makePrivateDir(folder);
     const temp = join(folder, `.${sha256}.${randomBytes(6).toString("hex")}.tmp`);
-    const fh = await open(temp, "wx", 0o444);
+    const fh = await open(temp, "wx", BLOB_FILE_MODE);
     try {
       await fh.writeFile(data);
       await fh.sync();

@@ -1,5 +1,5 @@
 // Hearth's document on disk (lowdb): loaded and migrated once, changed only by serialized, all-or-nothing updates.
-import { copyFile, mkdir } from "node:fs/promises";
+import { chmod, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Low } from "lowdb";
 import { HearthError } from "../domain/errors.ts";
@@ -7,6 +7,7 @@ import { CURRENT_SCHEMA_VERSION, emptyState, type Change, type HearthState } fro
 import { AtomicJsonFile } from "./atomic-json-file.ts";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.ts";
 import { MIGRATIONS, migrateDocument, type Migration, type RawDocument } from "./migrations.ts";
+import { makePrivateDir, PRIVATE_FILE_MODE } from "./private-data-dir.ts";
 import { firstProblem, stateSchema } from "./state-schema.ts";
 
 export const DOCUMENT_FILE = "hearth.json";
@@ -52,7 +53,7 @@ export class DocumentStore {
    * `hearth.json.v<N>.bak`; an invalid one is refused with the first problem named, and left untouched.
    */
   static async open(dir: string, options: DocumentStoreOptions = {}): Promise<DocumentStore> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makePrivateDir(dir);
     const lock = options.lock === false ? null : await lockDataDir(dir);
     try {
       const file = new AtomicJsonFile(join(dir, DOCUMENT_FILE));
@@ -82,7 +83,10 @@ export class DocumentStore {
         );
       }
       if (applied.length > 0) {
-        await copyFile(file.path, `${file.path}.v${from}.bak`);
+        const backup = `${file.path}.v${from}.bak`;
+        await copyFile(file.path, backup);
+        // copyFile gives the copy the original's mode, which an older Hearth may have left open.
+        await chmod(backup, PRIVATE_FILE_MODE);
         db.data = parsed.data;
         await db.write();
       }

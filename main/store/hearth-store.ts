@@ -1,6 +1,7 @@
 // Opens everything Hearth keeps in its data directory: the document, the code blobs and the secret key.
 import { BlobStore } from "./blob-store.ts";
 import { DocumentStore, type DocumentStoreOptions } from "./document-store.ts";
+import { openDataDir } from "./private-data-dir.ts";
 import { SecretBox } from "./secret-box.ts";
 import { TokenUsage } from "./token-usage.ts";
 
@@ -19,6 +20,7 @@ export async function openHearthStore(
   dataDir: string,
   options: DocumentStoreOptions = {},
 ): Promise<HearthStore> {
+  await openDataDir(dataDir);
   const documents = await DocumentStore.open(dataDir, options);
   try {
     const s = documents.state;

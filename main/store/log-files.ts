@@ -1,6 +1,7 @@
 // Invocation logs on disk: one append-only file per task with a size cap and rotation, searchable afterwards.
-import { appendFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { appendFile, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { makePrivateDir, PRIVATE_FILE_MODE } from "./private-data-dir.ts";
 
 /** One line of a task's log, or the start/end marker of an invocation. */
 export interface LogRecord {
@@ -85,7 +86,8 @@ export class LogFiles {
     const current = join(dir, "current.log");
     let size = this.sizes.get(taskId);
     if (size === undefined) {
-      await mkdir(dir, { recursive: true });
+      // Logs hold what tasks print, payloads and secrets included: the owner's alone.
+      await makePrivateDir(dir);
       size = await stat(current).then(
         (s) => s.size,
         () => 0,
@@ -104,7 +106,7 @@ export class LogFiles {
       await rename(current, join(dir, "1.log"));
       size = 0;
     }
-    await appendFile(current, text);
+    await appendFile(current, text, { mode: PRIVATE_FILE_MODE });
     this.sizes.set(taskId, size + Buffer.byteLength(text));
   }
 

@@ -33,7 +33,32 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "remote aliases arrive (teammates' shared aliases on other machines): an empty list of them",
     up: (doc) => ({ ...doc, remotes: Array.isArray(doc.remotes) ? doc.remotes : [] }),
   },
+  {
+    from: 3,
+    description:
+      "tokens say whether they work from another machine: those a share minted do, every other is local-only",
+    up: (doc) => ({
+      ...doc,
+      tokens: Array.isArray(doc.tokens)
+        ? doc.tokens.map((t: unknown) =>
+            t !== null && typeof t === "object" ? { ...t, remote: mintedByShare(t as RawDocument) } : t,
+          )
+        : doc.tokens,
+    }),
+  },
 ];
+
+/**
+ * Whether a token from before the flag was minted by a share, which is not recorded as such: shares gave their
+ * tokens the labels `shared as <name>` (an alias) and `shared API <name>` (an API) unless the owner chose one.
+ * Those keep working for the teammates who hold them. Every other token becomes local-only, which is what
+ * closes the hole, and a share made with a label of the owner's choosing is among them: its teammate is refused
+ * with TOKEN_LOCAL_ONLY until the owner shares again (a new link) or mints with --remote.
+ */
+function mintedByShare(token: RawDocument): boolean {
+  const label = token.label;
+  return typeof label === "string" && /^shared (as|API) /.test(label);
+}
 
 /** A document without schemaVersion is version 0. */
 export function schemaVersionOf(doc: RawDocument): number {

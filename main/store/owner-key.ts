@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { openDataDir } from "./private-data-dir.ts";
 
 export const OWNER_KEY_FILE = "owner.key";
 export const OWNER_KEY_PATTERN = /^hok_[A-Za-z0-9_-]{43}$/;
@@ -11,6 +12,7 @@ export const OWNER_KEY_PATTERN = /^hok_[A-Za-z0-9_-]{43}$/;
  * owner already (it holds the secret key and every task's code), so the file's permissions are the boundary.
  */
 export async function ensureOwnerKey(dataDir: string): Promise<string> {
+  await openDataDir(dataDir);
   const file = join(dataDir, OWNER_KEY_FILE);
   try {
     const text = (await readFile(file, "utf8")).trim();
@@ -33,6 +35,8 @@ export async function ensureOwnerKey(dataDir: string): Promise<string> {
 
 /** The owner key when the data directory has one, without minting it (for clients such as the CLI). */
 export async function readOwnerKey(dataDir: string): Promise<string | null> {
+  // A key in a directory others can read is no longer the owner's alone: said, rather than used.
+  await openDataDir(dataDir);
   try {
     const text = (await readFile(join(dataDir, OWNER_KEY_FILE), "utf8")).trim();
     return OWNER_KEY_PATTERN.test(text) ? text : null;

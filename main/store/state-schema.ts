@@ -111,6 +111,7 @@ const token = z.strictObject({
   expiresAt: iso.nullable(),
   revokedAt: iso.nullable(),
   rateLimitPerMinute: z.number().int().min(1).nullable().optional(),
+  remote: z.boolean(),
 });
 
 const api = z.strictObject({

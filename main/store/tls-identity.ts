@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import type * as X509 from "@peculiar/x509";
 import { HearthError } from "../domain/errors.ts";
+import { openDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-data-dir.ts";
 
 export const TLS_DIR = "tls";
 export const TLS_KEY_FILE = "key.pem";
@@ -162,16 +163,17 @@ export async function ensureTlsIdentity(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await openDataDir(dataDir);
   const made = await createSelfSignedIdentity(o.hosts ?? [], o.now);
   // Key and certificate appear together or not at all: both are written into a fresh folder that is then
   // renamed into place; when another process got there first, its pair is the one kept.
   const temp = join(dataDir, `.${TLS_DIR}.${randomBytes(6).toString("hex")}.tmp`);
-  await mkdir(temp, { mode: 0o700 });
+  await mkdir(temp, { mode: PRIVATE_DIR_MODE });
   try {
-    await writeFile(join(temp, TLS_KEY_FILE), made.key, { mode: 0o600, flag: "wx" });
-    await chmod(join(temp, TLS_KEY_FILE), 0o600);
-    await writeFile(join(temp, TLS_CERT_FILE), made.cert, { mode: 0o644, flag: "wx" });
+    await writeFile(join(temp, TLS_KEY_FILE), made.key, { mode: PRIVATE_FILE_MODE, flag: "wx" });
+    await chmod(join(temp, TLS_KEY_FILE), PRIVATE_FILE_MODE);
+    // The certificate is no secret (every share link pins it), but nothing in the data directory is others'.
+    await writeFile(join(temp, TLS_CERT_FILE), made.cert, { mode: PRIVATE_FILE_MODE, flag: "wx" });
     await rename(temp, dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

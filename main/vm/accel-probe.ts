@@ -141,8 +141,9 @@ export async function chooseAccel(
   }
   const kvm = await probeAccel("kvm", boot);
   if (cacheFile) {
-    mkdirSync(dirname(cacheFile), { recursive: true });
-    writeFileSync(cacheFile, JSON.stringify({ key, kvm, at: new Date().toISOString() }));
+    // It lives in the data directory, where everything is the owner's alone.
+    mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+    writeFileSync(cacheFile, JSON.stringify({ key, kvm, at: new Date().toISOString() }), { mode: 0o600 });
   }
   return { accel: kvm.ok ? "kvm" : "tcg", kvm };
 }

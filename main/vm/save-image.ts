@@ -4,7 +4,7 @@
 // header keeps the domain XML in plain text inside a padded region, so a clone is the same file with a rewritten
 // XML: new name, UUID, console log and metadata. That depends on libvirt's file format, which is pinned here
 // (magic + version 2, raw format); anything else is refused and the pool falls back to booting.
-import { closeSync, copyFileSync, openSync, readSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, openSync, readSync, writeSync } from "node:fs";
 
 export const SAVE_MAGIC = "LibvirtQemudSave";
 export const SAVE_VERSION = 2;
@@ -117,6 +117,8 @@ export function cloneSaveImage(src: string, dst: string, rewrite: (xml: string) 
   const header = readSaveHeader(src);
   const patched = encodeHeader(header, rewrite(header.xml));
   copyFileSync(src, dst);
+  // The copy is the guest's whole memory: its owner's alone, whatever mode libvirt gave the template.
+  chmodSync(dst, 0o600);
   const fd = openSync(dst, "r+");
   try {
     let off = 0;

@@ -1,6 +1,6 @@
 // Boots one VM through a driver and connects to its agent: the unit the pool is built from.
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { domainXml, escapeXml, metadataElement, type Accel, type VmMetadata } from "./domain-xml.ts";
 import { GuestSession } from "./guest-session.ts";
@@ -37,6 +37,13 @@ export interface BootedVm {
 }
 
 const PROFILE_RE = /^[a-z0-9][a-z0-9_-]{0,30}$/;
+/**
+ * Folders the pool makes in the data directory (console logs, restore copies, templates): its owner's alone, as
+ * the rest of it. libvirtd (root, or the user itself for qemu:///session) reads and writes the files in them, and
+ * QEMU never opens them by path: virtlogd writes the console log, and libvirtd opens a save image and hands QEMU
+ * the open file. So libvirt-qemu, which QEMU runs as, needs no way in.
+ */
+export const VM_DIR_MODE = 0o700;
 
 /** The libvirt name of a profile's VM: `virsh list` shows whose it is. */
 export function vmName(profile: string, vmId: string): string {
@@ -59,7 +66,7 @@ function newIdentity(
   }
   const vmId = id ?? newVmId();
   const name = vmName(profile, vmId);
-  mkdirSync(logDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true, mode: VM_DIR_MODE });
   return { vmId, name, consoleLog: join(logDir, `${name}.console.log`) };
 }
 
@@ -129,7 +136,7 @@ export function cloneXml(xml: string, name: string, consoleLog: string, meta: Vm
  */
 export async function restoreVm(driver: VmDriver, o: RestoreOptions): Promise<BootedVm> {
   const { vmId, name, consoleLog } = newIdentity(o.profile, o.logDir, o.vmId);
-  mkdirSync(o.workDir, { recursive: true });
+  mkdirSync(o.workDir, { recursive: true, mode: VM_DIR_MODE });
   const copy = join(o.workDir, `${name}.save`);
   const t0 = performance.now();
   const meta = {
@@ -178,7 +185,7 @@ export async function saveTemplate(
   // Hang up first: the clone's agent must see a fresh host connection after the restore.
   vm.session.close();
   await new Promise((r) => setTimeout(r, 200));
-  mkdirSync(join(file, ".."), { recursive: true });
+  mkdirSync(join(file, ".."), { recursive: true, mode: VM_DIR_MODE });
   const tmp = `${file}.partial`;
   const t0 = performance.now();
   try {
@@ -190,5 +197,7 @@ export async function saveTemplate(
   }
   const saveMs = performance.now() - t0;
   renameSync(tmp, file);
+  // libvirt makes the image 0600 today; held to it here, since it is a guest's whole memory.
+  chmodSync(file, 0o600);
   return { bootMs: vm.readyMs, saveMs };
 }

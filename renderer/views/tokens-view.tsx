@@ -43,7 +43,8 @@ export function TokensView() {
         <h1>Tokens</h1>
         <p>
           A token lets whoever holds it invoke one alias of this profile, and nothing else: no listing, no
-          code, no other alias. Revoke it and it stops working at once.
+          code, no other alias. Revoke it and it stops working at once. A token minted here works on this
+          machine only; Share mints one that works from a teammate&apos;s machine too.
         </p>
       </header>
       {minted && (
@@ -181,6 +182,9 @@ export function TokensView() {
               <th>For</th>
               <th>Token</th>
               <th>State</th>
+              <th title="Where the token works: this machine's port only, or from other machines too (the shared listener)">
+                Works from
+              </th>
               <th>Created</th>
               <th>Expires</th>
               <th>Limit</th>
@@ -219,6 +223,11 @@ export function TokensView() {
                     <td>
                       <Badge tone={state === "active" ? "ok" : "bad"} testId={`token-state-${x.id}`}>
                         {state}
+                      </Badge>
+                    </td>
+                    <td>
+                      <Badge tone={x.remote ? "info" : "ok"} testId={`token-reach-${x.id}`}>
+                        {x.remote ? "other machines too" : "this machine"}
                       </Badge>
                     </td>
                     <td>{formatWhen(x.createdAt, now)}</td>

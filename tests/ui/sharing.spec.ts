@@ -165,6 +165,8 @@ test("the owner sees the token's calls, last use and address, and revokes it in 
   await expect(page.getByTestId(`token-last-use-${id}`)).not.toHaveText("never");
   await expect(page.getByTestId(`token-addresses-${id}`)).toContainText(/127\.\d+\.\d+\.\d+/);
   await expect(row).toContainText("30/min");
+  // A share mints a token that works from other machines; the table says so.
+  await expect(page.getByTestId(`token-reach-${id}`)).toHaveText("other machines too");
   await shot("21-token-usage");
   await page.getByTestId(`token-revoke-${id}`).click();
   await expect(page.getByTestId(`token-state-${id}`)).toHaveText("revoked");

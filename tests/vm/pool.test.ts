@@ -1,7 +1,7 @@
 // The VM pool on real libvirt VMs: warm-up, refill, restore from a template, health, isolation between profiles.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chooseAccel } from "../../main/vm/accel-probe.ts";
@@ -123,6 +123,27 @@ describe("VM pool on libvirt", () => {
     assert.ok(a!.readyMs! < pool.figures.templateBootMs!, "restoring should beat booting");
     const seen = events.filter((e) => e.vm.name === a!.name).map((e) => e.to);
     assert.deepEqual(seen, ["booting", "ready"]);
+  });
+
+  test("what the pool keeps in the data directory (template, console logs) is its owner's alone", () => {
+    const seen: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        const info = statSync(path);
+        seen.push(path);
+        if (info.isDirectory()) {
+          assert.equal((info.mode & 0o777).toString(8), "700", path);
+          walk(path);
+        } else assert.equal(info.mode & 0o077, 0, `${path} is ${(info.mode & 0o777).toString(8)}`);
+      }
+    };
+    walk(dataDir);
+    assert.ok(seen.includes(pool.templateFile), `the template is among ${seen.join(", ")}`);
+    assert.ok(
+      seen.some((p) => p.endsWith(".console.log")),
+      "console logs are there",
+    );
   });
 
   test("taking a VM makes it busy and triggers a refill", async () => {

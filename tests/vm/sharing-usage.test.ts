@@ -389,9 +389,43 @@ test("the CLI shares with --rate-limit and lists each token's calls, last use an
   assert.equal(ls.code, 0, ls.stderr);
   const row = ls.stdout.split("\n").find((l) => l.startsWith(shared.token.id));
   assert.ok(row, ls.stdout);
-  assert.match(row, /2\/min\s+2 \(\+2 refused\)\s+\S+ ago\s+127\.\d+\.\d+\.\d+/);
-  assert.match(ls.stdout.split("\n")[0]!, /LIMIT\s+CALLS\s+LAST USED\s+FROM/);
+  assert.match(row, /active\s+remote\s+.*2\/min\s+2 \(\+2 refused\)\s+\S+ ago\s+127\.\d+\.\d+\.\d+/);
+  assert.match(ls.stdout.split("\n")[0]!, /STATE\s+REACH\s+EXPIRES\s+LIMIT\s+CALLS\s+LAST USED\s+FROM/);
   const bad = await hearthCli(["token", "mint", "echo", "prod", "--rate-limit", "0"]);
   assert.equal(bad.code, 2, "a bad --rate-limit is a usage error");
   assert.match(bad.stderr, /calls per minute from 1 to 10000/);
+});
+
+test("`token mint` makes a local-only token the shared listener refuses (403); with --remote, one it serves", async () => {
+  type Minted = { secret: string; token: { id: string; remote: boolean } };
+  const mint = async (...extra: string[]): Promise<Minted> => {
+    const r = await hearthCli(["token", "mint", "echo", "prod", "--json", ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Minted;
+  };
+  const local = await mint("--label", "a script here");
+  const remote = await mint("--label", "for a teammate", "--remote");
+  assert.deepEqual([local.token.remote, remote.token.remote], [false, true]);
+  // The local one works on the owner's own port…
+  const here = await fetch(`${ownerUrl}/v1/invoke`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${local.secret}` },
+    body: "{}",
+  });
+  assert.equal(here.status, 200, await here.text());
+  // …not on the shared listener: refused with its own code, and not counted as a call there.
+  const refusedThere = await onSharedListener(local.secret);
+  assert.equal(refusedThere.status, 403, refusedThere.body);
+  const body = JSON.parse(refusedThere.body) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, "TOKEN_LOCAL_ONLY");
+  assert.match(body.error.message, /hearth share/);
+  const served = await onSharedListener(remote.secret);
+  assert.equal(served.status, 200, served.body);
+  const tokens = await alice.call("listTokens", {});
+  assert.equal(tokens.find((t) => t.id === local.token.id)?.usage.calls, 1);
+  assert.equal(tokens.find((t) => t.id === remote.token.id)?.usage.calls, 1);
+  const ls = await hearthCli(["token", "ls"]);
+  const rowOf = (id: string) => ls.stdout.split("\n").find((l) => l.startsWith(id)) ?? "";
+  assert.match(rowOf(local.token.id), /active\s+local\s/);
+  assert.match(rowOf(remote.token.id), /active\s+remote\s/);
 });

@@ -40,6 +40,7 @@ let matePort: FastifyInstance;
 let mateUrl = "";
 let taskId = "";
 const tokens = { live: "", revoked: "", expiring: "", other: "" };
+let liveAliasId = "";
 
 before(async () => {
   ownerHost = await Host.start({ dataDir: ownerDir });
@@ -58,12 +59,15 @@ before(async () => {
   taskId = task.id;
   const live = await alice.call("createAlias", { task: "slow-logger", name: "live", version: 1 });
   const other = await alice.call("createAlias", { task: "slow-logger", name: "other", version: 1 });
-  tokens.live = (await alice.call("mintToken", { aliasId: live.id, label: "teammate" })).secret;
-  const revoked = await alice.call("mintToken", { aliasId: live.id });
+  liveAliasId = live.id;
+  // Tokens for a teammate's machine: minted remote, as a share mints them.
+  const remote = true;
+  tokens.live = (await alice.call("mintToken", { aliasId: live.id, label: "teammate", remote })).secret;
+  const revoked = await alice.call("mintToken", { aliasId: live.id, remote });
   await alice.call("revokeToken", { tokenId: revoked.token.id });
   tokens.revoked = revoked.secret;
-  tokens.expiring = (await alice.call("mintToken", { aliasId: live.id, expiresInS: 1 })).secret;
-  tokens.other = (await alice.call("mintToken", { aliasId: other.id })).secret;
+  tokens.expiring = (await alice.call("mintToken", { aliasId: live.id, expiresInS: 1, remote })).secret;
+  tokens.other = (await alice.call("mintToken", { aliasId: other.id, remote })).secret;
   // Sharing on: a second loopback address, over TLS only.
   shared = await startSharedListener({ app: ownerHost, host: "127.0.0.2", port: 0 });
 
@@ -255,6 +259,47 @@ test("a wrong fingerprint, a revoked, an expired or another alias's token are re
     [],
     "nothing queued",
   );
+});
+
+test("a token minted for local use is refused on the shared listener, while a share's token works there", async () => {
+  const before = await ownerRecords();
+  const local = await alice.call("mintToken", { aliasId: liveAliasId, label: "local script" });
+  assert.equal(local.token.remote, false);
+  // It works on the owner's own port...
+  const localPortUrl = `http://127.0.0.1:${(localPort.server.address() as { port: number }).port}`;
+  const here = await new HearthClient(localPortUrl, { kind: "token", token: local.secret }).call("invoke", {
+    payload: '{"lines":1}',
+  });
+  assert.equal(here.ok, true, JSON.stringify(here));
+  const afterLocal = await ownerRecords();
+  // ...and not from the teammate's machine: 403 with its own code, through their Hearth and directly.
+  const target = await importLink({ token: local.secret }, "local-only");
+  const refused = await refusedWith(invokeRemote(target, { payload: "{}" }), "TOKEN_LOCAL_ONLY");
+  assert.equal(refused.status, 403);
+  assert.match(refused.message, /owner's machine only/);
+  const direct = await call("POST", "/v1/invoke", { authorization: `Bearer ${local.secret}` }, "{}");
+  assert.equal(direct.status, 403, direct.body);
+  assert.equal((JSON.parse(direct.body) as { error: { code: string } }).error.code, "TOKEN_LOCAL_ONLY");
+  assert.equal(await ownerRecords(), afterLocal, "no log record for a refused call");
+
+  // A share mints a token that works from the other machine, through the link it answers.
+  const share = await alice.call("shareAlias", { aliasId: liveAliasId, name: "shared-logger" });
+  assert.equal(share.token.remote, true);
+  const ctx = { now: Date.now(), random: systemRandom, sealer: mateHost.store.secrets };
+  await mateHost.store.documents.update((s) => addRemote(s, mateProfile, { link: share.link }, ctx));
+  const shareTarget = remoteCallTarget(
+    mateHost.store.documents.state,
+    mateProfile,
+    "shared-logger",
+    mateHost.store.secrets,
+  );
+  const ok = await invokeRemote(shareTarget, { payload: '{"lines":1}' });
+  assert.equal(ok.ok, true, JSON.stringify(ok));
+  assert.ok((await ownerRecords()) > afterLocal && afterLocal > before);
+  // The owner's token list says which is which.
+  const listed = await alice.call("listTokens", {});
+  assert.equal(listed.find((t) => t.id === local.token.id)?.remote, false);
+  assert.equal(listed.find((t) => t.id === share.token.id)?.remote, true);
 });
 
 test("no management route is reachable on the shared listener, whatever the credentials", async () => {

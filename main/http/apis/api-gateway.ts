@@ -7,7 +7,7 @@ import { findApiByName } from "../../domain/apis.ts";
 import { isHearthError } from "../../domain/errors.ts";
 import type { Api, HearthState, Token } from "../../domain/state.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
-import { findValidToken } from "../../domain/tokens.ts";
+import { checkRemoteUse, findValidToken } from "../../domain/tokens.ts";
 import type { Engine, InvokeResult } from "../../invoke/engine.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
 import { errorBody, errorCode, nativeStatus } from "../error-status.ts";
@@ -28,6 +28,11 @@ export interface ApiGatewayDeps {
    * the API answers as if it did not exist.
    */
   tokenOnly?: boolean;
+  /**
+   * Calls come from other machines (the shared listener): a token minted for the owner's machine only is
+   * refused with 403 and `x-hearth-error-code: TOKEN_LOCAL_ONLY`.
+   */
+  remoteCalls?: boolean;
 }
 
 /** API Gateway's answers carry only `{"message": …}`. */
@@ -150,6 +155,14 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
       if (!token) {
         deps.failures?.fail(req.ip);
         return send(reply, unauthorized());
+      }
+      if (deps.remoteCalls === true) {
+        try {
+          checkRemoteUse(token);
+        } catch (err) {
+          if (!isHearthError(err, "TOKEN_LOCAL_ONLY")) throw err;
+          return send(reply, message(403, err.message, { "x-hearth-error-code": err.code }));
+        }
       }
       try {
         store.tokenUsage.admit(token, req.ip);

@@ -16,7 +16,8 @@ export type Caller =
   | { kind: "profile"; profileId: string }
   /**
    * A token's holder may invoke exactly `ref`, as `profileId` (the profile holding the alias); `tokenId` and
-   * `client` (the caller's address) are what its usage and rate limit are counted by.
+   * `client` (the caller's address) are what its usage and rate limit are counted by; `remote`, whether the token
+   * may be used from another machine.
    */
   | {
       kind: "token";
@@ -25,6 +26,7 @@ export type Caller =
       ref: InvokeRef;
       tokenId: string;
       rateLimitPerMinute: number | null;
+      remote: boolean;
       client: string;
     };
 
@@ -116,6 +118,7 @@ export class NativeAuth {
       ref: { task: task.name, qualifier: alias.name, ownerAccountId },
       tokenId: record.id,
       rateLimitPerMinute: record.rateLimitPerMinute ?? null,
+      remote: record.remote,
       client,
     };
   }

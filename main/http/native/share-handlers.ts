@@ -63,7 +63,8 @@ export function shareHandlers(app: Pick<Host, "store" | "dataDir">): Record<Shar
         mintAliasToken(
           s,
           pid,
-          { label: `shared as ${name}`, ...terms } as Parameters<typeof mintAliasToken>[2],
+          // A share link is for another machine: its token works there, whatever the request said.
+          { label: `shared as ${name}`, ...terms, remote: true } as Parameters<typeof mintAliasToken>[2],
           ctx(),
         ),
       );
@@ -112,7 +113,7 @@ export function shareHandlers(app: Pick<Host, "store" | "dataDir">): Record<Shar
         mintApiToken(
           s,
           pid,
-          { label: `shared API ${api.name}`, ...terms } as Parameters<typeof mintApiToken>[2],
+          { label: `shared API ${api.name}`, ...terms, remote: true } as Parameters<typeof mintApiToken>[2],
           ctx(),
         ),
       );

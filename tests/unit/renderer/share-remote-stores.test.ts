@@ -16,6 +16,7 @@ const token: TokenView = {
   expiresAt: "2026-11-30T00:00:00.000Z",
   revokedAt: null,
   rateLimitPerMinute: 60,
+  remote: true,
   usage: { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] },
 };
 

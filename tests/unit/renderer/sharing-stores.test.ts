@@ -36,6 +36,7 @@ const token = (over: Partial<TokenView> = {}): TokenView => ({
   expiresAt: null,
   revokedAt: null,
   rateLimitPerMinute: null,
+  remote: false,
   usage: { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] },
   ...over,
 });

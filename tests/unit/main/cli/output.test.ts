@@ -12,7 +12,16 @@ import { formatAliasList, pickAlias } from "../../../../main/cli/alias-commands.
 import { CliError, EXIT } from "../../../../main/cli/exit-codes.ts";
 import { formatInvocationSummary } from "../../../../main/cli/invoke-commands.ts";
 import { formatLogRecord, logRecordKey } from "../../../../main/cli/log-format.ts";
-import { formatAge, formatBytes, formatWhen, shellQuote, table } from "../../../../main/cli/output.ts";
+import {
+  formatAge,
+  formatBytes,
+  formatWhen,
+  shellQuote,
+  table,
+  writeLines,
+  writeText,
+  type OutputStream,
+} from "../../../../main/cli/output.ts";
 import { formatPool } from "../../../../main/cli/pool-commands.ts";
 import { formatRouting, formatTask, formatTaskList } from "../../../../main/cli/task-commands.ts";
 import { curlCommand, formatTokenList, tokenState } from "../../../../main/cli/token-commands.ts";
@@ -65,6 +74,29 @@ test("log records read `time  requestId  line`, an invocation framed like Lambda
   );
   assert.equal(logRecordKey(line), logRecordKey({ ...line }));
   assert.notEqual(logRecordKey(line), logRecordKey({ ...line, line: "other" }));
+});
+
+function stream(isTTY: boolean): OutputStream & { text: string } {
+  return {
+    isTTY,
+    text: "",
+    write(t: string) {
+      this.text += t;
+    },
+  };
+}
+
+test("on a terminal, printed text shows control characters as escapes; elsewhere it goes as it is", () => {
+  const tty = stream(true);
+  writeText(tty, "table\tcell\nline \u001b[31mred\u009b0m\r");
+  assert.equal(tty.text, "table\tcell\nline \\x1b[31mred\\u009b0m\\x0d\n");
+  const lines = stream(true);
+  writeLines(lines, ["one\ntwo", "three"]);
+  assert.equal(lines.text, "one\\x0atwo\nthree\n");
+  const file = stream(false);
+  writeText(file, "\u001b[31m");
+  writeLines(file, ["a\nb"]);
+  assert.equal(file.text, "\u001b[31m\na\nb\n");
 });
 
 test("the token's curl line can be pasted into a shell", () => {
@@ -193,6 +225,7 @@ test("tokens list their alias by name and their state", () => {
     expiresAt: "2025-01-02T00:00:00.000Z",
     revokedAt: null,
     rateLimitPerMinute: null,
+    remote: false,
     usage: { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] },
   };
   const now = Date.parse("2025-01-01T12:00:00Z");

@@ -2,6 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { chmodSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { tempDir } from "../store/temp-dir.ts";
 
 interface Run {
@@ -90,4 +92,33 @@ test("--data names the data directory, over HEARTH_DATA", async (t) => {
   );
   const inOther = await hearth(["profile", "ls", "--json"], { HEARTH_DATA: other });
   assert.deepEqual(JSON.parse(inOther.stdout), []);
+});
+
+test("a data directory others can read is refused by every command that opens it, saying how to fix it", async (t) => {
+  const data = tempDir(t, "hearth-cli-");
+  chmodSync(data, 0o755);
+  const fix = new RegExp(
+    `DATA_DIR_INSECURE: ${data} can be read by other users \\(mode 755\\).*chmod 700 ${data}`,
+  );
+  // Offline on the store, and through a running Hearth (the owner key and serve.json are not read).
+  for (const args of [
+    ["profile", "ls"],
+    ["task", "ls"],
+    ["serve", "--port", "0"],
+    ["start", "--browser", "--port", "0"],
+  ]) {
+    const r = await hearth(args, { HEARTH_DATA: data });
+    assert.equal(r.code, 5, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, fix, args.join(" "));
+  }
+  chmodSync(data, 0o700);
+  const ok = await hearth(["profile", "ls", "--json"], { HEARTH_DATA: data });
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
+test("a missing data directory is made, 0700", async (t) => {
+  const data = join(tempDir(t, "hearth-cli-"), "new", "hearth");
+  const r = await hearth(["profile", "ls", "--json"], { HEARTH_DATA: data });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statSync(data).mode & 0o777, 0o700);
 });

@@ -5,7 +5,14 @@ import { createAlias, deleteAlias } from "../../../../main/domain/aliases.ts";
 import { createCrossProfileAlias } from "../../../../main/domain/cross-profile-aliases.ts";
 import { revokeGrant } from "../../../../main/domain/grants.ts";
 import { sha256Hex } from "../../../../main/domain/hashing.ts";
-import { mintAliasToken, revokeToken, TOKEN_PATTERN, verifyToken } from "../../../../main/domain/tokens.ts";
+import {
+  checkRemoteUse,
+  findValidToken,
+  mintAliasToken,
+  revokeToken,
+  TOKEN_PATTERN,
+  verifyToken,
+} from "../../../../main/domain/tokens.ts";
 import { crossWorld } from "./cross-world.ts";
 import { expectError } from "./domain-world.ts";
 
@@ -44,6 +51,27 @@ test("a minted token is shown once and stored only as its sha256", () => {
     aliasId: live.id,
   });
   assert.deepEqual(verifyToken(w.state, secret, w.now, token.scope), token.scope);
+});
+
+test("a token works on this machine only unless minted remote; only a remote one may be used from another", () => {
+  const { w, owner, live } = tokenWorld();
+  const local = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id }, w.ctx));
+  const remote = w.apply((s) => mintAliasToken(s, owner, { aliasId: live.id, remote: true }, w.ctx));
+  assert.equal(local.token.remote, false);
+  assert.equal(remote.token.remote, true);
+  assert.deepEqual(
+    w.state.tokens.map((t) => t.remote),
+    [false, true],
+  );
+  // Both are valid tokens; the shared listener asks the second question.
+  const found = findValidToken(w.state, local.secret, w.now);
+  expectError(() => checkRemoteUse(found), "TOKEN_LOCAL_ONLY", "token");
+  checkRemoteUse(findValidToken(w.state, remote.secret, w.now));
+  expectError(
+    () => mintAliasToken(w.state, owner, { aliasId: live.id, remote: "yes" as never }, w.ctx),
+    "INVALID_INPUT",
+    "remote",
+  );
 });
 
 test("wrong, malformed, expired, revoked and other-alias tokens all get the same error", () => {

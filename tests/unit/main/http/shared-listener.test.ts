@@ -42,9 +42,13 @@ async function world(t: TestContext, failures?: AuthFailures) {
   const other = await update((s) =>
     createAlias(s, owner.id, { task: "resize", name: "other", version: 1 }, ctx()),
   );
-  const mint = (aliasId: string, expiresInS?: number) =>
-    update((s) => mintAliasToken(s, owner.id, { aliasId, ...(expiresInS ? { expiresInS } : {}) }, ctx()));
+  // Tokens for teammates, as a share mints them: usable from other machines.
+  const mint = (aliasId: string, expiresInS?: number, remote = true) =>
+    update((s) =>
+      mintAliasToken(s, owner.id, { aliasId, remote, ...(expiresInS ? { expiresInS } : {}) }, ctx()),
+    );
   const good = await mint(live.id);
+  const localOnly = await mint(live.id, undefined, false);
   const revoked = await mint(live.id);
   await update((s) => revokeToken(s, owner.id, { tokenId: revoked.token.id }, ctx()));
   const expiring = await mint(live.id, 1);
@@ -69,7 +73,10 @@ async function world(t: TestContext, failures?: AuthFailures) {
       ctx(),
     ),
   );
-  const apiToken = await update((s) => mintApiToken(s, owner.id, { apiId: ordersApi.id }, ctx()));
+  const apiToken = await update((s) =>
+    mintApiToken(s, owner.id, { apiId: ordersApi.id, remote: true }, ctx()),
+  );
+  const localApiToken = await update((s) => mintApiToken(s, owner.id, { apiId: ordersApi.id }, ctx()));
 
   const runs: { exec: Execution; payload: string }[] = [];
   const scheduler = {
@@ -124,6 +131,8 @@ async function world(t: TestContext, failures?: AuthFailures) {
       expiring: expiring.secret,
       otherAlias: otherAlias.secret,
       api: apiToken.secret,
+      localOnly: localOnly.secret,
+      localApi: localApiToken.secret,
     },
   };
 }
@@ -233,6 +242,44 @@ test("revoked, expired, another alias's and API tokens, the owner key and access
     (e: RemoteInvokeError) => e.code === "TOKEN_INVALID" && /not valid/.test(e.message),
   );
   assert.equal(w.runs.length, 0, "nothing ran for a refused call");
+});
+
+test("a token minted for the owner's machine only is refused here with 403 TOKEN_LOCAL_ONLY, alias or API", async (t) => {
+  const w = await world(t);
+  const res = await call(
+    w.shared.url,
+    "POST",
+    "/v1/invoke",
+    { authorization: `Bearer ${w.tokens.localOnly}` },
+    "{}",
+  );
+  assert.equal(res.status, 403, res.body);
+  assert.equal(codeOf(res.body), "TOKEN_LOCAL_ONLY");
+  assert.match(res.body, /owner's machine only/);
+  // Through the pinned client (a teammate's Hearth), the owner's code comes back as it is.
+  await assert.rejects(
+    invokeRemote(
+      { endpoint: w.shared.url, fingerprint: w.shared.fingerprint, token: w.tokens.localOnly },
+      { payload: "{}" },
+    ),
+    (e: RemoteInvokeError) => e.code === "TOKEN_LOCAL_ONLY",
+  );
+  const api = await call(w.shared.url, "GET", "/apis/orders/orders/7", {
+    authorization: `Bearer ${w.tokens.localApi}`,
+  });
+  assert.equal(api.status, 403, api.body);
+  assert.equal(api.headers["x-hearth-error-code"], "TOKEN_LOCAL_ONLY");
+  assert.match((JSON.parse(api.body) as { message: string }).message, /^TOKEN_LOCAL_ONLY: /);
+  assert.equal(w.runs.length, 0, "nothing ran for a local-only token");
+  // A valid token in the wrong place is no failed attempt: the remote-capable one still gets through.
+  const ok = await call(
+    w.shared.url,
+    "POST",
+    "/v1/invoke",
+    { authorization: `Bearer ${w.tokens.good}` },
+    "{}",
+  );
+  assert.equal(ok.status, 200, ok.body);
 });
 
 test("every management route, the Lambda API and the window are not found, whatever the credentials", async (t) => {

@@ -98,8 +98,8 @@ test("a version-1 document gets an empty list of APIs and keeps everything else"
   // The step itself, then the whole way up.
   assert.deepEqual(migrateDocument(v1, MIGRATIONS, 2).doc, { ...v1, schemaVersion: 2, apis: [] });
   const { doc, applied } = migrateDocument(v1);
-  assert.deepEqual(applied, [1, 2]);
-  assert.deepEqual(doc, { ...v1, schemaVersion: 3, apis: [], remotes: [] });
+  assert.deepEqual(applied, [1, 2, 3]);
+  assert.deepEqual(doc, { ...v1, schemaVersion: 4, apis: [], remotes: [] });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, CURRENT_SCHEMA_VERSION);
@@ -139,17 +139,90 @@ test("a version-2 document gets an empty list of remote aliases and keeps everyt
     apis: [api],
   };
   writeFileSync(file, JSON.stringify(v2));
+  assert.deepEqual(migrateDocument(v2, MIGRATIONS, 3).doc, { ...v2, schemaVersion: 3, remotes: [] });
   const { doc, applied } = migrateDocument(v2);
-  assert.deepEqual(applied, [2]);
-  assert.deepEqual(doc, { ...v2, schemaVersion: 3, remotes: [] });
+  assert.deepEqual(applied, [2, 3]);
+  assert.deepEqual(doc, { ...v2, schemaVersion: 4, remotes: [] });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
-  assert.equal(store.state.schemaVersion, 3);
+  assert.equal(store.state.schemaVersion, CURRENT_SCHEMA_VERSION);
   assert.deepEqual(store.state.remotes, []);
   assert.deepEqual(store.state.apis, [api]);
   assert.deepEqual(store.state.profiles, [profile]);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v2.bak"), "utf8")), v2);
   assert.deepEqual(JSON.parse(readFileSync(file, "utf8")).remotes, []);
+});
+
+test("a version-3 document's tokens say where they work: those a share labelled are remote, others local-only", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "hearth.json");
+  const token = (id: string, label: string, kind: "alias" | "api" = "alias") => ({
+    id,
+    lookup: id.slice(4, 14),
+    sha256: "0".repeat(64),
+    scope:
+      kind === "alias"
+        ? { kind, profileId: "prf_0123456789abcdef", aliasId: "als_0123456789abcdef" }
+        : { kind, profileId: "prf_0123456789abcdef", apiId: "api_0123456789abcdef" },
+    label,
+    createdAt: "2025-03-01T10:00:00.000Z",
+    expiresAt: null,
+    revokedAt: null,
+  });
+  const tokens = [
+    token("tok_share00001", "shared as resize"),
+    token("tok_share00002", "shared API orders", "api"),
+    token("tok_local00001", "ci"),
+    token("tok_local00002", ""),
+    // A share given a label of the owner's choosing is not told apart: local-only, shared again to work.
+    token("tok_local00003", "for bob"),
+    token("tok_local00004", "not shared as such"),
+  ];
+  const v3 = { ...emptyState(), schemaVersion: 3, tokens };
+  writeFileSync(file, JSON.stringify(v3));
+  const { doc, applied } = migrateDocument(v3);
+  assert.deepEqual(applied, [3]);
+  assert.deepEqual(
+    (doc.tokens as { id: string; remote: boolean }[]).map((t) => [t.id, t.remote]),
+    [
+      ["tok_share00001", true],
+      ["tok_share00002", true],
+      ["tok_local00001", false],
+      ["tok_local00002", false],
+      ["tok_local00003", false],
+      ["tok_local00004", false],
+    ],
+  );
+  const store = await DocumentStore.open(dir);
+  t.after(() => store.close());
+  assert.equal(store.state.schemaVersion, CURRENT_SCHEMA_VERSION);
+  assert.deepEqual(
+    store.state.tokens.map((t) => t.remote),
+    [true, true, false, false, false, false],
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v3.bak"), "utf8")), v3);
+});
+
+test("a token without its reach in a current document is refused as corrupt", async (t) => {
+  const dir = tempDir(t);
+  const store = await DocumentStore.open(dir);
+  await store.close();
+  const doc = JSON.parse(readFileSync(join(dir, "hearth.json"), "utf8")) as { tokens: unknown[] };
+  doc.tokens.push({
+    id: "tok_0123456789abcdef",
+    lookup: "0123456789",
+    sha256: "0".repeat(64),
+    scope: { kind: "alias", profileId: "prf_0123456789abcdef", aliasId: "als_0123456789abcdef" },
+    label: "",
+    createdAt: "2025-03-01T10:00:00.000Z",
+    expiresAt: null,
+    revokedAt: null,
+  });
+  writeFileSync(join(dir, "hearth.json"), JSON.stringify(doc));
+  await assert.rejects(
+    DocumentStore.open(dir),
+    (e: HearthError) => e.code === "STORE_CORRUPT" && /tokens\.0\.remote/.test(e.message),
+  );
 });
 
 test("a version-3 document with a malformed remote alias is refused as corrupt", async (t) => {

@@ -93,7 +93,10 @@ async function sharingPair(t: TestContext) {
   const live = await o.update((s) =>
     createAlias(s, alice.id, { task: "resize", name: "live", version: 1 }, owner.ctx()),
   );
-  const minted = await o.update((s) => mintAliasToken(s, alice.id, { aliasId: live.id }, owner.ctx()));
+  // The teammate's token, as a share mints it: usable from another machine.
+  const minted = await o.update((s) =>
+    mintAliasToken(s, alice.id, { aliasId: live.id, remote: true }, owner.ctx()),
+  );
 
   const ownerServer = await startServer({
     host: "127.0.0.1",

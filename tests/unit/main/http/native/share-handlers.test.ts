@@ -81,6 +81,11 @@ test("sharing an alias: SHARING_OFF without a listener, a bad name mints nothing
     });
     assert.equal(a.token.label, "shared as resize");
     assert.equal(a.token.rateLimitPerMinute, 12);
+    // A link is for another machine: its token works there, even when the request asks otherwise.
+    assert.equal(a.token.remote, true);
+    const asked = await share({ aliasId: alias.id, remote: false, label: "for bob" });
+    assert.equal(asked.token.remote, true);
+    assert.ok(store.documents.state.tokens.every((x) => x.remote));
     assert.equal(store.documents.state.tokens[0]?.rateLimitPerMinute, 12);
     assert.ok(a.curl.includes(a.secret) && a.curl.includes(`${listener.url}/v1/invoke`));
     assert.match(a.aws, /--function-name resize /);
@@ -133,6 +138,7 @@ test("sharing a token API answers its address on the shared listener; a public A
     assert.equal(a.url, `${listener.url}/apis/shop`);
     assert.deepEqual(a.token.scope, { kind: "api", profileId: profile.id, apiId: shop.id });
     assert.equal(a.token.rateLimitPerMinute, 5);
+    assert.equal(a.token.remote, true);
     assert.match(
       a.curl,
       /--pinnedpubkey .* -H 'Authorization: Bearer hth_[A-Za-z0-9_-]{43}' https:\/\/127\.0\.0\.1:\d+\/apis\/shop\/$/,
