@@ -14,6 +14,7 @@ import { registerNativeApi } from "./native/native-api.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { startSharedListener, type SharedListener } from "./shared-listener.ts";
 import { registerRemoteApiProxy } from "./remote-api-proxy.ts";
+import { guardRequests } from "./request-guard.ts";
 import { registerUi } from "./ui-static.ts";
 import { HearthError } from "../domain/errors.ts";
 
@@ -48,6 +49,8 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   const failures = new AuthFailures();
   const auth = new NativeAuth(await ensureOwnerKey(o.app.dataDir), failures);
 
+  // First, for every request: the Host it names and the page it comes from.
+  guardRequests(server, { address: o.host });
   server.get("/v1/doctor", async (req) => {
     // The probe boots two tiny guests: run it once per process unless asked to refresh.
     if (!doctor || (req.query as { refresh?: string }).refresh === "1") doctor = runDoctor();
@@ -59,7 +62,8 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures });
   registerRemoteApiProxy(server, o.app, auth);
   registerUi(server);
-  // No CORS headers are ever sent: a page of another origin cannot read any answer or send credentials.
+  // No CORS headers are ever sent: a page of another origin cannot read any answer, and request-guard.ts refuses
+  // its requests outright.
   server.setNotFoundHandler((req, reply) =>
     sendNativeError(
       reply,

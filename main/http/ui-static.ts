@@ -47,9 +47,17 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Hearth</title>
 <p>Hearth's window is not built yet. Run <code>npm run build:ui</code> (or restart <code>hearth serve</code>, which
 builds it) and reload this page. The API on this port works without it.</p>`;
 
+/** Marks the window's own routes: they open from a link anywhere, and their answers keep the window's headers. */
+const WINDOW_FILE = { windowFile: true };
+
+/** Whether a request was routed to one of the window's own files. */
+export function isWindowFile(req: FastifyRequest): boolean {
+  return (req.routeOptions.config as { windowFile?: boolean } | undefined)?.windowFile === true;
+}
+
 export function registerUi(server: FastifyInstance, dir: string = UI_DIR): void {
   for (const [path, { file, type }] of Object.entries(FILES)) {
-    server.get(path, async (req: FastifyRequest, reply: FastifyReply) => {
+    server.get(path, { config: WINDOW_FILE }, async (req: FastifyRequest, reply: FastifyReply) => {
       reply.headers(SECURITY_HEADERS);
       let body: Buffer;
       try {

@@ -135,14 +135,19 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
   const admitted = new WeakMap<FastifyRequest, { api: Api; match: RouteMatch; route: ApiRoute }>();
 
   /**
-   * Everything a request's line and headers decide, answered before its body is read: which API and route, and for
-   * a token API whether it holds a token. Undefined lets the request go on.
+   * Everything a request's line and headers decide, answered before its body is read: which API and route, whether
+   * its page's origin may call, and for a token API whether it holds a token. Undefined lets the request go on.
    */
   const admit = (req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
     const { name, rawPath } = splitUrl(req.raw.url ?? req.url);
     const state = store.documents.state;
     const api = name === null ? undefined : findApiByName(state, name);
     if (!api || (deps.tokenOnly === true && api.access !== "token")) return send(reply, notFound());
+    // No API opts in to CORS: a page of another origin may not call one (nor read its answer).
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host ?? ""}`) {
+      return send(reply, message(403, "Forbidden"));
+    }
     if (api.access === "token") {
       const refused = tokenRefusal(state, api, req);
       if (refused) return send(reply, refused);
