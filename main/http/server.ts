@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { runDoctor, type DoctorReport } from "../doctor.ts";
 import type { Host } from "../host.ts";
 import { ensureOwnerKey } from "../store/owner-key.ts";
+import { sandboxAnswers } from "./answer-sandbox.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
@@ -49,8 +50,9 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   const failures = new AuthFailures();
   const auth = new NativeAuth(await ensureOwnerKey(o.app.dataDir), failures);
 
-  // First, for every request: the Host it names and the page it comes from.
+  // First, for every request: the Host it names and the page it comes from; then what its answer may do.
   guardRequests(server, { address: o.host });
+  sandboxAnswers(server);
   server.get("/v1/doctor", async (req) => {
     // The probe boots two tiny guests: run it once per process unless asked to refresh.
     if (!doctor || (req.query as { refresh?: string }).refresh === "1") doctor = runDoctor();
