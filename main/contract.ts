@@ -515,6 +515,28 @@ export const REMOTE_API_PATH = "/v1/remote-apis";
 export const PROFILE_HEADER = "x-hearth-profile";
 
 /**
+ * The Content-Security-Policy the window runs under, however it is loaded: sent with its files over HTTP
+ * (main/http/ui-static.ts), set on its file:// page by the Electron shell (main/app/window-csp.ts), and written
+ * into its index.html at build (renderer/build.ts). Only its own script, styles and API; no inline script, no
+ * framing, no form posts. The page holds the owner key, so nothing it loads may come from, or go to, elsewhere.
+ */
+const WINDOW_CSP_DIRECTIVES = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+];
+export const WINDOW_CSP = WINDOW_CSP_DIRECTIVES.join("; ");
+/** The same policy as a <meta> tag holds it: browsers ignore frame-ancestors there (and say so in the console). */
+export const WINDOW_META_CSP = WINDOW_CSP_DIRECTIVES.filter((d) => !d.startsWith("frame-ancestors")).join(
+  "; ",
+);
+
+/**
  * Everything the window may ask of a host, over either transport: `window.hearth` from the Electron preload (IPC),
  * or main/client/http-client.ts in browser mode. Streams are callbacks, which cross Electron's context bridge.
  */

@@ -5,12 +5,26 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promis
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
+import { WINDOW_META_CSP } from "../main/contract.ts";
 
 const RENDERER = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(RENDERER, "..");
 export const UI_OUT_DIR = join(RENDERER, "out");
-/** Copied as they are. */
+/** Copied as they are, but for the policy written into index.html. */
 const STATIC_FILES = ["index.html", "favicon.svg"];
+const CHARSET = '<meta charset="utf-8" />';
+/**
+ * The window's policy in the page itself: Electron loads it from file://, where no server sends headers, and a
+ * browser gets it from both (the same policy; a header may also forbid framing, which a <meta> cannot).
+ */
+const POLICY_META = `<meta http-equiv="Content-Security-Policy" content="${WINDOW_META_CSP}" />`;
+
+/** index.html with the window's policy right after its charset, before anything it could govern. */
+export function withPolicy(html: string): string {
+  if (!html.includes(CHARSET))
+    throw new Error(`renderer/index.html must hold ${CHARSET}: the policy goes after it`);
+  return html.replace(CHARSET, `${CHARSET}\n    ${POLICY_META}`);
+}
 /** What the bundle was built from (every input esbuild read, and the files above) with each one's sha256. */
 const META_FILE = "build-meta.json";
 const META_VERSION = 1;
@@ -73,12 +87,18 @@ export async function buildUi(outDir = UI_OUT_DIR): Promise<{ files: string[]; m
       define: { "process.env.NODE_ENV": '"production"' },
       logLevel: "silent",
     });
-    for (const f of STATIC_FILES) await copyFile(join(RENDERER, f), join(tmp, f));
+    for (const f of STATIC_FILES) {
+      if (f === "index.html") {
+        await writeFile(join(tmp, f), withPolicy(await readFile(join(RENDERER, f), "utf8")));
+      } else await copyFile(join(RENDERER, f), join(tmp, f));
+    }
     const inputs: Record<string, string> = {};
     const sources = [
       ...Object.keys(result.metafile.inputs).map((p) => resolve(REPO, p)),
       ...STATIC_FILES.map((f) => join(RENDERER, f)),
       fileURLToPath(import.meta.url),
+      // Where the policy written into index.html comes from.
+      join(REPO, "main", "contract.ts"),
     ];
     for (const file of sources) {
       const hash = await sha256(file);

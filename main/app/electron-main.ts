@@ -29,6 +29,7 @@ import { listenWithFallback, requestedPort } from "./local-port.ts";
 import { externalUrl, isAppUrl } from "./navigation-policy.ts";
 import { loadLine, poolLoad, poolTooltip } from "./pool-summary.ts";
 import { parseShareLink, SHARE_LINK_PROTOCOL, shareLinkArgument } from "./share-link.ts";
+import { withWindowCsp } from "./window-csp.ts";
 
 /** This file runs bundled as main/app/out/electron-main.mjs; the project (or app.asar) is three folders up. */
 const OUT_DIR = dirname(fileURLToPath(import.meta.url));
@@ -322,6 +323,10 @@ function main(): void {
   void app.whenReady().then(() => {
     // The window needs no camera, microphone, notifications or anything else a page may ask for.
     session.defaultSession.setPermissionRequestHandler((_wc, _permission, grant) => grant(false));
+    // Its page runs under the policy the browser-mode window gets over HTTP (its index.html carries it too).
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
+      callback(withWindowCsp(details)),
+    );
     const icon = nativeImage.createFromBuffer(iconPng(256));
     tray = createTray(nativeImage.createFromBuffer(iconPng(32)));
     win = createWindow(icon);

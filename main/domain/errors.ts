@@ -54,6 +54,7 @@ export const ERROR_CODES = [
   "REMOTE_PROTOCOL_ERROR",
   "STARTING",
   "SHARING_OFF",
+  "HOST_NOT_ALLOWED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

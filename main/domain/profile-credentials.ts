@@ -50,6 +50,11 @@ function findCredential(
   return undefined;
 }
 
+/** Whether some profile holds this access key id (ids are not secret; what they open is). */
+export function accessKeyExists(state: HearthState, accessKeyId: string): boolean {
+  return findCredential(state, accessKeyId) !== undefined;
+}
+
 const invalid = (): HearthError =>
   new HearthError("CREDENTIALS_INVALID", "the access key id or secret is not valid", "accessKeyId");
 

@@ -155,6 +155,16 @@ export function verifyToken(
   return { ...findValidToken(state, presented, now, expect).scope };
 }
 
+/**
+ * The lookup part of a presented token when some stored token has it, else null. Failed attempts count against
+ * it, so guesses at one token are limited without a stranger's garbage holding back anyone else's.
+ */
+export function storedTokenLookup(state: HearthState, presented: string): string | null {
+  if (!TOKEN_PATTERN.test(presented)) return null;
+  const lookup = presented.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + LOOKUP_CHARS);
+  return state.tokens.some((t) => t.lookup === lookup) ? lookup : null;
+}
+
 /** The record of a presented token that verifyToken accepts (its id and terms count its use); TOKEN_INVALID otherwise. */
 export function findValidToken(
   state: HearthState,

@@ -154,6 +154,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   SHARING_OFF: { native: 409, lambda: conflict },
   // Hearth is still building its image or starting its pool: the same request works in a moment.
   STARTING: { native: 503, lambda: internal },
+  // The request named a host the port is not bound to (DNS rebinding, or a proxy's name): Misdirected Request.
+  HOST_NOT_ALLOWED: { native: 421, lambda: { status: 421, type: "AccessDeniedException" } },
 
   ENGINE_CLOSED: { native: 503, lambda: internal },
   TOO_MANY_REQUESTS: { native: 429, lambda: throttled },

@@ -19,7 +19,10 @@ export function registerRemoteApiProxy(
   auth: NativeAuth,
 ): void {
   const docs = app.store.documents;
-  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+  /** The profile each admitted request acts as. */
+  const actors = new WeakMap<FastifyRequest, string>();
+  /** On the request line and headers alone: a caller without credentials (or access) never sends a body. */
+  const admit = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     try {
       const caller = auth.authenticate(docs.state, req.headers, req.ip);
       if (caller.kind === "token") {
@@ -32,7 +35,18 @@ export function registerRemoteApiProxy(
           "profile",
         );
       }
-      const profileId = caller.profileId;
+      actors.set(req, caller.profileId);
+      return undefined;
+    } catch (err) {
+      return sendNativeError(reply, err);
+    }
+  };
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    try {
+      const profileId = actors.get(req);
+      if (profileId === undefined) {
+        throw new HearthError("UNAUTHENTICATED", "this request needs credentials", "Authorization");
+      }
       const name = (req.params as { name: string }).name;
       const remote = findRemoteByName(docs.state, profileId, name);
       if (!remote || remote.kind !== "api") {
@@ -74,6 +88,7 @@ export function registerRemoteApiProxy(
       { parseAs: "buffer", bodyLimit: MAX_REMOTE_API_BODY_BYTES },
       (_req, body, done) => done(null, body),
     );
+    scope.addHook("onRequest", admit);
     scope.all(`${REMOTE_API_PATH}/:name`, handle);
     scope.all(`${REMOTE_API_PATH}/:name/*`, handle);
   });

@@ -2,11 +2,13 @@
 import { chmod, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
-import { runDoctor, type DoctorReport } from "../doctor.ts";
+import { runDoctor } from "../doctor.ts";
 import type { Host } from "../host.ts";
 import { ensureOwnerKey } from "../store/owner-key.ts";
 import { PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
+import { sandboxAnswers } from "./answer-sandbox.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
+import { DoctorProbe, registerDoctor } from "./doctor-route.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
 import { AuthFailures } from "./native/auth-failures.ts";
@@ -15,6 +17,7 @@ import { registerNativeApi } from "./native/native-api.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { startSharedListener, type SharedListener } from "./shared-listener.ts";
 import { registerRemoteApiProxy } from "./remote-api-proxy.ts";
+import { guardRequests } from "./request-guard.ts";
 import { registerUi } from "./ui-static.ts";
 import { HearthError } from "../domain/errors.ts";
 
@@ -45,14 +48,16 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     // Clients come and go on one machine: drop idle keep-alive sockets after a while.
     keepAliveTimeout: 65_000,
   });
-  let doctor: Promise<DoctorReport> | null = null;
   const failures = new AuthFailures();
   const auth = new NativeAuth(await ensureOwnerKey(o.app.dataDir), failures);
 
-  server.get("/v1/doctor", async (req) => {
-    // The probe boots two tiny guests: run it once per process unless asked to refresh.
-    if (!doctor || (req.query as { refresh?: string }).refresh === "1") doctor = runDoctor();
-    return doctor;
+  // First, for every request: the Host it names and the page it comes from; then what its answer may do.
+  guardRequests(server, { address: o.host });
+  sandboxAnswers(server);
+  registerDoctor(server, {
+    probe: new DoctorProbe(() => runDoctor()),
+    auth,
+    state: () => o.app.store.documents.state,
   });
   registerNativeApi(server, o.app, auth);
   registerLambdaInvoke(server, o.app, failures);
@@ -60,7 +65,8 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures });
   registerRemoteApiProxy(server, o.app, auth);
   registerUi(server);
-  // No CORS headers are ever sent: a page of another origin cannot read any answer or send credentials.
+  // No CORS headers are ever sent: a page of another origin cannot read any answer, and request-guard.ts refuses
+  // its requests outright.
   server.setNotFoundHandler((req, reply) =>
     sendNativeError(
       reply,

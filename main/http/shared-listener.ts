@@ -11,7 +11,7 @@ import type { Host } from "../host.ts";
 import { ensureTlsIdentity, type TlsIdentity } from "../store/tls-identity.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
 import { MAX_INVOKE_PAYLOAD_BYTES } from "./lambda/lambda-invoke.ts";
-import { AuthFailures } from "./native/auth-failures.ts";
+import { AuthFailures, MALFORMED_FAILURES, tooManyAttempts } from "./native/auth-failures.ts";
 import { runNativeOperation } from "./native/native-api.ts";
 import { NativeAuth, type Caller } from "./native/native-auth.ts";
 import { sendNativeError } from "./native/native-errors.ts";
@@ -65,21 +65,11 @@ function presentedToken(header: string | string[] | undefined): string | null {
   return m && TOKEN_PATTERN.test(m[1]!) ? m[1]! : null;
 }
 
-function tooManyAttempts(client: string, waitMs: number): HearthError {
-  const s = Math.ceil(waitMs / 1000);
-  return Object.assign(
-    new HearthError(
-      "TOO_MANY_ATTEMPTS",
-      `too many failed authentications from ${client}; try again in ${s} s`,
-    ),
-    { retryAfterS: s },
-  );
-}
-
 /**
- * Who may call here: the holder of a valid alias token minted for use from other machines, and nobody else. Any
- * other credential, the owner key and access keys included, is refused as a bad token and counts as a failed
- * attempt of the client's address; a valid local-only token is refused with TOKEN_LOCAL_ONLY (403).
+ * Who may call here: the holder of a valid alias token minted for use from other machines, and nobody else. No
+ * credentials is refused without counting; any other credential, the owner key and access keys included, is
+ * refused as a bad token and counts as a failed attempt of the client's address; a valid local-only token is
+ * refused with TOKEN_LOCAL_ONLY (403).
  */
 export function sharedCaller(
   app: Pick<Host, "store">,
@@ -88,13 +78,13 @@ export function sharedCaller(
   headers: { authorization?: string | string[] | undefined },
   client: string,
 ): Caller {
+  if (headers.authorization === undefined)
+    throw new HearthError("UNAUTHENTICATED", TOKEN_ONLY, "Authorization");
   const token = presentedToken(headers.authorization);
   if (token === null) {
-    const wait = failures.retryAfterMs(client);
+    const wait = failures.retryAfterMs(client, MALFORMED_FAILURES);
     if (wait > 0) throw tooManyAttempts(client, wait);
-    failures.fail(client);
-    if (headers.authorization === undefined)
-      throw new HearthError("UNAUTHENTICATED", TOKEN_ONLY, "Authorization");
+    failures.fail(client, MALFORMED_FAILURES);
     throw new HearthError("TOKEN_INVALID", "the token is not valid for this request", "token");
   }
   // Only the token goes on: no other header (X-Hearth-Profile) has a say here.

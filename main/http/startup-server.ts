@@ -5,6 +5,8 @@ import { operations } from "../contract.ts";
 import { HearthError } from "../domain/errors.ts";
 import type { StartupProgress } from "../startup-progress.ts";
 import { sendNativeError } from "./native/native-errors.ts";
+import { sandboxAnswers } from "./answer-sandbox.ts";
+import { guardRequests } from "./request-guard.ts";
 import { registerUi } from "./ui-static.ts";
 
 export interface StartupServerOptions {
@@ -18,6 +20,9 @@ export interface StartupServerOptions {
 export async function startStartupServer(o: StartupServerOptions): Promise<FastifyInstance> {
   // Requests are tiny here: nothing but the status is served, and nothing is read from a body.
   const server = Fastify({ logger: false, bodyLimit: 1024, keepAliveTimeout: 5_000 });
+  // The same port as the real server, so the same rules: its own names only, nothing unsandboxed but the window.
+  guardRequests(server, { address: o.host });
+  sandboxAnswers(server);
   server.get(operations.startup.path, async (_req, reply) =>
     reply.header("cache-control", "no-store").send(o.progress.status()),
   );

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { WINDOW_CSP } from "../contract.ts";
 
 export const UI_DIR = fileURLToPath(new URL("../../renderer/out/", import.meta.url));
 
@@ -18,20 +19,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
 };
 
-/**
- * Only this origin's own script, styles and API; no inline script, no framing, no form posts elsewhere. The page
- * holds the owner key, so nothing it loads may come from, or be sent to, anywhere else.
- */
-export const UI_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+/** The window's policy (main/contract.ts), the same in Electron and in a browser. */
+export const UI_CSP = WINDOW_CSP;
 
 const SECURITY_HEADERS = {
   "content-security-policy": UI_CSP,
@@ -47,9 +36,17 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Hearth</title>
 <p>Hearth's window is not built yet. Run <code>npm run build:ui</code> (or restart <code>hearth serve</code>, which
 builds it) and reload this page. The API on this port works without it.</p>`;
 
+/** Marks the window's own routes: they open from a link anywhere, and their answers keep the window's headers. */
+const WINDOW_FILE = { windowFile: true };
+
+/** Whether a request was routed to one of the window's own files. */
+export function isWindowFile(req: FastifyRequest): boolean {
+  return (req.routeOptions.config as { windowFile?: boolean } | undefined)?.windowFile === true;
+}
+
 export function registerUi(server: FastifyInstance, dir: string = UI_DIR): void {
   for (const [path, { file, type }] of Object.entries(FILES)) {
-    server.get(path, async (req: FastifyRequest, reply: FastifyReply) => {
+    server.get(path, { config: WINDOW_FILE }, async (req: FastifyRequest, reply: FastifyReply) => {
       reply.headers(SECURITY_HEADERS);
       let body: Buffer;
       try {

@@ -5,8 +5,8 @@ import { STATUS_CODES } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { findApiByName } from "../../domain/apis.ts";
 import { isHearthError } from "../../domain/errors.ts";
-import type { Api, HearthState, Token } from "../../domain/state.ts";
-import type { AuthFailures } from "../native/auth-failures.ts";
+import type { Api, ApiRoute, HearthState, Token } from "../../domain/state.ts";
+import { MALFORMED_FAILURES, tokenFailureKey, type AuthFailures } from "../native/auth-failures.ts";
 import { checkRemoteUse, findValidToken } from "../../domain/tokens.ts";
 import type { Engine, InvokeResult } from "../../invoke/engine.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
@@ -76,10 +76,8 @@ function bearerToken(header: string | string[] | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-/** The API's token the request presents, or null when it presents none that is valid for this API. */
-function tokenAccepted(state: HearthState, api: Api, header: string | string[] | undefined): Token | null {
-  const token = bearerToken(header);
-  if (token === null) return null;
+/** The API's token record for a presented token, or null when it is not one valid for this API. */
+function tokenAccepted(state: HearthState, api: Api, token: string): Token | null {
   try {
     return findValidToken(state, token, Date.now(), { kind: "api", profileId: api.profileId, apiId: api.id });
   } catch (err) {
@@ -138,41 +136,27 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     return table;
   };
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const { name, rawPath, rawQueryString } = splitUrl(req.raw.url ?? req.url);
+  /** What the request line and headers settled, before the body was read. */
+  const admitted = new WeakMap<FastifyRequest, { api: Api; match: RouteMatch; route: ApiRoute }>();
+
+  /**
+   * Everything a request's line and headers decide, answered before its body is read: which API and route, whether
+   * its page's origin may call, and for a token API whether it holds a token. Undefined lets the request go on.
+   */
+  const admit = (req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const { name, rawPath } = splitUrl(req.raw.url ?? req.url);
     const state = store.documents.state;
     const api = name === null ? undefined : findApiByName(state, name);
     if (!api || (deps.tokenOnly === true && api.access !== "token")) return send(reply, notFound());
-    if (api.access === "token") {
-      const wait = deps.failures?.retryAfterMs(req.ip) ?? 0;
-      if (wait > 0) {
-        return send(
-          reply,
-          message(429, "Too Many Requests", { "retry-after": String(Math.ceil(wait / 1000)) }),
-        );
-      }
-      const token = tokenAccepted(state, api, req.headers.authorization);
-      if (!token) {
-        deps.failures?.fail(req.ip);
-        return send(reply, unauthorized());
-      }
-      if (deps.remoteCalls === true) {
-        try {
-          checkRemoteUse(token);
-        } catch (err) {
-          if (!isHearthError(err, "TOKEN_LOCAL_ONLY")) throw err;
-          return send(reply, message(403, err.message, { "x-hearth-error-code": err.code }));
-        }
-      }
-      try {
-        store.tokenUsage.admit(token, req.ip);
-      } catch (err) {
-        if (!isHearthError(err, "TOKEN_RATE_LIMITED")) throw err;
-        const retryAfterS = (err as { retryAfterS?: number }).retryAfterS ?? 60;
-        return send(reply, message(429, "Too Many Requests", { "retry-after": String(retryAfterS) }));
-      }
+    // No API opts in to CORS: a page of another origin may not call one (nor read its answer).
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host ?? ""}`) {
+      return send(reply, message(403, "Forbidden"));
     }
-
+    if (api.access === "token") {
+      const refused = tokenRefusal(state, api, req);
+      if (refused) return send(reply, refused);
+    }
     let match: RouteMatch | null;
     try {
       match = matchRoute(tableOf(api), req.method, rawPath);
@@ -183,7 +167,52 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     }
     const route = match && api.routes[match.index];
     if (!match || !route) return send(reply, notFound());
+    admitted.set(req, { api, match, route });
+    return undefined;
+  };
 
+  /**
+   * A token API's answer to a request without a valid token of its own, or null when it holds one (and is within
+   * its rate). A valid token is taken before any wait is looked at; no credentials is refused without counting.
+   */
+  const tokenRefusal = (state: HearthState, api: Api, req: FastifyRequest): ApiHttpResponse | null => {
+    const header = req.headers.authorization;
+    if (header === undefined) return unauthorized();
+    const presented = bearerToken(header);
+    const token = presented === null ? null : tokenAccepted(state, api, presented);
+    if (!token) {
+      const key = presented === null ? MALFORMED_FAILURES : tokenFailureKey(state, presented);
+      const wait = deps.failures?.retryAfterMs(req.ip, key) ?? 0;
+      if (wait > 0) {
+        return message(429, "Too Many Requests", { "retry-after": String(Math.ceil(wait / 1000)) });
+      }
+      deps.failures?.fail(req.ip, key);
+      return unauthorized();
+    }
+    if (deps.remoteCalls === true) {
+      try {
+        checkRemoteUse(token);
+      } catch (err) {
+        if (!isHearthError(err, "TOKEN_LOCAL_ONLY")) throw err;
+        return message(403, err.message, { "x-hearth-error-code": err.code });
+      }
+    }
+    try {
+      store.tokenUsage.admit(token, req.ip);
+    } catch (err) {
+      if (!isHearthError(err, "TOKEN_RATE_LIMITED")) throw err;
+      const retryAfterS = (err as { retryAfterS?: number }).retryAfterS ?? 60;
+      return message(429, "Too Many Requests", { "retry-after": String(retryAfterS) });
+    }
+    return null;
+  };
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const found = admitted.get(req);
+    if (!found) return send(reply, notFound());
+    const { api, match, route } = found;
+    const { rawPath, rawQueryString } = splitUrl(req.raw.url ?? req.url);
+    const state = store.documents.state;
     const headers = { ...req.headers };
     // The token is Hearth's secret, not the task's: a route may lead to another profile's task.
     if (api.access === "token") delete headers.authorization;
@@ -239,6 +268,8 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
         return send(reply, message(status, STATUS_CODES[status] ?? "Bad Request"));
       return send(reply, message(500, "Internal Server Error"));
     });
+    // Before the body is read: a request no route takes, or without the API's token, never sends megabytes.
+    scope.addHook("onRequest", async (req, reply) => admit(req, reply));
     scope.all("/apis/:api", handle);
     scope.all("/apis/:api/*", handle);
   });

@@ -1,10 +1,16 @@
 // Who is calling the Lambda API: the profile whose access key signed the request (SigV4), and the region it named.
 import type { FastifyRequest } from "fastify";
-import { openSigningSecret } from "../../domain/profile-credentials.ts";
-import type { HearthStore } from "../../store/hearth-store.ts";
-import { verifySigV4 } from "./sigv4-verify.ts";
 import { HearthError } from "../../domain/errors.ts";
-import type { AuthFailures } from "../native/auth-failures.ts";
+import { openSigningSecret } from "../../domain/profile-credentials.ts";
+import type { HearthState } from "../../domain/state.ts";
+import type { HearthStore } from "../../store/hearth-store.ts";
+import {
+  accessKeyFailureKey,
+  MALFORMED_FAILURES,
+  tooManyAttempts,
+  type AuthFailures,
+} from "../native/auth-failures.ts";
+import { checkSigV4Headers, verifySigV4 } from "./sigv4-verify.ts";
 
 export interface LambdaCaller {
   profileId: string;
@@ -12,28 +18,59 @@ export interface LambdaCaller {
   region: string;
 }
 
-/** Verifies the request's signature against the profile's secret; throws CREDENTIALS_INVALID otherwise. */
+/** The access key id a signed request names, leniently: only to know what its failures count against. */
+function failureKey(state: HearthState, req: FastifyRequest): string {
+  const header = req.headers.authorization;
+  const m = typeof header === "string" ? /Credential=([A-Za-z0-9]{1,128})\//.exec(header) : null;
+  return m ? accessKeyFailureKey(state, m[1]!) : MALFORMED_FAILURES;
+}
+
+/** A wrong signature counts against its key from this address; past the limit it is answered with the wait. */
+function counted(err: unknown, req: FastifyRequest, state: HearthState, failures?: AuthFailures): unknown {
+  if (!(err instanceof HearthError) || !failures) return err;
+  const key = failureKey(state, req);
+  const wait = failures.retryAfterMs(req.ip, key);
+  if (wait > 0) return tooManyAttempts(req.ip, wait);
+  failures.fail(req.ip, key);
+  return err;
+}
+
+/**
+ * What the request line and headers settle, before any body is read: an unsigned request is refused (without
+ * counting: a page's bare request holds back nobody), and a malformed or stale signature header counts as a
+ * failure. The signature covers the body, so it is checked once the body is in (lambdaCaller).
+ */
+export function lambdaHeadersCheck(req: FastifyRequest, store: HearthStore, failures?: AuthFailures): void {
+  const header = req.headers.authorization;
+  if (typeof header !== "string" || header.trim() === "") {
+    throw new HearthError(
+      "CREDENTIALS_INVALID",
+      "the request has no Authorization header; sign it with SigV4 (an AWS SDK or the awscli does)",
+      "authorization",
+    );
+  }
+  try {
+    checkSigV4Headers(req.headers);
+  } catch (err) {
+    throw counted(err, req, store.documents.state, failures);
+  }
+}
+
+/**
+ * Verifies the request's signature against the profile's secret; throws CREDENTIALS_INVALID otherwise. A valid
+ * signature is taken before its key's wait is looked at, so failures of others never lock a real client out.
+ */
 export async function lambdaCaller(
   req: FastifyRequest,
   body: Buffer,
   store: HearthStore,
   failures?: AuthFailures,
 ): Promise<LambdaCaller> {
-  const wait = failures?.retryAfterMs(req.ip) ?? 0;
-  if (wait > 0) {
-    throw Object.assign(
-      new HearthError(
-        "TOO_MANY_ATTEMPTS",
-        `too many failed authentications; try again in ${Math.ceil(wait / 1000)} s`,
-      ),
-      { retryAfterS: Math.ceil(wait / 1000) },
-    );
-  }
+  lambdaHeadersCheck(req, store, failures);
   try {
     return await verifiedCaller(req, body, store);
   } catch (err) {
-    failures?.fail(req.ip);
-    throw err;
+    throw counted(err, req, store.documents.state, failures);
   }
 }
 

@@ -15,7 +15,7 @@ import type { Host } from "../../host.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import { importTaskCode } from "../../store/task-import.ts";
-import { lambdaCaller, rawBody, type LambdaCaller } from "./lambda-auth.ts";
+import { lambdaCaller, lambdaHeadersCheck, rawBody, type LambdaCaller } from "./lambda-auth.ts";
 import { parseFunctionName, sendLambdaError } from "./lambda-invoke.ts";
 
 /** A 50 MiB zip in base64 inside JSON. */
@@ -136,6 +136,14 @@ export function registerLambdaFunctions(server: FastifyInstance, app: Host, fail
         }
       },
     );
+    // Before the body is read: an unsigned request never gets to send megabytes.
+    scope.addHook("onRequest", async (req, reply) => {
+      try {
+        lambdaHeadersCheck(req, app.store, failures);
+      } catch (err) {
+        return sendLambdaError(reply, err);
+      }
+    });
     scope.setErrorHandler((err, _req, reply) => sendLambdaError(reply, err));
     const ctx = (): CommandContext => ({ now: Date.now(), random: systemRandom, sealer: app.store.secrets });
     const authed =

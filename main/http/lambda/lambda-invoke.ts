@@ -8,7 +8,7 @@ import type { Host } from "../../host.ts";
 import { callRemoteAlias, remoteAliasFor } from "../../invoke/remote-calls.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
-import { lambdaCaller } from "./lambda-auth.ts";
+import { lambdaCaller, lambdaHeadersCheck } from "./lambda-auth.ts";
 import { checkPayloadJson, decodePayload } from "../../domain/payload-check.ts";
 
 /** Lambda's synchronous payload limit. */
@@ -127,6 +127,14 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
       { parseAs: "buffer", bodyLimit: MAX_INVOKE_PAYLOAD_BYTES },
       (_req, body, done) => done(null, body),
     );
+    // Before the body is read: an unsigned request never gets to send megabytes.
+    scope.addHook("onRequest", async (req, reply) => {
+      try {
+        lambdaHeadersCheck(req, app.store, failures);
+      } catch (err) {
+        return sendLambdaError(reply, err);
+      }
+    });
     scope.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
       if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE" || err.statusCode === 413) {
         return sendLambdaError(

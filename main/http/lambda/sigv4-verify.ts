@@ -77,7 +77,7 @@ export class NodeSha256 {
   }
 }
 
-interface ParsedAuthorization {
+export interface ParsedAuthorization {
   accessKeyId: string;
   date: string;
   region: string;
@@ -173,17 +173,26 @@ function toBuffer(body: SignedRequest["body"]): Buffer {
 /** Stands in for an unknown key's secret, so a request for one costs what a wrong signature costs. */
 const NO_SUCH_KEY_SECRET = "hearth-sigv4-no-such-access-key-0000000000";
 
+/** What the headers alone establish about a signed request: who it claims to be, and when it was signed. */
+export interface SignatureClaim {
+  auth: ParsedAuthorization;
+  signedAt: number;
+}
+
 /**
- * Verifies a SigV4-signed request: recomputes the signature over the headers the request lists, with the secret
- * of the key it names, and compares in constant time. Returns the caller's key id, or throws CREDENTIALS_INVALID.
+ * The checks a request's headers settle before its body is read: a well-formed Authorization header for the
+ * service, and a date within the allowed skew. The signature itself covers the body, so it waits for verifySigV4.
  */
-export async function verifySigV4(req: SignedRequest, opts: SigV4VerifyOptions): Promise<VerifiedCaller> {
+export function checkSigV4Headers(
+  headers: SignedRequest["headers"],
+  opts: Pick<SigV4VerifyOptions, "service" | "now" | "maxSkewMs"> = {},
+): SignatureClaim {
   const service = opts.service ?? "lambda";
   const now = (opts.now ?? Date.now)();
   const maxSkewMs = opts.maxSkewMs ?? FIVE_MINUTES_MS;
-  const auth = parseAuthorization(headerValue(req.headers, "authorization"), service);
+  const auth = parseAuthorization(headerValue(headers, "authorization"), service);
 
-  const amzDate = headerValue(req.headers, "x-amz-date") ?? "";
+  const amzDate = headerValue(headers, "x-amz-date") ?? "";
   const signedAt = parseAmzDate(amzDate);
   if (Number.isNaN(signedAt))
     throw refuse("the x-amz-date header must be a date such as 20240101T120000Z", "x-amz-date");
@@ -196,6 +205,16 @@ export async function verifySigV4(req: SignedRequest, opts: SigV4VerifyOptions):
       "x-amz-date",
     );
   }
+  return { auth, signedAt };
+}
+
+/**
+ * Verifies a SigV4-signed request: recomputes the signature over the headers the request lists, with the secret
+ * of the key it names, and compares in constant time. Returns the caller's key id, or throws CREDENTIALS_INVALID.
+ */
+export async function verifySigV4(req: SignedRequest, opts: SigV4VerifyOptions): Promise<VerifiedCaller> {
+  const service = opts.service ?? "lambda";
+  const { auth, signedAt } = checkSigV4Headers(req.headers, opts);
 
   const body = toBuffer(req.body);
   const declared = headerValue(req.headers, "x-amz-content-sha256");

@@ -104,18 +104,28 @@ export async function runNativeOperation(
 
 export function registerNativeApi(server: FastifyInstance, app: Host, auth: NativeAuth): void {
   const handlers = nativeHandlers(app);
+  const callers = new WeakMap<FastifyRequest, Caller>();
   const register = (scope: FastifyInstance, name: OperationName, o: Operation, bodyLimit: number): void => {
     scope.route({
       method: o.method,
       url: o.path,
       bodyLimit,
+      // On the request line and headers alone, before the body is read: a caller without credentials, or without
+      // access to the operation, never gets to send the megabytes an import may carry.
+      onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+        if (o.access === "public") return;
+        try {
+          const caller = auth.authenticate(app.store.documents.state, req.headers, req.ip);
+          actingProfile(name, o, caller);
+          callers.set(req, caller);
+        } catch (err) {
+          return sendNativeError(reply, err);
+        }
+      },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         try {
-          const state = app.store.documents.state;
           const caller: Caller =
-            o.access === "public"
-              ? { kind: "owner", profileId: null }
-              : auth.authenticate(state, req.headers, req.ip);
+            o.access === "public" ? { kind: "owner", profileId: null } : callers.get(req)!;
           const raw: Record<string, unknown> = {
             ...(req.query as Record<string, unknown>),
             ...(o.rawBody

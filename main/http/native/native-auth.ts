@@ -9,7 +9,14 @@ import { authenticateSecret } from "../../domain/profile-credentials.ts";
 import type { HearthState } from "../../domain/state.ts";
 import { findValidToken } from "../../domain/tokens.ts";
 import { PROFILE_HEADER } from "../../contract.ts";
-import type { AuthFailures } from "./auth-failures.ts";
+import {
+  accessKeyFailureKey,
+  MALFORMED_FAILURES,
+  OWNER_FAILURES,
+  tokenFailureKey,
+  tooManyAttempts,
+  type AuthFailures,
+} from "./auth-failures.ts";
 
 export type Caller =
   | { kind: "owner"; profileId: string | null }
@@ -47,6 +54,14 @@ const MISSING =
   "send Authorization: Bearer <owner key or token>, or Basic <access key id:secret>; " +
   "the owner key is in the data directory's owner.key";
 
+/** What a request presents, read from its headers alone. */
+type Presented =
+  | { kind: "none" }
+  | { kind: "owner"; key: string }
+  | { kind: "token"; token: string }
+  | { kind: "basic"; accessKeyId: string; secret: string }
+  | { kind: "malformed"; error: HearthError };
+
 export class NativeAuth {
   private readonly ownerDigest: Buffer;
   /** Access key id + sha256 of the secret → profile, so scrypt runs once per key pair, not per request. */
@@ -59,38 +74,100 @@ export class NativeAuth {
     this.ownerDigest = createHash("sha256").update(ownerKey).digest();
   }
 
-  /** Authenticates a request; failures count against the client's address and end in a wait after too many. */
+  /**
+   * Authenticates a request from its headers alone, so it can run before a body is read. No credentials is
+   * refused without counting; a valid credential is taken before its key's wait is looked at; a wrong one counts
+   * against its key from this address, and past the limit is answered TOO_MANY_ATTEMPTS until the window passes.
+   */
   authenticate(state: HearthState, headers: IncomingHttpHeaders, client: string): Caller {
-    const wait = this.failures.retryAfterMs(client);
-    if (wait > 0) {
-      throw Object.assign(
-        new HearthError(
-          "TOO_MANY_ATTEMPTS",
-          `too many failed authentications from ${client}; try again in ${Math.ceil(wait / 1000)} s`,
-        ),
-        { retryAfterS: Math.ceil(wait / 1000) },
-      );
+    const presented = this.presented(headers);
+    if (presented.kind === "none") {
+      throw new HearthError("UNAUTHENTICATED", `this request needs credentials: ${MISSING}`, "Authorization");
     }
+    let failure: HearthError | null = null;
     try {
-      return this.identify(state, headers, client);
+      const caller = this.quickCheck(state, presented, headers, client);
+      if (caller) return caller;
     } catch (err) {
-      if (err instanceof HearthError && err.code !== "PROFILE_NOT_FOUND") this.failures.fail(client);
-      throw err;
+      // A valid owner key naming a profile that does not exist is a wrong name, not a wrong key.
+      if (!(err instanceof HearthError) || err.code === "PROFILE_NOT_FOUND") throw err;
+      failure = err;
+    }
+    const key = this.failureKey(state, presented);
+    const wait = this.failures.retryAfterMs(client, key);
+    if (wait > 0) throw tooManyAttempts(client, wait);
+    if (failure === null && presented.kind === "basic") {
+      // A key pair not seen before: its scrypt check is the costly one, so it runs behind the wait.
+      try {
+        return this.basicSlow(state, presented.accessKeyId, presented.secret);
+      } catch (err) {
+        if (!(err instanceof HearthError)) throw err;
+        failure = err;
+      }
+    }
+    this.failures.fail(client, key);
+    throw failure ?? new HearthError("UNAUTHENTICATED", MISSING, "Authorization");
+  }
+
+  private presented(headers: IncomingHttpHeaders): Presented {
+    const header = headers.authorization;
+    if (typeof header !== "string" || header.trim() === "") return { kind: "none" };
+    const [scheme = "", value = ""] = header.trim().split(/\s+/, 2);
+    if (/^bearer$/i.test(scheme)) {
+      return value.startsWith("hok_") ? { kind: "owner", key: value } : { kind: "token", token: value };
+    }
+    if (/^basic$/i.test(scheme)) {
+      const decoded = Buffer.from(value, "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      if (colon <= 0) {
+        const error = new HearthError(
+          "CREDENTIALS_INVALID",
+          "Basic credentials must be <access key id>:<secret>",
+          "Authorization",
+        );
+        return { kind: "malformed", error };
+      }
+      return { kind: "basic", accessKeyId: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+    }
+    const error = new HearthError(
+      "UNAUTHENTICATED",
+      `unsupported authorization scheme "${scheme.slice(0, 40)}": ${MISSING}`,
+    );
+    return { kind: "malformed", error };
+  }
+
+  private failureKey(state: HearthState, presented: Presented): string {
+    switch (presented.kind) {
+      case "owner":
+        return OWNER_FAILURES;
+      case "token":
+        return tokenFailureKey(state, presented.token);
+      case "basic":
+        return accessKeyFailureKey(state, presented.accessKeyId);
+      default:
+        return MALFORMED_FAILURES;
     }
   }
 
-  private identify(state: HearthState, headers: IncomingHttpHeaders, client: string): Caller {
-    const header = headers.authorization;
-    if (typeof header !== "string" || header.trim() === "") {
-      throw new HearthError("UNAUTHENTICATED", `this request needs credentials: ${MISSING}`, "Authorization");
+  /** The caller when a cheap check settles it; null when only the costly check of a new key pair can. */
+  private quickCheck(
+    state: HearthState,
+    presented: Presented,
+    headers: IncomingHttpHeaders,
+    client: string,
+  ): Caller | null {
+    switch (presented.kind) {
+      case "owner":
+        return this.owner(state, presented.key, headers);
+      case "token":
+        return this.token(state, presented.token, client);
+      case "basic":
+        return this.basicCached(state, presented.accessKeyId, presented.secret);
+      case "malformed":
+        throw presented.error;
+      case "none":
+        return null;
     }
-    const [scheme = "", value = ""] = header.trim().split(/\s+/, 2);
-    if (/^bearer$/i.test(scheme)) {
-      if (value.startsWith("hok_")) return this.owner(state, value, headers);
-      return this.token(state, value, client);
-    }
-    if (/^basic$/i.test(scheme)) return this.basic(state, value);
-    throw new HearthError("UNAUTHENTICATED", `unsupported authorization scheme "${scheme}": ${MISSING}`);
   }
 
   private owner(state: HearthState, key: string, headers: IncomingHttpHeaders): Caller {
@@ -123,30 +200,19 @@ export class NativeAuth {
     };
   }
 
-  private basic(state: HearthState, encoded: string): Caller {
-    const decoded = Buffer.from(encoded, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    if (colon <= 0) {
-      throw new HearthError(
-        "CREDENTIALS_INVALID",
-        "Basic credentials must be <access key id>:<secret>",
-        "Authorization",
-      );
-    }
-    const accessKeyId = decoded.slice(0, colon);
-    const secret = decoded.slice(colon + 1);
-    const cacheKey = `${accessKeyId}:${sha256Hex(secret)}`;
-    const cached = this.verifiedSecrets.get(cacheKey);
-    // A cached pair still has to name a key the store holds: a removed key stops working at once.
+  /** A key pair verified before, if the store still holds its key: a removed key stops working at once. */
+  private basicCached(state: HearthState, accessKeyId: string, secret: string): Caller | null {
+    const cached = this.verifiedSecrets.get(`${accessKeyId}:${sha256Hex(secret)}`);
     const stillHeld = state.profiles.some(
       (p) => p.id === cached && p.credentials.some((c) => c.accessKeyId === accessKeyId),
     );
-    if (cached && stillHeld) {
-      return { kind: "profile", profileId: cached };
-    }
+    return cached && stillHeld ? { kind: "profile", profileId: cached } : null;
+  }
+
+  private basicSlow(state: HearthState, accessKeyId: string, secret: string): Caller {
     const profileId = authenticateSecret(state, accessKeyId, secret);
     if (this.verifiedSecrets.size > 1000) this.verifiedSecrets.clear();
-    this.verifiedSecrets.set(cacheKey, profileId);
+    this.verifiedSecrets.set(`${accessKeyId}:${sha256Hex(secret)}`, profileId);
     return { kind: "profile", profileId };
   }
 }

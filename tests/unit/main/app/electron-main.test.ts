@@ -12,6 +12,8 @@ import { pathToFileURL } from "node:url";
 import { buildApp, MAIN_BUNDLE } from "../../../../main/app/build.ts";
 import { APP_ROOT } from "../../../../main/app/desktop-launch.ts";
 import { CALL_CHANNEL, SHARE_LINKS_TAKE_CHANNEL, type IpcAnswer } from "../../../../main/app/ipc-channels.ts";
+import { WINDOW_CSP } from "../../../../main/contract.ts";
+import { UI_CSP } from "../../../../main/http/ui-static.ts";
 
 let electron: typeof ElectronMock;
 const INDEX = join(APP_ROOT, "renderer", "out", "index.html");
@@ -57,6 +59,29 @@ test("one window, sandboxed and isolated, loading the app's page through the bun
   let granted: boolean | undefined;
   electron.recorded.permissionHandler?.(win.webContents, "media", (g: boolean) => (granted = g));
   assert.equal(granted, false);
+});
+
+test("the page runs under the window's policy, as the browser-mode window does over HTTP", () => {
+  const onHeaders = electron.recorded.headersReceived;
+  assert.ok(onHeaders, "a response-headers hook is set");
+  let answer: unknown;
+  onHeaders(
+    {
+      url: pathToFileURL(INDEX).href,
+      resourceType: "mainFrame",
+      responseHeaders: { "Content-Security-Policy": ["script-src *"], "X-Other": ["1"] },
+    },
+    (a: unknown) => (answer = a),
+  );
+  assert.deepEqual(answer, {
+    responseHeaders: { "X-Other": ["1"], "Content-Security-Policy": [WINDOW_CSP] },
+  });
+  assert.equal(WINDOW_CSP, UI_CSP);
+  onHeaders(
+    { url: pathToFileURL(INDEX).href.replace("index.html", "app.js"), resourceType: "script" },
+    (a: unknown) => (answer = a),
+  );
+  assert.deepEqual(answer, {});
 });
 
 test("the page may not navigate away; http(s) links open in the system browser, others nowhere", () => {

@@ -15,6 +15,7 @@ export const recorded = {
   removedHandlers: [] as string[],
   trays: [] as Tray[],
   permissionHandler: null as Listener | null,
+  headersReceived: null as Listener | null,
 };
 
 class FakeEvent {
@@ -162,6 +163,11 @@ export const session = {
   defaultSession: {
     setPermissionRequestHandler(fn: Listener): void {
       recorded.permissionHandler = fn;
+    },
+    webRequest: {
+      onHeadersReceived(fn: Listener): void {
+        recorded.headersReceived = fn;
+      },
     },
   },
 };

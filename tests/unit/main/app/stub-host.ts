@@ -3,6 +3,8 @@
 // VMs whose change events a test may emit.
 import { EventEmitter } from "node:events";
 import type { TestContext } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProfile } from "../../../../main/domain/profiles.ts";
 import { createTask } from "../../../../main/domain/tasks.ts";
@@ -13,13 +15,11 @@ import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/i
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { LogFiles } from "../../../../main/store/log-files.ts";
 import { systemRandom } from "../../../../main/store/system-random.ts";
-import { tempDir } from "../store/temp-dir.ts";
 
 /** A host over a temp store: profile alice with task "echo", run by a scheduler that prints two lines. */
 export async function stubHost(t: TestContext) {
-  const dir = tempDir(t, "hearth-ipc-");
+  const dir = mkdtempSync(join(tmpdir(), "hearth-ipc-"));
   const store = await openHearthStore(dir);
-  t.after(() => store.close());
   const ctx = () => ({ now: Date.now(), random: systemRandom, sealer: store.secrets });
   const { profile } = await store.documents.update((s) => createProfile(s, { name: "alice" }, ctx()));
   await store.documents.update((s) =>
@@ -89,6 +89,11 @@ export async function stubHost(t: TestContext) {
       get: () => undefined,
     },
   } as unknown as Host;
-  t.after(() => logs.flush());
+  // In this order: log records still buffered go to the store's folder before it is closed and removed.
+  t.after(async () => {
+    await logs.flush();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { host, runs, ensured, profile };
 }

@@ -1,6 +1,7 @@
 // The port while Hearth starts: the status and the window are served, everything else is a clear 503.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -44,6 +45,35 @@ test("serves the status and the window, and answers every other route 503 STARTI
     progress.fail(new Error("IMAGE_TOOL_MISSING: mksquashfs"));
     const failed = (await (await fetch(`${base}/v1/functions`)).json()) as { error: { message: string } };
     assert.match(failed.error.message, /could not start: IMAGE_TOOL_MISSING: mksquashfs/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("while starting, the port answers only to its own names: a rebound name reads neither status nor window", async () => {
+  const progress = new StartupProgress();
+  progress.begin("image", "building the guest image");
+  const server = await startStartupServer({ host: "127.0.0.1", port: 0, progress, uiDir: ui });
+  try {
+    const a = server.server.address();
+    const port = typeof a === "object" && a ? a.port : 0;
+    const get = (path: string, host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, path, headers: { host }, setHost: false }, (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    for (const path of ["/v1/startup", "/", "/v1/health"]) {
+      const refused = await get(path, `rebind.example.com:${port}`);
+      assert.equal(refused.status, 421, path);
+      assert.match(refused.body, /HOST_NOT_ALLOWED/);
+    }
+    assert.equal((await get("/v1/startup", `localhost:${port}`)).status, 200);
+    assert.equal((await get("/", `[::1]:${port}`)).status, 200);
   } finally {
     await server.close();
   }

@@ -128,7 +128,7 @@ test("missing and wrong credentials are told apart from each other but not by wh
   }
 });
 
-test("after too many failures an address waits, even with the right key; other addresses do not", async () => {
+test("after too many failures a key waits from that address; the right key still works, other addresses too", async () => {
   const w = await world();
   try {
     const s = w.store.documents.state;
@@ -139,10 +139,109 @@ test("after too many failures an address waits, even with the right key; other a
       );
     }
     assert.equal(
-      code(() => w.auth.authenticate(s, { authorization: `Bearer ${w.key}` }, "10.0.0.1")),
+      code(() => w.auth.authenticate(s, { authorization: "Bearer hok_wrong" }, "10.0.0.1")),
       "TOO_MANY_ATTEMPTS",
     );
+    assert.equal(w.auth.authenticate(s, { authorization: `Bearer ${w.key}` }, "10.0.0.1").kind, "owner");
     assert.equal(w.auth.authenticate(s, { authorization: `Bearer ${w.key}` }, "10.0.0.2").kind, "owner");
+    assert.equal(
+      code(() => w.auth.authenticate(s, { authorization: "Bearer hok_wrong" }, "10.0.0.2")),
+      "CREDENTIALS_INVALID",
+    );
+  } finally {
+    await w.close();
+  }
+});
+
+test("requests without credentials are never counted: a flood of them leaves every key working", async () => {
+  const w = await world();
+  try {
+    const s = w.store.documents.state;
+    for (let i = 0; i < 50; i++)
+      assert.equal(
+        code(() => w.auth.authenticate(s, {}, "127.0.0.1")),
+        "UNAUTHENTICATED",
+      );
+    assert.equal(w.auth.authenticate(s, { authorization: `Bearer ${w.key}` }, "127.0.0.1").kind, "owner");
+    assert.equal(w.auth.authenticate(s, { authorization: `Bearer ${w.token}` }, "127.0.0.1").kind, "token");
+    const basic = Buffer.from(
+      `${w.alice.credentials.accessKeyId}:${w.alice.credentials.secretAccessKey}`,
+    ).toString("base64");
+    assert.equal(w.auth.authenticate(s, { authorization: `Basic ${basic}` }, "127.0.0.1").kind, "profile");
+    // Still not counted after the real keys were used.
+    assert.equal(
+      code(() => w.auth.authenticate(s, {}, "127.0.0.1")),
+      "UNAUTHENTICATED",
+    );
+  } finally {
+    await w.close();
+  }
+});
+
+test("failures count per key: guesses at one key hold back neither the other keys nor the key's real holder", async () => {
+  const w = await world();
+  try {
+    const s = w.store.documents.state;
+    const basic = (id: string, secret: string) => ({
+      authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`,
+    });
+    const { accessKeyId, secretAccessKey } = w.alice.credentials;
+    // Garbage of every kind locks only further garbage.
+    for (const authorization of ["Digest x", "Basic bm9jb2xvbg==", `Bearer hth_${"z".repeat(43)}`]) {
+      for (let i = 0; i < 3; i++) code(() => w.auth.authenticate(s, { authorization }, "127.0.0.1"));
+      assert.equal(
+        code(() => w.auth.authenticate(s, { authorization }, "127.0.0.1")),
+        "TOO_MANY_ATTEMPTS",
+      );
+    }
+    // Wrong secrets for alice's key: that key waits from here, for wrong secrets…
+    for (let i = 0; i < 3; i++) {
+      assert.equal(
+        code(() => w.auth.authenticate(s, basic(accessKeyId, "nope"), "127.0.0.1")),
+        "CREDENTIALS_INVALID",
+      );
+    }
+    assert.equal(
+      code(() => w.auth.authenticate(s, basic(accessKeyId, "nope"), "127.0.0.1")),
+      "TOO_MANY_ATTEMPTS",
+    );
+    // …while the owner key and the token work, and alice's real secret too, once it has been seen.
+    assert.equal(w.auth.authenticate(s, { authorization: `Bearer ${w.key}` }, "127.0.0.1").kind, "owner");
+    assert.equal(w.auth.authenticate(s, { authorization: `Bearer ${w.token}` }, "127.0.0.1").kind, "token");
+    assert.equal(w.auth.authenticate(s, basic(accessKeyId, secretAccessKey), "127.0.0.2").kind, "profile");
+    assert.equal(w.auth.authenticate(s, basic(accessKeyId, secretAccessKey), "127.0.0.1").kind, "profile");
+    // Guessing at the stored token's secret is limited for that token; its holder is not.
+    const wrongToken = `${w.token.slice(0, 14)}${w.token[14] === "a" ? "b" : "a"}${w.token.slice(15)}`;
+    for (let i = 0; i < 3; i++) {
+      assert.equal(
+        code(() => w.auth.authenticate(s, { authorization: `Bearer ${wrongToken}` }, "127.0.0.1")),
+        "TOKEN_INVALID",
+      );
+    }
+    assert.equal(
+      code(() => w.auth.authenticate(s, { authorization: `Bearer ${wrongToken}` }, "127.0.0.1")),
+      "TOO_MANY_ATTEMPTS",
+    );
+    assert.equal(w.auth.authenticate(s, { authorization: `Bearer ${w.token}` }, "127.0.0.1").kind, "token");
+  } finally {
+    await w.close();
+  }
+});
+
+test("a new key pair's costly check waits behind its key's limit", async () => {
+  const w = await world();
+  try {
+    const s = w.store.documents.state;
+    const { accessKeyId, secretAccessKey } = w.alice.credentials;
+    const basic = (secret: string) => ({
+      authorization: `Basic ${Buffer.from(`${accessKeyId}:${secret}`).toString("base64")}`,
+    });
+    for (let i = 0; i < 3; i++) code(() => w.auth.authenticate(s, basic("nope"), "10.0.0.7"));
+    // Never verified before, so it is not known valid without scrypt: it waits like a guess would.
+    assert.equal(
+      code(() => w.auth.authenticate(s, basic(secretAccessKey), "10.0.0.7")),
+      "TOO_MANY_ATTEMPTS",
+    );
   } finally {
     await w.close();
   }
@@ -151,11 +250,13 @@ test("after too many failures an address waits, even with the right key; other a
 test("the failure window slides: old failures stop counting", () => {
   let now = 0;
   const f = new AuthFailures({ maxFailures: 2, windowMs: 1000 }, () => now);
-  f.fail("x");
-  f.fail("x");
-  assert.ok(f.retryAfterMs("x") > 0);
+  f.fail("x", "owner");
+  f.fail("x", "owner");
+  assert.ok(f.retryAfterMs("x", "owner") > 0);
+  assert.equal(f.retryAfterMs("x", "token:abc"), 0);
+  assert.equal(f.retryAfterMs("y", "owner"), 0);
   now = 999;
-  assert.equal(f.retryAfterMs("x"), 1);
+  assert.equal(f.retryAfterMs("x", "owner"), 1);
   now = 1001;
-  assert.equal(f.retryAfterMs("x"), 0);
+  assert.equal(f.retryAfterMs("x", "owner"), 0);
 });
