@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Prepares a Debian/Ubuntu host for Hearth (run as root, idempotent): packages, libvirt without systemd, /dev/kvm.
+# Prepares a Debian/Ubuntu host for Hearth (as root, elevating itself with sudo when needed; idempotent): packages, libvirt without systemd, /dev/kvm.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+
+# Root already (a root shell, a container, CI): go on. Otherwise elevate once through sudo, where there is one.
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    exec sudo --preserve-env=DEBIAN_FRONTEND bash "$0" "$@"
+  fi
+  echo "setup-host.sh installs packages and starts libvirt: run it as root (there is no sudo here)" >&2
+  exit 1
+fi
 
 # The last line is what `npm test` drives besides Hearth: Debian's awscli and Debian's chromium (the UI tests never
 # download a browser). --no-install-recommends matters for chromium: it recommends udev, whose configure step fails
