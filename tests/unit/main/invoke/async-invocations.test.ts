@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import type { Engine } from "../../../../main/invoke/engine.ts";
 import { isHearthError } from "../../../../main/domain/errors.ts";
-import { lambdaError, nativeStatus } from "../../../../main/http/error-status.ts";
+import { lambdaErrorResponse, nativeErrorResponse } from "../../../../main/http/error-status.ts";
 
 function fakeEngine(
   behaviour: (payload: string, attempt: number) => { ok: boolean; payload?: string } | "hang",
@@ -107,8 +107,12 @@ test("a profile's queue is capped: one more is refused as a throttle, other prof
   const refused = burst.find((r) => r.status === "rejected") as PromiseRejectedResult;
   assert.ok(isHearthError(refused.reason, "ASYNC_QUEUE_FULL"), String(refused.reason));
   assert.match((refused.reason as Error).message, /2 asynchronous invocations queued or running/);
-  assert.deepEqual(lambdaError("ASYNC_QUEUE_FULL"), { status: 429, type: "TooManyRequestsException" });
-  assert.equal(nativeStatus("ASYNC_QUEUE_FULL"), 429);
+  // What an SDK sees: a throttle it backs off from, with the reason in the message.
+  const answer = lambdaErrorResponse(refused.reason);
+  assert.equal(answer.status, 429);
+  assert.equal(answer.headers["x-amzn-errortype"], "TooManyRequestsException");
+  assert.match(answer.body.message, /^ASYNC_QUEUE_FULL: /);
+  assert.equal(nativeErrorResponse(refused.reason).status, 429);
   await q.enqueue({ callerProfileId: "prf_b", ref: { task: "t" }, payload: "{}" });
   assert.equal(readdirSync(dir).filter((f) => f.endsWith(".json")).length, 3);
   q.close();
