@@ -43,9 +43,9 @@ function heldEngine() {
   return { engine, started, running, finish, isDone: (c: Call) => done.has(c) };
 }
 
-/** Lets the queue's file writes and follow-up pumps happen. */
+/** Lets the queue's file writes (each flushed to disk, slow on a busy machine) and follow-up pumps happen. */
 async function settle(cond: () => boolean = () => true): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 2000; i++) {
     await new Promise((r) => setTimeout(r, 2));
     if (cond()) {
       // A little more, so anything that would wrongly start too has the chance to.
@@ -138,7 +138,7 @@ test("retries keep Lambda's two retries with back-off, yet a failing profile nev
   for (let n = 0; n < 4; n++) ids.push((await q.enqueue(call("prf_a", n))).id);
   let most = 0;
   // Every attempt fails; the test fails each as it starts, and watches how many a holds at once.
-  for (let i = 0; i < 200 && e.started.length < 12; i++) {
+  for (let i = 0; i < 2000 && e.started.length < 12; i++) {
     await new Promise((r) => setTimeout(r, 5));
     most = Math.max(most, e.running("prf_a"));
     for (const c of e.started) if (!e.isDone(c)) e.finish(c, false);
