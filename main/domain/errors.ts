@@ -55,6 +55,7 @@ export const ERROR_CODES = [
   "STARTING",
   "SHARING_OFF",
   "HOST_NOT_ALLOWED",
+  "ASYNC_QUEUE_FULL",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -156,6 +156,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   STARTING: { native: 503, lambda: internal },
   // The request named a host the port is not bound to (DNS rebinding, or a proxy's name): Misdirected Request.
   HOST_NOT_ALLOWED: { native: 421, lambda: { status: 421, type: "AccessDeniedException" } },
+  // A profile has as many async invocations waiting as it may: Lambda throttles a full event queue with 429 too.
+  ASYNC_QUEUE_FULL: { native: 429, lambda: throttled },
 
   ENGINE_CLOSED: { native: 503, lambda: internal },
   TOO_MANY_REQUESTS: { native: 429, lambda: throttled },

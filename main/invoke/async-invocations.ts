@@ -1,11 +1,14 @@
 // Asynchronous invocations (Lambda's InvocationType "Event"): written to disk before they are accepted, run in the
-// background, retried twice on failure, and their outcome kept; what was pending when Hearth stopped runs on start.
+// background fairly across profiles, retried twice on failure, and their bounded outcome kept; what was pending when
+// Hearth stopped runs on start.
 import { randomUUID } from "node:crypto";
 import { open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { InvokeRef } from "../domain/authorization.ts";
+import { HearthError } from "../domain/errors.ts";
 import { makePrivateDir, PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
-import type { LambdaError } from "../vm/protocol.ts";
+import { defaultMaxPerProfile, nextProfile } from "./async-fair-share.ts";
+import { boundedOutcome, type AsyncOutcome } from "./async-outcome.ts";
 import type { Engine } from "./engine.ts";
 
 export type AsyncState = "queued" | "running" | "succeeded" | "failed";
@@ -24,13 +27,7 @@ export interface AsyncInvocation {
   nextAt: number;
   createdAt: string;
   updatedAt: string;
-  outcome?: {
-    ok: boolean;
-    payload?: string;
-    error?: LambdaError;
-    servedVersion?: string;
-    durationMs?: number;
-  };
+  outcome?: AsyncOutcome;
 }
 
 export interface AsyncOptions {
@@ -41,17 +38,47 @@ export interface AsyncOptions {
   retryDelaysMs?: number[];
   /** Finished records older than this are removed at start. */
   keepFinishedMs?: number;
+  /** The most workers one profile holds at once, even with nobody else waiting (default: all but one). */
+  maxRunningPerProfile?: number;
+  /** Invocations of one profile queued or running at once; one more is refused with ASYNC_QUEUE_FULL. */
+  maxQueuedPerProfile?: number;
+  /** Finished records kept per profile; the oldest go first. */
+  maxFinishedPerProfile?: number;
+  /** The largest request payload accepted (Lambda's limit for asynchronous invocations is 256 KB). */
+  maxPayloadBytes?: number;
+  /** The largest result payload kept in a record; a larger one is left out and its size recorded. */
+  maxOutcomeBytes?: number;
 }
 
+export const DEFAULT_MAX_QUEUED_PER_PROFILE = 1000;
+export const DEFAULT_MAX_FINISHED_PER_PROFILE = 500;
+export const DEFAULT_MAX_ASYNC_PAYLOAD_BYTES = 256 * 1024;
+export const DEFAULT_MAX_OUTCOME_BYTES = 256 * 1024;
+
 const ID_RE = /^[0-9a-f-]{36}$/;
+
+/** A profile's own order: what is due first runs first, and among equals what was queued first. */
+function inQueueOrder(a: AsyncInvocation, b: AsyncInvocation): number {
+  return a.nextAt - b.nextAt || a.createdAt.localeCompare(b.createdAt);
+}
 
 export class AsyncInvocations {
   private readonly dir: string;
   private readonly concurrency: number;
   private readonly retryDelaysMs: number[];
   private readonly keepFinishedMs: number;
+  private readonly maxRunningPerProfile: number;
+  private readonly maxQueuedPerProfile: number;
+  private readonly maxFinishedPerProfile: number;
+  private readonly maxPayloadBytes: number;
+  private readonly maxOutcomeBytes: number;
   private readonly items = new Map<string, AsyncInvocation>();
   private running = 0;
+  private readonly runningByProfile = new Map<string, number>();
+  /** Enqueues accepted but still being written, counted against their profile's cap so a burst cannot pass it. */
+  private readonly writingByProfile = new Map<string, number>();
+  /** Profiles in round-robin order: the one served longest ago first. */
+  private readonly turn: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Paused: nothing new starts, but what runs still records its outcome. */
@@ -66,6 +93,11 @@ export class AsyncInvocations {
     this.concurrency = o.concurrency ?? 4;
     this.retryDelaysMs = o.retryDelaysMs ?? [60_000, 120_000];
     this.keepFinishedMs = o.keepFinishedMs ?? 7 * 24 * 3600_000;
+    this.maxRunningPerProfile = o.maxRunningPerProfile ?? defaultMaxPerProfile(this.concurrency);
+    this.maxQueuedPerProfile = o.maxQueuedPerProfile ?? DEFAULT_MAX_QUEUED_PER_PROFILE;
+    this.maxFinishedPerProfile = o.maxFinishedPerProfile ?? DEFAULT_MAX_FINISHED_PER_PROFILE;
+    this.maxPayloadBytes = o.maxPayloadBytes ?? DEFAULT_MAX_ASYNC_PAYLOAD_BYTES;
+    this.maxOutcomeBytes = o.maxOutcomeBytes ?? DEFAULT_MAX_OUTCOME_BYTES;
   }
 
   /** Loads what an earlier run left: invocations cut off while running go back to the queue. */
@@ -105,6 +137,10 @@ export class AsyncInvocations {
       if (item.state === "queued") resumed++;
       this.items.set(item.id, item);
     }
+    // Records written before the cap existed may be more than it allows: the oldest go now.
+    for (const profileId of new Set([...this.items.values()].map((i) => i.callerProfileId))) {
+      await this.pruneFinished(profileId);
+    }
     this.pump();
     return { resumed };
   }
@@ -121,7 +157,27 @@ export class AsyncInvocations {
     outsider?: boolean;
   }): Promise<AsyncInvocation> {
     if (this.closed) throw new Error("ENGINE_CLOSED: Hearth is shutting down");
+    const bytes = Buffer.byteLength(req.payload);
+    if (bytes > this.maxPayloadBytes) {
+      throw new HearthError(
+        "PAYLOAD_TOO_LARGE",
+        `an asynchronous invocation's payload may be ${this.maxPayloadBytes} bytes; this one is ${bytes}`,
+        "payload",
+      );
+    }
     this.engine.resolve(req.callerProfileId, req.ref);
+    const pid = req.callerProfileId;
+    let waiting = 0;
+    for (const i of this.items.values()) {
+      if (i.callerProfileId === pid && (i.state === "queued" || i.state === "running")) waiting++;
+    }
+    if (waiting + (this.writingByProfile.get(pid) ?? 0) >= this.maxQueuedPerProfile) {
+      throw new HearthError(
+        "ASYNC_QUEUE_FULL",
+        `this profile already has ${this.maxQueuedPerProfile} asynchronous invocations queued or running; ` +
+          "wait for some to finish and send this one again",
+      );
+    }
     const now = new Date().toISOString();
     const item: AsyncInvocation = {
       id: req.requestId && ID_RE.test(req.requestId) ? req.requestId : randomUUID(),
@@ -136,7 +192,12 @@ export class AsyncInvocations {
       createdAt: now,
       updatedAt: now,
     };
-    await this.save(item);
+    this.writingByProfile.set(pid, (this.writingByProfile.get(pid) ?? 0) + 1);
+    try {
+      await this.save(item);
+    } finally {
+      this.writingByProfile.set(pid, (this.writingByProfile.get(pid) ?? 1) - 1);
+    }
     this.items.set(item.id, item);
     this.pump();
     return { ...item };
@@ -169,35 +230,52 @@ export class AsyncInvocations {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const now = Date.now();
-    const queued = [...this.items.values()]
-      .filter((i) => i.state === "queued")
-      .sort((a, b) => a.nextAt - b.nextAt);
-    for (const item of queued) {
-      if (this.running >= this.concurrency) break;
-      if (item.nextAt > now) break;
+    // Each profile's ready invocations in their own order (first queued, first run), never reordered across.
+    const ready = new Map<string, AsyncInvocation[]>();
+    for (const i of this.items.values()) {
+      if (i.state !== "queued" || i.nextAt > now) continue;
+      const list = ready.get(i.callerProfileId) ?? [];
+      list.push(i);
+      ready.set(i.callerProfileId, list);
+      if (!this.turn.includes(i.callerProfileId)) this.turn.push(i.callerProfileId);
+    }
+    for (const list of ready.values()) list.sort(inQueueOrder);
+    while (this.running < this.concurrency) {
+      const profileId = nextProfile({
+        concurrency: this.concurrency,
+        maxPerProfile: this.maxRunningPerProfile,
+        running: this.runningByProfile,
+        waiting: this.turn.filter((p) => (ready.get(p)?.length ?? 0) > 0),
+      });
+      if (profileId === null) break;
+      const item = ready.get(profileId)!.shift()!;
+      this.turn.splice(this.turn.indexOf(profileId), 1);
+      this.turn.push(profileId);
       // A record that cannot be written (disk full, folder gone) must not become an unhandled rejection, which
       // would end the whole host: the item keeps its last state on disk and the next start runs it again.
       void this.runOne(item).catch((err: unknown) => {
         process.stderr.write(`hearth: async invocation ${item.id}: ${(err as Error).message}\n`);
       });
     }
-    const next = [...this.items.values()]
-      .filter((i) => i.state === "queued")
-      .sort((a, b) => a.nextAt - b.nextAt)[0];
-    if (next && this.running < this.concurrency) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, next.nextAt - Date.now()));
+    const queued = [...this.items.values()].filter((i) => i.state === "queued");
+    // A retry waiting out its back-off wakes the queue when it is due; a profile at its ceiling wakes it by finishing.
+    const due = queued.filter((i) => i.nextAt > now).sort(inQueueOrder)[0];
+    if (due && this.running < this.concurrency) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, due.nextAt - Date.now()));
     }
-    if (this.running === 0 && !next) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.running === 0 && queued.length === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async runOne(item: AsyncInvocation): Promise<void> {
+    const pid = item.callerProfileId;
     this.running++;
+    this.runningByProfile.set(pid, (this.runningByProfile.get(pid) ?? 0) + 1);
     item.state = "running";
     item.attempts++;
     item.updatedAt = new Date().toISOString();
     try {
       await this.save(item);
-      let outcome: AsyncInvocation["outcome"];
+      let outcome: AsyncOutcome;
       try {
         const r = await this.engine.invoke({
           callerProfileId: item.callerProfileId,
@@ -206,18 +284,24 @@ export class AsyncInvocations {
           requestId: item.id,
           ...(item.outsider ? { outsider: true } : {}),
         });
-        outcome = {
-          ok: r.ok,
-          ...(r.payload !== undefined ? { payload: r.payload } : {}),
-          ...(r.error ? { error: r.error } : {}),
-          servedVersion: r.servedVersion,
-          durationMs: r.durationMs,
-        };
+        outcome = boundedOutcome(
+          {
+            ok: r.ok,
+            ...(r.payload !== undefined ? { payload: r.payload } : {}),
+            ...(r.error ? { error: r.error } : {}),
+            servedVersion: r.servedVersion,
+            durationMs: r.durationMs,
+          },
+          this.maxOutcomeBytes,
+        );
       } catch (err) {
-        outcome = {
-          ok: false,
-          error: { errorType: "Hearth.InvokeFailed", errorMessage: (err as Error).message, trace: [] },
-        };
+        outcome = boundedOutcome(
+          {
+            ok: false,
+            error: { errorType: "Hearth.InvokeFailed", errorMessage: (err as Error).message, trace: [] },
+          },
+          this.maxOutcomeBytes,
+        );
       }
       if (this.closed) return; // abandoned: the record stays "running" and the next start retries it
       item.outcome = outcome;
@@ -228,9 +312,23 @@ export class AsyncInvocations {
       } else item.state = "failed";
       item.updatedAt = new Date().toISOString();
       await this.save(item);
+      if (item.state !== "queued") await this.pruneFinished(pid);
     } finally {
       this.running--;
+      this.runningByProfile.set(pid, (this.runningByProfile.get(pid) ?? 1) - 1);
+      if (this.runningByProfile.get(pid) === 0) this.runningByProfile.delete(pid);
       this.pump();
+    }
+  }
+
+  /** Keeps a profile's newest finished records up to the cap, so a busy profile cannot fill the disk with them. */
+  private async pruneFinished(profileId: string): Promise<void> {
+    const finished = [...this.items.values()]
+      .filter((i) => i.callerProfileId === profileId && (i.state === "succeeded" || i.state === "failed"))
+      .sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt));
+    for (const old of finished.slice(this.maxFinishedPerProfile)) {
+      this.items.delete(old.id);
+      await rm(join(this.dir, `${old.id}.json`), { force: true });
     }
   }
 

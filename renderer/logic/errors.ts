@@ -71,6 +71,7 @@ const HINTS: Record<string, string> = {
   SHARING_OFF:
     "Start Hearth with `hearth serve --share ADDRESS` (an address your teammate reaches), then share again.",
   TOKEN_RATE_LIMITED: "The token's owner limited how often it may be called; wait a little and call again.",
+  ASYNC_QUEUE_FULL: "This profile has as many async invocations waiting as it may; wait for some to run.",
 };
 
 export function errorHint(code: string): string | null {

@@ -1,5 +1,5 @@
-// Asynchronous invocations on real VMs: accepted only once on disk, retried on failure, and finished after the
-// whole host was torn down mid-run and started again on the same data directory.
+// Asynchronous invocations on real VMs: accepted only once on disk, retried on failure, finished after the whole
+// host was torn down mid-run and started again on the same data directory, and shared fairly between profiles.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -83,4 +83,61 @@ test("async invocations are on disk when accepted and finish after the host is t
     .filter((r) => r.kind === "line")
     .map((r) => r.line);
   assert.deepEqual(lines.slice(-3), ["line 1 of 3", "line 2 of 3", "line 3 of 3"]);
+});
+
+test("one profile's flood of long sleepers does not keep another profile's async call waiting", async () => {
+  const fairDir = mkdtempSync(join(tmpdir(), "hearth-async-fair-"));
+  const h = await Host.start({ dataDir: fairDir });
+  try {
+    const ctx = { now: Date.now(), random: systemRandom, sealer: h.store.secrets };
+    const flood = await h.store.documents.update((s) => createProfile(s, { name: "flood" }, ctx));
+    const other = await h.store.documents.update((s) => createProfile(s, { name: "other" }, ctx));
+    await addTask(h, flood.profile.id, "slow-logger");
+    await addTask(h, other.profile.id, "echo-node");
+    // Warm both, as a started Hearth does for its profiles, so the measure is the queue's and not a first boot.
+    await h.engine.invoke({ callerProfileId: other.profile.id, ref: { task: "echo" }, payload: "{}" });
+    await h.engine.invoke({
+      callerProfileId: flood.profile.id,
+      ref: { task: "slow-logger" },
+      payload: '{"lines":1}',
+    });
+
+    // Six sleepers of about 15 s each, more than the four workers.
+    const sleepers = [];
+    for (let i = 0; i < 6; i++) {
+      const a = await h.async.enqueue({
+        callerProfileId: flood.profile.id,
+        ref: { task: "slow-logger" },
+        payload: JSON.stringify({ lines: 75 }),
+      });
+      sleepers.push(a.id);
+    }
+    const deadline = Date.now() + 10_000;
+    while (h.async.list({ callerProfileId: flood.profile.id, state: "running" }).length < 3) {
+      assert.ok(Date.now() < deadline, "the sleepers never started");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const t0 = Date.now();
+    const call = await h.async.enqueue({
+      callerProfileId: other.profile.id,
+      ref: { task: "echo" },
+      payload: '{"from":"other"}',
+    });
+    let item = h.async.get(call.id)!;
+    while (item.state !== "succeeded" && item.state !== "failed") {
+      assert.ok(Date.now() - t0 < 10_000, `the other profile's call is still ${item.state} after 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+      item = h.async.get(call.id)!;
+    }
+    const waitedMs = Date.now() - t0;
+    assert.equal(item.state, "succeeded", JSON.stringify(item.outcome));
+    // It ran on the worker kept free: before any sleeper finished, and with the flood never holding all four.
+    const floodStates = sleepers.map((id) => h.async.get(id)!.state);
+    assert.ok(!floodStates.includes("succeeded"), `a sleeper finished first: ${floodStates.join(",")}`);
+    assert.equal(floodStates.filter((s) => s === "running").length, 3);
+    process.stdout.write(`other profile's async call finished ${waitedMs} ms after it was queued\n`);
+  } finally {
+    await h.close(0);
+    rmSync(fairDir, { recursive: true, force: true });
+  }
 });

@@ -1,11 +1,13 @@
-// The async queue's rules with a stand-in engine: persistence, retries, resumption, refusal of unknown targets.
+// The async queue's rules with a stand-in engine: persistence, retries, resumption, refusals, caps.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import type { Engine } from "../../../../main/invoke/engine.ts";
+import { isHearthError } from "../../../../main/domain/errors.ts";
+import { lambdaErrorResponse, nativeErrorResponse } from "../../../../main/http/error-status.ts";
 
 function fakeEngine(
   behaviour: (payload: string, attempt: number) => { ok: boolean; payload?: string } | "hang",
@@ -91,4 +93,106 @@ test("what was running when the queue stopped runs again on the next start, and 
   assert.equal(item.state, "succeeded");
   assert.equal(item.attempts, 2);
   assert.equal(item.outcome?.payload, '{"n":1}');
+});
+
+test("a profile's queue is capped: one more is refused as a throttle, other profiles still queue", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const q = new AsyncInvocations(fakeEngine(() => "hang").engine, { dir, maxQueuedPerProfile: 2 });
+  await q.start();
+  // Sent at once: the writes in flight count, so a burst cannot slip past the cap.
+  const burst = await Promise.allSettled(
+    [1, 2, 3, 4].map((n) => q.enqueue({ callerProfileId: "prf_a", ref: { task: "t" }, payload: `${n}` })),
+  );
+  assert.equal(burst.filter((r) => r.status === "fulfilled").length, 2);
+  const refused = burst.find((r) => r.status === "rejected") as PromiseRejectedResult;
+  assert.ok(isHearthError(refused.reason, "ASYNC_QUEUE_FULL"), String(refused.reason));
+  assert.match((refused.reason as Error).message, /2 asynchronous invocations queued or running/);
+  // What an SDK sees: a throttle it backs off from, with the reason in the message.
+  const answer = lambdaErrorResponse(refused.reason);
+  assert.equal(answer.status, 429);
+  assert.equal(answer.headers["x-amzn-errortype"], "TooManyRequestsException");
+  assert.match(answer.body.message, /^ASYNC_QUEUE_FULL: /);
+  assert.equal(nativeErrorResponse(refused.reason).status, 429);
+  await q.enqueue({ callerProfileId: "prf_b", ref: { task: "t" }, payload: "{}" });
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith(".json")).length, 3);
+  q.close();
+});
+
+test("a payload over the asynchronous limit is refused before anything is written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const q = new AsyncInvocations(fakeEngine(() => ({ ok: true })).engine, { dir });
+  await q.start();
+  const big = JSON.stringify("x".repeat(256 * 1024));
+  await assert.rejects(
+    q.enqueue({ callerProfileId: "prf_a", ref: { task: "t" }, payload: big }),
+    (err: unknown) => isHearthError(err, "PAYLOAD_TOO_LARGE") && /262144 bytes/.test((err as Error).message),
+  );
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test("a result larger than a record keeps is left out, and the record says so", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const result = JSON.stringify("y".repeat(5000));
+  const q = new AsyncInvocations(fakeEngine(() => ({ ok: true, payload: result })).engine, {
+    dir,
+    maxOutcomeBytes: 1024,
+  });
+  await q.start();
+  const a = await q.enqueue({ callerProfileId: "prf_a", ref: { task: "t" }, payload: "{}" });
+  await q.idle();
+  const outcome = q.get(a.id)!.outcome!;
+  assert.equal(q.get(a.id)!.state, "succeeded");
+  assert.equal(outcome.payload, undefined);
+  assert.deepEqual(outcome.payloadOmitted, { bytes: 5002, limitBytes: 1024 });
+  assert.ok(readFileSync(join(dir, `${a.id}.json`), "utf8").length < 1024);
+});
+
+test("finished records are capped per profile, the oldest removed first", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const q = new AsyncInvocations(fakeEngine(() => ({ ok: true })).engine, { dir, maxFinishedPerProfile: 2 });
+  await q.start();
+  const ids = [];
+  for (let n = 0; n < 4; n++) {
+    ids.push((await q.enqueue({ callerProfileId: "prf_a", ref: { task: "t" }, payload: `${n}` })).id);
+    await q.idle();
+    await new Promise((r) => setTimeout(r, 2)); // distinct finishing times
+  }
+  await q.enqueue({ callerProfileId: "prf_b", ref: { task: "t" }, payload: "{}" });
+  await q.idle();
+  assert.deepEqual(
+    q
+      .list({ callerProfileId: "prf_a" })
+      .map((i) => i.id)
+      .sort(),
+    ids.slice(2).sort(),
+  );
+  assert.equal(q.list({ callerProfileId: "prf_b" }).length, 1);
+  assert.equal(readdirSync(dir).length, 3);
+});
+
+test("a record written before the caps existed still loads and runs", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const id = "0b6f5c1e-8a7d-4d3e-9f00-123456789abc";
+  const now = new Date().toISOString();
+  // Exactly the shape the earlier version wrote: no fields this one added.
+  writeFileSync(
+    join(dir, `${id}.json`),
+    JSON.stringify({
+      id,
+      callerProfileId: "prf_a",
+      ref: { task: "t" },
+      payload: '{"old":true}',
+      state: "queued",
+      attempts: 0,
+      maxAttempts: 3,
+      nextAt: Date.now(),
+      createdAt: now,
+      updatedAt: now,
+    }),
+  );
+  const q = new AsyncInvocations(fakeEngine((payload) => ({ ok: true, payload })).engine, { dir });
+  assert.deepEqual(await q.start(), { resumed: 1 });
+  await q.idle();
+  assert.equal(q.get(id)!.state, "succeeded");
+  assert.equal(q.get(id)!.outcome?.payload, '{"old":true}');
 });
