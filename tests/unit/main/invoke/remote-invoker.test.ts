@@ -7,6 +7,7 @@ import { createServer as createTcpServer } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InvocationEvent } from "../../../../main/contract.ts";
 import {
+  callRemoteApi,
   closeRemoteConnections,
   connectPinned,
   invokeRemote,
@@ -419,4 +420,23 @@ test("past the event cap no more log lines reach this side, one line says so, an
   assert.equal(events.length, 11);
   const last = events.at(-1)!;
   assert.ok(last.type === "log" && /sent more than 10 events/.test(last.line), JSON.stringify(last));
+});
+
+test("a remote API route that trickles its answer forever is stopped at the call's total deadline", async (t) => {
+  const { id } = await identities(t);
+  const { endpoint } = await listen(t, id, (_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    const timer = setInterval(() => res.write("."), 50);
+    res.on("close", () => clearInterval(timer));
+  });
+  const started = Date.now();
+  await rejectsWith(
+    callRemoteApi(
+      { endpoint, fingerprint: id.fingerprint, token: TOKEN },
+      { method: "GET", path: "/slow", headers: {}, idleTimeoutMs: 200, totalTimeoutMs: 600 },
+    ),
+    "REMOTE_UNREACHABLE",
+    /did not finish the call/,
+  );
+  assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
 });
