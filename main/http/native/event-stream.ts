@@ -3,7 +3,10 @@ import type { FastifyReply } from "fastify";
 
 /** Bytes queued on one stream (response and socket buffers) past which droppable events are dropped. */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
-/** How long queued events may wait for a client that does not read before the stream is closed. */
+/**
+ * How long a client may leave unread what cannot be dropped (start, result, error past the bound, or an ended
+ * stream's last bytes) before the stream is closed.
+ */
 export const STALL_DEADLINE_MS = 30_000;
 
 export interface EventStreamOptions {
@@ -56,7 +59,7 @@ export function openEventStream(reply: FastifyReply, o: EventStreamOptions = {})
     });
   });
   const over = (): boolean => res.writableLength > max;
-  /** A client that lets even the bounded queue sit for stallMs is gone in all but name: its socket is closed. */
+  /** Past the bound with events that are never dropped, a client that reads nothing for stallMs is closed. */
   const watchStall = (): void => {
     if (stall || !over()) return;
     stall = setTimeout(() => res.destroy(), stallMs);
@@ -84,14 +87,14 @@ export function openEventStream(reply: FastifyReply, o: EventStreamOptions = {})
     send(event: string, data: unknown): void {
       if (!open) return;
       // Once dropping, keep dropping until the client caught up, so the marker sits where the gap is.
+      // Dropping keeps the queue bounded by itself, so a stalled reader of a long task is not closed for it.
       if (droppable(event) && (dropped > 0 || over())) {
         dropped++;
-        watchStall();
         return;
       }
       flushMarker();
       res.write(frame(event, data));
-      watchStall();
+      if (!droppable(event)) watchStall();
     },
     comment(text: string): void {
       // A keep-alive is for an idle connection; a full queue is not idle.

@@ -17,7 +17,11 @@ interface Probe {
   stream: EventStream | null;
 }
 
-async function chattyServer(t: { after: (fn: () => Promise<void>) => void }, stallDeadlineMs: number) {
+async function chattyServer(
+  t: { after: (fn: () => Promise<void>) => void },
+  stallDeadlineMs: number,
+  pauseMs = 0,
+) {
   const probe: Probe = { maxQueued: 0, produced: false, stream: null };
   const s = Fastify();
   s.get("/stream", async (_req, reply) => {
@@ -32,7 +36,7 @@ async function chattyServer(t: { after: (fn: () => Promise<void>) => void }, sta
     for (let i = 0; i < LINES && stream.open; i++) {
       stream.send("log", { type: "log", line: `${i} ${LINE}` });
       probe.maxQueued = Math.max(probe.maxQueued, reply.raw.writableLength);
-      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+      if (i % 500 === 0) await new Promise((r) => (pauseMs ? setTimeout(r, pauseMs) : setImmediate(r)));
     }
     stream.send("result", { type: "result", ok: true });
     stream.end();
@@ -52,6 +56,21 @@ function stalledClient(port: number): Socket {
   socket.write(`GET /stream HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n\r\n`);
   socket.pause();
   return socket;
+}
+
+/** The body's bytes after the response head (chunk sizes stay in: the reader skips them as unknown fields). */
+async function* afterHead(socket: Socket): AsyncGenerator<Buffer> {
+  let head = true;
+  for await (const chunk of socket as AsyncIterable<Buffer>) {
+    if (!head) {
+      yield chunk;
+      continue;
+    }
+    const at = chunk.indexOf("\r\n\r\n");
+    if (at < 0) continue;
+    head = false;
+    yield chunk.subarray(at + 4);
+  }
 }
 
 async function until(check: () => boolean, ms = 60_000): Promise<void> {
@@ -82,20 +101,7 @@ test("a client that does not read costs a bounded queue; dropped lines are annou
 
   // The client reads now: whatever was queued, one marker for the gap, then the result.
   socket.resume();
-  const body = (async function* () {
-    let head = true;
-    for await (const chunk of socket as AsyncIterable<Buffer>) {
-      if (!head) {
-        yield chunk;
-        continue;
-      }
-      const text = chunk.toString("latin1");
-      const at = text.indexOf("\r\n\r\n");
-      if (at < 0) continue;
-      head = false;
-      yield chunk.subarray(at + 4);
-    }
-  })();
+  const body = afterHead(socket);
   const events: { type: string; line?: string }[] = [];
   // Chunked encoding's size lines sit between events; they are read as lines without a field and skipped.
   for await (const e of readServerSentEvents(body)) {
@@ -110,6 +116,25 @@ test("a client that does not read costs a bounded queue; dropped lines are annou
   const shown = events.filter((e) => e.type === "log" && !e.line!.startsWith("[hearth]")).length;
   const dropped = markers.reduce((n, m) => n + Number(/dropped (\d+)/.exec(m.line!)![1]), 0);
   assert.equal(shown + dropped, LINES, "every line is either delivered or counted as dropped");
+});
+
+test("a reader stalled longer than the deadline while lines are only dropped is not closed for it", async (t) => {
+  const { probe, port } = await chattyServer(t, 1_000, 10);
+  const socket = stalledClient(port);
+  t.after(() => void socket.destroy());
+  const started = Date.now();
+  await until(() => probe.produced);
+  assert.ok(Date.now() - started > 1_000, "the task outlasted the deadline");
+  assert.equal(probe.stream!.open, false, "ended, not closed");
+  socket.resume();
+  let result = false;
+  for await (const e of readServerSentEvents(afterHead(socket))) {
+    if (e.event === "result") {
+      result = true;
+      break;
+    }
+  }
+  assert.ok(result, "the result arrived");
 });
 
 test("a client that never reads has its stream closed after the deadline, and the queue is let go", async (t) => {
