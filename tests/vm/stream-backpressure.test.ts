@@ -85,10 +85,14 @@ test("a stream client that never reads keeps the host's memory bounded, and then
   const afterRun = await collectedMemory();
   t.diagnostic(
     `${LINES} lines of ${SIZE} B in ${elapsed} ms to a client that did not read: rss ${before.rssMb.toFixed(0)} MiB ` +
-      `before, peak ${peak.toFixed(0)} MiB, ${afterRun.rssMb.toFixed(0)} MiB after (heap ${afterRun.heapUsedMb.toFixed(0)} MiB)`,
+      `before, peak ${peak.toFixed(0)} MiB, ${afterRun.rssMb.toFixed(0)} MiB after; heap after collection ` +
+      `${before.heapUsedMb.toFixed(0)} → ${afterRun.heapUsedMb.toFixed(0)} MiB`,
   );
-  // 120 MB went by; unbounded, the host kept all of it (the issue saw 140 MB → 2.97 GB).
-  assert.ok(peak - before.rssMb < 80, `rss grew by ${(peak - before.rssMb).toFixed(0)} MiB`);
+  // 120 MB went by. Unbounded, the host held it all while the client stalled (heap 126 MiB after collection, rss
+  // peak +220 MiB here; the issue saw 140 MB → 2.97 GB). The peak also counts garbage not yet collected, so the
+  // tight bound is on what is still held.
+  assert.ok(afterRun.heapUsedMb - before.heapUsedMb < 40, `heap held ${afterRun.heapUsedMb.toFixed(0)} MiB`);
+  assert.ok(peak - before.rssMb < 200, `rss grew by ${(peak - before.rssMb).toFixed(0)} MiB`);
 
   socket.resume();
   const events: { type: string; line?: string }[] = [];
