@@ -8,6 +8,7 @@ import type { Host } from "../host.ts";
 import { noteRemoteUse } from "../invoke/remote-calls.ts";
 import { callRemoteApi } from "../invoke/remote-invoker.ts";
 import type { NativeAuth } from "./native/native-auth.ts";
+import { remoteApiAnswer } from "./remote-api-answer.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 
 /** An API Gateway HTTP API takes 10 MB payloads; the owner's gateway sets its own limit below that. */
@@ -75,7 +76,8 @@ export function registerRemoteApiProxy(
         ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
       });
       noteRemoteUse(app.store, profileId, remote, started);
-      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      const shown = remoteApiAnswer(answer, name);
+      return reply.code(shown.status).headers(shown.headers).send(shown.body);
     } catch (err) {
       return sendNativeError(reply, err);
     }

@@ -28,10 +28,21 @@ export interface RemoteInvokeOptions {
   connectTimeoutMs?: number;
   /** How long the call may stay silent; a sync call is silent while the task runs (900 s at most). */
   idleTimeoutMs?: number;
+  /** How long the whole call may take, however busy the owner keeps it (keep-alives reset only the idle timer). */
+  totalTimeoutMs?: number;
+  /** Bytes one streamed answer may carry before the call fails. */
+  maxStreamBytes?: number;
+  /** Events one streamed answer may carry to `onEvent`; later log lines are not passed on (one line says so). */
+  maxStreamEvents?: number;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 960_000;
+/** A task runs 900 s at most; a minute more covers a cold start and the queue before it on the owner's side. */
+export const DEFAULT_TOTAL_TIMEOUT_MS = 960_000;
+/** Far more than the owner's log of one call shows (it drops lines past 1 MiB queued for a slow reader). */
+export const MAX_STREAM_BYTES = 64 * 1024 * 1024;
+export const MAX_STREAM_EVENTS = 100_000;
 /** An idle verified connection is kept this long (the listener keeps its own for 65 s, so it closes them first). */
 export const IDLE_CONNECTION_MS = 15_000;
 /** Endpoints (with their pins) whose connections are kept; the least recently used goes beyond this. */
@@ -303,16 +314,34 @@ async function syncAnswer(res: IncomingMessage, origin: string): Promise<Invocat
   return parsed.data as InvocationResult;
 }
 
+/** The body's chunks, failing the call once they add up past `max` bytes. */
+async function* capped(res: IncomingMessage, origin: string, max: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      throw new RemoteInvokeError(
+        "REMOTE_PROTOCOL_ERROR",
+        `${origin} streamed more than ${max} bytes in one call; the call was stopped`,
+      );
+    }
+    yield chunk;
+  }
+}
+
 async function streamAnswer(
   res: IncomingMessage,
   origin: string,
   onEvent: NonNullable<RemoteInvokeOptions["onEvent"]>,
+  o: RemoteInvokeOptions,
 ): Promise<InvocationResult> {
   const type = String(res.headers["content-type"] ?? "");
   if (!type.startsWith("text/event-stream")) throw protocolError(origin, `a stream of type "${type}"`);
+  const maxEvents = o.maxStreamEvents ?? MAX_STREAM_EVENTS;
+  let passed = 0;
   let events: AsyncGenerator<{ event: string; data: string }>;
   try {
-    events = readServerSentEvents(res);
+    events = readServerSentEvents(capped(res, origin, o.maxStreamBytes ?? MAX_STREAM_BYTES));
     for await (const e of events) {
       let data: unknown;
       try {
@@ -332,7 +361,18 @@ async function streamAnswer(
         res.destroy();
         throw refusal(origin, event.error);
       }
-      onEvent(event);
+      // Past the cap the call still waits for its result (the byte cap and the deadline bound that wait), but
+      // nothing more reaches this side's listeners.
+      if (passed < maxEvents) onEvent(event);
+      else if (passed === maxEvents) {
+        onEvent({
+          type: "log",
+          t: new Date().toISOString(),
+          stream: "stderr",
+          line: `[hearth] ${origin} sent more than ${maxEvents} events: further log lines are not shown`,
+        });
+      }
+      passed++;
     }
   } catch (err) {
     if (err instanceof RemoteInvokeError) throw err;
@@ -358,6 +398,7 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
   const mode = o.onEvent ? "stream" : "sync";
   const { host, port } = hostOf(url);
   const body = Buffer.from(o.payload, "utf8");
+  let clearDeadline = (): void => undefined;
   return new Promise<InvocationResult>((resolve, reject) => {
     const req = httpRequest({
       host,
@@ -374,6 +415,7 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
       agent,
     });
     failAsUnreachable(req, origin, o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, reject);
+    clearDeadline = endAtDeadline(req, origin, o.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS, reject).clear;
     req.on("response", (res) => {
       const status = res.statusCode ?? 0;
       const answer =
@@ -382,7 +424,7 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
           : status !== 200
             ? Promise.reject(protocolError(origin, `HTTP ${status}`))
             : o.onEvent
-              ? streamAnswer(res, origin, o.onEvent)
+              ? streamAnswer(res, origin, o.onEvent, o)
               : syncAnswer(res, origin);
       // A read answer frees the socket for the next call; a stream ends with its socket destroyed.
       answer.then(resolve, (err: unknown) => {
@@ -391,7 +433,7 @@ export async function invokeRemote(target: RemoteTarget, o: RemoteInvokeOptions)
       });
     });
     req.end(body);
-  });
+  }).finally(() => clearDeadline());
 }
 
 /** A request to a remote API's route, as the teammate's port received it. */
@@ -402,6 +444,7 @@ export interface RemoteApiRequest {
   headers: Record<string, string>;
   body?: Buffer;
   idleTimeoutMs?: number;
+  totalTimeoutMs?: number;
   connectTimeoutMs?: number;
 }
 
@@ -449,6 +492,7 @@ export async function callRemoteApi(target: RemoteTarget, r: RemoteApiRequest): 
   const { host, port } = hostOf(url);
   const body = r.body ?? Buffer.alloc(0);
   const path = `${url.pathname.replace(/\/+$/, "")}${r.path.startsWith("/") || r.path === "" || r.path.startsWith("?") ? "" : "/"}${r.path}`;
+  let clearDeadline = (): void => undefined;
   return new Promise<RemoteApiAnswer>((resolve, reject) => {
     const req = httpRequest({
       host,
@@ -463,6 +507,8 @@ export async function callRemoteApi(target: RemoteTarget, r: RemoteApiRequest): 
       agent,
     });
     failAsUnreachable(req, origin, r.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, reject);
+    const deadline = endAtDeadline(req, origin, r.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS, reject);
+    clearDeadline = deadline.clear;
     req.on("response", (res) => {
       const status = res.statusCode ?? 0;
       const tokenRefused =
@@ -491,7 +537,28 @@ export async function callRemoteApi(target: RemoteTarget, r: RemoteApiRequest): 
       });
     });
     req.end(body);
-  });
+  }).finally(() => clearDeadline());
+}
+
+/**
+ * Ends the call at `totalMs` whatever the owner keeps sending: the caller hears why first, then the connection (and
+ * any answer being read on it) is destroyed.
+ */
+function endAtDeadline(
+  req: ClientRequest,
+  origin: string,
+  totalMs: number,
+  reject: (err: RemoteInvokeError) => void,
+): { clear: () => void } {
+  const timer = setTimeout(() => {
+    const err = new RemoteInvokeError(
+      "REMOTE_UNREACHABLE",
+      `${origin} did not finish the call within ${Math.round(totalMs / 1000)} s; it was stopped`,
+    );
+    reject(err);
+    req.destroy(err);
+  }, totalMs);
+  return { clear: () => clearTimeout(timer) };
 }
 
 function safeJson(text: string): unknown {

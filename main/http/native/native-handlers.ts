@@ -48,6 +48,7 @@ import {
   type ImportedTask,
 } from "../../store/task-import.ts";
 import { nativeErrorResponse } from "../error-status.ts";
+import { openEventStream, type EventStreamOptions } from "./event-stream.ts";
 import { sendNativeError } from "./native-errors.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
 import { invokeRemoteAlias, remoteHandlers } from "./remote-handlers.ts";
@@ -121,47 +122,44 @@ export function invocationResult(r: InvokeResult): InvocationResult {
   };
 }
 
+/** What a client that did not keep up reads in place of the lines it missed. */
+export function droppedLinesText(n: number): string {
+  return `[hearth] dropped ${n} log line${n === 1 ? "" : "s"}: the client did not read fast enough`;
+}
+
+/**
+ * A streamed invocation drops log lines (never start, result or error) for a client that does not read, and tells
+ * it so as one more log line: every reader of the stream (window, CLI, a teammate's Hearth) already shows those.
+ */
+const invocationStreamOptions: EventStreamOptions = {
+  droppable: (event) => event === "log",
+  dropMarker: (n) => ({
+    event: "log",
+    data: { type: "log", t: new Date().toISOString(), stream: "stderr", line: droppedLinesText(n) },
+  }),
+};
+
+/** The live tail drops records the same way, and announces them as one record of a line. */
+const liveTailOptions: EventStreamOptions = {
+  droppable: (event) => event === "record",
+  dropMarker: (n) => ({
+    event: "record",
+    data: {
+      t: new Date().toISOString(),
+      inv: "",
+      caller: "",
+      kind: "line",
+      stream: "stderr",
+      line: droppedLinesText(n),
+    } satisfies LogRecord,
+  }),
+};
+
 /** The HTTP transport of one request: 202 on the reply, server-sent events on the hijacked reply. */
 export function httpTransport(reply: FastifyReply): CallTransport {
   return {
     accepted: () => void reply.code(202),
-    openEvents: () => openEventStream(reply),
-  };
-}
-
-/** Server-sent events on a hijacked reply; `send` stops quietly once the client went away. */
-export function openEventStream(reply: FastifyReply) {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-store",
-    connection: "keep-alive",
-    "x-accel-buffering": "no",
-  });
-  let open = true;
-  const closed = new Promise<void>((resolve) => {
-    // The response's close, not the request's: a request "closes" as soon as its body has been read.
-    res.on("close", () => {
-      open = false;
-      resolve();
-    });
-  });
-  return {
-    get open() {
-      return open;
-    },
-    closed,
-    send(event: string, data: unknown): void {
-      if (open) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    },
-    comment(text: string): void {
-      if (open) res.write(`: ${text}\n\n`);
-    },
-    end(): void {
-      if (open) res.end();
-      open = false;
-    },
+    openEvents: () => openEventStream(reply, invocationStreamOptions),
   };
 }
 
@@ -527,7 +525,7 @@ export function registerLiveLogs(scope: FastifyInstance, app: Host, auth: Native
     try {
       const caller = auth.authenticate(app.store.documents.state, req.headers, req.ip);
       const subscribe = liveLogTail(app, caller, req.query);
-      const stream = openEventStream(reply);
+      const stream = openEventStream(reply, liveTailOptions);
       stream.comment("live");
       const unsubscribe = subscribe((r) => stream.send("record", r));
       // A comment every 15 s keeps proxies and idle timers from closing a quiet tail.

@@ -8,7 +8,7 @@ import type { VmReport } from "../../invoke/sandbox-scheduler.ts";
 import type { VmInfo } from "../../vm/pool.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
 import { sendNativeError } from "./native-errors.ts";
-import { openEventStream } from "./native-handlers.ts";
+import { openEventStream } from "./event-stream.ts";
 
 /** Sandbox changes come in bursts (load, ready, retire): one event per VM per this many ms. */
 const SANDBOX_COALESCE_MS = 100;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Fastify from "fastify";
 import { ANSWER_CSP, sandboxAnswers } from "../../../../main/http/answer-sandbox.ts";
-import { openEventStream } from "../../../../main/http/native/native-handlers.ts";
+import { openEventStream } from "../../../../main/http/native/event-stream.ts";
 import { registerUi, UI_CSP } from "../../../../main/http/ui-static.ts";
 import { codeOf, servedPort } from "./served-port.ts";
 

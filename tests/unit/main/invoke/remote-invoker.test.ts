@@ -7,6 +7,7 @@ import { createServer as createTcpServer } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InvocationEvent } from "../../../../main/contract.ts";
 import {
+  callRemoteApi,
   closeRemoteConnections,
   connectPinned,
   invokeRemote,
@@ -336,4 +337,106 @@ test("a listener that is down, or that never finishes a handshake, is unreachabl
     "REMOTE_UNREACHABLE",
     /only TLS/,
   );
+});
+
+/** A hostile owner's stream: a start, then whatever `more` writes until the client gives up. */
+function hostileStream(more: (send: (e: InvocationEvent) => void, res: ServerResponse) => void): Handler {
+  return (_req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+    const send = (e: InvocationEvent) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    send({ type: "start", requestId: "req-h" });
+    more(send, res);
+  };
+}
+
+test("an owner that keeps a stream alive with keep-alives forever is stopped at the call's total deadline", async (t) => {
+  const { id } = await identities(t);
+  const { endpoint } = await listen(
+    t,
+    id,
+    hostileStream((_send, res) => {
+      const timer = setInterval(() => res.write(": keep-alive\n\n"), 50);
+      res.on("close", () => clearInterval(timer));
+    }),
+  );
+  const started = Date.now();
+  await rejectsWith(
+    invokeRemote(
+      { endpoint, fingerprint: id.fingerprint, token: TOKEN },
+      { payload: "{}", onEvent: () => {}, idleTimeoutMs: 200, totalTimeoutMs: 600 },
+    ),
+    "REMOTE_UNREACHABLE",
+    /did not finish the call within 1 s/,
+  );
+  assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
+});
+
+test("an owner that streams without end is stopped at the byte cap", async (t) => {
+  const { id } = await identities(t);
+  const { endpoint } = await listen(
+    t,
+    id,
+    hostileStream((send, res) => {
+      const line = "y".repeat(1000);
+      const timer = setInterval(() => {
+        for (let i = 0; i < 50; i++) {
+          send({ type: "log", t: "2025-03-01T10:00:00.000Z", stream: "stdout", line });
+        }
+      }, 1);
+      res.on("close", () => clearInterval(timer));
+    }),
+  );
+  let seen = 0;
+  await rejectsWith(
+    invokeRemote(
+      { endpoint, fingerprint: id.fingerprint, token: TOKEN },
+      { payload: "{}", onEvent: () => seen++, maxStreamBytes: 200_000 },
+    ),
+    "REMOTE_PROTOCOL_ERROR",
+    /more than 200000 bytes/,
+  );
+  assert.ok(seen < 200, `${seen} events passed on`);
+});
+
+test("past the event cap no more log lines reach this side, one line says so, and the result still arrives", async (t) => {
+  const { id } = await identities(t);
+  const { endpoint } = await listen(
+    t,
+    id,
+    hostileStream((send, res) => {
+      for (let i = 0; i < 50; i++) {
+        send({ type: "log", t: "2025-03-01T10:00:00.000Z", stream: "stdout", line: `line ${i}` });
+      }
+      send({ type: "result", result: RESULT });
+      res.end();
+    }),
+  );
+  const events: InvocationEvent[] = [];
+  const result = await invokeRemote(
+    { endpoint, fingerprint: id.fingerprint, token: TOKEN },
+    { payload: "{}", onEvent: (e) => events.push(e), maxStreamEvents: 10 },
+  );
+  assert.equal(result.requestId, RESULT.requestId);
+  assert.equal(events.length, 11);
+  const last = events.at(-1)!;
+  assert.ok(last.type === "log" && /sent more than 10 events/.test(last.line), JSON.stringify(last));
+});
+
+test("a remote API route that trickles its answer forever is stopped at the call's total deadline", async (t) => {
+  const { id } = await identities(t);
+  const { endpoint } = await listen(t, id, (_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    const timer = setInterval(() => res.write("."), 50);
+    res.on("close", () => clearInterval(timer));
+  });
+  const started = Date.now();
+  await rejectsWith(
+    callRemoteApi(
+      { endpoint, fingerprint: id.fingerprint, token: TOKEN },
+      { method: "GET", path: "/slow", headers: {}, idleTimeoutMs: 200, totalTimeoutMs: 600 },
+    ),
+    "REMOTE_UNREACHABLE",
+    /did not finish the call/,
+  );
+  assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
 });

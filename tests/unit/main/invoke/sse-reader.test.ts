@@ -33,3 +33,39 @@ test("an unfinished last event is dropped, and an endless one is refused", async
   assert.deepEqual(await read(["data: a\n\ndata: cut"]), [{ event: "message", data: "a" }]);
   await assert.rejects(read(["data: ", "x".repeat(100)], 50), /larger than 50 bytes/);
 });
+
+test("a CRLF that ends a chunk is one line end, and a blank line after it still ends the event", async () => {
+  assert.deepEqual(await read(["data: a\r\n", "\r\n", "data: b\r", "\n\r", "\n"]), [
+    { event: "message", data: "a" },
+    { event: "message", data: "b" },
+  ]);
+  assert.deepEqual(await read(["data: a\r\n", "\n"]), [{ event: "message", data: "a" }]);
+});
+
+test("a huge event trickled in small chunks, or many events in one chunk, is read in linear time", async () => {
+  // The old reader rescanned its whole buffer per chunk: 4 MiB in 16-byte chunks took minutes.
+  const big = `data: ${"x".repeat(4 * 1024 * 1024)}\n\n`;
+  const chunks: string[] = [];
+  for (let i = 0; i < big.length; i += 16) chunks.push(big.slice(i, i + 16));
+  let started = Date.now();
+  const one = await read(chunks);
+  assert.equal(one.length, 1);
+  assert.equal(one[0]!.data.length, 4 * 1024 * 1024);
+  assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  const many = "data: 1\n\n".repeat(200_000);
+  started = Date.now();
+  assert.equal((await read([many])).length, 200_000);
+  assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+});
+
+test("an endless line trickled in, or endless lines without a blank one, are refused at the bound", async () => {
+  await assert.rejects(
+    read(
+      Array.from({ length: 100 }, () => "x"),
+      50,
+    ),
+    /larger than 50 bytes/,
+  );
+  await assert.rejects(read(["data: 1\n".repeat(20)], 50), /larger than 50 bytes/);
+  await assert.rejects(read([": keep\n".repeat(20)], 50), /larger than 50 bytes/);
+});
