@@ -109,7 +109,11 @@ const controlFrame = z.union([
     agentMs: measure,
     kernel: text(256),
     slots: z.array(slot).max(1024),
-    sandboxMemoryMb: measure,
+    // An agent that names no budget admits by nothing but the VM's memory, as before frames were checked.
+    sandboxMemoryMb: z
+      .unknown()
+      .optional()
+      .transform((v) => (v === undefined ? Number.POSITIVE_INFINITY : measure.parse(v))),
     agentStarts: measure,
   }),
   z.object({
