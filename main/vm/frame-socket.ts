@@ -1,7 +1,7 @@
 // The host end of one guest channel: a unix socket carrying protocol frames in both directions.
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
-import { encodeFrame, FrameDecoder, type HostFrame } from "./protocol.ts";
+import { encodeFrame, FrameDecoder, type FrameDecoderOptions, type HostFrame } from "./protocol.ts";
 
 export interface FrameSocketEvents {
   frame: [frame: unknown];
@@ -11,11 +11,16 @@ export interface FrameSocketEvents {
 /** Connects, retrying while QEMU has not created the socket yet (ENOENT) or not started listening (ECONNREFUSED). */
 export class FrameSocket extends EventEmitter<FrameSocketEvents> {
   private socket: Socket | null = null;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder: FrameDecoder;
   closed = false;
 
-  constructor(readonly path: string) {
+  /** `limits` are the channel's: what the guest end may send on it (see protocol.ts). */
+  constructor(
+    readonly path: string,
+    limits: FrameDecoderOptions = {},
+  ) {
     super();
+    this.decoder = new FrameDecoder(limits);
   }
 
   async open(timeoutMs = 10_000): Promise<void> {

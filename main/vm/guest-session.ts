@@ -2,9 +2,13 @@
 import { EventEmitter } from "node:events";
 import { randomBytes, randomUUID } from "node:crypto";
 import { FrameSocket } from "./frame-socket.ts";
+import { parseControlFrame, parseSandboxFrame } from "./guest-frames.ts";
 import {
+  CONTROL_FRAME_LIMIT,
   CONTROL_PORT,
-  frameType,
+  MAX_RESULT_BYTES,
+  responseTooLargeError,
+  SANDBOX_FRAME_LIMIT,
   sandboxPortName,
   type ControlEvent,
   type ControlReply,
@@ -81,6 +85,15 @@ interface SlotState {
   upWaiters: (() => void)[];
 }
 
+/** What a sandbox's invocation fails with when its port carried something no runtime sends. */
+function invalidFrameError(): LambdaError {
+  return {
+    errorType: "Runtime.InvalidResponse",
+    errorMessage: "The runtime sent a frame the host does not accept; the sandbox was restarted.",
+    trace: [],
+  };
+}
+
 /** Lambda's wording for what went wrong, so callers and AWS tools read familiar messages. */
 function faultError(fault: Fault, requestId: string, spec: SandboxSpec | null, detail: string): LambdaError {
   const timeout = ((spec?.timeoutMs ?? 0) / 1000).toFixed(2);
@@ -131,7 +144,8 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
   async connect(timeoutMs = 60_000): Promise<ReadyFrame> {
     const path = this.sockets.get(CONTROL_PORT);
     if (!path) throw new GuestError("NO_CONTROL_CHANNEL", `the VM has no ${CONTROL_PORT} channel`);
-    const control = new FrameSocket(path);
+    // An agent's frames are small; one declaring more is dropped (and counted) without costing the host memory.
+    const control = new FrameSocket(path, { maxFrameBytes: CONTROL_FRAME_LIMIT });
     await control.open(timeoutMs);
     this.control = control;
     control.on("frame", (f) => this.onControlFrame(f));
@@ -159,11 +173,19 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     });
   }
 
-  private onControlFrame(f: unknown): void {
-    const t = frameType(f);
-    if (t === "ready") {
+  /** Frames from the agent that were not ones it sends, dropped unread. */
+  invalidControlFrames = 0;
+
+  private onControlFrame(value: unknown): void {
+    const f = parseControlFrame(value);
+    if (!f) {
+      this.invalidControlFrames++;
+      return;
+    }
+    const t = f.t;
+    if (f.t === "ready") {
       const first = this.ready === null;
-      const next = f as ReadyFrame;
+      const next = f;
       // An agent that started again on its own (init respawned it after it died) knows none of the runtimes its
       // predecessor left running, and one of them could answer for the next task loaded into its slot: the VM
       // cannot be trusted any more and is retired.
@@ -181,15 +203,12 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       if (first) this.emit("ready", this.ready);
       return;
     }
-    const id = (f as { id?: unknown }).id;
-    if (typeof id === "number" && id > 0) {
-      const w = this.waiting.get(id);
+    if ("id" in f && typeof f.id === "number" && f.id > 0) {
+      const w = this.waiting.get(f.id);
       if (w) {
-        this.waiting.delete(id);
-        if (t === "error") {
-          const e = f as Extract<ControlReply, { t: "error" }>;
-          w.reject(new GuestError(e.code, e.message));
-        } else w.resolve(f as ControlReply);
+        this.waiting.delete(f.id);
+        if (f.t === "error") w.reject(new GuestError(f.code, f.message));
+        else w.resolve(f as ControlReply);
       }
       return;
     }
@@ -329,7 +348,12 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     if (existing) return existing;
     const path = this.sockets.get(sandboxPortName(slot));
     if (!path) throw new GuestError("NO_SUCH_SLOT", `the VM has no channel for sandbox slot ${slot}`);
-    const socket = new FrameSocket(path);
+    // A runtime's frames are bounded by what it may answer (MAX_RESULT_BYTES); task code writing raw frames to
+    // its port can declare anything, and a frame over the limit resets the sandbox before the host holds it.
+    const socket = new FrameSocket(path, {
+      maxFrameBytes: SANDBOX_FRAME_LIMIT,
+      onOversize: (bytes) => this.resetSandbox(slot, responseTooLargeError(bytes)),
+    });
     await socket.open();
     const state: SlotState = {
       socket,
@@ -340,7 +364,11 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       queue: [],
       upWaiters: [],
     };
-    socket.on("frame", (f) => this.onSandboxFrame(slot, f as SandboxFrame));
+    socket.on("frame", (value) => {
+      const f = parseSandboxFrame(value);
+      if (f) this.onSandboxFrame(slot, f);
+      else this.resetSandbox(slot, invalidFrameError());
+    });
     this.slots.set(slot, state);
     return state;
   }
@@ -402,9 +430,30 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     }
     if (f.t === "result") {
       const base = { durationMs: f.durationMs, maxRssKb: f.maxRssKb };
-      if (f.ok) this.finish(p, { ok: true, payload: f.payload, ...base }, slot);
+      // The runtimes refuse such a result themselves; one that arrives anyway came from task code on the port.
+      const bytes = f.ok ? Buffer.byteLength(f.payload, "utf8") : 0;
+      if (bytes > MAX_RESULT_BYTES) this.resetSandbox(slot, responseTooLargeError(bytes));
+      else if (f.ok) this.finish(p, { ok: true, payload: f.payload, ...base }, slot);
       else this.finish(p, { ok: false, error: f.error, fault: "handler", ...base }, slot);
     }
+  }
+
+  /**
+   * A sandbox broke its port's contract (a frame too large, or not one a runtime sends): what it was running
+   * fails with `error`, and its runtime is killed and started again, so the rest of the stream is never read as
+   * frames. Other sandboxes and the VM carry on.
+   */
+  private resetSandbox(slot: number, error: LambdaError): void {
+    const s = this.slots.get(slot);
+    if (!s) return;
+    s.socket.resetDecoder();
+    if (s.state !== "up" && !s.running) return;
+    if (s.state === "up") {
+      s.state = "restarting";
+      const pid = s.pid ?? undefined;
+      this.request({ t: "kill", slot, reason: "host", ...(pid ? { pid } : {}) }).catch(() => {});
+    }
+    if (s.running) this.finish(s.running, { ok: false, error, fault: "handler" }, slot);
   }
 
   private onSandboxExit(e: Extract<ControlEvent, { t: "sandbox-exit" }>): void {

@@ -7,8 +7,33 @@ export const CONTROL_PORT = "org.hearth.agent.0";
 export const sandboxPortName = (slot: number): string => `org.hearth.sandbox.${slot}`;
 export const PROTOCOL_VERSION = 1;
 
-/** Largest frame either side accepts: a 50 MiB zip in base64 fits with room to spare. */
+/** Largest frame either side accepts: a 50 MiB zip in base64 fits with room to spare. Only load frames need it. */
 export const MAX_FRAME_BYTES = 96 * 1024 * 1024;
+
+/** Lambda's limit on a synchronous invocation's response payload (6 MB), checked by runtimes and the host alike. */
+export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Largest frame the host takes from a sandbox's port: a result of MAX_RESULT_BYTES, even one whose every byte
+ * JSON escapes as `\u00XX` inside the frame, plus its envelope. Logs and results share the port, so one limit.
+ */
+export const SANDBOX_FRAME_LIMIT = 6 * MAX_RESULT_BYTES + 1024 * 1024;
+
+/** Largest frame the host takes from an agent: its replies and events are small; only the host sends code. */
+export const CONTROL_FRAME_LIMIT = 1024 * 1024;
+
+/** Longest log line the host keeps; the runtimes split lines at 16 KiB, task code writing raw frames may not. */
+export const MAX_LOG_LINE_CHARS = 256 * 1024;
+
+/** Lambda's answer to a response over MAX_RESULT_BYTES, so callers and AWS tools read a familiar error. */
+export function responseTooLargeError(bytes: number | null): LambdaError {
+  const size = bytes === null ? "" : ` (${bytes} bytes)`;
+  return {
+    errorType: "Function.ResponseSizeTooLarge",
+    errorMessage: `Response payload size${size} exceeded maximum allowed payload size (${MAX_RESULT_BYTES} bytes, 6 MB).`,
+    trace: [],
+  };
+}
 
 export type Runtime = "nodejs" | "python3" | "provided";
 
@@ -169,32 +194,56 @@ export function encodeFrame(frame: AnyFrame): Buffer {
   return Buffer.concat([header, body]);
 }
 
+export interface FrameDecoderOptions {
+  /** Largest body this channel accepts; a header declaring more resets the channel before any of it is kept. */
+  maxFrameBytes?: number;
+  /** Told the declared length of each frame refused for its size (the sender broke its channel's contract). */
+  onOversize?: (declaredBytes: number) => void;
+}
+
 /**
  * Turns a byte stream back into frames. A stream can carry garbage (a process that died mid-write, a task
  * writing to the port itself), so a bad header skips ahead to the next magic instead of wedging the channel.
+ *
+ * Chunks are kept in a list with a running length and copied once, when a whole frame is there: joining them on
+ * every chunk cost time quadratic in the frame's size (a 24 MB result took 17.8 s of the host's one thread).
  */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private total = 0;
+  private readonly maxFrameBytes: number;
+  private readonly onOversize: (declaredBytes: number) => void;
   /** Bytes thrown away while looking for a valid header. */
   discarded = 0;
 
+  constructor(opts: FrameDecoderOptions = {}) {
+    this.maxFrameBytes = Math.min(opts.maxFrameBytes ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES);
+    this.onOversize = opts.onOversize ?? (() => {});
+  }
+
   push(chunk: Buffer): unknown[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.total += chunk.length;
+    }
     const frames: unknown[] = [];
-    for (;;) {
-      if (this.buf.length < HEADER_BYTES) break;
-      if (this.buf[0] !== MAGIC0 || this.buf[1] !== MAGIC1 || this.buf[2] !== PROTOCOL_VERSION) {
+    while (this.total >= HEADER_BYTES) {
+      const head = this.head();
+      if (head[0] !== MAGIC0 || head[1] !== MAGIC1 || head[2] !== PROTOCOL_VERSION) {
         this.skipToMagic();
         continue;
       }
-      const len = this.buf.readUInt32BE(4);
-      if (len > MAX_FRAME_BYTES) {
-        this.skipToMagic();
+      const len = head.readUInt32BE(4);
+      if (len > this.maxFrameBytes) {
+        // Nothing of the body is kept: what follows is scanned for the next magic like any other garbage.
+        this.consume(HEADER_BYTES);
+        this.discarded += HEADER_BYTES;
+        this.onOversize(len);
         continue;
       }
-      if (this.buf.length < HEADER_BYTES + len) break;
-      const body = this.buf.subarray(HEADER_BYTES, HEADER_BYTES + len);
-      this.buf = this.buf.subarray(HEADER_BYTES + len);
+      if (this.total < HEADER_BYTES + len) break;
+      this.consume(HEADER_BYTES);
+      const body = this.take(len);
       try {
         frames.push(JSON.parse(body.toString("utf8")));
       } catch {
@@ -206,20 +255,63 @@ export class FrameDecoder {
 
   /** Drops buffered bytes, e.g. when the process on the other end was replaced. */
   reset(): void {
-    this.discarded += this.buf.length;
-    this.buf = Buffer.alloc(0);
+    this.discarded += this.total;
+    this.chunks = [];
+    this.total = 0;
+  }
+
+  /** The first chunk, grown to hold at least a header (merging only the few chunks a header can straddle). */
+  private head(): Buffer {
+    while (this.chunks[0]!.length < HEADER_BYTES) {
+      const [a, b] = this.chunks.splice(0, 2) as [Buffer, Buffer];
+      this.chunks.unshift(Buffer.concat([a, b]));
+    }
+    return this.chunks[0]!;
+  }
+
+  private consume(n: number): void {
+    this.total -= n;
+    while (n > 0) {
+      const first = this.chunks[0]!;
+      if (first.length <= n) {
+        this.chunks.shift();
+        n -= first.length;
+      } else {
+        this.chunks[0] = first.subarray(n);
+        n = 0;
+      }
+    }
+  }
+
+  /** The next `n` bytes as one buffer: a view when they sit in one chunk, else a single copy. */
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    if (n === 0) return Buffer.alloc(0);
+    if (first && first.length >= n) {
+      const out = first.subarray(0, n);
+      this.consume(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0]!;
+      const part = Math.min(c.length, n - at);
+      c.copy(out, at, 0, part);
+      at += part;
+      if (part === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(part);
+    }
+    this.total -= n;
+    return out;
   }
 
   private skipToMagic(): void {
-    let i = 1;
-    while (
-      i < this.buf.length &&
-      !(this.buf[i] === MAGIC0 && (i + 1 >= this.buf.length || this.buf[i + 1] === MAGIC1))
-    ) {
-      i++;
-    }
-    this.discarded += i;
-    this.buf = this.buf.subarray(i);
+    const first = this.chunks[0]!;
+    const i = first.indexOf(MAGIC0, 1);
+    const n = i < 0 ? first.length : i;
+    this.discarded += n;
+    this.consume(n);
   }
 }
 

@@ -3,7 +3,12 @@ import { existsSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { InvokeFrame, LambdaError } from "../../main/vm/protocol.ts";
+import {
+  MAX_RESULT_BYTES,
+  responseTooLargeError,
+  type InvokeFrame,
+  type LambdaError,
+} from "../../main/vm/protocol.ts";
 import { PortIO } from "./port-io.ts";
 
 type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
@@ -227,6 +232,20 @@ async function runInvocation(f: InvokeFrame, start: number, deadline: number): P
     const value = await callHandler(event, context);
     flush();
     const payload = value === undefined ? "null" : JSON.stringify(value);
+    const bytes = Buffer.byteLength(payload ?? "null", "utf8");
+    if (bytes > MAX_RESULT_BYTES) {
+      // Lambda answers such a response with an error, and the host would refuse the frame anyway.
+      port!.send({
+        t: "result",
+        id: f.id,
+        ok: false,
+        error: responseTooLargeError(bytes),
+        durationMs: performance.now() - start,
+        maxRssKb: process.resourceUsage().maxRSS,
+      });
+      currentId = "";
+      return;
+    }
     port!.send({
       t: "result",
       id: f.id,

@@ -13,6 +13,17 @@ import traceback
 
 MAGIC = b"HF\x01\x00"
 MAX_FRAME = 96 * 1024 * 1024
+# Lambda's limit on a synchronous response (main/vm/protocol.ts MAX_RESULT_BYTES, responseTooLargeError).
+MAX_RESULT_BYTES = 6 * 1024 * 1024
+
+
+def response_too_large(size):
+    return {
+        "errorType": "Function.ResponseSizeTooLarge",
+        "errorMessage": "Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes, 6 MB)."
+        % (size, MAX_RESULT_BYTES),
+        "trace": [],
+    }
 
 def await_task():
     """The runtime starts with a clean environment; the task's whole environment and its folder follow on stdin."""
@@ -56,7 +67,8 @@ class Port:
 
     def __init__(self, path):
         self.fd = os.open(path, os.O_RDWR)
-        self.buf = b""
+        # A bytearray grows in place and drops its front cheaply: joining bytes per chunk was quadratic.
+        self.buf = bytearray()
 
     def send(self, frame):
         body = json.dumps(frame, separators=(",", ":")).encode()
@@ -78,22 +90,23 @@ class Port:
             except OSError:
                 chunk = b""
             if not chunk:
-                self.buf = b""
+                self.buf.clear()
                 time.sleep(0.02)
                 continue
             self.buf += chunk
             while len(self.buf) >= 8:
                 if self.buf[:4] != MAGIC:
                     nxt = self.buf.find(b"HF", 1)
-                    self.buf = self.buf[nxt:] if nxt > 0 else b""
+                    del self.buf[: nxt if nxt > 0 else len(self.buf)]
                     continue
                 (length,) = struct.unpack(">I", self.buf[4:8])
                 if length > MAX_FRAME:
-                    self.buf = self.buf[2:]
+                    del self.buf[:2]
                     continue
                 if len(self.buf) < 8 + length:
                     break
-                body, self.buf = self.buf[8 : 8 + length], self.buf[8 + length :]
+                body = bytes(self.buf[8 : 8 + length])
+                del self.buf[: 8 + length]
                 try:
                     yield json.loads(body)
                 except ValueError:
@@ -246,7 +259,13 @@ def main():
             value = handler(event, Context(frame.get("requestId", ""), timeout_ms))
             sys.stdout.flush()
             sys.stderr.flush()
-            result = {"t": "result", "id": current_id, "ok": True, "payload": json.dumps(value)}
+            payload = json.dumps(value)
+            size = len(payload.encode())
+            if size > MAX_RESULT_BYTES:
+                # Lambda answers such a response with an error, and the host would refuse the frame anyway.
+                result = {"t": "result", "id": current_id, "ok": False, "error": response_too_large(size)}
+            else:
+                result = {"t": "result", "id": current_id, "ok": True, "payload": payload}
         except Exception as e:
             sys.stdout.flush()
             sys.stderr.flush()

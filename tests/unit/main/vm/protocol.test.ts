@@ -51,3 +51,36 @@ test("frameType names only objects with a string tag", () => {
   assert.equal(frameType(null), null);
   assert.equal(frameType("ready"), null);
 });
+
+test("a large frame in many small chunks is reassembled in linear time", () => {
+  const line = "x".repeat(24 * 1024 * 1024);
+  const bytes = encodeFrame({ t: "log", id: "inv-1", stream: "stdout", line });
+  const dec = new FrameDecoder();
+  const out: unknown[] = [];
+  const started = performance.now();
+  // 64 KiB chunks, as a unix socket delivers them: joining per chunk took seconds here.
+  for (let at = 0; at < bytes.length; at += 65536) out.push(...dec.push(bytes.subarray(at, at + 65536)));
+  const ms = performance.now() - started;
+  assert.equal(out.length, 1);
+  assert.equal((out[0] as { line: string }).line.length, line.length);
+  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+});
+
+test("a header declaring more than the channel's limit is refused at once and the stream goes on", () => {
+  const refused: number[] = [];
+  const dec = new FrameDecoder({ maxFrameBytes: 1024, onOversize: (n) => refused.push(n) });
+  const big = encodeFrame({ t: "log", id: "a", stream: "stdout", line: "y".repeat(4096) });
+  // Only the header and a little of the body: the decoder must not wait for (or keep) the rest.
+  assert.deepEqual(dec.push(big.subarray(0, 100)), []);
+  assert.deepEqual(refused, [big.length - 8]);
+  const out = dec.push(Buffer.concat([big.subarray(100), encodeFrame({ t: "ping", id: 2 })]));
+  assert.deepEqual(out, [{ t: "ping", id: 2 }]);
+});
+
+test("a header split across chunks is still read", () => {
+  const bytes = encodeFrame({ t: "ping", id: 3 });
+  const dec = new FrameDecoder();
+  assert.deepEqual(dec.push(bytes.subarray(0, 3)), []);
+  assert.deepEqual(dec.push(bytes.subarray(3, 5)), []);
+  assert.deepEqual(dec.push(bytes.subarray(5)), [{ t: "ping", id: 3 }]);
+});
