@@ -40,6 +40,8 @@ export interface Resolved {
   taskId: string;
   version: VersionRef;
   aliasId: string | null;
+  /** The task owner's profile: a caller who is someone else is told failures without their detail. */
+  ownerProfileId: string;
 }
 
 /** 1/φ: successive multiples of it, modulo 1, spread over [0, 1) more evenly than independent draws. */
@@ -80,8 +82,7 @@ export class Engine {
 
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
     const r = this.resolve(req.callerProfileId, req.ref);
-    const owner = this.store.documents.state.tasks.find((t) => t.id === r.taskId)?.profileId;
-    return this.run(r, req, req.callerProfileId, !req.outsider && owner === req.callerProfileId);
+    return this.run(r, req, req.callerProfileId, !req.outsider && r.ownerProfileId === req.callerProfileId);
   }
 
   /**
@@ -194,6 +195,6 @@ export class Engine {
       spec: cfg.spec,
       loadCode: async () => ({ zip: await blobs.get(sha256), sha256 }),
     };
-    return { execution, taskId, version, aliasId };
+    return { execution, taskId, version, aliasId, ownerProfileId: cfg.ownerProfileId };
   }
 }
