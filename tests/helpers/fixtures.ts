@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { SandboxSpec } from "../../main/vm/protocol.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SHARED = process.env.HEARTH_FIXTURES ?? resolve(repo, "..", "shared", "fixtures", "tasks");
@@ -28,4 +29,19 @@ export function fixtureDir(name: string): string {
 
 export function fixtureTask(name: string): TaskJson {
   return JSON.parse(readFileSync(join(fixtureDir(name), "task.json"), "utf8")) as TaskJson;
+}
+
+/** The sandbox spec a fixture task's task.json describes, as the host would send it, with `overrides` on top. */
+export function fixtureSpec(name: string, overrides: Partial<SandboxSpec> = {}): SandboxSpec {
+  const t = fixtureTask(name);
+  return {
+    runtime: t.runtime,
+    handler: t.handler,
+    functionName: t.name,
+    functionVersion: "$LATEST",
+    memoryMb: t.memoryMb,
+    timeoutMs: t.timeoutS * 1000,
+    env: t.environment ?? {},
+    ...overrides,
+  };
 }

@@ -8,7 +8,7 @@ import { loadManifest, bootFiles } from "../../main/vm/image-manifest.ts";
 import { chooseAccel } from "../../main/vm/accel-probe.ts";
 import { bootVm, type BootedVm } from "../../main/vm/vm-boot.ts";
 import type { SandboxSpec } from "../../main/vm/protocol.ts";
-import { fixtureDir, fixtureTask } from "../helpers/fixtures.ts";
+import { fixtureDir, fixtureSpec } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 
 const manifest = loadManifest();
@@ -17,19 +17,7 @@ if (!manifest) throw new Error('the guest image is not built: run "npm run image
 const driver = new LibvirtDriver();
 let vm: BootedVm;
 
-function specOf(name: string, overrides: Partial<SandboxSpec> = {}): SandboxSpec {
-  const t = fixtureTask(name);
-  return {
-    runtime: t.runtime,
-    handler: t.handler,
-    functionName: t.name,
-    functionVersion: "$LATEST",
-    memoryMb: t.memoryMb,
-    timeoutMs: t.timeoutS * 1000,
-    env: t.environment ?? {},
-    ...overrides,
-  };
-}
+const specOf = fixtureSpec;
 
 async function load(slot: number, name: string, overrides: Partial<SandboxSpec> = {}) {
   const { zip, sha256 } = await zipFolder(fixtureDir(name));

@@ -10,7 +10,7 @@ import { chooseAccel } from "../../main/vm/accel-probe.ts";
 import { bootVm, type BootedVm } from "../../main/vm/vm-boot.ts";
 import type { SandboxSpec } from "../../main/vm/protocol.ts";
 import type { InvokeOutcome } from "../../main/vm/guest-session.ts";
-import { fixtureDir, fixtureTask } from "../helpers/fixtures.ts";
+import { fixtureDir, fixtureSpec, fixtureTask } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 
 const manifest = loadManifest();
@@ -23,17 +23,7 @@ const NEIGHBOUR = 2;
 const PYTHON = 3;
 
 async function load(slot: number, name: string, overrides: Partial<SandboxSpec> = {}): Promise<void> {
-  const t = fixtureTask(name);
-  const spec: SandboxSpec = {
-    runtime: t.runtime,
-    handler: t.handler,
-    functionName: `${t.name}-${slot}`,
-    functionVersion: "$LATEST",
-    memoryMb: t.memoryMb,
-    timeoutMs: t.timeoutS * 1000,
-    env: t.environment ?? {},
-    ...overrides,
-  };
+  const spec = fixtureSpec(name, { functionName: `${fixtureTask(name).name}-${slot}`, ...overrides });
   const { zip, sha256 } = await zipFolder(fixtureDir(name));
   await vm.session.load(slot, spec, zip, sha256);
 }

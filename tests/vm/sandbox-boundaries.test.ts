@@ -9,7 +9,7 @@ import { loadManifest, bootFiles } from "../../main/vm/image-manifest.ts";
 import { chooseAccel } from "../../main/vm/accel-probe.ts";
 import { bootVm, type BootedVm } from "../../main/vm/vm-boot.ts";
 import type { SandboxSpec } from "../../main/vm/protocol.ts";
-import { fixtureDir, fixtureTask } from "../helpers/fixtures.ts";
+import { fixtureDir, fixtureSpec } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 
 const manifest = loadManifest();
@@ -19,17 +19,7 @@ const driver = new LibvirtDriver();
 let vm: BootedVm;
 
 async function load(slot: number, name: string, overrides: Partial<SandboxSpec> = {}) {
-  const t = fixtureTask(name);
-  const spec: SandboxSpec = {
-    runtime: t.runtime,
-    handler: t.handler,
-    functionName: t.name,
-    functionVersion: "$LATEST",
-    memoryMb: t.memoryMb,
-    timeoutMs: t.timeoutS * 1000,
-    env: t.environment ?? {},
-    ...overrides,
-  };
+  const spec = fixtureSpec(name, overrides);
   const { zip, sha256 } = await zipFolder(fixtureDir(name));
   return vm.session.load(slot, spec, zip, sha256);
 }
