@@ -29,6 +29,8 @@ export interface HostOptions {
   /** Ready spare VMs per profile. */
   warm?: number;
   maxVmsPerProfile?: number;
+  /** VMs alive at once across all profiles; by default HEARTH_MAX_VMS, else twice the cores (at least 4). */
+  maxVms?: number;
   asyncRetryDelaysMs?: number[];
 }
 
@@ -68,6 +70,7 @@ export class Host {
       dataDir: join(o.dataDir, "vm"),
       warm: o.warm ?? 1,
       maxPerProfile: o.maxVmsPerProfile ?? 4,
+      ...maxVmsOption(o.maxVms),
     });
     let removed: string[];
     try {
@@ -112,4 +115,15 @@ export class Host {
     await this.driver.close();
     await this.store.close();
   }
+}
+
+/** The host-wide VM cap asked for, by option or HEARTH_MAX_VMS; absent: the pool's default for this machine. */
+function maxVmsOption(asked: number | undefined): { maxVms?: number } {
+  const raw = asked ?? process.env.HEARTH_MAX_VMS;
+  if (raw === undefined || raw === "") return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new Error(`INVALID_INPUT: HEARTH_MAX_VMS must be a whole number from 1 to 1024, not "${String(raw)}"`);
+  }
+  return { maxVms: n };
 }

@@ -19,6 +19,7 @@ export const RUNTIME_ERROR_CODES = [
   "POOL_CLOSED",
   "INVALID_PROFILE",
   "HOST_MEMORY_LOW",
+  "ACQUIRE_ABORTED",
   // main/vm/guest-session.ts
   "AGENT_TIMEOUT",
   "NOT_CONNECTED",
@@ -36,6 +37,7 @@ export const RUNTIME_ERROR_CODES = [
   "VM_NOT_FOUND",
   "VM_RESTORE_FAILED",
   "VM_SAVE_FAILED",
+  "VM_CPU_WEIGHT_FAILED",
   // main/vm/save-image.ts
   "SAVE_IMAGE_TRUNCATED",
   "SAVE_IMAGE_UNKNOWN",
@@ -187,6 +189,8 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   // A libvirt domain, never a user's resource: not a 404, which a caller would read as "your function".
   VM_NOT_FOUND: { native: 500, lambda: internal },
   VM_RESTORE_FAILED: { native: 500, lambda: internal },
+  VM_CPU_WEIGHT_FAILED: { native: 500, lambda: internal },
+  ACQUIRE_ABORTED: { native: 500, lambda: internal },
   VM_SAVE_FAILED: { native: 500, lambda: internal },
   SAVE_IMAGE_TRUNCATED: { native: 500, lambda: internal },
   SAVE_IMAGE_UNKNOWN: { native: 500, lambda: internal },

@@ -79,6 +79,8 @@ interface HeldVm {
   vm: PooledVm;
   sandboxes: Map<number, Sandbox>;
   idleSince: number;
+  /** The pool asked for this VM back (another profile waits on a full host): it finishes what runs, then goes. */
+  yielding?: boolean;
 }
 
 /** One sandbox as status views show it: a busy flag folded into the state, its task by id (the caller names it). */
@@ -137,6 +139,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     };
     this.idleTimer = setInterval(() => this.releaseIdleVms(), Math.min(this.o.idleVmMs, 30_000));
     this.idleTimer.unref();
+    this.o.pool.on("yield", (e) => this.yieldVm(e.profile));
   }
 
   /** Runs one invocation to its end; never throws for the handler's own failures (see RunOutcome.error). */
@@ -147,6 +150,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     let coldStart = false;
     let queued = false;
     let undelivered = 0;
+    let loadFailure = null as { error: unknown } | null;
     try {
       for (;;) {
         const pick = this.withinLimits(exec) ? this.pick(exec) : null;
@@ -166,10 +170,16 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
           }
           continue;
         }
+        if (loadFailure) throw loadFailure.error;
         if (this.withinLimits(exec) && this.canGrow(exec)) {
           coldStart = true;
-          // Load and then go round again: another request may take the new sandbox first, and that is fine.
-          await this.startSandbox(exec);
+          // Load in the background and wait like any queued request: another request may take the new sandbox
+          // first, and a sandbox that frees up meanwhile serves this one (a load may wait long for a VM on a
+          // full host). Only a load that fails ends this request, with its error.
+          this.startSandbox(exec).catch((error: unknown) => {
+            loadFailure = { error };
+            this.changed();
+          });
           continue;
         }
         if (!queued) {
@@ -284,6 +294,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       sb.lastUsedAt = Date.now();
       this.count(this.runningByProfile, sb.exec.profile, -1);
       this.count(this.runningByTask, sb.exec.taskKey, -1);
+      if (sb.held?.yielding && sb.state === "ready") sb.state = "retiring";
       if (sb.state === "retiring") void this.unload(sb);
       this.changed();
     }
@@ -358,7 +369,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     const exec = sb.exec;
     const claim = (h: HeldVm): boolean => {
       const ready = h.vm.session?.ready;
-      if (!ready || h.vm.state !== "busy") return false;
+      if (!ready || h.vm.state !== "busy" || h.yielding) return false;
       const used = [...h.sandboxes.values()].reduce((sum, s) => sum + s.exec.spec.memoryMb, 0);
       if (used + exec.spec.memoryMb > ready.sandboxMemoryMb) return false;
       const slot = ready.slots.find((n) => !h.sandboxes.has(n));
@@ -378,15 +389,55 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       return this.adopt(await this.o.pool.acquire(exec.profile, this.o.maxWaitMs), sb, claim);
     }
     for (const h of held) if (claim(h)) return h;
-    const idle = this.sandboxes(exec.profile)
-      .filter((s) => s.state === "ready" && !s.busy && s.exec.configKey !== exec.configKey)
-      .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
+    const idle = this.idleOtherSandbox(exec);
     const vmsHeld = (this.held.get(exec.profile) ?? []).length;
-    if (idle && vmsHeld >= 2) {
+    if (idle && (vmsHeld >= 2 || this.o.pool.atLimit(exec.profile))) {
       await this.unload(idle);
       if (claim(idle.held!)) return idle.held!;
     }
-    return this.adopt(await this.o.pool.acquire(exec.profile, this.o.maxWaitMs), sb, claim);
+    return this.waitForPlace(sb, claim);
+  }
+
+  /** The least recently used idle sandbox of the profile that runs another configuration. */
+  private idleOtherSandbox(exec: Execution): Sandbox | undefined {
+    return this.sandboxes(exec.profile)
+      .filter((s) => s.state === "ready" && !s.busy && s.held && s.exec.configKey !== exec.configKey)
+      .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
+  }
+
+  /**
+   * Waits for a VM from the pool, or for room on a VM the profile already holds, whichever comes first: on a full
+   * host the pool may have nothing for this profile until one of its own sandboxes frees a slot or goes idle.
+   */
+  private async waitForPlace(sb: Sandbox, claim: (h: HeldVm) => boolean): Promise<HeldVm> {
+    const exec = sb.exec;
+    const deadline = Date.now() + this.o.maxWaitMs;
+    const withdraw = new AbortController();
+    const fromPool = this.o.pool.acquire(exec.profile, this.o.maxWaitMs, withdraw.signal).then(
+      (vm) => ({ vm }),
+      (error: unknown) => ({ error }),
+    );
+    try {
+      for (;;) {
+        const got = await Promise.race([
+          fromPool,
+          this.nextChange(Math.max(0, deadline - Date.now())).then(() => null),
+        ]);
+        if (got) {
+          if ("error" in got) throw got.error;
+          return this.adopt(got.vm, sb, claim);
+        }
+        if (this.closed) throw new SchedulerError("ENGINE_CLOSED", "Hearth is shutting down");
+        for (const h of this.held.get(exec.profile) ?? []) if (claim(h)) return h;
+        const idle = this.o.pool.atLimit(exec.profile) ? this.idleOtherSandbox(exec) : undefined;
+        if (idle) {
+          await this.unload(idle);
+          if (idle.held && claim(idle.held)) return idle.held;
+        }
+      }
+    } finally {
+      withdraw.abort();
+    }
   }
 
   /** Takes a VM from the pool into the scheduler's hands and claims a slot on it. */
@@ -431,8 +482,44 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       // the VM went away; its slots go with it
     }
     if (held.sandboxes.get(sb.slot) === sb) held.sandboxes.delete(sb.slot);
-    if (held.sandboxes.size === 0) held.idleSince = Date.now();
+    if (held.sandboxes.size === 0) {
+      held.idleSince = Date.now();
+      if (held.yielding) this.giveBack(held);
+    }
     this.changed();
+  }
+
+  /**
+   * The pool wants one of the profile's VMs back for a profile waiting on a full host: the held VM running the
+   * fewest invocations stops taking new ones, finishes those it runs, unloads and goes back.
+   */
+  private yieldVm(profile: string): void {
+    const running = (h: HeldVm): number => [...h.sandboxes.values()].filter((s) => s.busy).length;
+    const h = (this.held.get(profile) ?? [])
+      .filter((x) => !x.yielding)
+      .sort((a, b) => running(a) - running(b) || a.sandboxes.size - b.sandboxes.size)[0];
+    if (!h) return;
+    h.yielding = true;
+    for (const sb of h.sandboxes.values()) {
+      if (sb.state !== "ready") continue;
+      sb.state = "retiring";
+      this.emitSandbox(sb);
+      if (!sb.busy) void this.unload(sb);
+    }
+    if (h.sandboxes.size === 0) this.giveBack(h);
+  }
+
+  /** Hands a held VM back to the pool. */
+  private giveBack(h: HeldVm): void {
+    const list = this.held.get(h.vm.profile) ?? [];
+    if (!list.includes(h)) return;
+    this.held.set(
+      h.vm.profile,
+      list.filter((x) => x !== h),
+    );
+    h.vm.session?.removeAllListeners("sandbox-failed");
+    h.vm.session?.removeAllListeners("sandbox-exit");
+    this.o.pool.release(h.vm);
   }
 
   private dropVm(h: HeldVm): void {
@@ -445,17 +532,10 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
 
   /** VMs without sandboxes for a while go back to the pool as spares. */
   private releaseIdleVms(): void {
-    for (const [profile, list] of this.held) {
-      const keep = list.filter((h) => {
-        if (h.sandboxes.size === 0 && Date.now() - h.idleSince > this.o.idleVmMs) {
-          h.vm.session?.removeAllListeners("sandbox-failed");
-          h.vm.session?.removeAllListeners("sandbox-exit");
-          this.o.pool.release(h.vm);
-          return false;
-        }
-        return true;
-      });
-      this.held.set(profile, keep);
+    for (const list of this.held.values()) {
+      for (const h of list) {
+        if (h.sandboxes.size === 0 && Date.now() - h.idleSince > this.o.idleVmMs) this.giveBack(h);
+      }
     }
   }
 

@@ -1,10 +1,14 @@
 // The VM driver on libvirt, through the @unraid/libvirt N-API binding: create, inspect, list and destroy domains.
 import * as binding from "@unraid/libvirt";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChannelForward, ensureRemoteFiles, sshTarget, type SshTarget } from "./ssh-remote.ts";
 import { channelSockets, parseMetadata, type VmMetadata } from "./domain-xml.ts";
+
+const execFileAsync = promisify(execFile);
 
 type Lib = typeof binding;
 // From ESM the binding has no default export, but its CommonJS build hangs everything off one.
@@ -34,6 +38,8 @@ export interface VmDriver {
   restore(file: string): Promise<void>;
   /** The QEMU process of a domain on this machine, or null when it is remote or gone. */
   pid(name: string): Promise<number | null>;
+  /** Sets the domain's CPU weight against other domains (libvirt's cpu_shares: cgroup cpu.shares or cpu.weight). */
+  setCpuShares(name: string, shares: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -226,6 +232,21 @@ export class LibvirtDriver implements VmDriver {
   async pid(name: string): Promise<number | null> {
     if (!/^qemu:\/\/\/(system|session)$/.test(this.uri)) return null;
     return findQemuPid(name);
+  }
+
+  async setCpuShares(name: string, shares: number): Promise<void> {
+    // The binding has no scheduler-parameter call; virsh (libvirt-clients, installed with libvirt) has. This runs
+    // only when a profile's VM count changes, never per invocation.
+    try {
+      await execFileAsync(
+        "virsh",
+        ["-q", "-c", this.uri, "schedinfo", name, "--live", "--set", `cpu_shares=${Math.round(shares)}`],
+        { timeout: 10_000 },
+      );
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      throw new LibvirtError("VM_CPU_WEIGHT_FAILED", `${name}: ${(e.stderr || e.message).trim()}`);
+    }
   }
 
   async close(): Promise<void> {

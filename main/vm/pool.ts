@@ -7,6 +7,18 @@ import { cpus, freemem } from "node:os";
 import { join, resolve } from "node:path";
 import type { Accel } from "./domain-xml.ts";
 import type { GuestSession } from "./guest-session.ts";
+import {
+  backoffMs,
+  cpuSharesPerVm,
+  defaultMaxVms,
+  fairShare,
+  nextBoot,
+  profileToYield,
+  spareToReclaim,
+  YOUNG_DEATH_MS,
+  type ProfileLoad,
+  type QueuedBoot,
+} from "./host-budget.ts";
 import { DEFAULT_VM_MEMORY_MIB, imageDir as defaultImageDir, type ImageManifest } from "./image-manifest.ts";
 import type { VmDriver } from "./libvirt-driver.ts";
 import {
@@ -30,6 +42,8 @@ export interface PoolOptions {
   /** Ready spare VMs kept per profile. */
   warm?: number;
   maxPerProfile?: number;
+  /** VMs alive at once across all profiles (booting, ready or busy), shared fairly between them. */
+  maxVms?: number;
   /** Boots (and restores) running at once across all profiles; each one keeps a core busy under TCG. */
   maxConcurrentBoots?: number;
   memoryMiB?: number;
@@ -82,6 +96,11 @@ export interface PoolEvents {
     },
   ];
   problem: [{ profile?: string; message: string }];
+  /**
+   * The host is full and a profile under its fair share waits for a VM: whoever holds VMs of `profile` (over its
+   * share) should finish what runs on one of them and give it back with release().
+   */
+  yield: [{ profile: string; for: string }];
 }
 
 export class PoolError extends Error {
@@ -102,6 +121,10 @@ export class PooledVm {
   restoreMs?: number;
   reason?: string;
   readonly createdAt = Date.now();
+  /** When it became ready: a VM that dies young counts against its profile's back-off. */
+  readyAt?: number;
+  /** The CPU weight last given to its QEMU process (libvirt's default until the pool sets one). */
+  cpuShares?: number;
 
   constructor(
     readonly id: string,
@@ -128,6 +151,7 @@ interface Waiter {
   resolve: (vm: PooledVm) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
+  signal?: AbortSignal;
 }
 
 const RESERVED_PROFILES = new Set(["template"]);
@@ -145,7 +169,14 @@ export class VmPool extends EventEmitter<PoolEvents> {
   private readonly backoff = new Map<string, { failures: number; until: number }>();
   private readonly lastFailure = new Map<string, string>();
   private bootsRunning = 0;
-  private readonly bootSlots: (() => void)[] = [];
+  /** Boots holding a slot, by profile: they count as that profile's VMs when the next boot is chosen. */
+  private readonly bootsOf = new Map<string, number>();
+  private readonly bootQueue: (QueuedBoot & { go: () => void })[] = [];
+  /** Profiles asked to give a held VM back, and when: one ask at a time each. */
+  private readonly yieldAsked = new Map<string, number>();
+  /** Spares being destroyed so that a waiting profile can have the room. */
+  private reclaiming = 0;
+  private cpuSharesBroken = false;
   private templateState: "none" | "building" | "ready" | "broken" = "none";
   private templateBuild: Promise<string | null> | null = null;
   private healthTimer: NodeJS.Timeout | null = null;
@@ -159,6 +190,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
     this.o = {
       warm: 1,
       maxPerProfile: 4,
+      maxVms: defaultMaxVms(cpus().length),
       maxConcurrentBoots: Math.max(1, Math.floor(cpus().length / 2)),
       memoryMiB: DEFAULT_VM_MEMORY_MIB,
       refill: "auto",
@@ -206,9 +238,45 @@ export class VmPool extends EventEmitter<PoolEvents> {
     this.refill(profile);
   }
 
-  /** Takes a ready VM of the profile (ready → busy), booting one when none is spare; refills behind it. */
-  acquire(profile: string, timeoutMs = 120_000): Promise<PooledVm> {
+  /**
+   * Takes a ready VM of the profile (ready → busy), booting one when none is spare; refills behind it. An aborted
+   * `signal` withdraws the request (it rejects with ACQUIRE_ABORTED); a VM it had already been given goes back.
+   */
+  acquire(profile: string, timeoutMs = 120_000, signal?: AbortSignal): Promise<PooledVm> {
     this.ensure(profile);
+    if (signal) {
+      if (signal.aborted)
+        return Promise.reject(new PoolError("ACQUIRE_ABORTED", "the request was withdrawn"));
+      return new Promise((resolve, reject) => {
+        const withdraw = (): void => {
+          const list = this.waiters.get(profile) ?? [];
+          const w = list.find((x) => x.signal === signal);
+          if (!w) return;
+          clearTimeout(w.timer);
+          this.waiters.set(
+            profile,
+            list.filter((x) => x !== w),
+          );
+          reject(new PoolError("ACQUIRE_ABORTED", "the request was withdrawn"));
+        };
+        signal.addEventListener("abort", withdraw, { once: true });
+        this.take(profile, timeoutMs, signal).then(
+          (vm) => {
+            signal.removeEventListener("abort", withdraw);
+            if (signal.aborted) this.release(vm);
+            else resolve(vm);
+          },
+          (err: Error) => {
+            signal.removeEventListener("abort", withdraw);
+            reject(err);
+          },
+        );
+      });
+    }
+    return this.take(profile, timeoutMs);
+  }
+
+  private take(profile: string, timeoutMs: number, signal?: AbortSignal): Promise<PooledVm> {
     const vm = [...this.vms.values()].find((v) => v.profile === profile && v.state === "ready");
     if (vm) {
       this.transition(vm, "busy");
@@ -220,6 +288,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       const waiter: Waiter = {
         resolve,
         reject,
+        ...(signal ? { signal } : {}),
         timer: setTimeout(() => {
           this.waiters.set(
             profile,
@@ -240,11 +309,28 @@ export class VmPool extends EventEmitter<PoolEvents> {
     });
   }
 
-  /** Gives a busy VM back as a ready spare. */
+  /**
+   * Gives a busy VM back as a ready spare; on a full host where another profile waits for a VM and this one
+   * does not, the VM makes room for it instead.
+   */
   release(vm: PooledVm): void {
     if (vm.state !== "busy") return;
+    // A VM given back because the pool asked goes to the profile it was asked for, whoever else waits.
+    const asked = this.yieldAsked.delete(vm.profile);
     this.transition(vm, "ready");
-    this.serveWaiters(vm.profile);
+    if (!this.giveWay(vm, asked)) this.serveWaiters(vm.profile);
+  }
+
+  /**
+   * On a full host, a ready VM that its own profile does not wait for (or that it was asked to give back) makes
+   * room for a profile that waits; true when it went.
+   */
+  private giveWay(vm: PooledVm, asked: boolean): boolean {
+    if (!asked && (this.waiters.get(vm.profile)?.length ?? 0) > 0) return false;
+    if (this.liveTotal() < this.o.maxVms || !this.someoneElseWaits(vm.profile)) return false;
+    this.reclaiming++;
+    void this.retire(vm, "given back to a profile waiting for a VM").finally(() => this.reclaiming--);
+    return true;
   }
 
   /** Takes a VM out of service for good (image changed, no longer trusted, pool shrinking). */
@@ -252,7 +338,29 @@ export class VmPool extends EventEmitter<PoolEvents> {
     if (vm.state !== "ready" && vm.state !== "busy") return;
     this.transition(vm, "draining", reason);
     await this.destroy(vm);
-    this.refill(vm.profile);
+    this.roomFreed(vm.profile);
+  }
+
+  /**
+   * Whether the profile cannot have another VM without waiting for its own to free: it holds its maximum, or the
+   * host is full, it has its fair share and no other profile's spare may give way.
+   */
+  atLimit(profile: string): boolean {
+    const live = this.count(profile, ["booting", "ready", "busy"]);
+    if (live >= this.o.maxPerProfile) return true;
+    if (this.liveTotal() < this.o.maxVms) return false;
+    const loads = this.loads();
+    const share = fairShare(this.o.maxVms, loads);
+    return live >= share && spareToReclaim(profile, loads, share) === null;
+  }
+
+  /** The host-wide budget as it stands: the cap, each active profile's fair share, VMs alive now. */
+  budget(): { maxVms: number; fairShare: number; live: number } {
+    return {
+      maxVms: this.o.maxVms,
+      fairShare: fairShare(this.o.maxVms, this.loads()),
+      live: this.liveTotal(),
+    };
   }
 
   list(profile?: string): VmInfo[] {
@@ -318,6 +426,37 @@ export class VmPool extends EventEmitter<PoolEvents> {
     return n;
   }
 
+  private liveTotal(): number {
+    let n = 0;
+    for (const v of this.vms.values())
+      if (v.state === "booting" || v.state === "ready" || v.state === "busy") n++;
+    return n;
+  }
+
+  /** Requests of the profile that no ready or booting VM will serve. */
+  private unmet(profile: string): number {
+    return Math.max(0, (this.waiters.get(profile)?.length ?? 0) - this.count(profile, ["ready", "booting"]));
+  }
+
+  private someoneElseWaits(profile: string): boolean {
+    for (const p of this.waiters.keys()) if (p !== profile && this.unmet(p) > 0) return true;
+    return false;
+  }
+
+  private loads(): ProfileLoad[] {
+    return [...this.profiles].map((p) => ({
+      profile: p,
+      live: this.count(p, ["booting", "ready", "busy"]),
+      spares: this.count(p, ["ready"]),
+      waiting: this.waiters.get(p)?.length ?? 0,
+    }));
+  }
+
+  /**
+   * Brings the profile to its spares plus what its waiting requests need, within its own cap and the host's.
+   * Requests come first: spares are made only from free room while no other profile waits, and a request that
+   * finds the host full takes room from another profile (see makeRoom).
+   */
   private refill(profile: string): void {
     if (this.closed || !this.profiles.has(profile)) return;
     const b = this.backoff.get(profile);
@@ -329,10 +468,54 @@ export class VmPool extends EventEmitter<PoolEvents> {
     const spare = this.count(profile, ["ready", "booting"]);
     const live = this.count(profile, ["ready", "booting", "busy"]);
     const want = Math.min(this.o.warm + waiting - spare, this.o.maxPerProfile - live);
-    for (let i = 0; i < want; i++) {
+    if (want <= 0) return;
+    const needed = Math.min(want, this.unmet(profile));
+    const room = Math.max(0, this.o.maxVms - this.liveTotal());
+    const n = needed > 0 || !this.someoneElseWaits(profile) ? Math.min(want, room) : 0;
+    for (let i = 0; i < n; i++) {
       const p = this.spawn(profile).finally(() => this.spawning.delete(p));
       this.spawning.add(p);
     }
+    if (needed > n) this.makeRoom(profile, needed - n);
+  }
+
+  /**
+   * The host is full and `profile` waits for VMs: spares of other profiles give way first (destroyed, their room
+   * goes to the waiting profile); if none may, a profile over its fair share is asked to give a held VM back.
+   */
+  private makeRoom(profile: string, short: number): void {
+    let loads = this.loads();
+    const share = fairShare(this.o.maxVms, loads);
+    while (this.reclaiming < short) {
+      const giver = spareToReclaim(profile, loads, share);
+      if (!giver) break;
+      const vm = [...this.vms.values()]
+        .filter((v) => v.profile === giver && v.state === "ready")
+        .sort((a, b) => a.createdAt - b.createdAt)[0]!;
+      this.reclaiming++;
+      void this.retire(vm, `room for profile "${profile}", which waits for a VM`).finally(
+        () => this.reclaiming--,
+      );
+      loads = this.loads();
+    }
+    if (this.reclaiming >= short) return;
+    const over = profileToYield(profile, loads, share);
+    const asked = over ? this.yieldAsked.get(over) : undefined;
+    // One ask per profile at a time; asked again if it did not answer within a while (its calls may be long).
+    if (over && (asked === undefined || Date.now() - asked > 30_000)) {
+      this.yieldAsked.set(over, Date.now());
+      this.emit("yield", { profile: over, for: profile });
+    }
+  }
+
+  /** A VM is gone: profiles waiting for one come first (fewest VMs first), then spares. */
+  private roomFreed(profile: string): void {
+    const order = this.loads()
+      .filter((l) => l.profile !== profile)
+      .sort((a, b) => Number(b.waiting > 0) - Number(a.waiting > 0) || a.live - b.live);
+    for (const l of order) if (l.waiting > 0) this.refill(l.profile);
+    this.refill(profile);
+    for (const l of order) if (l.waiting === 0) this.refill(l.profile);
   }
 
   private serveWaiters(profile: string): void {
@@ -348,14 +531,26 @@ export class VmPool extends EventEmitter<PoolEvents> {
     this.refill(profile);
   }
 
-  private async bootSlot(): Promise<() => void> {
+  /** One of the host's boot slots; queued boots go in the order nextBoot chooses, not first come first served. */
+  private async bootSlot(profile: string): Promise<() => void> {
     if (this.bootsRunning >= this.o.maxConcurrentBoots) {
-      await new Promise<void>((r) => this.bootSlots.push(r));
+      await new Promise<void>((go) => this.bootQueue.push({ profile, queuedAt: performance.now(), go }));
+    } else {
+      this.bootsRunning++;
     }
-    this.bootsRunning++;
+    this.bootsOf.set(profile, (this.bootsOf.get(profile) ?? 0) + 1);
     return () => {
-      this.bootsRunning--;
-      this.bootSlots.shift()?.();
+      // Chosen while this boot still counts for its profile: the VM it made is not ready yet.
+      const i = nextBoot(
+        this.bootQueue,
+        (p) => this.count(p, ["ready", "busy"]) + (this.bootsOf.get(p) ?? 0),
+      );
+      const left = (this.bootsOf.get(profile) ?? 1) - 1;
+      if (left > 0) this.bootsOf.set(profile, left);
+      else this.bootsOf.delete(profile);
+      // The slot passes straight to the next boot: nobody else can take it in between.
+      if (i >= 0) this.bootQueue.splice(i, 1)[0]!.go();
+      else this.bootsRunning--;
     };
   }
 
@@ -364,7 +559,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
     const vm = new PooledVm(id, vmName(profile, id), profile);
     this.vms.set(vm.name, vm);
     this.emit("vm-state", { vm: vm.info(), from: null, to: "booting" });
-    const done = await this.bootSlot();
+    const done = await this.bootSlot(profile);
     let booted: BootedVm | null = null;
     try {
       if (this.closed) throw new PoolError("POOL_CLOSED", "the pool shut down before the VM started");
@@ -385,15 +580,14 @@ export class VmPool extends EventEmitter<PoolEvents> {
       this.lastFailure.set(profile, vm.reason ?? "unknown");
       this.transition(vm, "failed", vm.reason);
       this.transition(vm, "gone");
-      const b = this.backoff.get(profile) ?? { failures: 0, until: 0 };
-      b.failures++;
-      b.until = Date.now() + Math.min(30_000, 500 * 2 ** b.failures);
-      this.backoff.set(profile, b);
+      this.backOff(profile);
       this.emit("problem", { profile, message: `VM ${vm.name} failed to start: ${vm.reason}` });
-      this.refill(profile);
+      this.roomFreed(profile);
       return;
     }
-    this.backoff.delete(profile);
+    // A start that worked lifts the wait, but the count of failures stays until a VM has lived a while.
+    const b = this.backoff.get(profile);
+    if (b) b.until = 0;
     vm.session = booted.session;
     vm.readyMs = booted.readyMs;
     if (booted.restoreMs !== undefined) vm.restoreMs = booted.restoreMs;
@@ -404,8 +598,45 @@ export class VmPool extends EventEmitter<PoolEvents> {
       await this.destroy(vm);
       return;
     }
+    vm.readyAt = Date.now();
     this.transition(vm, "ready");
+    // A spare that finished starting while another profile waits on a full host goes to that profile's room.
+    if (this.giveWay(vm, false)) return;
     this.serveWaiters(profile);
+    this.reweigh(profile);
+  }
+
+  /** One more failed or short-lived VM of the profile: its next boot waits longer (up to 30 s). */
+  private backOff(profile: string): void {
+    const b = this.backoff.get(profile) ?? { failures: 0, until: 0 };
+    b.failures++;
+    b.until = Date.now() + backoffMs(b.failures);
+    this.backoff.set(profile, b);
+  }
+
+  /**
+   * Gives every serving VM of the profile its part of the profile's CPU weight, so that under contention a
+   * profile with four busy VMs gets the same CPU as one with a single VM.
+   */
+  private reweigh(profile: string): void {
+    if (this.cpuSharesBroken) return;
+    const serving = [...this.vms.values()].filter(
+      (v) => v.profile === profile && (v.state === "ready" || v.state === "busy"),
+    );
+    const shares = cpuSharesPerVm(serving.length);
+    for (const vm of serving) {
+      if (vm.cpuShares === shares) continue;
+      vm.cpuShares = shares;
+      this.o.driver.setCpuShares(vm.name, shares).catch((err: Error) => {
+        if (vm.state === "gone" || vm.state === "draining" || this.closed) return;
+        // A libvirt without cgroups (a user session) cannot weigh VMs: said once, then not tried again.
+        this.cpuSharesBroken = true;
+        this.emit("problem", {
+          profile,
+          message: `VMs cannot be given CPU weights, so one profile's busy VMs may slow another's: ${err.message}`,
+        });
+      });
+    }
   }
 
   private async startVm(vm: PooledVm): Promise<BootedVm> {
@@ -486,8 +717,15 @@ export class VmPool extends EventEmitter<PoolEvents> {
     if (vm.state === "gone" || vm.state === "failed") return;
     this.lastFailure.set(vm.profile, `${vm.name}: ${reason}`);
     this.transition(vm, "failed", reason);
+    if (vm.readyAt !== undefined && Date.now() - vm.readyAt < YOUNG_DEATH_MS) {
+      this.backOff(vm.profile);
+      this.emit("problem", {
+        profile: vm.profile,
+        message: `VM ${vm.name} died ${Math.round((Date.now() - vm.readyAt) / 1000)} s after it was ready: ${reason}`,
+      });
+    }
     await this.destroy(vm);
-    this.refill(vm.profile);
+    this.roomFreed(vm.profile);
   }
 
   private async destroy(vm: PooledVm): Promise<void> {
@@ -502,11 +740,17 @@ export class VmPool extends EventEmitter<PoolEvents> {
       });
     }
     if (vm.state !== "gone") this.transition(vm, "gone");
+    this.reweigh(vm.profile);
   }
 
   /** Pings every serving VM; one that does not answer in time is failed and replaced. */
   private async checkHealth(): Promise<void> {
     const serving = [...this.vms.values()].filter((v) => v.state === "ready" || v.state === "busy");
+    // A profile whose VM has served a while is healthy again: its back-off starts over.
+    for (const vm of serving) {
+      if (vm.readyAt !== undefined && Date.now() - vm.readyAt >= YOUNG_DEATH_MS)
+        this.backoff.delete(vm.profile);
+    }
     await Promise.all(
       serving.map(async (vm) => {
         try {

@@ -44,6 +44,8 @@ export class FakeDriver implements VmDriver {
   /** Highest number of domains that were starting at the same time. */
   maxConcurrentStarts = 0;
   creates = 0;
+  /** The CPU weight last set per domain. */
+  readonly cpuShares = new Map<string, number>();
   restores = 0;
   /** Sync requests the agents received, answered or not. */
   syncs = 0;
@@ -225,6 +227,11 @@ export class FakeDriver implements VmDriver {
     if (this.domains.has(name)) throw new Error(`VM_RESTORE_FAILED: domain ${name} already exists`);
     this.restores++;
     await this.start(name, h.xml);
+  }
+
+  async setCpuShares(name: string, shares: number): Promise<void> {
+    if (!this.domains.has(name)) throw new Error(`VM_CPU_WEIGHT_FAILED: no domain ${name}`);
+    this.cpuShares.set(name, shares);
   }
 
   async pid(): Promise<number | null> {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SandboxScheduler, type SchedulerOptions } from "../../main/invoke/sandbox-scheduler.ts";
 import type { ImageManifest } from "../../main/vm/image-manifest.ts";
-import { VmPool } from "../../main/vm/pool.ts";
+import { VmPool, type PoolOptions } from "../../main/vm/pool.ts";
 import { FakeDriver } from "./fake-driver.ts";
 
 /** An image the fake driver "boots": two sandbox slots per VM, no files behind it. */
@@ -23,6 +23,7 @@ export interface FakeStackOptions {
   /** The pool's folder; a fresh temporary one by default. */
   dataDir?: string;
   scheduler?: Partial<SchedulerOptions>;
+  pool?: Partial<PoolOptions>;
 }
 
 export function fakeSchedulerStack(o: FakeStackOptions = {}) {
@@ -35,6 +36,7 @@ export function fakeSchedulerStack(o: FakeStackOptions = {}) {
     imageDir: "/x",
     refill: "boot",
     warm: o.warm ?? 1,
+    ...o.pool,
   });
   const scheduler = new SandboxScheduler({ pool, ...o.scheduler });
   const close = async (): Promise<void> => {

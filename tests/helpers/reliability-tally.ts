@@ -18,6 +18,9 @@ export interface TallyCounts {
   escapesContained?: number;
   /** Escapes known to get through today: reported, not counted as contained. */
   escapesKnownGaps?: number;
+  /** Attacks by hostile task code on the host every profile shares and on neighbouring sandboxes. */
+  attacksTried?: number;
+  attacksHeld?: number;
 }
 
 export interface TallyEntry extends TallyCounts {
@@ -74,6 +77,8 @@ export function sumTally(entries: TallyEntry[]): TallySums {
     escapesTried: 0,
     escapesContained: 0,
     escapesKnownGaps: 0,
+    attacksTried: 0,
+    attacksHeld: 0,
     parts: [],
   };
   for (const e of entries) {
@@ -84,4 +89,15 @@ export function sumTally(entries: TallyEntry[]): TallySums {
     if (!s.parts.includes(e.part)) s.parts.push(e.part);
   }
   return s;
+}
+
+/**
+ * Runs one attack by hostile task code and counts it for the summary: tried when it starts, held only when every
+ * check after it passed.
+ */
+export async function attack<T>(what: string, run: () => Promise<T>): Promise<T> {
+  tally("hostile", what, { attacksTried: 1 });
+  const result = await run();
+  tally("hostile", what, { attacksHeld: 1 });
+  return result;
 }

@@ -1,6 +1,7 @@
 // Asynchronous invocations on real VMs: accepted only once on disk, retried on failure, finished after the whole
 // host was torn down mid-run and started again on the same data directory, and shared fairly between profiles.
 import { after, test } from "node:test";
+import { tally } from "../helpers/reliability-tally.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -86,6 +87,7 @@ test("async invocations are on disk when accepted and finish after the host is t
 });
 
 test("one profile's flood of long sleepers does not keep another profile's async call waiting", async () => {
+  tally("hostile", "async queue flood by one profile", { attacksTried: 1 });
   const fairDir = mkdtempSync(join(tmpdir(), "hearth-async-fair-"));
   const h = await Host.start({ dataDir: fairDir });
   try {
@@ -140,4 +142,5 @@ test("one profile's flood of long sleepers does not keep another profile's async
     await h.close(0);
     rmSync(fairDir, { recursive: true, force: true });
   }
+  tally("hostile", "async queue flood by one profile", { attacksHeld: 1 });
 });

@@ -1,6 +1,7 @@
 // A real VM: task code that answers far over 6 MB or writes raw frames to its own port must not stall the host,
 // grow its memory, or touch a neighbour; its caller gets Lambda's error, and its sandbox starts again.
 import { after, before, describe, test } from "node:test";
+import { tally } from "../helpers/reliability-tally.ts";
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,15 +134,18 @@ after(async () => {
 
 describe("a sandbox's port carries at most what Lambda allows", () => {
   test("an 80 MB result is answered with Function.ResponseSizeTooLarge while the host serves others", async () => {
+    tally("hostile", "80 MB result", { attacksTried: 1 });
     const w = await whileAttacking({ mode: "big-result", mb: 80 });
     assert.equal(w.outcome.ok, false);
     assert.equal(w.outcome.error?.errorType, "Function.ResponseSizeTooLarge");
     assert.match(w.outcome.error?.errorMessage ?? "", /6291456 bytes, 6 MB/);
     assertPrompt(w, "80 MB result");
     await attackerServesAgain();
+    tally("hostile", "80 MB result", { attacksHeld: 1 });
   });
 
   test("an oversized raw frame from task code is refused at its header, and only its sandbox restarts", async () => {
+    tally("hostile", "oversized raw frame", { attacksTried: 1 });
     const before = await attackerPid();
     const w = await whileAttacking({ mode: "raw-oversized", mb: 80 });
     assert.equal(w.outcome.ok, false);
@@ -149,6 +153,7 @@ describe("a sandbox's port carries at most what Lambda allows", () => {
     assert.match(w.outcome.error?.errorMessage ?? "", /83886080 bytes\).*6 MB/);
     assertPrompt(w, "80 MB raw frame");
     assert.notEqual(await attackerServesAgain(), before, "the attacker's runtime was replaced");
+    tally("hostile", "oversized raw frame", { attacksHeld: 1 });
   });
 
   test("a 24 MB raw frame under the port's limit is reassembled at once and dropped as no frame", async () => {
@@ -171,6 +176,7 @@ describe("a sandbox's port carries at most what Lambda allows", () => {
   });
 
   test("a frame no runtime sends fails the invocation and restarts only that sandbox", async () => {
+    tally("hostile", "frame no runtime sends", { attacksTried: 1 });
     const before = await attackerPid();
     const w = await whileAttacking({ mode: "raw-invalid" });
     assert.equal(w.outcome.ok, false);
@@ -178,5 +184,6 @@ describe("a sandbox's port carries at most what Lambda allows", () => {
     assert.ok(w.outcome.roundTripMs < 4000, "failed at once, not when the handler finished");
     assertPrompt(w, "invalid raw frame");
     assert.notEqual(await attackerServesAgain(), before, "the attacker's runtime was replaced");
+    tally("hostile", "frame no runtime sends", { attacksHeld: 1 });
   });
 });

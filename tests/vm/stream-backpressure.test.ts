@@ -1,6 +1,7 @@
 // A stream client that never reads, on a real host and VM, while its task prints megabytes of log: the host's memory
 // stays bounded, the dropped lines are announced, and the result arrives once the client reads.
 import { after, before, test } from "node:test";
+import { tally } from "../helpers/reliability-tally.ts";
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
@@ -62,6 +63,7 @@ async function* afterHead(socket: Socket): AsyncGenerator<Buffer> {
 }
 
 test("a stream client that never reads keeps the host's memory bounded, and then reads the marker and the result", async (t) => {
+  tally("hostile", "stream client that never reads", { attacksTried: 1 });
   // A warm-up call, so the VM and sandbox exist before memory is measured.
   const warm = stalledInvoke({ lines: 1, size: 10 });
   warm.resume();
@@ -109,4 +111,5 @@ test("a stream client that never reads keeps the host's memory bounded, and then
   const shown = events.filter((e) => e.type === "log").length - markers.length;
   t.diagnostic(`${shown} lines delivered, ${dropped} dropped and announced in ${markers.length} marker(s)`);
   assert.ok(dropped > 0);
+  tally("hostile", "stream client that never reads", { attacksHeld: 1 });
 });

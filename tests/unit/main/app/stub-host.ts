@@ -93,7 +93,7 @@ export async function stubHost(t: TestContext) {
   t.after(async () => {
     await logs.flush();
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   });
   return { host, runs, ensured, profile };
 }
