@@ -123,7 +123,9 @@ function maxVmsOption(asked: number | undefined): { maxVms?: number } {
   if (raw === undefined || raw === "") return {};
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new Error(`INVALID_INPUT: HEARTH_MAX_VMS must be a whole number from 1 to 1024, not "${String(raw)}"`);
+    throw new Error(
+      `INVALID_INPUT: HEARTH_MAX_VMS must be a whole number from 1 to 1024, not "${String(raw)}"`,
+    );
   }
   return { maxVms: n };
 }
