@@ -40,7 +40,11 @@ async function check(url: string, ms: number): Promise<Seen | "ready"> {
   }
   if (body.name !== "hearth") return { kind: "other", url, status: res.status };
   if (res.status === 200) return "ready";
-  const message = typeof body.error?.message === "string" ? body.error.message : `HTTP ${res.status}`;
+  // The server's message leads with its code (STARTING: …); what it says after is what a user reads here.
+  const message =
+    typeof body.error?.message === "string"
+      ? body.error.message.replace(/^[A-Z][A-Z_]+: /, "")
+      : `HTTP ${res.status}`;
   // A start that failed will not become ready: said now, not at the timeout.
   if (body.starting?.phase === "failed") throw new CliError("START_FAILED", message, EXIT.hearthFailed);
   return { kind: "starting", url, message };
