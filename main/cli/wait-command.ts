@@ -10,6 +10,11 @@ import { out } from "./output.ts";
 const POLL_MS = 200;
 /** One health check: an answer on loopback takes milliseconds; a server that takes longer is not ready. */
 const CHECK_MS = 2_000;
+/**
+ * The shortest check, even when the timeout is nearer: on a busy machine a refused connection can take a few
+ * hundred ms to be reported, and the last check should say what was there, not that it ran out of time.
+ */
+const MIN_CHECK_MS = 500;
 const MAX_TIMEOUT_S = 24 * 60 * 60;
 
 /** What the last health check found. */
@@ -30,7 +35,12 @@ async function check(url: string, ms: number): Promise<Seen | "ready"> {
     res = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(ms) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { kind: "nothing", url, why: cause ?? (err as Error).name };
+    const name = (err as Error).name;
+    return {
+      kind: "nothing",
+      url,
+      why: cause ?? (name === "TimeoutError" ? `no answer within ${ms} ms` : name),
+    };
   }
   let body: HealthBody = {};
   try {
@@ -90,7 +100,7 @@ export async function waitForHearth(
     // Asked again each time: a server started on another port writes its serve.json once it is ready.
     const target = await resolveUrl(o, env, dir);
     const left = deadline - Date.now();
-    const found = await check(target.url, Math.max(1, Math.min(CHECK_MS, left)));
+    const found = await check(target.url, Math.max(MIN_CHECK_MS, Math.min(CHECK_MS, left)));
     if (found === "ready") return target.url;
     if (Date.now() + POLL_MS > deadline) throw timedOut(found, target, seconds);
     await new Promise((r) => setTimeout(r, POLL_MS));

@@ -160,7 +160,7 @@ test("a start that does not end in time: the SDK retries the 503 to its default 
     () => assert.fail("answered while starting"),
     (e: unknown) => e,
   )) as { name: string; message: string; $metadata: { httpStatusCode?: number; attempts?: number } };
-  assert.equal(err.name, "ServiceException");
+  assert.equal(err.name, "ServiceUnavailableException");
   assert.equal(err.$metadata.httpStatusCode, 503);
   assert.equal(err.$metadata.attempts, 3);
   assert.match(err.message, /Hearth is starting \(starting the VM pool\)/);

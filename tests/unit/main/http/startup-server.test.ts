@@ -82,7 +82,7 @@ test("while starting, the port answers only to its own names: a rebound name rea
   }
 });
 
-test("health answers 503 with what is still starting; the Lambda API a 503 ServiceException the SDKs retry", async () => {
+test("health answers 503 with what is still starting; the Lambda API a 503 the SDKs retry", async () => {
   const progress = new StartupProgress();
   progress.begin("host", "starting the VM pool");
   const server = await openStartupPort({ host: "127.0.0.1", port: 0, progress, uiDir: ui });
@@ -111,7 +111,7 @@ test("health answers 503 with what is still starting; the Lambda API a 503 Servi
     ] as const) {
       const res = await fetch(`${base}${path}`, { method, ...(method === "POST" ? { body: "{}" } : {}) });
       assert.equal(res.status, 503, path);
-      assert.equal(res.headers.get("x-amzn-errortype"), "ServiceException");
+      assert.equal(res.headers.get("x-amzn-errortype"), "ServiceUnavailableException");
       assert.equal(res.headers.get("retry-after"), String(LAMBDA_RETRY_AFTER_S));
       const body = (await res.json()) as { Type: string; message: string };
       assert.equal(body.Type, "Service");
