@@ -1,7 +1,8 @@
 // Commands that run on this machine rather than ask a running Hearth: the image, the doctor, VMs, serve and start.
 // Their modules load only when one of them runs, so commands that only talk HTTP start quickly.
-import { rename, rm, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { constants } from "node:fs";
+import { access, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import type { Host } from "../host.ts";
 import { dataDir } from "../paths.ts";
@@ -35,9 +36,15 @@ async function serve(opts: ServeOptions): Promise<void> {
   // Refused before anything is built or opened: a data directory others can read is said at once.
   const { openDataDir } = await import("../store/private-data-dir.ts");
   await openDataDir(dataDir());
-  // One a run before this one left says nothing about this run: it goes before the port opens.
   const readyFile = opts.readyFile ? resolve(opts.readyFile) : null;
-  if (readyFile) await rm(readyFile, { force: true });
+  if (readyFile) {
+    // Said now, not once the server is up and the file cannot be written.
+    await access(dirname(readyFile), constants.W_OK).catch(() => {
+      throw usageError(`--ready-file: ${dirname(readyFile)} is not a folder this user can write to`);
+    });
+    // One a run before this one left says nothing about this run: it goes before the port opens.
+    await rm(readyFile, { force: true });
+  }
   const { StartupProgress } = await import("../startup-progress.ts");
   const { ensureOwnerKey } = await import("../store/owner-key.ts");
   const progress = new StartupProgress();
@@ -118,7 +125,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     note(`hearth: ${signal}, shutting down`);
-    // First: from here on the server no longer takes invocations.
+    // Before the server stops taking invocations: a script that sees the file finds a server that answers.
     if (readyFile) await rm(readyFile, { force: true });
     await server.close();
     await app.close();
