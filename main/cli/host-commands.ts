@@ -1,6 +1,10 @@
 // Commands that run on this machine rather than ask a running Hearth: the image, the doctor, VMs, serve and start.
 // Their modules load only when one of them runs, so commands that only talk HTTP start quickly.
+import { constants } from "node:fs";
+import { access, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
+import type { Host } from "../host.ts";
 import { dataDir } from "../paths.ts";
 import { usageError } from "./exit-codes.ts";
 import { json, jsonLine, note, out } from "./output.ts";
@@ -14,6 +18,8 @@ interface ServeOptions {
   buildImage?: boolean;
   /** Run the doctor's checks after the image, before the pool (what `hearth start` does). */
   checks?: boolean;
+  /** Written (the port's URL) once invocations can run, for scripts that wait on a file. */
+  readyFile?: string;
 }
 
 /** How long a start that failed keeps showing why in the window before the process ends. */
@@ -21,8 +27,8 @@ const FAILED_START_SHOWN_MS = 5_000;
 
 /**
  * Runs the host and its port until a signal, then drains: the server stops, every VM is destroyed. The port opens
- * first, with the window and its startup status (image, checks, pool); the full API takes it over once the host
- * is up, on the same address.
+ * first, with the window and its startup status (image, checks, pool); the full API takes its socket over once
+ * the host is up, so the port never refuses a connection in between.
  */
 async function serve(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port);
@@ -30,9 +36,15 @@ async function serve(opts: ServeOptions): Promise<void> {
   // Refused before anything is built or opened: a data directory others can read is said at once.
   const { openDataDir } = await import("../store/private-data-dir.ts");
   await openDataDir(dataDir());
-  const { Host } = await import("../host.ts");
-  const { startServer } = await import("../http/server.ts");
-  const { startStartupServer } = await import("../http/startup-server.ts");
+  const readyFile = opts.readyFile ? resolve(opts.readyFile) : null;
+  if (readyFile) {
+    // Said now, not once the server is up and the file cannot be written.
+    await access(dirname(readyFile), constants.W_OK).catch(() => {
+      throw usageError(`--ready-file: ${dirname(readyFile)} is not a folder this user can write to`);
+    });
+    // One a run before this one left says nothing about this run: it goes before the port opens.
+    await rm(readyFile, { force: true });
+  }
   const { StartupProgress } = await import("../startup-progress.ts");
   const { ensureOwnerKey } = await import("../store/owner-key.ts");
   const progress = new StartupProgress();
@@ -41,17 +53,22 @@ async function serve(opts: ServeOptions): Promise<void> {
     progress.line(line);
   };
   // The window is served from renderer/out: (re)build it when its sources changed, but serve the API regardless.
+  // Before the port opens, so that no half-written window is served.
   const { ensureUi } = await import("../../renderer/build.ts");
   await ensureUi(note).catch((err: Error) => note(`hearth: the window could not be built: ${err.message}`));
   const data = dataDir();
   const key = await ensureOwnerKey(data);
-  const early = await startStartupServer({ host: opts.host, port, progress });
-  const bound = early.server.address();
-  const actualPort = typeof bound === "object" && bound ? bound.port : port;
+  // Only what the startup answers need is loaded before the port opens; the host and the full API after.
+  const { openStartupPort } = await import("../http/startup-server.ts");
+  const listener = await openStartupPort({ host: opts.host, port, progress });
+  const actualPort = listener.port;
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
-  note(`hearth: open the window at http://${host}:${actualPort}/#key=${key}`);
-  let app: Awaited<ReturnType<typeof Host.start>>;
+  const url = `http://${host}:${actualPort}`;
+  note(`hearth: open the window at ${url}/#key=${key}`);
+  const { startServer } = await import("../http/server.ts");
+  let app: Host;
   try {
+    const { Host } = await import("../host.ts");
     if (opts.buildImage) {
       progress.begin("image", "building the guest image");
       const { buildImage } = await import("../../vm-images/builder/build-image.ts");
@@ -74,7 +91,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     note(`hearth: could not start: ${(err as Error).message}`);
     // The window polls the status: let it show why before the port goes.
     await new Promise((r) => setTimeout(r, FAILED_START_SHOWN_MS));
-    await early.close();
+    await listener.close();
     throw err;
   }
   app.startup = progress;
@@ -82,36 +99,47 @@ async function serve(opts: ServeOptions): Promise<void> {
     say(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}`);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    await early.close();
     server = await startServer({
       host: opts.host,
       port: actualPort,
       app,
+      listener,
       ...(opts.share ? { share: opts.share } : {}),
     });
   } catch (err) {
     // Without a port there is nothing to serve: the VMs go, and whatever half-started (a socket) must not keep
     // the process alive once the error is printed.
+    await listener.close();
     await app.close();
     setTimeout(() => process.exit(), 1000).unref();
     throw err;
   }
   progress.ready();
-  note(`hearth: serving on http://${opts.host}:${actualPort}/ (${app.accel}); Ctrl+C to stop`);
+  if (readyFile) await writeAtomically(readyFile, `${url}\n`);
+  note(`hearth: serving on ${url}/ (${app.accel}); Ctrl+C to stop`);
   const sharing = opts.share ? await readSharing(app.dataDir) : null;
   if (sharing) note(`hearth: sharing on ${sharing.url} over TLS only (certificate ${sharing.fingerprint})`);
-  note(`hearth: open the window at http://${host}:${actualPort}/#key=${key}`);
+  note(`hearth: open the window at ${url}/#key=${key}`);
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     note(`hearth: ${signal}, shutting down`);
+    // Before the server stops taking invocations: a script that sees the file finds a server that answers.
+    if (readyFile) await rm(readyFile, { force: true });
     await server.close();
     await app.close();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Written whole or not at all: a script polling for the file never reads half of it. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
 }
 
 export function registerHostCommands(program: Command): void {
@@ -221,6 +249,10 @@ export function registerHostCommands(program: Command): void {
     .option(
       "--build-image",
       "build the guest image first if it is missing or out of date (progress in the window)",
+    )
+    .option(
+      "--ready-file <file>",
+      "write the port's URL to this file once invocations can run (removed on shutdown); or use `hearth wait`",
     )
     .action(serve);
 

@@ -13,6 +13,7 @@ import { registerProfileCommands } from "./profile-commands.ts";
 import { registerShareCommands } from "./share-commands.ts";
 import { registerTaskCommands } from "./task-commands.ts";
 import { registerTokenCommands } from "./token-commands.ts";
+import { registerWaitCommand } from "./wait-command.ts";
 import { note } from "./output.ts";
 
 const CONNECTION_HELP = `
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerLogCommands(program);
   registerPoolCommands(program);
   registerHostCommands(program);
+  registerWaitCommand(program);
   return program;
 }
 

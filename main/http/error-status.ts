@@ -70,7 +70,10 @@ export type LambdaErrorType =
   | "InvalidRuntimeException"
   | "MissingAuthenticationTokenException"
   | "UnknownOperationException"
-  | "ServiceException";
+  | "ServiceException"
+  // Not in Lambda's model (its ServiceException is a 500): an SDK makes it an exception of this name, and retries
+  // it by its status, 503, as it retries any 502-504.
+  | "ServiceUnavailableException";
 
 export interface LambdaErrorAnswer {
   status: number;
@@ -154,8 +157,9 @@ const TABLE: Record<KnownErrorCode, { native: number; lambda: LambdaErrorAnswer 
   REMOTE_PROTOCOL_ERROR: { native: 502, lambda: internal },
   // A share link was asked for while this Hearth has no shared listener: nothing beyond the machine could use it.
   SHARING_OFF: { native: 409, lambda: conflict },
-  // Hearth is still building its image or starting its pool: the same request works in a moment.
-  STARTING: { native: 503, lambda: internal },
+  // Hearth is still building its image or starting its pool: the same request works in a moment. A 503, which
+  // the AWS SDKs retry by themselves (a 500 they would too, but that says the server failed).
+  STARTING: { native: 503, lambda: { status: 503, type: "ServiceUnavailableException" } },
   // The request named a host the port is not bound to (DNS rebinding, or a proxy's name): Misdirected Request.
   HOST_NOT_ALLOWED: { native: 421, lambda: { status: 421, type: "AccessDeniedException" } },
   // A profile has as many async invocations waiting as it may: Lambda throttles a full event queue with 429 too.

@@ -9,6 +9,7 @@ import { PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
 import { sandboxAnswers } from "./answer-sandbox.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
 import { DoctorProbe, registerDoctor } from "./doctor-route.ts";
+import { LOCAL_PORT_TIMEOUTS, type LocalPort } from "./local-port.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
 import { AuthFailures } from "./native/auth-failures.ts";
@@ -27,6 +28,12 @@ export interface ServeOptions {
   app: Host;
   /** Sharing on: the TLS listener for token holders on another machine, on the address the owner picked. */
   share?: { host: string; port: number };
+  /**
+   * The port already open (answering while Hearth started, main/http/startup-server.ts): the full API takes its
+   * socket over instead of opening one, and closing the server closes it. `host` and `port` must be the ones it
+   * was opened with.
+   */
+  listener?: LocalPort;
 }
 
 /** Where a running server says it listens, so the CLI finds it without being told. */
@@ -40,14 +47,11 @@ export interface ServeFile {
 }
 
 export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
-  const server = Fastify({
-    logger: false,
-    bodyLimit: 6 * 1024 * 1024,
-    // Receiving a request may take this long; running it is bounded by the task's own timeout.
-    requestTimeout: 120_000,
-    // Clients come and go on one machine: drop idle keep-alive sockets after a while.
-    keepAliveTimeout: 65_000,
-  });
+  const options = { logger: false, bodyLimit: 6 * 1024 * 1024, ...LOCAL_PORT_TIMEOUTS };
+  const listener = o.listener;
+  const server = listener
+    ? listener.build((serverFactory) => Fastify({ ...options, serverFactory }))
+    : Fastify(options);
   const failures = new AuthFailures();
   const auth = new NativeAuth(await ensureOwnerKey(o.app.dataDir), failures);
 
@@ -78,8 +82,11 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   server.addHook("onClose", async () => {
     await shared?.close();
     await rm(file, { force: true });
+    // fastify closes only a socket it opened itself.
+    await listener?.close();
   });
-  await server.listen({ host: o.host, port: o.port });
+  if (listener) await listener.serve(server);
+  else await server.listen({ host: o.host, port: o.port });
   if (o.share) {
     try {
       // The same failure counts as the local port: an address that guesses here is slowed down there too.

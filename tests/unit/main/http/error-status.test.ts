@@ -72,6 +72,7 @@ test("the Lambda answers of the common cases", () => {
   assert.deepEqual(lambdaError("FORBIDDEN"), { status: 403, type: "AccessDeniedException" });
   assert.deepEqual(lambdaError("IMPORT_TOO_LARGE"), { status: 413, type: "RequestTooLargeException" });
   assert.deepEqual(lambdaError("STORE_CORRUPT"), { status: 500, type: "ServiceException" });
+  assert.deepEqual(lambdaError("STARTING"), { status: 503, type: "ServiceUnavailableException" });
 });
 
 test("every Lambda answer's status agrees with its kind: 4xx for the caller's faults, 5xx for ours", () => {
