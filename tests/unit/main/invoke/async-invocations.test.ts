@@ -80,9 +80,13 @@ test("what was running when the queue stopped runs again on the next start, and 
   const first = new AsyncInvocations(fakeEngine(() => "hang").engine, { dir, retryDelaysMs: [10, 10] });
   await first.start();
   const a = await first.enqueue({ callerProfileId: "prf_a", ref: { task: "t" }, payload: '{"n":1}' });
-  await new Promise((r) => setTimeout(r, 20));
+  // Waits for the record to say it runs (a loaded machine may take longer than a fixed pause), then stops.
+  const state = (): string => JSON.parse(readFileSync(join(dir, `${a.id}.json`), "utf8")).state;
+  for (const deadline = Date.now() + 5000; state() !== "running" && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   first.close();
-  assert.equal(JSON.parse(readFileSync(join(dir, `${a.id}.json`), "utf8")).state, "running");
+  assert.equal(state(), "running");
   writeFileSync(join(dir, "stray.json.123.tmp"), "half");
 
   const { engine } = fakeEngine((payload) => ({ ok: true, payload }));
