@@ -405,8 +405,9 @@ export class VmPool extends EventEmitter<PoolEvents> {
         if (vm.state === "draining" || vm.state === "failed") await this.destroy(vm);
       }),
     );
-    // VMs still booting finish into the closed pool, which destroys them.
-    await Promise.all([...this.spawning]);
+    // VMs still booting finish into the closed pool, which destroys them; a template being made is saved (its VM
+    // goes with the save) so the next start restores from it.
+    await Promise.all([...this.spawning, this.templateSettled()]);
   }
 
   // ---- internals ----
@@ -640,7 +641,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
   }
 
   private async startVm(vm: PooledVm): Promise<BootedVm> {
-    const template = await this.template();
+    const template = this.readyTemplate();
     if (template) {
       try {
         vm.origin = "restore";
@@ -680,6 +681,25 @@ export class VmPool extends EventEmitter<PoolEvents> {
       memoryMiB: this.o.memoryMiB,
       readyTimeoutMs: this.o.bootTimeoutMs,
     };
+  }
+
+  /**
+   * The template's file when VMs can be restored from it now. Until then VMs boot, and the template is made in the
+   * background: the first VM of a fresh install does not wait for a boot, a save and a restore.
+   */
+  private readyTemplate(): string | null {
+    if (this.o.refill === "boot" || this.templateState === "broken" || !this.o.driver.local) return null;
+    if (this.templateState === "ready" || (this.templateState === "none" && existsSync(this.templateFile))) {
+      this.templateState = "ready";
+      return this.templateFile;
+    }
+    void this.template();
+    return null;
+  }
+
+  /** Resolves once no template is being made (for a shutdown: the template's own VM goes when it is saved). */
+  templateSettled(): Promise<void> {
+    return (this.templateBuild ?? Promise.resolve(null)).then(() => undefined);
   }
 
   /** The save image VMs are restored from: made once per image, acceleration and memory size, kept across runs. */

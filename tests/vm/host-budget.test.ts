@@ -43,6 +43,7 @@ before(async () => {
   bob = await profileWith(host, "bob", ["echo-node"]);
   // The template is saved once, before the flood: what follows measures the budget, not the first boot.
   assert.equal((await invoke(alice, "spinner", { ms: 1 })).ok, true);
+  await host.pool.templateSettled();
 });
 
 after(async () => {

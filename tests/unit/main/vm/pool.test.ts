@@ -1,7 +1,7 @@
 // Pool rules on a fake driver: targets, refill, boot concurrency, failures with backoff, health, shutdown.
 import { afterEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ImageManifest } from "../../../../main/vm/image-manifest.ts";
@@ -64,15 +64,23 @@ async function until(what: string, probe: () => boolean, timeoutMs = 5000): Prom
 const readyCount = (pool: VmPool, profile: string) =>
   pool.list(profile).filter((v) => v.state === "ready").length;
 
-test("warms each profile to its target, from a template once one is saved", async () => {
+test("warms each profile to its target: booting while the template is saved in the background, then restoring", async () => {
   const { pool, driver } = makePool({}, { warm: 2 });
   await pool.start();
   pool.ensure("alice");
   await until("two ready VMs", () => readyCount(pool, "alice") === 2);
-  assert.equal(driver.creates, 1, "only the template is booted");
-  assert.equal(driver.restores, 2);
+  // A fresh install: nobody waits for a template boot, a save and a restore.
+  assert.ok(pool.list("alice").every((v) => v.origin === "boot"));
+  await pool.templateSettled();
+  assert.ok(existsSync(pool.templateFile), "the template was saved meanwhile");
+  assert.equal(driver.creates, 3, "the two VMs and the template's");
+  // Once it exists, new VMs are restored clones.
+  const [first] = pool.list("alice");
+  await pool.retire(pool.get(first!.name)!, "test");
+  await until("a restored replacement", () => readyCount(pool, "alice") === 2);
+  assert.equal(driver.restores, 1);
   assert.ok(
-    pool.list("alice").every((v) => v.origin === "restore" && /^hearth-alice-[0-9a-f]{8}$/.test(v.name)),
+    pool.list("alice").some((v) => v.origin === "restore" && /^hearth-alice-[0-9a-f]{8}$/.test(v.name)),
   );
   const names = (await driver.list()).map((d) => d.metadata?.profile);
   assert.deepEqual(names.sort(), ["alice", "alice"]);
