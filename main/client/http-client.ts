@@ -1,17 +1,14 @@
 // A client of the native API over fetch: calls any operation of main/contract.ts by name, and reads event streams.
-import {
-  LIVE_LOGS_PATH,
-  operations,
-  POOL_EVENTS_PATH,
-  PROFILE_HEADER,
-  type ErrorBody,
-  type InputOf,
-  type InvocationEvent,
-  type LogRecord,
-  type OperationName,
-  type OutputOf,
-  type VmView,
+import type {
+  ErrorBody,
+  InputOf,
+  InvocationEvent,
+  LogRecord,
+  OperationName,
+  OutputOf,
+  VmView,
 } from "../contract.ts";
+import { LIVE_LOGS_PATH, POOL_EVENTS_PATH, PROFILE_HEADER, ROUTES } from "./operation-routes.ts";
 
 export type Credentials =
   | { kind: "owner"; key: string; profile?: string }
@@ -49,7 +46,7 @@ export class HearthClient {
 
   /** The request an operation becomes: path parameters filled in, the rest as query (GET/DELETE) or body. */
   request<N extends OperationName>(name: N, input: InputOf<N>): { url: string; init: RequestInit } {
-    const o = operations[name] as { method: string; path: string; rawBody?: string };
+    const o = ROUTES[name];
     const rest: Record<string, unknown> = { ...(input as Record<string, unknown>) };
     const path = o.path.replace(/:([A-Za-z]+)/g, (_m, key: string) => {
       const v = rest[key];
