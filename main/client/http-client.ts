@@ -27,10 +27,27 @@ export class HearthApiError extends Error {
   }
 }
 
+/** A request as the client makes it: a method, plain headers and a text body. */
+export interface PlainRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Sends one request and reads its whole answer: all that call() needs of a transport. */
+export type SendRequest = (url: string, request: PlainRequest) => Promise<{ status: number; text: string }>;
+
+/** fetch, as in a browser: the transport unless a faster one is given (the CLI's, main/cli/node-http-send.ts). */
+export const fetchSend: SendRequest = async (url, request) => {
+  const res = await fetch(url, request);
+  return { status: res.status, text: await res.text() };
+};
+
 export class HearthClient {
   constructor(
     readonly baseUrl: string,
     readonly credentials: Credentials | null,
+    private readonly send: SendRequest = fetchSend,
   ) {}
 
   headers(): Record<string, string> {
@@ -45,7 +62,7 @@ export class HearthClient {
   }
 
   /** The request an operation becomes: path parameters filled in, the rest as query (GET/DELETE) or body. */
-  request<N extends OperationName>(name: N, input: InputOf<N>): { url: string; init: RequestInit } {
+  request<N extends OperationName>(name: N, input: InputOf<N>): { url: string; init: PlainRequest } {
     const o = ROUTES[name];
     const rest: Record<string, unknown> = { ...(input as Record<string, unknown>) };
     const path = o.path.replace(/:([A-Za-z]+)/g, (_m, key: string) => {
@@ -78,9 +95,8 @@ export class HearthClient {
 
   async call<N extends OperationName>(name: N, input: InputOf<N>): Promise<OutputOf<N>> {
     const { url, init } = this.request(name, input);
-    const res = await fetch(url, init);
-    const text = await res.text();
-    if (!res.ok) throw apiError(res.status, text);
+    const { status, text } = await this.send(url, init);
+    if (status < 200 || status > 299) throw apiError(status, text);
     return JSON.parse(text) as OutputOf<N>;
   }
 
