@@ -12,6 +12,7 @@ export const SECTIONS = [
   ["deploy", "Deploy under load"],
   ["cold", "Cold paths"],
   ["remote", "A shared alias called from a teammate's Hearth"],
+  ["cli", "The `hearth` command, from spawn to exit"],
 ] as const;
 export type SectionName = (typeof SECTIONS)[number][0];
 
@@ -386,6 +387,34 @@ export function coldSection(d: unknown): string[] {
   ];
 }
 
+/** What issue 17 asks of the `hearth` command on these machines, from spawning it to its exit (medians). */
+export const CLI_TARGETS_MS = { version: 150, invoke: 300, taskLs: 250 } as const;
+
+export function cliSection(d: unknown): string[] {
+  const row = (label: string, k: keyof typeof CLI_TARGETS_MS): string[] => {
+    const median = num(d, k, "median");
+    const target = CLI_TARGETS_MS[k];
+    const verdict = median === undefined ? "not run" : median <= target ? "met" : "missed";
+    return [label, cell(num(d, k, "n")), spread(at(d, k)), `≤ ${target}`, verdict];
+  };
+  return [
+    ...table(
+      ["command", "n", "median (min–max) ms", "target ms", "target"],
+      ["---", "---:", "---:", "---:", "---"],
+      [
+        row("`hearth --version`", "version"),
+        row("`hearth invoke echo` of a warm task", "invoke"),
+        row("`hearth task ls`", "taskLs"),
+      ],
+    ),
+    "",
+    "Each from spawning `node bin/hearth.mjs` to its exit, against one `hearth serve` on a fresh data directory " +
+      "(`--version` before the server starts). Node's own start (`node -e 0`), the floor under each: " +
+      `${spread(at(d, "node"))} ms.`,
+    ...Object.entries(obj(d, "errors")).map(([k, v]) => `- ${k} did not finish: ${esc(String(v))}`),
+  ];
+}
+
 const RENDER: Record<SectionName, (d: unknown) => string[]> = {
   peers,
   engine,
@@ -395,6 +424,7 @@ const RENDER: Record<SectionName, (d: unknown) => string[]> = {
   deploy: deploySection,
   cold: coldSection,
   remote,
+  cli: cliSection,
 };
 
 /** Every accel a result says it ran with: the report's header shows them all when they differ. */

@@ -1,10 +1,12 @@
-// `hearth doctor`: is libvirt reachable, which acceleration really boots a guest, is the image built and current.
+// `hearth doctor`: is Node new enough, is libvirt reachable, which acceleration really boots a guest, is the image
+// built and current.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { probeAccel, QEMU_BINARY, type AccelResult } from "./vm/accel-probe.ts";
 import type { Accel } from "./vm/domain-xml.ts";
 import { bootFiles, damagedFiles, imageDir, loadManifest } from "./vm/image-manifest.ts";
 import { defaultLibvirtUri, LibvirtDriver } from "./vm/libvirt-driver.ts";
+import { thisNodeChecks } from "./node-support.ts";
 import { currentInputsKey } from "../vm-images/builder/build-image.ts";
 
 export interface Check {
@@ -94,6 +96,8 @@ export async function runDoctor(opts: { probe?: boolean } = {}): Promise<DoctorR
     image: { dir: imageDir(), built: false, current: null },
     checks,
   };
+
+  checks.push(...thisNodeChecks());
 
   const driver = new LibvirtDriver(uri);
   try {

@@ -14,6 +14,7 @@ import { dataDir } from "../paths.ts";
 import { readOwnerKey } from "../store/owner-key.ts";
 import { openDataDir } from "../store/private-data-dir.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
+import { nodeHttpSend, SILENCE_CODE } from "./node-http-send.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:7878";
 /**
@@ -156,10 +157,16 @@ const CONNECTION_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
-/** Node's fetch gives up on an answer (headers, or the next piece of the body) after 300 s of silence. */
-const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+/**
+ * Node's fetch gives up on an answer (headers, or the next piece of the body) after 300 s of silence, and so does
+ * the CLI's node:http transport.
+ */
+const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", SILENCE_CODE]);
 
+/** fetch puts the socket's code on the error's cause (or the cause's cause); node:http on the error itself. */
 function causeCode(err: Error): unknown {
+  const own = (err as { code?: unknown }).code;
+  if (typeof own === "string" && (CONNECTION_CODES.has(own) || TIMEOUT_CODES.has(own))) return own;
   const cause = (err as { cause?: { code?: unknown; cause?: { code?: unknown } } }).cause;
   return cause?.code ?? cause?.cause?.code;
 }
@@ -201,7 +208,7 @@ export class Connection {
     readonly credentials: Credentials | null,
     readonly dir: string,
   ) {
-    this.client = new HearthClient(target.url, credentials);
+    this.client = new HearthClient(target.url, credentials, nodeHttpSend());
   }
 
   get url(): string {

@@ -1,13 +1,6 @@
 // `hearth profile create|ls|rm`: through the running Hearth when there is one, else straight in the data directory.
 import type { Command } from "commander";
 import type { CreatedProfile, ProfileView } from "../contract.ts";
-import { findProfileByName } from "../domain/lookups.ts";
-import { createProfile, deleteProfile } from "../domain/profiles.ts";
-import { profileView } from "../domain/views.ts";
-import { HearthError } from "../domain/errors.ts";
-import { dataDir } from "../paths.ts";
-import { openHearthStore, type HearthStore } from "../store/hearth-store.ts";
-import { systemRandom } from "../store/system-random.ts";
 import { optionsOf, withJson } from "./command-options.ts";
 import { connect, locate, type Connection, type CredentialNeed, type GlobalOptions } from "./connection.ts";
 import { print, table } from "./output.ts";
@@ -24,14 +17,8 @@ async function runningHearth(o: GlobalOptions, need: CredentialNeed): Promise<Co
   return connect(o, need);
 }
 
-async function withStore<T>(fn: (store: HearthStore) => Promise<T>): Promise<T> {
-  const store = await openHearthStore(dataDir());
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+/** The data-directory path of these commands, loaded only when no Hearth runs to ask. */
+const local = () => import("./profile-local.ts");
 
 export function formatCreatedProfile(r: CreatedProfile): string {
   return [
@@ -65,20 +52,14 @@ export function registerProfileCommands(program: Command): void {
     const conn = await runningHearth(o, "owner");
     const created = conn
       ? await conn.call("createProfile", { name })
-      : await withStore((store) =>
-          store.documents.update((s) =>
-            createProfile(s, { name }, { now: Date.now(), random: systemRandom, sealer: store.secrets }),
-          ),
-        );
+      : await (await local()).createProfileLocally(name);
     print(o.json, created, () => formatCreatedProfile(created));
   });
 
   withJson(profile.command("ls").description("list profiles")).action(async (_o: unknown, cmd: Command) => {
     const o = optionsOf(cmd);
     const conn = await runningHearth(o, "any");
-    const rows = conn
-      ? await conn.call("listProfiles", {})
-      : await withStore(async (store) => store.documents.state.profiles.map(profileView));
+    const rows = conn ? await conn.call("listProfiles", {}) : await (await local()).listProfilesLocally();
     print(o.json, rows, () => formatProfiles(rows));
   });
 
@@ -91,12 +72,7 @@ export function registerProfileCommands(program: Command): void {
     const conn = await runningHearth(o, "owner");
     const removed = conn
       ? await conn.call("deleteProfile", { profile: name })
-      : await withStore(async (store) => {
-          const p = findProfileByName(store.documents.state, name);
-          if (!p) throw new HearthError("PROFILE_NOT_FOUND", `no profile named "${name}"`, "profile");
-          await store.documents.update((s) => deleteProfile(s, p.id));
-          return { deleted: p.name };
-        });
+      : await (await local()).removeProfileLocally(name);
     print(o.json, removed, () => `removed profile ${removed.deleted}`);
   });
 }

@@ -16,6 +16,10 @@ import { registerTokenCommands } from "./token-commands.ts";
 import { registerWaitCommand } from "./wait-command.ts";
 import { note } from "./output.ts";
 
+const VERSION_HELP = `
+Version:
+  hearth --version (or -V), alone on the line, prints Hearth's version`;
+
 const CONNECTION_HELP = `
 Connection:
   URL          --url, else HEARTH_URL, else the serve.json a running \`hearth serve\` writes in the data
@@ -46,7 +50,7 @@ export function buildProgram(): Command {
       const data = cmd.opts<{ data?: string }>().data;
       if (data) process.env.HEARTH_DATA = resolve(data);
     })
-    .addHelpText("after", `${CONNECTION_HELP}\n${OUTPUT_HELP}\n${EXIT_CODES_HELP}`);
+    .addHelpText("after", `${VERSION_HELP}\n${CONNECTION_HELP}\n${OUTPUT_HELP}\n${EXIT_CODES_HELP}`);
 
   registerProfileCommands(program);
   registerTaskCommands(program);

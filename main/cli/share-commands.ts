@@ -3,7 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import { REMOTE_API_PATH, type RemoteView } from "../contract.ts";
+import { REMOTE_API_PATH } from "../client/operation-routes.ts";
+import type { RemoteView } from "../contract.ts";
 export { awsCommand, curlPin, sharedCurlCommand } from "../domain/share-instructions.ts";
 import { findAlias } from "./alias-commands.ts";
 import { parseAccountId, parseDuration } from "./arg-parsers.ts";

@@ -1,13 +1,12 @@
 // `hearth import`, `update-code`, `publish` and `task ls|show|config|rm`: a profile's tasks over the native API.
 import { Option, type Command } from "commander";
 import type { AliasView, OwnedTaskView, TaskView } from "../contract.ts";
-import { MEMORY_MB, RUNTIMES, TIMEOUT_S } from "../domain/task-config.ts";
+import { MEMORY_MB, RUNTIMES, TIMEOUT_S } from "../domain/task-limits.ts";
 import { collectKeyValue, collectList, integerParser } from "./arg-parsers.ts";
 import { optionsOf, withJson } from "./command-options.ts";
 import { connect, type Connection } from "./connection.ts";
 import { usageError } from "./exit-codes.ts";
 import { formatBytes, print, Progress, table } from "./output.ts";
-import { manifestFor, packTaskPath } from "./task-package.ts";
 
 const memoryOption = (what: string): Option =>
   new Option("--memory <mb>", `${what} memory in MB (${MEMORY_MB.min}-${MEMORY_MB.max})`).argParser(
@@ -106,6 +105,8 @@ async function upload(
   path: string,
 ): Promise<{ zipBase64: string; taskJson: Record<string, unknown> | null }> {
   const progress = new Progress();
+  // The zip and folder readers load only for the commands that upload code.
+  const { packTaskPath } = await import("./task-package.ts");
   const pkg = await packTaskPath(
     path,
     (text) => progress.step(text),
@@ -132,6 +133,7 @@ async function importTask(
   conn: Connection,
 ): Promise<void> {
   const { zipBase64, taskJson } = await upload(path);
+  const { manifestFor } = await import("./task-package.ts");
   const manifest = manifestFor(taskJson, {
     name: o.name,
     runtime: o.runtime,

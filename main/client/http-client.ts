@@ -1,17 +1,14 @@
 // A client of the native API over fetch: calls any operation of main/contract.ts by name, and reads event streams.
-import {
-  LIVE_LOGS_PATH,
-  operations,
-  POOL_EVENTS_PATH,
-  PROFILE_HEADER,
-  type ErrorBody,
-  type InputOf,
-  type InvocationEvent,
-  type LogRecord,
-  type OperationName,
-  type OutputOf,
-  type VmView,
+import type {
+  ErrorBody,
+  InputOf,
+  InvocationEvent,
+  LogRecord,
+  OperationName,
+  OutputOf,
+  VmView,
 } from "../contract.ts";
+import { LIVE_LOGS_PATH, POOL_EVENTS_PATH, PROFILE_HEADER, ROUTES } from "./operation-routes.ts";
 
 export type Credentials =
   | { kind: "owner"; key: string; profile?: string }
@@ -30,10 +27,27 @@ export class HearthApiError extends Error {
   }
 }
 
+/** A request as the client makes it: a method, plain headers and a text body. */
+export interface PlainRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Sends one request and reads its whole answer: all that call() needs of a transport. */
+export type SendRequest = (url: string, request: PlainRequest) => Promise<{ status: number; text: string }>;
+
+/** fetch, as in a browser: the transport unless a faster one is given (the CLI's, main/cli/node-http-send.ts). */
+export const fetchSend: SendRequest = async (url, request) => {
+  const res = await fetch(url, request);
+  return { status: res.status, text: await res.text() };
+};
+
 export class HearthClient {
   constructor(
     readonly baseUrl: string,
     readonly credentials: Credentials | null,
+    private readonly send: SendRequest = fetchSend,
   ) {}
 
   headers(): Record<string, string> {
@@ -48,8 +62,8 @@ export class HearthClient {
   }
 
   /** The request an operation becomes: path parameters filled in, the rest as query (GET/DELETE) or body. */
-  request<N extends OperationName>(name: N, input: InputOf<N>): { url: string; init: RequestInit } {
-    const o = operations[name] as { method: string; path: string; rawBody?: string };
+  request<N extends OperationName>(name: N, input: InputOf<N>): { url: string; init: PlainRequest } {
+    const o = ROUTES[name];
     const rest: Record<string, unknown> = { ...(input as Record<string, unknown>) };
     const path = o.path.replace(/:([A-Za-z]+)/g, (_m, key: string) => {
       const v = rest[key];
@@ -81,9 +95,8 @@ export class HearthClient {
 
   async call<N extends OperationName>(name: N, input: InputOf<N>): Promise<OutputOf<N>> {
     const { url, init } = this.request(name, input);
-    const res = await fetch(url, init);
-    const text = await res.text();
-    if (!res.ok) throw apiError(res.status, text);
+    const { status, text } = await this.send(url, init);
+    if (status < 200 || status > 299) throw apiError(status, text);
     return JSON.parse(text) as OutputOf<N>;
   }
 

@@ -2,12 +2,9 @@
 import { z } from "zod";
 import { environmentSchema } from "./environment-rules.ts";
 import type { Runtime, TaskConfig } from "./state.ts";
+import { MAX_DESCRIPTION, MEMORY_MB, RUNTIMES, TASK_NAME_PATTERN, TIMEOUT_S } from "./task-limits.ts";
 
-export const RUNTIMES = ["nodejs", "python3", "provided"] as const satisfies readonly Runtime[];
-export const TASK_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const MEMORY_MB = { min: 128, max: 10240, default: 128 } as const;
-export const TIMEOUT_S = { min: 1, max: 900, default: 3 } as const;
-export const MAX_DESCRIPTION = 256;
+export { MAX_DESCRIPTION, MEMORY_MB, RUNTIMES, TASK_NAME_PATTERN, TIMEOUT_S } from "./task-limits.ts";
 
 export const taskNameSchema = z
   .string()

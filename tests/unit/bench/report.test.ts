@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Machine } from "../../../bench/machine.ts";
-import { accelsOf, assembleReport } from "../../../bench/report-format.ts";
+import { accelsOf, assembleReport, cliSection } from "../../../bench/report-format.ts";
 
 const machine: Machine = {
   cores: 2,
@@ -120,4 +120,19 @@ test("every acceleration the results name is collected", () => {
     ["kvm", "tcg"],
   );
   assert.deepEqual(accelsOf({ peers: { data: { machine: { accel: "unknown (hearth did not run)" } } } }), []);
+});
+
+test("the CLI section sets each median against its target and names a run that did not finish", () => {
+  const summary = (median: number) => ({ n: 20, median, min: median - 5, max: median + 40 });
+  const md = cliSection({
+    node: summary(60),
+    version: summary(120),
+    invoke: summary(310),
+    errors: { run: "hearth task ls: run 1: exited 4" },
+  }).join("\n");
+  assert.match(md, /\| `hearth --version` \| 20 \| 120 \(115–160\) \| ≤ 150 \| met \|/);
+  assert.match(md, /\| `hearth invoke echo` of a warm task \| 20 \| 310 \(305–350\) \| ≤ 300 \| missed \|/);
+  assert.match(md, /\| `hearth task ls` \| – \| – \| ≤ 250 \| not run \|/);
+  assert.match(md, /Node's own start \(`node -e 0`\), the floor under each: 60 \(55–100\) ms/);
+  assert.match(md, /- run did not finish: hearth task ls: run 1: exited 4/);
 });

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, statSync } from "node:fs";
+import { chmodSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../store/temp-dir.ts";
 
@@ -31,6 +31,16 @@ test("--help documents the connection and the exit codes", async (t) => {
   for (const command of ["import", "invoke", "logs", "alias", "token", "grant", "pool", "doctor", "serve"]) {
     assert.match(r.stdout, new RegExp(`^  ${command}\\b`, "m"), command);
   }
+});
+
+test("--version (or -V) alone prints package.json's version and nothing else", async (t) => {
+  const env = { HEARTH_DATA: tempDir(t, "hearth-cli-") };
+  const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+  for (const flag of ["--version", "-V"]) {
+    assert.deepEqual(await hearth([flag], env), { code: 0, stdout: `${version}\n`, stderr: "" });
+  }
+  const help = await hearth(["--help"], env);
+  assert.match(help.stdout, /hearth --version \(or -V\), alone on the line, prints Hearth's version/);
 });
 
 test("usage errors exit 2 and say what is expected", async (t) => {
