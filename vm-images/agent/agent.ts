@@ -124,7 +124,8 @@ function main(path: string): void {
    */
   const prewarmFirst = (): void => {
     const first = [...slots.values()].sort((a, b) => a.slot - b.slot)[0];
-    if (first && !first.spec && PREWARM_MEMORY_MB <= sandboxMemoryMb()) first.prewarm();
+    if (first && !first.spec && PREWARM_MEMORY_MB <= sandboxMemoryMb())
+      first.prewarm().catch((err: unknown) => console.error(`hearth-agent: prewarm failed: ${String(err)}`));
   };
   /** Slots with a load under way: a prewarmed runtime there may still be taken. */
   const loading = new Set<number>();

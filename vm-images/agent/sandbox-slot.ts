@@ -17,7 +17,6 @@ import {
   rmdirSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import {
@@ -75,6 +74,17 @@ export const SLOT_DISK_MB = 512;
 /** A runtime that dies this many times within RESTART_WINDOW_MS is left failed instead of restarted again. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
+
+/** Runs guestctl as root, without holding up the agent's answers meanwhile; null when it succeeded, else why not. */
+function guestctl(argv: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    const p = spawn(GUESTCTL, argv, { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    p.on("error", (e) => resolve(String(e)));
+    p.on("exit", (code) => resolve(code === 0 ? null : `guestctl ${argv[0]} exited ${code}: ${err.trim()}`));
+  });
+}
 
 function setOomScore(pid: number | undefined, score: number): void {
   if (pid === undefined) return;
@@ -245,14 +255,14 @@ export class SandboxSlot {
    * is detached whole, so a link or folder an earlier load planted, or swapped while it was being removed, leads
    * nowhere, and a process of an earlier load that somehow survived keeps only its old files.
    */
-  private freshFolders(uid: number | null): void {
+  private async freshFolders(uid: number | null): Promise<void> {
     if (uid !== null) this.uid = uid;
     const argv = ["fresh", this.dir, String(SLOT_DISK_MB), ...(uid === null ? [] : [String(uid)])];
-    const r = this.ownDisk ? spawnSync(GUESTCTL, argv, { encoding: "utf8" }) : null;
-    if (r?.status !== 0) {
-      if (r)
-        this.events.output("stderr", `hearth-agent: fresh disk for slot ${this.slot} failed: ${r.stderr}`);
-      // No disk of its own (or it could not be replaced): the folders are emptied in place instead.
+    const failure = this.ownDisk ? await guestctl(argv) : "the slot has no disk of its own";
+    if (failure !== null) {
+      if (this.ownDisk)
+        this.events.output("stderr", `hearth-agent: fresh disk for slot ${this.slot} failed: ${failure}`);
+      // The folders are emptied in place instead.
       this.emptyDir(false, uid !== null);
     }
     if (uid !== null) this.events.uid(uid);
@@ -265,13 +275,18 @@ export class SandboxSlot {
   /**
    * Starts a runtime that waits for the slot's next task, so loading it is unpacking code and importing the
    * handler, not starting Node.js (0.4–0.9 s under TCG). Only ever called after the VM's restore and resync: a
-   * process from before the restore would carry the template's random state into every clone.
+   * process from before the restore would carry the template's random state into every clone. In turn with the
+   * slot's loads: one sent meanwhile finds the runtime ready to take.
    */
-  prewarm(): void {
+  prewarm(): Promise<void> {
+    return this.serial(() => this.prewarmNow());
+  }
+
+  private async prewarmNow(): Promise<void> {
     if (this.prewarmed || this.spec || this.proc) return;
     // Started as the uid of the load that will take it, in that load's fresh folders (see loadNow).
     this.killStrays();
-    this.freshFolders(this.nextUid());
+    await this.freshFolders(this.nextUid());
     const [cmd, ...args] = this.command("nodejs", PREWARM_MEMORY_MB);
     const p = spawn(cmd!, args, {
       cwd: "/",
@@ -354,7 +369,7 @@ export class SandboxSlot {
     // slot's earlier loads is gone.
     const prewarmed = this.takePrewarmed(spec);
     this.killStrays(prewarmed?.pid);
-    if (!prewarmed) this.freshFolders(this.nextUid());
+    if (!prewarmed) await this.freshFolders(this.nextUid());
     const zip = join(this.dir, "code.zip");
     try {
       // Created, never opened if something is there already: the slot's root is root's, and this is its only file.
@@ -364,7 +379,7 @@ export class SandboxSlot {
         0o400,
       );
       try {
-        writeSync(fd, code);
+        writeFileSync(fd, code);
         fchownSync(fd, this.uid, this.uid);
       } finally {
         closeSync(fd);
@@ -758,7 +773,7 @@ export class SandboxSlot {
     this.state = "failed";
     // Nothing of the load stays behind, not even its empty folders: the next load brings its own. A prewarmed
     // runtime (the host unloaded a slot it never loaded) keeps the folders it was started in.
-    if (!this.prewarmed) this.freshFolders(null);
+    if (!this.prewarmed) await this.freshFolders(null);
     try {
       rmdirSync(this.cgroup);
     } catch {
