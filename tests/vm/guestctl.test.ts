@@ -2,8 +2,9 @@
 // load of a slot, and a sandbox's /tmp bound only from a real folder of the sandbox's own uid.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
+  chmodSync,
   closeSync,
   lstatSync,
   mkdirSync,
@@ -15,7 +16,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,9 +34,14 @@ const why =
       ? "needs gcc, as the image build does"
       : null;
 
-const work = mkdtempSync(join(tmpdir(), "hearth-guestctl-"));
+// Not under /tmp: a sandbox's /tmp is its own, and one test looks at the work folder from inside a sandbox.
+const work = mkdtempSync("/var/tmp/hearth-guestctl-");
+// As the guest's /var/sandboxes is: sandboxes may pass through, not look.
+chmodSync(work, 0o711);
 const guestctl = join(work, "guestctl");
 const slot = join(work, "slot");
+/** The guest's /var/sandboxes: a shared tmpfs holding each slot's (see sysinit). */
+const shared = join(work, "sandboxes");
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(guestctl, args, { encoding: "utf8" });
@@ -48,10 +53,10 @@ function owner(path: string): { uid: number; mode: string } {
   return { uid: st.uid, mode: (st.mode & 0o7777).toString(8) };
 }
 
-const mounted = (): boolean =>
+const mounted = (path = slot): boolean =>
   readFileSync("/proc/self/mounts", "utf8")
     .split("\n")
-    .some((l) => l.split(" ")[1] === slot);
+    .some((l) => l.split(" ")[1] === path);
 
 before(() => {
   if (why) return;
@@ -62,7 +67,8 @@ before(() => {
 
 after(() => {
   // Every file system the tests stacked on the slot's folder, detached.
-  while (mounted()) spawnSync("umount", ["-l", slot]);
+  for (const path of [slot, join(shared, "1"), join(shared, "2"), shared])
+    while (mounted(path)) spawnSync("umount", ["-l", path]);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -121,4 +127,51 @@ describe("guestctl", { skip: why ?? false }, () => {
     const root = run("enter", join(slot, "tmp"), "0", "/bin/true");
     assert.equal(root.status, 2, "root was accepted as a sandbox uid");
   });
+
+  test(
+    "a slot's old file system leaves the view of a sandbox that started before it was replaced",
+    { timeout: 30_000 },
+    () => {
+      spawnSync("mkdir", ["-p", shared]);
+      assert.equal(spawnSync("mount", ["-t", "tmpfs", "-o", "size=8m,mode=0711", "tmpfs", shared]).status, 0);
+      assert.equal(spawnSync("mount", ["--make-shared", shared]).status, 0);
+      for (const n of ["1", "2"]) {
+        spawnSync("mkdir", [join(shared, n)]);
+        assert.equal(run("fresh", join(shared, n), "8", `100020${n}`).status, 0);
+      }
+      writeFileSync(join(shared, "1", "old-marker"), "");
+      // A neighbour in slot 2 looks for slot 1's old file system before and after slot 1's next load.
+      const look = `test -e ${shared}/1/old-marker && echo old; test -d ${shared}/1/task && echo folders`;
+      const neighbour = spawn(
+        guestctl,
+        ["enter", join(shared, "2", "tmp"), "1000202", "/bin/sh", "-c", `${look}; read _; ${look}`],
+        { stdio: ["pipe", "pipe", "inherit"] },
+      );
+      let seen = "";
+      neighbour.stdout.on("data", (c: Buffer) => (seen += c.toString()));
+      return new Promise<void>((resolve, reject) => {
+        const waitFor = (text: string, then: () => void): void => {
+          const t = setInterval(() => {
+            if (seen.includes(text)) {
+              clearInterval(t);
+              then();
+            }
+          }, 20);
+        };
+        waitFor("folders", () => {
+          assert.equal(run("fresh", join(shared, "1"), "8", "1000211").status, 0);
+          seen = "";
+          neighbour.stdin.end("\n");
+        });
+        neighbour.on("exit", () => {
+          try {
+            assert.equal(seen.trim(), "folders", "the neighbour still sees slot 1's old file system");
+            resolve();
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+      });
+    },
+  );
 });

@@ -122,9 +122,12 @@ static int enter(int argc, char **argv) {
     fprintf(stderr, "loopback up: %s\n", strerror(errno));
     return 1;
   }
-  /* Nothing mounted here reaches the VM's own namespace. */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-    fprintf(stderr, "mount --make-rprivate /: %s\n", strerror(errno));
+  /* Nothing mounted here reaches the VM's own namespace, but what the agent mounts and detaches under the shared
+   * /var/sandboxes (see fresh, sysinit) reaches this one: a slot's old file system goes from every sandbox's view
+   * with the load it belonged to, and the memory its files held comes back then, not when the last sandbox that
+   * started before exits. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) {
+    fprintf(stderr, "mount --make-rslave /: %s\n", strerror(errno));
     return 1;
   }
   /* The folder is taken by a descriptor, never followed if it is a link, and only if it is the sandbox's own: what
