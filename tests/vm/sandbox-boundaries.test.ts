@@ -208,6 +208,7 @@ describe("each load of a slot is a stranger to the loads before it", () => {
   interface Survey {
     uid: number;
     user: string;
+    lookOwner?: number | null;
     pid: number;
     root: { uid: number; mode: string };
     folders: Record<
@@ -242,6 +243,8 @@ describe("each load of a slot is a stranger to the loads before it", () => {
   });
 
   test("what a load leaves behind (links, a signal-proof process) reaches nothing of the next load", async () => {
+    // A neighbour whose runtime starts before slot 3's next load, so its mount namespace dates from before it.
+    await load(4, "hostile");
     await load(3, "hostile");
     const first = (await answer(3, { mode: "plant" })) as unknown as Survey;
     assert.equal(first.planted?.codeLink, "done", JSON.stringify(first.planted));
@@ -271,6 +274,13 @@ describe("each load of a slot is a stranger to the loads before it", () => {
     assert.deepEqual(second.folders.tmp.entries, []);
     assert.deepEqual(second.folders.home.entries, []);
     assert.deepEqual(second.folders.task.entries.map((e) => e.name).sort(), ["index.mjs", "task.json"]);
+    // The first load's file system went from the neighbour's view too (and with it the memory its files held).
+    const neighbour = (await answer(4, {
+      mode: "survey",
+      look: "/var/sandboxes/3/task",
+    })) as unknown as Survey;
+    assert.equal(neighbour.lookOwner, second.uid, "a neighbour still holds slot 3's old file system");
     await vm.session.unload(3);
+    await vm.session.unload(4);
   });
 });
