@@ -7,6 +7,18 @@ export const CONTROL_PORT = "org.hearth.agent.0";
 export const sandboxPortName = (slot: number): string => `org.hearth.sandbox.${slot}`;
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The uids a slot's sandboxes run as: each load of the slot takes the next one of its range, so no two loads in a
+ * VM's life share a uid, and no two slots ever do. After this many loads of one slot the range wraps; every
+ * process of the whole range is killed and the slot's files are gone before any load, so a uid taken again
+ * meets nothing of its earlier holder. Here because tests on the host check whose a uid is.
+ */
+export const UIDS_PER_SLOT = 100_000;
+export const slotUidRange = (slot: number): { first: number; last: number } => ({
+  first: 1_000_000 + slot * UIDS_PER_SLOT,
+  last: 1_000_000 + (slot + 1) * UIDS_PER_SLOT - 1,
+});
+
 /** Largest frame either side accepts: a 50 MiB zip in base64 fits with room to spare. Only load frames need it. */
 export const MAX_FRAME_BYTES = 96 * 1024 * 1024;
 

@@ -203,3 +203,84 @@ describe("one sandbox never reaches another through the agent", () => {
     });
   }
 });
+
+describe("each load of a slot is a stranger to the loads before it", () => {
+  interface Survey {
+    uid: number;
+    user: string;
+    lookOwner?: number | null;
+    pid: number;
+    root: { uid: number; mode: string };
+    folders: Record<
+      "task" | "tmp" | "home",
+      { uid: number; mode: string; entries: { name: string; uid: number; link: boolean }[] }
+    >;
+    strayAlive?: boolean;
+    strayPid?: number | null;
+    planted?: Record<string, string>;
+    evil?: boolean;
+  }
+
+  test("two loads of one slot run as two uids, and another slot's loads as others still", async () => {
+    for (const slot of [1, 2, 3, 5, 6, 7, 8]) await vm.session.unload(slot);
+    const uids: number[] = [];
+    for (const slot of [3, 3, 3, 4]) {
+      const t0 = performance.now();
+      await load(slot, "hostile");
+      const loadMs = Math.round(performance.now() - t0);
+      const seen = (await answer(slot, { mode: "survey" })) as unknown as Survey;
+      console.log(`# load into slot ${slot}: ${loadMs} ms, uid ${seen.uid}`);
+      uids.push(seen.uid);
+      assert.equal(seen.user, `sbx${slot}`, "the load's uid has no name in the guest's accounts");
+      for (const f of ["task", "tmp", "home"] as const) {
+        assert.equal(seen.folders[f].uid, seen.uid, `${f} is not the load's own`);
+        assert.equal(seen.folders[f].mode, "700", `${f} is open to others`);
+      }
+      assert.deepEqual(seen.root, { uid: 0, mode: "711" });
+    }
+    assert.equal(new Set(uids).size, uids.length, `uids repeat across loads: ${uids.join(", ")}`);
+    await vm.session.unload(4);
+  });
+
+  test("what a load leaves behind (links, a signal-proof process) reaches nothing of the next load", async () => {
+    // A neighbour whose runtime starts before slot 3's next load, so its mount namespace dates from before it.
+    await load(4, "hostile");
+    await load(3, "hostile");
+    const first = (await answer(3, { mode: "plant" })) as unknown as Survey;
+    assert.equal(first.planted?.codeLink, "done", JSON.stringify(first.planted));
+    assert.equal(first.planted?.rootLink, "EACCES", "a link was planted in the slot's root");
+    assert.ok(typeof first.strayPid === "number", "the stray never started");
+
+    // The next load of the same code must answer with that code, not with what the first load linked in its place.
+    const t0 = performance.now();
+    await load(3, "hostile");
+    console.log(`# load over a planted slot: ${Math.round(performance.now() - t0)} ms`);
+    // Time for a stray that survived to write into the new load's folders, if it could.
+    await new Promise((r) => setTimeout(r, 500));
+    const second = (await answer(3, { mode: "survey", strayPid: first.strayPid })) as unknown as Survey;
+    assert.equal(second.evil, undefined, "the code the first load planted answered");
+    assert.equal(second.strayAlive, false, `the first load's process ${first.strayPid} still runs`);
+    assert.notEqual(second.uid, first.uid, "the second load runs as the first load's uid");
+    for (const f of ["task", "tmp", "home"] as const) {
+      const folder = second.folders[f];
+      assert.equal(folder.uid, second.uid, `${f} is not the second load's own`);
+      assert.equal(folder.mode, "700");
+      for (const e of folder.entries) {
+        assert.notEqual(e.uid, first.uid, `${f}/${e.name} belongs to the first load's uid`);
+        assert.equal(e.link, false, `${f}/${e.name} is a link`);
+        assert.ok(!e.name.startsWith("stray-"), `the stray wrote ${f}/${e.name}`);
+      }
+    }
+    assert.deepEqual(second.folders.tmp.entries, []);
+    assert.deepEqual(second.folders.home.entries, []);
+    assert.deepEqual(second.folders.task.entries.map((e) => e.name).sort(), ["index.mjs", "task.json"]);
+    // The first load's file system went from the neighbour's view too (and with it the memory its files held).
+    const neighbour = (await answer(4, {
+      mode: "survey",
+      look: "/var/sandboxes/3/task",
+    })) as unknown as Survey;
+    assert.equal(neighbour.lookOwner, second.uid, "a neighbour still holds slot 3's old file system");
+    await vm.session.unload(3);
+    await vm.session.unload(4);
+  });
+});

@@ -11,6 +11,7 @@ import {
   type ControlReply,
   type ControlRequest,
 } from "../../main/vm/protocol.ts";
+import { writeAccounts } from "./accounts.ts";
 import { discoverPorts, PortIO } from "./port-io.ts";
 import { PREWARM_MEMORY_MB, SandboxSlot, SlotError } from "./sandbox-slot.ts";
 
@@ -69,6 +70,16 @@ if (!controlPath) {
 function main(path: string): void {
   const agentStarts = countStart();
   const slots = new Map<number, SandboxSlot>();
+  /** The uid each slot's current load runs as, named in the guest's account files. */
+  const uids = new Map<number, number>();
+  const nameUid = (slot: number, uid: number): void => {
+    uids.set(slot, uid);
+    try {
+      writeAccounts(uids);
+    } catch (err) {
+      console.error(`hearth-agent: the account files are not written: ${String(err)}`);
+    }
+  };
   // Events may fire before the control port exists (a slot's first output); they wait for it.
   let control: PortIO | null = null;
   const emit = (e: ControlEvent | ControlReply): void => {
@@ -83,6 +94,7 @@ function main(path: string): void {
     const sandbox = new SandboxSlot(slot, device, {
       exit: (e) => emit({ t: "sandbox-exit", slot, ...e }),
       up: (initMs, pid) => emit({ t: "sandbox-up", slot, initMs, pid }),
+      uid: (uid) => nameUid(slot, uid),
       failed: (error) => emit({ t: "sandbox-failed", slot, error }),
       output: (stream, line) => emit({ t: "sandbox-output", slot, stream, line }),
     });
@@ -112,7 +124,8 @@ function main(path: string): void {
    */
   const prewarmFirst = (): void => {
     const first = [...slots.values()].sort((a, b) => a.slot - b.slot)[0];
-    if (first && !first.spec && PREWARM_MEMORY_MB <= sandboxMemoryMb()) first.prewarm();
+    if (first && !first.spec && PREWARM_MEMORY_MB <= sandboxMemoryMb())
+      first.prewarm().catch((err: unknown) => console.error(`hearth-agent: prewarm failed: ${String(err)}`));
   };
   /** Slots with a load under way: a prewarmed runtime there may still be taken. */
   const loading = new Set<number>();

@@ -19,7 +19,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { ExitReason, LambdaError, SandboxSpec, SandboxStats } from "../../main/vm/protocol.ts";
+import {
+  slotUidRange,
+  type ExitReason,
+  type LambdaError,
+  type SandboxSpec,
+  type SandboxStats,
+} from "../../main/vm/protocol.ts";
 import { isInterpreterVariable } from "../../main/domain/interpreter-variables.ts";
 
 export interface SlotEvents {
@@ -31,6 +37,8 @@ export interface SlotEvents {
     restarting: boolean;
   }): void;
   up(initMs: number, pid: number): void;
+  /** The slot's sandboxes now run as `uid`: a new load, or a runtime prewarmed for the next one. */
+  uid(uid: number): void;
   failed(error: LambdaError): void;
   output(stream: "stdout" | "stderr", line: string): void;
 }
@@ -67,6 +75,17 @@ export const SLOT_DISK_MB = 512;
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 
+/** Runs guestctl as root, without holding up the agent's answers meanwhile; null when it succeeded, else why not. */
+function guestctl(argv: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    const p = spawn(GUESTCTL, argv, { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    p.on("error", (e) => resolve(String(e)));
+    p.on("exit", (code) => resolve(code === 0 ? null : `guestctl ${argv[0]} exited ${code}: ${err.trim()}`));
+  });
+}
+
 function setOomScore(pid: number | undefined, score: number): void {
   if (pid === undefined) return;
   try {
@@ -85,14 +104,14 @@ function memoryEventsOomKills(cgroup: string): number {
   }
 }
 
-/** Processes whose real or effective uid is `uid`, as /proc shows them now. */
-function pidsOfUid(uid: number): number[] {
+/** Processes any of whose uids (real, effective, saved, file system) lies in `first`…`last`, as /proc shows them. */
+function pidsOfUids(first: number, last: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"));
-      if (m && (Number(m[1]) === uid || Number(m[2]) === uid)) pids.push(Number(entry));
+      const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"));
+      if (m && m.slice(1).some((u) => Number(u) >= first && Number(u) <= last)) pids.push(Number(entry));
     } catch {
       // exited while we looked
     }
@@ -141,7 +160,12 @@ function parseStatus(line: string): RuntimeStatus | null {
 const OWN_FOLDERS = ["task", "tmp", "home"] as const;
 
 export class SandboxSlot {
-  readonly uid: number;
+  /** The uid of the slot's current load (or of the load its prewarmed runtime waits for): see slotUidRange. */
+  uid: number;
+  /** Whether the slot's folder is a tmpfs of its own, which each load replaces with a fresh one. */
+  private ownDisk = false;
+  /** Loads (and prewarmed runtimes) the slot has had in this VM's life; the next uid follows from it. */
+  private loads: number;
   readonly dir: string;
   readonly taskDir: string;
   readonly cgroup: string;
@@ -164,7 +188,8 @@ export class SandboxSlot {
     readonly portDevice: string,
     private readonly events: SlotEvents,
   ) {
-    this.uid = 10000 + slot;
+    this.uid = slotUidRange(slot).first;
+    this.loads = this.readLoads();
     this.dir = `/var/sandboxes/${slot}`;
     this.taskDir = join(this.dir, "task");
     this.cgroup = `/sys/fs/cgroup/sbx${slot}`;
@@ -179,17 +204,68 @@ export class SandboxSlot {
     const mounted = readFileSync("/proc/self/mounts", "utf8")
       .split("\n")
       .some((l) => l.split(" ")[1] === this.dir);
-    if (mounted) return;
+    if (mounted) {
+      this.ownDisk = true;
+      return;
+    }
     // The root of the slot is root's (0711): the sandbox may enter it to reach its own task, tmp and home, but
     // can neither rename nor replace them, so no cleanup by the agent ever follows a link the sandbox planted.
     const options = `size=${SLOT_DISK_MB}m,mode=0711,uid=0,gid=0,nosuid,nodev`;
     const r = spawnSync("/bin/busybox", ["mount", "-t", "tmpfs", "-o", options, "tmpfs", this.dir], {
       encoding: "utf8",
     });
-    if (r.status !== 0)
+    this.ownDisk = r.status === 0;
+    if (!this.ownDisk)
       console.log(
         `hearth-agent: slot ${this.slot} has no disk of its own: ${(r.stderr || String(r.error)).trim()}`,
       );
+  }
+
+  /**
+   * Where the count of the slot's loads outlives the agent: an agent started again by init must not hand out a
+   * uid its predecessor already gave a load (/run is the guest's own tmpfs, root's alone).
+   */
+  private get loadsFile(): string {
+    return `/run/hearth-slot-${this.slot}-loads`;
+  }
+
+  private readLoads(): number {
+    try {
+      return Number(readFileSync(this.loadsFile, "utf8")) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The uid no earlier load of this VM's life ran as (until the range wraps: see slotUidRange). */
+  private nextUid(): number {
+    this.loads++;
+    try {
+      writeFileSync(this.loadsFile, String(this.loads));
+    } catch (err) {
+      console.log(`hearth-agent: slot ${this.slot}'s load count is not kept: ${String(err)}`);
+    }
+    const { first, last } = slotUidRange(this.slot);
+    return first + (this.loads % (last - first + 1));
+  }
+
+  /**
+   * Gives the slot a new uid and folders no earlier load ever had: a fresh tmpfs holding that uid's own empty task,
+   * tmp and home (none with `uid` null). Nothing of the old folders is followed or even emptied: the old file system
+   * is detached whole, so a link or folder an earlier load planted, or swapped while it was being removed, leads
+   * nowhere, and a process of an earlier load that somehow survived keeps only its old files.
+   */
+  private async freshFolders(uid: number | null): Promise<void> {
+    if (uid !== null) this.uid = uid;
+    const argv = ["fresh", this.dir, String(SLOT_DISK_MB), ...(uid === null ? [] : [String(uid)])];
+    const failure = this.ownDisk ? await guestctl(argv) : "the slot has no disk of its own";
+    if (failure !== null) {
+      if (this.ownDisk)
+        this.events.output("stderr", `hearth-agent: fresh disk for slot ${this.slot} failed: ${failure}`);
+      // The folders are emptied in place instead.
+      this.emptyDir(false, uid !== null);
+    }
+    if (uid !== null) this.events.uid(uid);
   }
 
   get hasPrewarmed(): boolean {
@@ -199,11 +275,18 @@ export class SandboxSlot {
   /**
    * Starts a runtime that waits for the slot's next task, so loading it is unpacking code and importing the
    * handler, not starting Node.js (0.4–0.9 s under TCG). Only ever called after the VM's restore and resync: a
-   * process from before the restore would carry the template's random state into every clone.
+   * process from before the restore would carry the template's random state into every clone. In turn with the
+   * slot's loads: one sent meanwhile finds the runtime ready to take.
    */
-  prewarm(): void {
+  prewarm(): Promise<void> {
+    return this.serial(() => this.prewarmNow());
+  }
+
+  private async prewarmNow(): Promise<void> {
     if (this.prewarmed || this.spec || this.proc) return;
-    this.emptyDir(false);
+    // Started as the uid of the load that will take it, in that load's fresh folders (see loadNow).
+    this.killStrays();
+    await this.freshFolders(this.nextUid());
     const [cmd, ...args] = this.command("nodejs", PREWARM_MEMORY_MB);
     const p = spawn(cmd!, args, {
       cwd: "/",
@@ -226,13 +309,20 @@ export class SandboxSlot {
     p?.kill("SIGKILL");
   }
 
+  /** The prewarmed runtime, if it can serve `spec`; any other is killed, as no load will ever take it. */
   private takePrewarmed(spec: SandboxSpec): ChildProcess | null {
     const p = this.prewarmed;
-    if (!p || spec.runtime !== "nodejs" || spec.memoryMb !== PREWARM_MEMORY_MB) return null;
-    // A runtime already started cannot honour what its owner set for its start (NODE_OPTIONS, say).
-    if (Object.keys(this.startEnvironment(spec)).some((k) => !Object.hasOwn(BASE_START_ENV, k))) return null;
     this.prewarmed = null;
-    if (p.exitCode !== null || p.signalCode !== null || !p.stdin?.writable) {
+    if (!p) return null;
+    const fits =
+      spec.runtime === "nodejs" &&
+      spec.memoryMb === PREWARM_MEMORY_MB &&
+      // A runtime already started cannot honour what its owner set for its start (NODE_OPTIONS, say).
+      !Object.keys(this.startEnvironment(spec)).some((k) => !Object.hasOwn(BASE_START_ENV, k)) &&
+      p.exitCode === null &&
+      p.signalCode === null &&
+      p.stdin?.writable === true;
+    if (!fits) {
       p.kill("SIGKILL");
       return null;
     }
@@ -273,25 +363,43 @@ export class SandboxSlot {
       throw new SlotError("CODE_CHECKSUM_MISMATCH", `code sha256 is ${actual}, expected ${sha256}`);
     }
     await this.stop();
-    this.killStrays(this.prewarmed?.pid);
     this.spec = null;
-    this.emptyDir(false);
-    mkdirSync(this.taskDir);
-    chownSync(this.taskDir, this.uid, this.uid);
-    chmodSync(this.taskDir, 0o700);
+    // A prewarmed runtime already runs as a uid of its own, in fresh folders nothing but it has seen: the load
+    // that takes it takes both. Every other load gets a new uid and new folders, after every process of the
+    // slot's earlier loads is gone.
+    const prewarmed = this.takePrewarmed(spec);
+    this.killStrays(prewarmed?.pid);
+    if (!prewarmed) await this.freshFolders(this.nextUid());
     const zip = join(this.dir, "code.zip");
-    writeFileSync(zip, code, { mode: 0o400 });
-    chownSync(zip, this.uid, this.uid);
-    // Unpacked as the sandbox's own uid: a crafted entry can write nowhere that uid could not write anyway.
-    await this.runAs(["/bin/busybox", "unzip", "-q", "-o", zip, "-d", this.taskDir]);
-    rmSync(zip, { force: true });
+    try {
+      // Created, never opened if something is there already: the slot's root is root's, and this is its only file.
+      const fd = openSync(
+        zip,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o400,
+      );
+      try {
+        writeFileSync(fd, code);
+        fchownSync(fd, this.uid, this.uid);
+      } finally {
+        closeSync(fd);
+      }
+      // Unpacked as the load's own uid into its new task folder: a crafted entry can write nowhere that uid could
+      // not write anyway, and no earlier load's uid can reach that folder while it is being filled.
+      await this.runAs(["/bin/busybox", "unzip", "-q", "-o", zip, "-d", this.taskDir]);
+    } catch (err) {
+      prewarmed?.kill("SIGKILL");
+      throw err;
+    } finally {
+      rmSync(zip, { force: true });
+    }
     chownSync(this.portDevice, this.uid, this.uid);
     chmodSync(this.portDevice, 0o600);
     this.setupCgroup(spec.memoryMb);
     this.spec = spec;
     this.restarts = 0;
     this.recentStarts = [];
-    return this.start();
+    return this.start(prewarmed);
   }
 
   private runAs(argv: string[]): Promise<void> {
@@ -333,13 +441,13 @@ export class SandboxSlot {
   }
 
   /**
-   * Leaves the slot's folder as a new sandbox finds it: root's, holding its uid's own empty tmp and home (and
-   * the code, when `keepTask`). Anything in the root that is not one of those real folders goes, a link
-   * included, without being followed; ownership is set through a descriptor opened with O_NOFOLLOW. The tmp
-   * folder keeps its inode when it is sound: a runtime started before (a prewarmed one) has it as its /tmp.
+   * Leaves the slot's folder root's, holding (with `withFolders`) its uid's own empty tmp and home, and its task
+   * folder: the code when `keepTask`, empty otherwise. Anything in the root that is not one of the kept real
+   * folders goes, a link included, without being followed; ownership is set through a descriptor opened with
+   * O_NOFOLLOW. Used to restart a load's runtime with its code, and for a slot with no disk of its own.
    */
-  private emptyDir(keepTask: boolean): void {
-    const kept = new Set<string>(keepTask ? OWN_FOLDERS : ["tmp", "home"]);
+  private emptyDir(keepTask: boolean, withFolders = true): void {
+    const kept = new Set<string>(keepTask ? OWN_FOLDERS : []);
     const root = lstatSync(this.dir);
     if (!root.isDirectory()) throw new SlotError("SLOT_BROKEN", `${this.dir} is not a directory`);
     chownSync(this.dir, 0, 0);
@@ -351,7 +459,7 @@ export class SandboxSlot {
       if (st.isDirectory()) rmSync(path, { recursive: true, force: true });
       else unlinkSync(path);
     }
-    for (const name of kept) this.ownFolder(name, name !== "task");
+    if (withFolders) for (const name of OWN_FOLDERS) this.ownFolder(name, name !== "task");
   }
 
   /** Makes `name` a real folder of the slot's uid (mode 0700), emptied when `empty`. */
@@ -378,18 +486,19 @@ export class SandboxSlot {
   }
 
   /**
-   * Kills every process of the slot: its cgroup, and anything else running as its uid (a runtime an earlier
-   * agent left behind, which no cgroup of this agent's knows). `spare` is a process the slot still means to
-   * use (its prewarmed runtime).
+   * Kills every process of the slot: its cgroup, and anything else running as any uid of the slot's range, the
+   * current load's or an earlier one's (a runtime an earlier agent left behind, which no cgroup of this agent's
+   * knows). `spare` is a process the slot still means to use (its prewarmed runtime).
    */
   killStrays(spare?: number): void {
+    const { first, last } = slotUidRange(this.slot);
     try {
       writeFileSync(join(this.cgroup, "cgroup.kill"), "1");
     } catch {
       // no cgroup yet
     }
     for (let round = 0; round < 50; round++) {
-      const pids = pidsOfUid(this.uid).filter((p) => p !== spare);
+      const pids = pidsOfUids(first, last).filter((p) => p !== spare);
       if (pids.length === 0) return;
       for (const pid of pids) {
         try {
@@ -444,7 +553,10 @@ export class SandboxSlot {
     };
   }
 
-  private start(): Promise<{ initMs: number; pid: number; prewarmed: boolean }> {
+  /** Starts the slot's runtime, or hands its task to `ready`, a prewarmed one that waits for it. */
+  private start(
+    ready: ChildProcess | null = null,
+  ): Promise<{ initMs: number; pid: number; prewarmed: boolean }> {
     const spec = this.spec!;
     const started = performance.now();
     this.state = "starting";
@@ -452,7 +564,6 @@ export class SandboxSlot {
     this.stderrTail = "";
     this.oomBefore = memoryEventsOomKills(this.cgroup);
     this.recentStarts = [...this.recentStarts.filter((t) => Date.now() - t < RESTART_WINDOW_MS), Date.now()];
-    const ready = this.takePrewarmed(spec);
     const [cmd, ...args] = this.command(spec.runtime, spec.memoryMb);
     const proc =
       ready ??
@@ -660,7 +771,9 @@ export class SandboxSlot {
     this.killStrays(this.prewarmed?.pid);
     this.spec = null;
     this.state = "failed";
-    this.emptyDir(false);
+    // Nothing of the load stays behind, not even its empty folders: the next load brings its own. A prewarmed
+    // runtime (the host unloaded a slot it never loaded) keeps the folders it was started in.
+    if (!this.prewarmed) await this.freshFolders(null);
     try {
       rmdirSync(this.cgroup);
     } catch {

@@ -176,11 +176,7 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
 
   progress("assembling the root tree");
   const root = join(work, "root");
-  assembleRoot(
-    root,
-    { busybox, node, python, agentDir, guestDir: join(IMAGES_DIR, "guest"), slots: SANDBOX_SLOTS },
-    log,
-  );
+  assembleRoot(root, { busybox, node, python, agentDir, guestDir: join(IMAGES_DIR, "guest") }, log);
 
   progress(
     layout === "rootfs"

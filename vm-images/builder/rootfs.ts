@@ -21,8 +21,6 @@ export interface RootInputs {
   agentDir: string;
   /** vm-images/guest: inittab, sysinit, agent launcher. */
   guestDir: string;
-  /** Sandbox uids are 10000 + slot; named in /etc/passwd so `ps` inside a VM reads well. */
-  slots: number;
 }
 
 /** Parts of the python stdlib a task runtime never needs; leaving them out keeps the image small. */
@@ -141,15 +139,9 @@ export function assembleRoot(root: string, inputs: RootInputs, log: (msg: string
   }
   copyFileSync(join(inputs.guestDir, "inittab"), join(root, "etc", "inittab"));
 
-  const users = ["root:x:0:0:root:/root:/bin/sh"];
-  const groups = ["root:x:0:"];
-  for (let slot = 1; slot <= inputs.slots; slot++) {
-    const id = 10000 + slot;
-    users.push(`sbx${slot}:x:${id}:${id}:sandbox ${slot}:/var/sandboxes/${slot}:/bin/false`);
-    groups.push(`sbx${slot}:x:${id}:`);
-  }
-  writeFileSync(join(root, "etc", "passwd"), `${users.join("\n")}\n`);
-  writeFileSync(join(root, "etc", "group"), `${groups.join("\n")}\n`);
+  // Written at boot (sysinit) and by the agent as loads take new uids; the root image is read-only.
+  for (const name of ["passwd", "group"])
+    symlinkSync(`/run/hearth-accounts/${name}`, join(root, "etc", name));
   writeFileSync(join(root, "etc", "hosts"), "127.0.0.1 localhost hearth\n");
   writeFileSync(join(root, "etc", "ld.so.conf"), "/usr/lib/x86_64-linux-gnu\n/usr/lib64\n/usr/lib\n");
   run("ldconfig", ["-r", root]);
