@@ -240,7 +240,11 @@ export function registerHostCommands(program: Command): void {
       "address to listen on; anything but loopback exposes Hearth to your network",
       "127.0.0.1",
     )
-    .option("--port <port>", "port to listen on", "7878")
+    .option(
+      "--port <port>",
+      "port to listen on (default: HEARTH_PORT, else 7878)",
+      process.env.HEARTH_PORT ?? "7878",
+    )
     .option(
       "--share <address[:port]>",
       "also share, over TLS only, with teammates on another machine (default port 7443)",
@@ -262,7 +266,11 @@ export function registerHostCommands(program: Command): void {
       "build the guest image if needed, check the machine, then open the desktop app (or serve, in browser mode)",
     )
     .option("--host <address>", "address to listen on", "127.0.0.1")
-    .option("--port <port>", "port to listen on", "7878")
+    .option(
+      "--port <port>",
+      "port to listen on (default: HEARTH_PORT, else 7878)",
+      process.env.HEARTH_PORT ?? "7878",
+    )
     .option("--browser", "serve for a browser even where the desktop app could open")
     .action(async (opts: { host: string; port: string; browser?: boolean }) => {
       // Said before the image build and the checks, not minutes later by the desktop app's host.
