@@ -478,6 +478,32 @@ export class VmPool extends EventEmitter<PoolEvents> {
       this.spawning.add(p);
     }
     if (needed > n) this.makeRoom(profile, needed - n);
+    else if (n < want && n === 0 && !this.someoneElseWaits(profile)) this.makeRoomForSpare(profile);
+  }
+
+  /**
+   * A profile under its fair share wants a spare on a full host: a spare of a profile over its share gives way
+   * (one at a time). Never from a profile at or under its share, so two profiles never take spares back and forth.
+   */
+  private makeRoomForSpare(profile: string): void {
+    if (this.reclaiming > 0) return;
+    const loads = this.loads();
+    // The profile asking counts as active although it holds nothing yet.
+    const share = fairShare(
+      this.o.maxVms,
+      loads.map((l) => (l.profile === profile ? { ...l, waiting: Math.max(1, l.waiting) } : l)),
+    );
+    const mine = loads.find((l) => l.profile === profile)?.live ?? 0;
+    if (mine >= share) return;
+    const giver = loads
+      .filter((l) => l.profile !== profile && l.spares > 0 && l.waiting === 0 && l.live > share)
+      .sort((a, b) => b.live - a.live)[0];
+    if (!giver) return;
+    const vm = [...this.vms.values()]
+      .filter((v) => v.profile === giver.profile && v.state === "ready")
+      .sort((a, b) => a.createdAt - b.createdAt)[0]!;
+    this.reclaiming++;
+    void this.retire(vm, `room for a spare of profile "${profile}"`).finally(() => this.reclaiming--);
   }
 
   /**
@@ -509,14 +535,18 @@ export class VmPool extends EventEmitter<PoolEvents> {
     }
   }
 
-  /** A VM is gone: profiles waiting for one come first (fewest VMs first), then spares. */
+  /**
+   * A VM of `profile` is gone: profiles waiting for one come first, then spares; each group fewest VMs first, so
+   * room a profile gave up goes to the one that needed it, not back to the giver.
+   */
   private roomFreed(profile: string): void {
-    const order = this.loads()
-      .filter((l) => l.profile !== profile)
-      .sort((a, b) => Number(b.waiting > 0) - Number(a.waiting > 0) || a.live - b.live);
-    for (const l of order) if (l.waiting > 0) this.refill(l.profile);
-    this.refill(profile);
-    for (const l of order) if (l.waiting === 0) this.refill(l.profile);
+    const order = this.loads().sort(
+      (a, b) =>
+        Number(b.waiting > 0) - Number(a.waiting > 0) ||
+        a.live - b.live ||
+        Number(a.profile === profile) - Number(b.profile === profile),
+    );
+    for (const l of order) this.refill(l.profile);
   }
 
   private serveWaiters(profile: string): void {

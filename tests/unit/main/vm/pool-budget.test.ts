@@ -145,3 +145,25 @@ test("a profile whose VMs die soon after they are ready backs off before booting
     "another profile keeps its spare",
   );
 });
+
+test("a profile under its share gets spares on a full host from a profile over its share, up to the share, and keeps them", async () => {
+  const { pool, events } = setup({ warm: 4, maxPerProfile: 4, maxVms: 4 });
+  await pool.start();
+  pool.ensure("alice");
+  await until(
+    "alice fills the host with spares",
+    () => pool.list("alice").filter((v) => v.state === "ready").length === 4,
+  );
+  pool.ensure("bob");
+  await until("a spare for bob", () => pool.list("bob").some((v) => v.state === "ready"));
+  // Settled: bob keeps his spare and alice does not take the room back.
+  await new Promise((r) => setTimeout(r, 300));
+  // Both want four spares on a host with room for four: each ends with its fair share, two.
+  assert.equal(pool.list("bob").filter((v) => v.state === "ready").length, 2);
+  assert.equal(pool.list("alice").filter((v) => v.state === "ready").length, 2);
+  const retired = events.filter((e) => e.to === "draining").map((e) => `${e.vm.profile}: ${e.reason}`);
+  assert.deepEqual(retired, [
+    'alice: room for a spare of profile "bob"',
+    'alice: room for a spare of profile "bob"',
+  ]);
+});
