@@ -42,13 +42,17 @@ export function spareToReclaim(needy: string, loads: readonly ProfileLoad[], sha
 }
 
 /**
- * The profile over its share that hands one of its held VMs back so `needy`, under its share, gets one; null
- * when `needy` already has its share (it waits like everyone else) or nobody is over theirs.
+ * The profile that hands one of its held VMs back so `needy`, under its share, gets one: one over its share, or,
+ * for a profile with no VM at all on a host with more active profiles than VMs, one at its share (the profiles
+ * then take turns instead of one waiting for ever). Null when `needy` already has its share.
  */
 export function profileToYield(needy: string, loads: readonly ProfileLoad[], share: number): string | null {
   const mine = loads.find((l) => l.profile === needy)?.live ?? 0;
   if (mine >= share) return null;
-  return loads.filter((l) => l.profile !== needy && l.live > share).sort(byMostLive)[0]?.profile ?? null;
+  const others = loads.filter((l) => l.profile !== needy).sort(byMostLive);
+  const over = others.find((l) => l.live > share);
+  if (over) return over.profile;
+  return mine === 0 ? (others.find((l) => l.live >= share && l.live > 0)?.profile ?? null) : null;
 }
 
 /** A boot waiting for one of the host's boot slots. */

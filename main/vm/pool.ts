@@ -328,9 +328,24 @@ export class VmPool extends EventEmitter<PoolEvents> {
   private giveWay(vm: PooledVm, asked: boolean): boolean {
     if (!asked && (this.waiters.get(vm.profile)?.length ?? 0) > 0) return false;
     if (this.liveTotal() < this.o.maxVms || !this.someoneElseWaits(vm.profile)) return false;
-    this.reclaiming++;
-    void this.retire(vm, "given back to a profile waiting for a VM").finally(() => this.reclaiming--);
+    void this.reclaim(vm, "given back to a profile waiting for a VM");
     return true;
+  }
+
+  /**
+   * Destroys a ready VM to make room for another profile. It counts as being reclaimed until it is gone, and no
+   * longer when the freed room is handed out, so every profile still short can ask again then.
+   */
+  private async reclaim(vm: PooledVm, reason: string): Promise<void> {
+    if (vm.state !== "ready") return;
+    this.reclaiming++;
+    this.transition(vm, "draining", reason);
+    try {
+      await this.destroy(vm);
+    } finally {
+      this.reclaiming--;
+    }
+    this.roomFreed(vm.profile);
   }
 
   /** Takes a VM out of service for good (image changed, no longer trusted, pool shrinking). */
@@ -502,8 +517,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
     const vm = [...this.vms.values()]
       .filter((v) => v.profile === giver.profile && v.state === "ready")
       .sort((a, b) => a.createdAt - b.createdAt)[0]!;
-    this.reclaiming++;
-    void this.retire(vm, `room for a spare of profile "${profile}"`).finally(() => this.reclaiming--);
+    void this.reclaim(vm, `room for a spare of profile "${profile}"`);
   }
 
   /**
@@ -519,10 +533,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       const vm = [...this.vms.values()]
         .filter((v) => v.profile === giver && v.state === "ready")
         .sort((a, b) => a.createdAt - b.createdAt)[0]!;
-      this.reclaiming++;
-      void this.retire(vm, `room for profile "${profile}", which waits for a VM`).finally(
-        () => this.reclaiming--,
-      );
+      void this.reclaim(vm, `room for profile "${profile}", which waits for a VM`);
       loads = this.loads();
     }
     if (this.reclaiming >= short) return;

@@ -31,7 +31,12 @@ const invoke = (profile: string, task: string, payload: unknown): Promise<Invoke
   host.engine.invoke({ callerProfileId: profile, ref: { task }, payload: JSON.stringify(payload) });
 
 before(async () => {
-  ({ host, dataDir } = await startHost("rel-faults", { warm: 1, maxVmsPerProfile: 3 }));
+  ({ host, dataDir } = await startHost("rel-faults", {
+    warm: 1,
+    maxVmsPerProfile: 3,
+    // Room for each of the three profiles' VMs and spares: this file is about faults, not the host's VM budget.
+    maxVms: 8,
+  }));
   alice = await profileWith(host, "alice", ["slow-logger"]);
   bob = await profileWith(host, "bob", ["echo-node"]);
   // Both sandboxes warm before any fault.

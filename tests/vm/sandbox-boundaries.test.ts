@@ -2,6 +2,7 @@
 // whether sandboxes of one VM reach each other's sockets (they must not).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { tally } from "../helpers/reliability-tally.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LibvirtDriver } from "../../main/vm/libvirt-driver.ts";
@@ -64,6 +65,7 @@ after(async () => {
 
 describe("a runtime's start belongs to its owner", () => {
   test("Node: a caller's loader and interpreter variables never reach the runtime or its children", async () => {
+    tally("hostile", "a caller's loader variables", { attacksTried: 1 });
     // 256 MB: not the prewarmed runtime's size, so a runtime starts for this spec, as in the review's attack.
     await load(1, "env-probe", {
       memoryMb: 256,
@@ -90,6 +92,7 @@ describe("a runtime's start belongs to its owner", () => {
     assert.equal(seen.env.PATH, "/usr/local/bin:/usr/bin:/bin");
     assert.equal(seen.env.HOME, "/var/sandboxes/1/home");
     assert.equal(seen.stackTraceLimit, 10);
+    tally("hostile", "a caller's loader variables", { attacksHeld: 1 });
   });
 
   test("Node: the owner's own NODE_OPTIONS still shapes the runtime's start", async () => {
@@ -159,6 +162,7 @@ describe("sockets between sandboxes of one VM", () => {
 
 describe("one sandbox never reaches another through the agent", () => {
   test("links planted in a slot's folders, then a crash: the cleanup follows none of them", async () => {
+    tally("hostile", "links planted in a slot's folders, then a crash", { attacksTried: 1 });
     for (const slot of [3, 5, 6]) await vm.session.unload(slot);
     await load(7, "env-report", { env: { VICTIM_SECRET: "victim-secret-7" } });
     const before = await answer(7);
@@ -178,6 +182,7 @@ describe("one sandbox never reaches another through the agent", () => {
     assert.equal(after.env.VICTIM_SECRET, "victim-secret-7");
     assert.equal(after.uid, (before as { uid: number }).uid);
     assert.equal(after.cwd, "/var/sandboxes/7/task");
+    tally("hostile", "links planted in a slot's folders, then a crash", { attacksHeld: 1 });
   });
 
   for (const [what, line] of [
@@ -186,6 +191,7 @@ describe("one sandbox never reaches another through the agent", () => {
     ["100 KB without a newline", "x".repeat(100_000)],
   ] as const) {
     test(`${what} on the status descriptor ends that runtime, not the agent; the next task is its own`, async () => {
+      tally("hostile", `${what} on the status descriptor`, { attacksTried: 1 });
       const agentStarts = vm.session.ready!.agentStarts;
       const first = await load(5, "hostile");
       const r = await vm.session.invoke(5, JSON.stringify({ mode: "junk-status", line }));
@@ -200,6 +206,7 @@ describe("one sandbox never reaches another through the agent", () => {
       assert.ok(!pids.includes(first.pid), "the hostile runtime is still running");
       assert.equal(vm.session.ready!.agentStarts, agentStarts, "the agent restarted");
       assert.equal(vm.session.lost, null);
+      tally("hostile", `${what} on the status descriptor`, { attacksHeld: 1 });
     });
   }
 });
@@ -243,6 +250,7 @@ describe("each load of a slot is a stranger to the loads before it", () => {
   });
 
   test("what a load leaves behind (links, a signal-proof process) reaches nothing of the next load", async () => {
+    tally("hostile", "links and a signal-proof process left for the next load", { attacksTried: 1 });
     // A neighbour whose runtime starts before slot 3's next load, so its mount namespace dates from before it.
     await load(4, "hostile");
     await load(3, "hostile");
@@ -282,5 +290,6 @@ describe("each load of a slot is a stranger to the loads before it", () => {
     assert.equal(neighbour.lookOwner, second.uid, "a neighbour still holds slot 3's old file system");
     await vm.session.unload(3);
     await vm.session.unload(4);
+    tally("hostile", "links and a signal-proof process left for the next load", { attacksHeld: 1 });
   });
 });

@@ -54,6 +54,10 @@ test("only a profile over its share is asked to give a held VM back, and only fo
   assert.equal(profileToYield("b", [load("a", 4), load("b", 0, 0, 1)], 2), "a");
   assert.equal(profileToYield("b", [load("a", 2), load("b", 2, 0, 1)], 2), null);
   assert.equal(profileToYield("b", [load("a", 2), load("b", 1, 0, 1)], 2), null, "nobody is over");
+  // Five profiles on four VMs: one with none takes a turn from one at its share.
+  const five = ["a", "b", "c", "d"].map((p) => load(p, 1));
+  assert.equal(profileToYield("e", [...five, load("e", 0, 0, 1)], 1), "a");
+  assert.equal(profileToYield("e", [...five, load("e", 1, 0, 1)], 1), null);
 });
 
 test("the next boot goes to the profile with the fewest VMs, then to the one queued first", () => {
