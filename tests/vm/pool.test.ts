@@ -135,7 +135,12 @@ describe("VM pool on libvirt", () => {
       `# template boot ${pool.figures.templateBootMs!.toFixed(0)} ms, save ${pool.figures.templateSaveMs!.toFixed(0)} ms; ` +
         `first VM booted in ${booted[0]!.readyMs} ms; restore ${a!.restoreMs} ms, restored VM ready ${a!.readyMs} ms`,
     );
-    assert.ok(a!.readyMs! < pool.figures.templateBootMs!, "restoring should beat booting");
+    // The two restores share one boot slot: the second one's time from asking includes waiting for the first.
+    const firstRestored = Math.min(a!.readyMs!, b!.readyMs!);
+    assert.ok(
+      firstRestored < pool.figures.templateBootMs!,
+      `restoring should beat booting: ${firstRestored} ms against ${pool.figures.templateBootMs} ms`,
+    );
     const seen = events.filter((e) => e.vm.name === a!.name).map((e) => e.to);
     assert.deepEqual(seen, ["booting", "ready"]);
   });
