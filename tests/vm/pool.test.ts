@@ -11,7 +11,7 @@ import { LibvirtDriver } from "../../main/vm/libvirt-driver.ts";
 import { hostIdFor, VmPool, type PooledVm, type VmStateChange } from "../../main/vm/pool.ts";
 import { bootVm } from "../../main/vm/vm-boot.ts";
 import { slotUidRange, type SandboxSpec } from "../../main/vm/protocol.ts";
-import { fixtureDir, fixtureTask } from "../helpers/fixtures.ts";
+import { fixtureDir, fixtureSpec } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 
 const manifest = loadManifest();
@@ -40,18 +40,8 @@ async function until<T>(
 const ready = (profile: string) => pool.list(profile).filter((v) => v.state === "ready");
 
 async function loadFixture(vm: PooledVm, slot: number, name: string): Promise<void> {
-  const t = fixtureTask(name);
   const { zip, sha256 } = await zipFolder(fixtureDir(name));
-  const spec: SandboxSpec = {
-    runtime: t.runtime,
-    handler: t.handler,
-    functionName: t.name,
-    functionVersion: "$LATEST",
-    memoryMb: t.memoryMb,
-    timeoutMs: t.timeoutS * 1000,
-    env: {},
-  };
-  await vm.session!.load(slot, spec, zip, sha256);
+  await vm.session!.load(slot, fixtureSpec(name, { env: {} }), zip, sha256);
 }
 
 before(async () => {
