@@ -8,10 +8,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createAlias, updateAlias } from "../main/domain/aliases.ts";
-import type { CommandContext } from "../main/domain/command-context.ts";
-import { createProfile } from "../main/domain/profiles.ts";
-import { publishVersion } from "../main/domain/versions.ts";
+import { createAlias, updateAlias } from "../main/domain/aliases/aliases.ts";
+import type { CommandContext } from "../main/domain/model/command-context.ts";
+import { createProfile } from "../main/domain/access/profiles.ts";
+import { publishVersion } from "../main/domain/tasks/versions.ts";
 import { Engine } from "../main/invoke/engine.ts";
 import { SandboxScheduler } from "../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../main/store/hearth-store.ts";

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createProfile } from "../main/domain/profiles.ts";
+import { createProfile } from "../main/domain/access/profiles.ts";
 import { Host } from "../main/host.ts";
 import { startServer } from "../main/http/server.ts";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createProfile } from "../main/domain/profiles.ts";
+import { createProfile } from "../main/domain/access/profiles.ts";
 import { Host } from "../main/host.ts";
 import { startServer } from "../main/http/server.ts";
 import { systemRandom } from "../main/store/system-random.ts";

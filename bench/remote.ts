@@ -6,7 +6,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { HearthClient } from "../main/client/http-client.ts";
-import { formatShareLink } from "../main/domain/share-link.ts";
+import { formatShareLink } from "../main/domain/sharing/share-link.ts";
 import { Host } from "../main/host.ts";
 import { startServer } from "../main/http/server.ts";
 import { startSharedListener } from "../main/http/shared-listener.ts";

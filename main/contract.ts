@@ -10,8 +10,8 @@ import type {
   RemoteView,
   SharedTaskView,
   TokenView,
-} from "./domain/views.ts";
-import type { ShareLinkParts } from "./domain/share-link.ts";
+} from "./domain/model/views.ts";
+import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
 import type { LogRecord } from "./store/log-files.ts";
 import type { StartupStatus } from "./startup-progress.ts";
 import { DEFAULT_IMPORT_LIMITS } from "./store/import-limits.ts";
@@ -25,11 +25,11 @@ export type {
   RemoteView,
   SharedTaskView,
   TokenView,
-} from "./domain/views.ts";
+} from "./domain/model/views.ts";
 export type { LogRecord } from "./store/log-files.ts";
 export type { StartupPhase, StartupStatus } from "./startup-progress.ts";
 /** A `hearth://share?…` link's parts, checked in the main process before the window sees them. */
-export type { ShareLinkParts as ShareLink } from "./domain/share-link.ts";
+export type { ShareLinkParts as ShareLink } from "./domain/sharing/share-link.ts";
 
 /**
  * Who may call an operation:

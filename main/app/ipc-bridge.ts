@@ -3,8 +3,8 @@
 import type { StartupStatus } from "../startup-progress.ts";
 import { z } from "zod";
 import { operations, type OperationName, type ShareLink } from "../contract.ts";
-import { HearthError } from "../domain/errors.ts";
-import { parseInput } from "../domain/input-validation.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { parseInput } from "../domain/model/input-validation.ts";
 import type { Host } from "../host.ts";
 import { errorBody } from "../http/error-status.ts";
 import { runNativeOperation, type ProfileSource } from "../http/native/native-api.ts";

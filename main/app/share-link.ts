@@ -1,6 +1,6 @@
 // Finds the hearth:// share link a launch carries (Linux and Windows pass it as an argument; macOS by open-url).
-// Reading and checking the link itself is main/domain/share-link.ts's, the same rules as `hearth remote add`.
-export { parseShareLink } from "../domain/share-link.ts";
+// Reading and checking the link itself is main/domain/sharing/share-link.ts's, the same rules as `hearth remote add`.
+export { parseShareLink } from "../domain/sharing/share-link.ts";
 
 export const SHARE_LINK_PROTOCOL = "hearth";
 

@@ -1,7 +1,7 @@
 // `hearth alias create|ls|update|rm|create-shared`: names pointing at task versions, found by task and name.
 import { Option, type Command } from "commander";
 import type { AliasView } from "../contract.ts";
-import { MEMORY_MB, TIMEOUT_S } from "../domain/task-limits.ts";
+import { MEMORY_MB, TIMEOUT_S } from "../domain/tasks/task-limits.ts";
 import {
   collectKeyValue,
   collectList,

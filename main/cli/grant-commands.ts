@@ -1,7 +1,7 @@
 // `hearth grant`: let another profile build aliases on your task (with limits), list grants, revoke one.
 import { Option, type Command } from "commander";
 import type { GrantView } from "../contract.ts";
-import { MEMORY_MB, TIMEOUT_S } from "../domain/task-limits.ts";
+import { MEMORY_MB, TIMEOUT_S } from "../domain/tasks/task-limits.ts";
 import { integerParser } from "./arg-parsers.ts";
 import { optionsOf, withJson } from "./command-options.ts";
 import { connect } from "./connection.ts";

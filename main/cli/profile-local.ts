@@ -1,10 +1,10 @@
 // `hearth profile create|ls|rm` straight in the data directory, for when no Hearth runs there. A module of its own
 // because it loads the store and the domain rules, which the commands that talk to a running Hearth never need.
 import type { CreatedProfile, ProfileView } from "../contract.ts";
-import { HearthError } from "../domain/errors.ts";
-import { findProfileByName } from "../domain/lookups.ts";
-import { createProfile, deleteProfile } from "../domain/profiles.ts";
-import { profileView } from "../domain/views.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { findProfileByName } from "../domain/model/lookups.ts";
+import { createProfile, deleteProfile } from "../domain/access/profiles.ts";
+import { profileView } from "../domain/model/views.ts";
 import { dataDir } from "../paths.ts";
 import { openHearthStore, type HearthStore } from "../store/hearth-store.ts";
 import { systemRandom } from "../store/system-random.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { REMOTE_API_PATH } from "../client/operation-routes.ts";
 import type { RemoteView } from "../contract.ts";
-export { awsCommand, curlPin, sharedCurlCommand } from "../domain/share-instructions.ts";
+export { awsCommand, curlPin, sharedCurlCommand } from "../domain/sharing/share-instructions.ts";
 import { findAlias } from "./alias-commands.ts";
 import { parseAccountId, parseDuration } from "./arg-parsers.ts";
 import { optionsOf, withJson } from "./command-options.ts";

@@ -1,7 +1,7 @@
 // `hearth import`, `update-code`, `publish` and `task ls|show|config|rm`: a profile's tasks over the native API.
 import { Option, type Command } from "commander";
 import type { AliasView, OwnedTaskView, TaskView } from "../contract.ts";
-import { MEMORY_MB, RUNTIMES, TIMEOUT_S } from "../domain/task-limits.ts";
+import { MEMORY_MB, RUNTIMES, TIMEOUT_S } from "../domain/tasks/task-limits.ts";
 import { collectKeyValue, collectList, integerParser } from "./arg-parsers.ts";
 import { optionsOf, withJson } from "./command-options.ts";
 import { connect, type Connection } from "./connection.ts";

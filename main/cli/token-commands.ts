@@ -7,7 +7,7 @@ import { connect } from "./connection.ts";
 import { findAlias } from "./alias-commands.ts";
 import { formatAge, formatWhen, print, shellQuote, table } from "./output.ts";
 
-/** The most calls per minute a token may be minted with (main/domain/tokens.ts checks it again). */
+/** The most calls per minute a token may be minted with (main/domain/access/tokens.ts checks it again). */
 const MAX_RATE = 10_000;
 
 /** `--rate-limit`: calls per minute, as `60`, `60/m` or `60/min`. */

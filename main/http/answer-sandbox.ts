@@ -6,7 +6,7 @@
 // script; no answer may widen a service worker's scope or clear the origin's data; and no request for a service
 // worker's script is served at all, since the window registers none.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { isWindowFile } from "./ui-static.ts";
 

@@ -2,8 +2,8 @@
 // boots two tiny guests) only for the machine's owner, one at a time, and not again within a cooldown.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { DoctorReport } from "../doctor.ts";
-import { HearthError } from "../domain/errors.ts";
-import type { HearthState } from "../domain/state.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import type { HearthState } from "../domain/model/state.ts";
 import type { NativeAuth } from "./native/native-auth.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 

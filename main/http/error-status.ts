@@ -1,5 +1,5 @@
 // The one table from error codes to HTTP answers: a status for the native API, a type and status for the Lambda API.
-import { ERROR_CODES, isHearthError, type ErrorCode } from "../domain/errors.ts";
+import { ERROR_CODES, isHearthError, type ErrorCode } from "../domain/model/errors.ts";
 
 /**
  * Codes raised below the domain, by the scheduler, the pool, the guest session, the libvirt driver and the guest

@@ -1,6 +1,6 @@
 // What of a remote API's answer reaches the teammate's origin: the body and the headers that describe it, never the
 // owner's say over the teammate's browser (redirects, auth prompts, policies, CORS, cookies).
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import type { RemoteApiAnswer } from "../invoke/remote-invoker.ts";
 
 /**

@@ -2,8 +2,8 @@
 // here, the shared token (never seen by the caller) on the pinned TLS connection to the owner's listener.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { REMOTE_API_PATH } from "../contract.ts";
-import { HearthError } from "../domain/errors.ts";
-import { findRemoteByName, remoteCallTarget } from "../domain/remotes.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { findRemoteByName, remoteCallTarget } from "../domain/sharing/remotes.ts";
 import type { Host } from "../host.ts";
 import { noteRemoteUse } from "../invoke/remote-calls.ts";
 import { callRemoteApi } from "../invoke/remote-invoker.ts";

@@ -3,7 +3,7 @@
 // native or Lambda API. APIs built from tasks (/apis/…) decide on origins themselves (api-gateway.ts).
 import { hostname, networkInterfaces } from "node:os";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import { API_PATH_PREFIX } from "./apis/api-gateway.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { isWindowFile } from "./ui-static.ts";

@@ -20,7 +20,7 @@ import { startSharedListener, type SharedListener } from "./shared-listener.ts";
 import { registerRemoteApiProxy } from "./remote-api-proxy.ts";
 import { guardRequests } from "./request-guard.ts";
 import { registerUi } from "./ui-static.ts";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 
 export interface ServeOptions {
   host: string;

@@ -5,8 +5,8 @@
 // (token APIs only) and answers every other request ROUTE_NOT_FOUND, whatever credentials it carries.
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { HearthError } from "../domain/errors.ts";
-import { checkRemoteUse, TOKEN_PATTERN } from "../domain/tokens.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { checkRemoteUse, TOKEN_PATTERN } from "../domain/access/tokens.ts";
 import type { Host } from "../host.ts";
 import { ensureTlsIdentity, type TlsIdentity } from "../store/tls-identity.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
@@ -16,7 +16,7 @@ import { runNativeOperation } from "./native/native-api.ts";
 import { NativeAuth, type Caller } from "./native/native-auth.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { httpTransport, nativeHandlers } from "./native/native-handlers.ts";
-import { decodePayload } from "../domain/payload-check.ts";
+import { decodePayload } from "../domain/tasks/payload-check.ts";
 
 export const SHARED_INVOKE_PATH = "/v1/invoke";
 

@@ -3,7 +3,7 @@
 // API takes the same socket over (local-port.ts), so the port never refuses a connection in between.
 import Fastify, { type FastifyInstance } from "fastify";
 import { operations } from "../contract.ts";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import type { StartupProgress, StartupStatus } from "../startup-progress.ts";
 import { lambdaErrorResponse, nativeErrorResponse } from "./error-status.ts";
 import { sendNativeError } from "./native/native-errors.ts";

@@ -4,8 +4,8 @@
 import { randomUUID } from "node:crypto";
 import { open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { InvokeRef } from "../domain/authorization.ts";
-import { HearthError } from "../domain/errors.ts";
+import type { InvokeRef } from "../domain/access/authorization.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import { makePrivateDir, PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
 import { defaultMaxPerProfile, nextProfile } from "./async-fair-share.ts";
 import { boundedOutcome, type AsyncOutcome } from "./async-outcome.ts";

@@ -1,12 +1,12 @@
 // The invocation engine: resolves what a caller names to a task version and configuration, checks the caller
 // may run it, and hands it to the scheduler with the code from the blob store.
 import { randomUUID } from "node:crypto";
-import { pickAliasVersion } from "../domain/alias-routing.ts";
-import { resolveInvokeTarget, type InvokeRef, type InvokeTarget } from "../domain/authorization.ts";
-import { HearthError } from "../domain/errors.ts";
-import { sandboxConfig } from "../domain/sandbox-config.ts";
-import { verifyToken } from "../domain/tokens.ts";
-import type { HearthState, VersionRef } from "../domain/state.ts";
+import { pickAliasVersion } from "../domain/aliases/alias-routing.ts";
+import { resolveInvokeTarget, type InvokeRef, type InvokeTarget } from "../domain/access/authorization.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { sandboxConfig } from "../domain/tasks/sandbox-config.ts";
+import { verifyToken } from "../domain/access/tokens.ts";
+import type { HearthState, VersionRef } from "../domain/model/state.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
 import { systemRandom } from "../store/system-random.ts";
 import type { InvokeOptions } from "../vm/guest-session.ts";

@@ -1,10 +1,10 @@
 // Calls through a profile's remote aliases: what a local name leads to when it is a teammate's shared alias, and the
 // call itself, with the token opened only for it and the last use recorded.
 import { REMOTE_API_PATH, type InvocationResult } from "../contract.ts";
-import { HearthError } from "../domain/errors.ts";
-import type { InvokeRef } from "../domain/authorization.ts";
-import { findRemoteByName, markRemoteUsed, remoteCallTarget } from "../domain/remotes.ts";
-import type { HearthState, RemoteAlias } from "../domain/state.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import type { InvokeRef } from "../domain/access/authorization.ts";
+import { findRemoteByName, markRemoteUsed, remoteCallTarget } from "../domain/sharing/remotes.ts";
+import type { HearthState, RemoteAlias } from "../domain/model/state.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
 import { invokeRemote, type RemoteInvokeOptions } from "./remote-invoker.ts";
 

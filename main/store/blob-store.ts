@@ -2,8 +2,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { link, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { SHA256_PATTERN } from "../domain/code-ref.ts";
-import { HearthError } from "../domain/errors.ts";
+import { SHA256_PATTERN } from "../domain/tasks/code-ref.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import { syncDirectory } from "./atomic-json-file.ts";
 import { makePrivateDir } from "./private-data-dir.ts";
 

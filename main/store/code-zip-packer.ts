@@ -1,6 +1,6 @@
 // Packs code files into the zip Hearth stores: sorted, fixed timestamps and modes, so equal code gives equal sha256.
 import yazl from "yazl";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import { mib } from "./import-limits.ts";
 
 export interface CodeFile {

@@ -1,7 +1,7 @@
 // One Hearth per data directory: a lock file holding the owner's pid, taken over only when that process is gone.
 import { open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 
 export interface DataDirLock {
   readonly path: string;

@@ -2,8 +2,8 @@
 import { chmod, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Low } from "lowdb";
-import { HearthError } from "../domain/errors.ts";
-import { CURRENT_SCHEMA_VERSION, emptyState, type Change, type HearthState } from "../domain/state.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { CURRENT_SCHEMA_VERSION, emptyState, type Change, type HearthState } from "../domain/model/state.ts";
 import { AtomicJsonFile } from "./atomic-json-file.ts";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.ts";
 import { MIGRATIONS, migrateDocument, type Migration, type RawDocument } from "./migrations.ts";

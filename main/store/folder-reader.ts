@@ -1,7 +1,7 @@
 // Lists a task folder's files for packing: regular files only, links refused (never followed), limits enforced.
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import type { CodeFile } from "./code-zip-packer.ts";
 import { compareCodePaths } from "./code-zip-packer.ts";
 import { mib, type ImportLimits } from "./import-limits.ts";

@@ -1,6 +1,6 @@
 // Upgrades of the document from one schemaVersion to the next, applied in order when an older file is opened.
-import { HearthError } from "../domain/errors.ts";
-import { CURRENT_SCHEMA_VERSION } from "../domain/state.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { CURRENT_SCHEMA_VERSION } from "../domain/model/state.ts";
 
 export type RawDocument = Record<string, unknown>;
 

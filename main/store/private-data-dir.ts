@@ -6,7 +6,7 @@
 // of it, and everything made below it is private too in case the top is ever opened up.
 import type { Stats } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;

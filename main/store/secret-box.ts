@@ -2,8 +2,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { SecretSealer } from "../domain/command-context.ts";
-import { HearthError } from "../domain/errors.ts";
+import type { SecretSealer } from "../domain/model/command-context.ts";
+import { HearthError } from "../domain/model/errors.ts";
 
 export const SECRET_KEY_FILE = "secret.key";
 const KEY_BYTES = 32;

@@ -1,6 +1,6 @@
 // The zod schema of the document on disk: what a loaded hearth.json must look like before anything trusts it.
 import { z } from "zod";
-import type { HearthState } from "../domain/state.ts";
+import type { HearthState } from "../domain/model/state.ts";
 
 const str = z.string();
 const iso = z.string();

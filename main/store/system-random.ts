@@ -1,6 +1,6 @@
 // The production RandomSource: the operating system's CSPRNG, for ids, credentials, tokens and routing draws.
 import { randomBytes } from "node:crypto";
-import type { UniformRandomSource } from "../domain/random-source.ts";
+import type { UniformRandomSource } from "../domain/model/random-source.ts";
 
 export const systemRandom: UniformRandomSource = {
   bytes: (n) => randomBytes(n),

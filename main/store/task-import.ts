@@ -2,9 +2,9 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { HearthError } from "../domain/errors.ts";
-import { parseInput } from "../domain/input-validation.ts";
-import { taskManifestSchema, type TaskManifest } from "../domain/task-config.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import { parseInput } from "../domain/model/input-validation.ts";
+import { taskManifestSchema, type TaskManifest } from "../domain/tasks/task-config.ts";
 import { compareCodePaths, packCodeZip, type CodeFile } from "./code-zip-packer.ts";
 import { checkFileList } from "./file-list-checker.ts";
 import { listFolderFiles, readFolderFiles } from "./folder-reader.ts";

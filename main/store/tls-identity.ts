@@ -5,7 +5,7 @@ import { hostname, networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import type * as X509 from "@peculiar/x509";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import { openDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-data-dir.ts";
 
 export const TLS_DIR = "tls";

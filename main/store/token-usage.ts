@@ -2,9 +2,9 @@
 // from, counted in memory on the invoke path and saved beside the document at most once a second.
 import { join } from "node:path";
 import { z } from "zod";
-import { HearthError } from "../domain/errors.ts";
-import type { Token } from "../domain/state.ts";
-import type { TokenUsageView } from "../domain/views.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import type { Token } from "../domain/model/state.ts";
+import type { TokenUsageView } from "../domain/model/views.ts";
 import { AtomicJsonFile } from "./atomic-json-file.ts";
 
 export const TOKEN_USAGE_FILE = "token-usage.json";

@@ -1,7 +1,7 @@
 // Reads an uploaded zip with yauzl and refuses anything that could escape, mislead or overwhelm the importer.
 import type { Readable } from "node:stream";
 import yauzl from "yauzl";
-import { HearthError } from "../domain/errors.ts";
+import { HearthError } from "../domain/model/errors.ts";
 import { mib, type ImportLimits } from "./import-limits.ts";
 
 export interface ZipCodeEntry {

@@ -60,7 +60,7 @@ export interface SandboxSpec {
   env: Record<string, string>;
   /**
    * Names in `env` set by someone other than the task's owner (a cross-profile alias's overrides and secrets).
-   * The agent drops any of them that steers a runtime (main/domain/interpreter-variables.ts) and hands the rest
+   * The agent drops any of them that steers a runtime (main/domain/tasks/interpreter-variables.ts) and hands the rest
    * to the runtime only after it has started, so none of them reaches a runtime's start.
    */
   callerEnv?: string[];

@@ -1,5 +1,5 @@
 // Imports a task folder into a store for a profile, as the API would: a new task, or new code for an existing one.
-import { createTask, updateTaskCode } from "../../main/domain/tasks.ts";
+import { createTask, updateTaskCode } from "../../main/domain/tasks/tasks.ts";
 import type { HearthStore } from "../../main/store/hearth-store.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
 import { importTaskFolder } from "../../main/store/task-import.ts";

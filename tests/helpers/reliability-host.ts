@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createProfile } from "../../main/domain/profiles.ts";
+import { createProfile } from "../../main/domain/access/profiles.ts";
 import { Host, type HostOptions } from "../../main/host.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
 import { fixtureDir } from "./fixtures.ts";

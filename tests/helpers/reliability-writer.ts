@@ -1,6 +1,6 @@
 // A child process for the crash test: opens a data directory with the real store and creates profiles w0, w1, …
 // one write after another, printing "committed <n>" once the n-th profile's write has been acknowledged.
-import { createProfile } from "../../main/domain/profiles.ts";
+import { createProfile } from "../../main/domain/access/profiles.ts";
 import { openHearthStore } from "../../main/store/hearth-store.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
 

@@ -4,7 +4,7 @@
 // logs, and the owner sees the token's use and revokes it in one click.
 import { expect, test, type Page } from "@playwright/test";
 import { HearthClient } from "../../main/client/http-client.ts";
-import { parseShareLink } from "../../main/domain/share-link.ts";
+import { parseShareLink } from "../../main/domain/sharing/share-link.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
 import { hearthUnderTest } from "./hearth-env.ts";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createProfile } from "../../main/domain/profiles.ts";
+import { createProfile } from "../../main/domain/access/profiles.ts";
 import { Host } from "../../main/host.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";

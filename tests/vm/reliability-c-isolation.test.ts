@@ -4,8 +4,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { updateTaskConfig } from "../../main/domain/tasks.ts";
-import { publishVersion } from "../../main/domain/versions.ts";
+import { updateTaskConfig } from "../../main/domain/tasks/tasks.ts";
+import { publishVersion } from "../../main/domain/tasks/versions.ts";
 import type { Host } from "../../main/host.ts";
 import type { InvokeResult } from "../../main/invoke/engine.ts";
 import type { VmStateChange } from "../../main/vm/pool.ts";

@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { HearthApiError, HearthClient } from "../../main/client/http-client.ts";
 import type { ShareAnswer } from "../../main/contract.ts";
-import { parseShareLink } from "../../main/domain/share-link.ts";
+import { parseShareLink } from "../../main/domain/sharing/share-link.ts";
 import { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
 import { OWNER_KEY_FILE } from "../../main/store/owner-key.ts";

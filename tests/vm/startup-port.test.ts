@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
-import { createProfile } from "../../main/domain/profiles.ts";
+import { createProfile } from "../../main/domain/access/profiles.ts";
 import { openHearthStore } from "../../main/store/hearth-store.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";

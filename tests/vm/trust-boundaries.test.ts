@@ -3,13 +3,13 @@
 // ever give the grantee the owner's code, environment, secrets or file paths.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { CommandContext } from "../../main/domain/command-context.ts";
+import type { CommandContext } from "../../main/domain/model/command-context.ts";
 import {
   configureCrossProfileAlias,
   createCrossProfileAlias,
-} from "../../main/domain/cross-profile-aliases.ts";
-import { HearthError } from "../../main/domain/errors.ts";
-import { createGrant } from "../../main/domain/grants.ts";
+} from "../../main/domain/aliases/cross-profile-aliases.ts";
+import { HearthError } from "../../main/domain/model/errors.ts";
+import { createGrant } from "../../main/domain/aliases/grants.ts";
 import type { Host } from "../../main/host.ts";
 import { liveLogTail } from "../../main/http/native/native-handlers.ts";
 import type { InvokeResult } from "../../main/invoke/engine.ts";

@@ -26,7 +26,7 @@ import {
   type SandboxSpec,
   type SandboxStats,
 } from "../../main/vm/protocol.ts";
-import { isInterpreterVariable } from "../../main/domain/interpreter-variables.ts";
+import { isInterpreterVariable } from "../../main/domain/tasks/interpreter-variables.ts";
 
 export interface SlotEvents {
   exit(e: {

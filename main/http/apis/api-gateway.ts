@@ -3,11 +3,11 @@
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { findApiByName } from "../../domain/apis.ts";
-import { isHearthError } from "../../domain/errors.ts";
-import type { Api, ApiRoute, HearthState, Token } from "../../domain/state.ts";
+import { findApiByName } from "../../domain/apis/apis.ts";
+import { isHearthError } from "../../domain/model/errors.ts";
+import type { Api, ApiRoute, HearthState, Token } from "../../domain/model/state.ts";
 import { MALFORMED_FAILURES, tokenFailureKey, type AuthFailures } from "../native/auth-failures.ts";
-import { checkRemoteUse, findValidToken } from "../../domain/tokens.ts";
+import { checkRemoteUse, findValidToken } from "../../domain/access/tokens.ts";
 import type { Engine, InvokeResult } from "../../invoke/engine.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
 import { errorBody, errorCode, nativeStatus } from "../error-status.ts";

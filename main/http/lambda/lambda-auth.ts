@@ -1,8 +1,8 @@
 // Who is calling the Lambda API: the profile whose access key signed the request (SigV4), and the region it named.
 import type { FastifyRequest } from "fastify";
-import { HearthError } from "../../domain/errors.ts";
-import { openSigningSecret } from "../../domain/profile-credentials.ts";
-import type { HearthState } from "../../domain/state.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { openSigningSecret } from "../../domain/access/profile-credentials.ts";
+import type { HearthState } from "../../domain/model/state.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
 import {
   accessKeyFailureKey,

@@ -2,15 +2,15 @@
 // PublishVersion, CreateAlias/UpdateAlias and AddPermission (the cross-profile grant), as the AWS SDKs call them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { createAlias, updateAlias } from "../../domain/aliases.ts";
-import type { CommandContext } from "../../domain/command-context.ts";
-import { HearthError } from "../../domain/errors.ts";
-import { createGrant } from "../../domain/grants.ts";
-import { parseInput } from "../../domain/input-validation.ts";
-import type { HearthState, Runtime, Task, TaskVersion, VersionRef } from "../../domain/state.ts";
-import { createTask, updateTaskCode } from "../../domain/tasks.ts";
-import { publishVersion } from "../../domain/versions.ts";
-import { listTaskViews } from "../../domain/views.ts";
+import { createAlias, updateAlias } from "../../domain/aliases/aliases.ts";
+import type { CommandContext } from "../../domain/model/command-context.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { createGrant } from "../../domain/aliases/grants.ts";
+import { parseInput } from "../../domain/model/input-validation.ts";
+import type { HearthState, Runtime, Task, TaskVersion, VersionRef } from "../../domain/model/state.ts";
+import { createTask, updateTaskCode } from "../../domain/tasks/tasks.ts";
+import { publishVersion } from "../../domain/tasks/versions.ts";
+import { listTaskViews } from "../../domain/model/views.ts";
 import type { Host } from "../../host.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { systemRandom } from "../../store/system-random.ts";

@@ -1,15 +1,15 @@
 // Lambda's Invoke on the local port (POST /2015-03-31/functions/{name}/invocations): AWS SDKs and the awscli call
 // Hearth tasks with a profile's access key, signed with SigV4, and get Lambda's headers, errors and log tail.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { InvokeRef } from "../../domain/authorization.ts";
-import { HearthError } from "../../domain/errors.ts";
-import type { RemoteAlias } from "../../domain/state.ts";
+import type { InvokeRef } from "../../domain/access/authorization.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import type { RemoteAlias } from "../../domain/model/state.ts";
 import type { Host } from "../../host.ts";
 import { callRemoteAlias, remoteAliasFor } from "../../invoke/remote-calls.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
 import { lambdaCaller, lambdaHeadersCheck } from "./lambda-auth.ts";
-import { checkPayloadJson, decodePayload } from "../../domain/payload-check.ts";
+import { checkPayloadJson, decodePayload } from "../../domain/tasks/payload-check.ts";
 
 /** Lambda's synchronous payload limit. */
 export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;

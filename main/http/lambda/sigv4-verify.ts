@@ -1,7 +1,7 @@
 // Checks the AWS Signature Version 4 on a Lambda API request, so AWS SDKs and the awscli authenticate as a profile.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { HearthError, isHearthError } from "../../domain/errors.ts";
+import { HearthError, isHearthError } from "../../domain/model/errors.ts";
 
 /** A request as it came off the wire. */
 export interface SignedRequest {

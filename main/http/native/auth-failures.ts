@@ -3,10 +3,10 @@
 // A request without credentials is never counted, and a valid credential is checked before anyone asks whether its
 // key waits: a page that floods the port with bare requests (or `<img>` tags) slows down nobody, and guesses at one
 // key hold back only further guesses at that key from the same address.
-import { HearthError } from "../../domain/errors.ts";
-import { accessKeyExists } from "../../domain/profile-credentials.ts";
-import type { HearthState } from "../../domain/state.ts";
-import { storedTokenLookup } from "../../domain/tokens.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { accessKeyExists } from "../../domain/access/profile-credentials.ts";
+import type { HearthState } from "../../domain/model/state.ts";
+import { storedTokenLookup } from "../../domain/access/tokens.ts";
 
 export interface AuthFailureOptions {
   /** Failures allowed per address and key within `windowMs`. */

@@ -1,8 +1,8 @@
 // The native API (/v1/...): every operation of main/contract.ts, authenticated, validated, answered in one shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { operations, type Operation, type OperationName } from "../../contract.ts";
-import { HearthError } from "../../domain/errors.ts";
-import { parseInput } from "../../domain/input-validation.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { parseInput } from "../../domain/model/input-validation.ts";
 import type { Host } from "../../host.ts";
 import { MAX_INVOKE_PAYLOAD_BYTES } from "../lambda/lambda-invoke.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
@@ -15,7 +15,7 @@ import {
   type Handler,
 } from "./native-handlers.ts";
 import { registerPoolEvents } from "./pool-status.ts";
-import { decodePayload } from "../../domain/payload-check.ts";
+import { decodePayload } from "../../domain/tasks/payload-check.ts";
 
 /** A 50 MiB zip in base64 inside JSON, or 50 MiB of a folder's files with their paths (up to 10,000 of them). */
 const MAX_IMPORT_BODY_BYTES = 80 * 1024 * 1024;

@@ -1,13 +1,13 @@
 // Who is calling the native API: the machine's owner (owner key), a profile (its access key), or a token's holder.
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import type { InvokeRef } from "../../domain/authorization.ts";
-import { HearthError } from "../../domain/errors.ts";
-import { constantTimeEqual, sha256Hex } from "../../domain/hashing.ts";
-import { findProfileByName, getTaskById } from "../../domain/lookups.ts";
-import { authenticateSecret } from "../../domain/profile-credentials.ts";
-import type { HearthState } from "../../domain/state.ts";
-import { findValidToken } from "../../domain/tokens.ts";
+import type { InvokeRef } from "../../domain/access/authorization.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { constantTimeEqual, sha256Hex } from "../../domain/model/hashing.ts";
+import { findProfileByName, getTaskById } from "../../domain/model/lookups.ts";
+import { authenticateSecret } from "../../domain/access/profile-credentials.ts";
+import type { HearthState } from "../../domain/model/state.ts";
+import { findValidToken } from "../../domain/access/tokens.ts";
 import { PROFILE_HEADER } from "../../contract.ts";
 import {
   accessKeyFailureKey,

@@ -8,24 +8,27 @@ import {
   type InvocationResult,
   type OperationName,
 } from "../../contract.ts";
-import { createAlias, deleteAlias, updateAlias } from "../../domain/aliases.ts";
-import type { InvokeRef } from "../../domain/authorization.ts";
-import type { CommandContext } from "../../domain/command-context.ts";
-import { configureCrossProfileAlias, createCrossProfileAlias } from "../../domain/cross-profile-aliases.ts";
-import { HearthError } from "../../domain/errors.ts";
-import { createGrant, revokeGrant } from "../../domain/grants.ts";
-import { parseInput } from "../../domain/input-validation.ts";
+import { createAlias, deleteAlias, updateAlias } from "../../domain/aliases/aliases.ts";
+import type { InvokeRef } from "../../domain/access/authorization.ts";
+import type { CommandContext } from "../../domain/model/command-context.ts";
+import {
+  configureCrossProfileAlias,
+  createCrossProfileAlias,
+} from "../../domain/aliases/cross-profile-aliases.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { createGrant, revokeGrant } from "../../domain/aliases/grants.ts";
+import { parseInput } from "../../domain/model/input-validation.ts";
 import {
   findProfileByAccountId,
   findProfileByName,
   getOwnTask,
   getSharedTask,
-} from "../../domain/lookups.ts";
-import { createProfile, deleteProfile } from "../../domain/profiles.ts";
-import { createTask, deleteTask, updateTaskCode, updateTaskConfig } from "../../domain/tasks.ts";
-import { mintAliasToken, mintApiToken, revokeToken } from "../../domain/tokens.ts";
-import { createApi, deleteApi, updateApi } from "../../domain/apis.ts";
-import { publishVersion } from "../../domain/versions.ts";
+} from "../../domain/model/lookups.ts";
+import { createProfile, deleteProfile } from "../../domain/access/profiles.ts";
+import { createTask, deleteTask, updateTaskCode, updateTaskConfig } from "../../domain/tasks/tasks.ts";
+import { mintAliasToken, mintApiToken, revokeToken } from "../../domain/access/tokens.ts";
+import { createApi, deleteApi, updateApi } from "../../domain/apis/apis.ts";
+import { publishVersion } from "../../domain/tasks/versions.ts";
 import {
   aliasView,
   listAliasViews,
@@ -36,7 +39,7 @@ import {
   ownedTaskView,
   profileView,
   taskView,
-} from "../../domain/views.ts";
+} from "../../domain/model/views.ts";
 import type { Host } from "../../host.ts";
 import type { InvokeResult } from "../../invoke/engine.ts";
 import { recordForCaller, type LogQuery, type LogRecord } from "../../store/log-files.ts";
@@ -56,7 +59,7 @@ import { shareHandlers } from "./share-handlers.ts";
 import { poolStatus } from "./pool-status.ts";
 import { remoteAliasFor } from "../../invoke/remote-calls.ts";
 import { readyStatus } from "../../startup-progress.ts";
-import { checkPayloadJson } from "../../domain/payload-check.ts";
+import { checkPayloadJson } from "../../domain/tasks/payload-check.ts";
 
 /** Where a streamed invocation's events go: server-sent events over HTTP, a per-call channel over IPC. */
 export interface EventSink {

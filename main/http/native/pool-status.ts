@@ -2,7 +2,7 @@
 // the live feed of VM changes served as server-sent events (HTTP) or on a stream channel (IPC).
 import type { FastifyInstance } from "fastify";
 import { POOL_EVENTS_PATH, type PoolStatus, type SandboxView, type VmView } from "../../contract.ts";
-import { HearthError } from "../../domain/errors.ts";
+import { HearthError } from "../../domain/model/errors.ts";
 import type { Host } from "../../host.ts";
 import type { VmReport } from "../../invoke/sandbox-scheduler.ts";
 import type { VmInfo } from "../../vm/pool.ts";

@@ -1,11 +1,11 @@
 // The native operations on remote aliases (list, import a share link, remove), and invoking one by its local name:
 // sync or streamed with the owner's live logs, over the pinned connection to the owner's shared listener.
 import type { InvocationEvent, OperationName } from "../../contract.ts";
-import type { CommandContext } from "../../domain/command-context.ts";
-import { HearthError } from "../../domain/errors.ts";
-import { addRemote, removeRemote } from "../../domain/remotes.ts";
-import type { RemoteAlias } from "../../domain/state.ts";
-import { listRemoteViews } from "../../domain/views.ts";
+import type { CommandContext } from "../../domain/model/command-context.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { addRemote, removeRemote } from "../../domain/sharing/remotes.ts";
+import type { RemoteAlias } from "../../domain/model/state.ts";
+import { listRemoteViews } from "../../domain/model/views.ts";
 import type { Host } from "../../host.ts";
 import { callRemoteAlias } from "../../invoke/remote-calls.ts";
 import { systemRandom } from "../../store/system-random.ts";

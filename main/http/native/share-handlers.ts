@@ -2,18 +2,18 @@
 // pins the shared listener's certificate, with ready curl and aws lines. The token is in this answer only.
 import { z } from "zod";
 import type { ApiShareAnswer, OperationName, ShareAnswer } from "../../contract.ts";
-import type { CommandContext } from "../../domain/command-context.ts";
-import { HearthError } from "../../domain/errors.ts";
-import { parseInput } from "../../domain/input-validation.ts";
+import type { CommandContext } from "../../domain/model/command-context.ts";
+import { HearthError } from "../../domain/model/errors.ts";
+import { parseInput } from "../../domain/model/input-validation.ts";
 import {
   awsCommand,
   curlPin,
   sharedApiCurlCommand,
   sharedCurlCommand,
-} from "../../domain/share-instructions.ts";
-import { formatShareLink } from "../../domain/share-link.ts";
-import { mintAliasToken, mintApiToken } from "../../domain/tokens.ts";
-import { aliasView, apiView } from "../../domain/views.ts";
+} from "../../domain/sharing/share-instructions.ts";
+import { formatShareLink } from "../../domain/sharing/share-link.ts";
+import { mintAliasToken, mintApiToken } from "../../domain/access/tokens.ts";
+import { aliasView, apiView } from "../../domain/model/views.ts";
 import type { Host } from "../../host.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import { sharingOf } from "../shared-listener.ts";

@@ -163,7 +163,7 @@ const HEAVY = [
   "main/vm/libvirt-driver.ts",
   "main/store/hearth-store.ts",
   "main/contract.ts",
-  "main/domain/task-config.ts",
+  "main/domain/tasks/task-config.ts",
   "main/cli/task-package.ts",
   "vm-images/builder/build-image.ts",
 ];

@@ -1,9 +1,9 @@
 // How the app finds the hearth:// link a launch carries, and that it reads it with the domain's rules
-// (main/domain/share-link.ts, tested in full beside it).
+// (main/domain/sharing/share-link.ts, tested in full beside it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseShareLink, shareLinkArgument } from "../../../../main/app/share-link.ts";
-import { isHearthError } from "../../../../main/domain/errors.ts";
+import { isHearthError } from "../../../../main/domain/model/errors.ts";
 
 const TOKEN = `hth_${"a".repeat(43)}`;
 const LINK = `hearth://share?endpoint=https%3A%2F%2F10.0.0.5%3A7443%2F&token=${TOKEN}&fingerprint=sha256%3A${"AB".repeat(32)}&name=resize`;

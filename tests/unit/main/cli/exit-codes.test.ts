@@ -13,7 +13,7 @@ import {
   exitCodeForStatus,
   usageError,
 } from "../../../../main/cli/exit-codes.ts";
-import { HearthError } from "../../../../main/domain/errors.ts";
+import { HearthError } from "../../../../main/domain/model/errors.ts";
 
 test("an API error's status decides: 4xx refused (1), 5xx Hearth failed (5)", () => {
   for (const status of [400, 401, 403, 404, 409, 413, 422, 429]) {

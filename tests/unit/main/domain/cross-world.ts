@@ -1,6 +1,6 @@
 // A world with an owner sharing a task with a caller, for the cross-profile tests.
-import { createGrant } from "../../../../main/domain/grants.ts";
-import { updateTaskConfig } from "../../../../main/domain/tasks.ts";
+import { createGrant } from "../../../../main/domain/aliases/grants.ts";
+import { updateTaskConfig } from "../../../../main/domain/tasks/tasks.ts";
 import { World } from "./domain-world.ts";
 
 /** The names the tests' aliases set; a grant that allows none of them is asked for explicitly. */

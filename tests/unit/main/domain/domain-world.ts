@@ -1,10 +1,10 @@
 // A small deterministic world for domain tests: a seeded RNG, a clock that ticks, a reversible fake sealer.
-import type { CommandContext, SecretSealer } from "../../../../main/domain/command-context.ts";
-import { seededRandom } from "../../../../main/domain/random-source.ts";
-import { emptyState, type Change, type HearthState } from "../../../../main/domain/state.ts";
-import { createProfile } from "../../../../main/domain/profiles.ts";
-import { createTask, type CreateTaskInput } from "../../../../main/domain/tasks.ts";
-import { publishVersion } from "../../../../main/domain/versions.ts";
+import type { CommandContext, SecretSealer } from "../../../../main/domain/model/command-context.ts";
+import { seededRandom } from "../../../../main/domain/model/random-source.ts";
+import { emptyState, type Change, type HearthState } from "../../../../main/domain/model/state.ts";
+import { createProfile } from "../../../../main/domain/access/profiles.ts";
+import { createTask, type CreateTaskInput } from "../../../../main/domain/tasks/tasks.ts";
+import { publishVersion } from "../../../../main/domain/tasks/versions.ts";
 
 export const T0 = Date.parse("2025-03-01T10:00:00.000Z");
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ERROR_CODES, HearthError } from "../../../../main/domain/errors.ts";
+import { ERROR_CODES, HearthError } from "../../../../main/domain/model/errors.ts";
 import {
   errorBody,
   errorCode,

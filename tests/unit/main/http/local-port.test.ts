@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
-import { createProfile } from "../../../../main/domain/profiles.ts";
-import { createTask } from "../../../../main/domain/tasks.ts";
+import { createProfile } from "../../../../main/domain/access/profiles.ts";
+import { createTask } from "../../../../main/domain/tasks/tasks.ts";
 import { startServer } from "../../../../main/http/server.ts";
 import {
   LAMBDA_PATH_PREFIX,

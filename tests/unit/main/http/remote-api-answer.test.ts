@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { remoteApiAnswer } from "../../../../main/http/remote-api-answer.ts";
-import { HearthError } from "../../../../main/domain/errors.ts";
+import { HearthError } from "../../../../main/domain/model/errors.ts";
 
 const body = Buffer.from("<script>alert(1)</script>");
 

@@ -2,11 +2,11 @@
 // requests whose Host, Origin, credentials and body the test controls, and a count of the invocations that ran.
 import { request, type IncomingHttpHeaders } from "node:http";
 import type { TestContext } from "node:test";
-import { createAlias } from "../../../../main/domain/aliases.ts";
-import { createApi } from "../../../../main/domain/apis.ts";
-import { createProfile } from "../../../../main/domain/profiles.ts";
-import { createTask } from "../../../../main/domain/tasks.ts";
-import { mintAliasToken, mintApiToken } from "../../../../main/domain/tokens.ts";
+import { createAlias } from "../../../../main/domain/aliases/aliases.ts";
+import { createApi } from "../../../../main/domain/apis/apis.ts";
+import { createProfile } from "../../../../main/domain/access/profiles.ts";
+import { createTask } from "../../../../main/domain/tasks/tasks.ts";
+import { mintAliasToken, mintApiToken } from "../../../../main/domain/access/tokens.ts";
 import { startServer } from "../../../../main/http/server.ts";
 import type { RunOutcome } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";

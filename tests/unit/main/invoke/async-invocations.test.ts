@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import type { Engine } from "../../../../main/invoke/engine.ts";
-import { isHearthError } from "../../../../main/domain/errors.ts";
+import { isHearthError } from "../../../../main/domain/model/errors.ts";
 import { lambdaErrorResponse, nativeErrorResponse } from "../../../../main/http/error-status.ts";
 
 function fakeEngine(

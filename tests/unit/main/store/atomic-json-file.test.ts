@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HearthError } from "../../../../main/domain/errors.ts";
+import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import { AtomicJsonFile } from "../../../../main/store/atomic-json-file.ts";
 import { tempDir } from "./temp-dir.ts";
 

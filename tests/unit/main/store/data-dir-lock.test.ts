@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HearthError } from "../../../../main/domain/errors.ts";
+import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import { lockDataDir } from "../../../../main/store/data-dir-lock.ts";
 import { tempDir } from "./temp-dir.ts";
 

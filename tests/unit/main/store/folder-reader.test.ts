@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HearthError } from "../../../../main/domain/errors.ts";
+import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import { listFolderFiles } from "../../../../main/store/folder-reader.ts";
 import { DEFAULT_IMPORT_LIMITS } from "../../../../main/store/import-limits.ts";
 import { tempDir } from "./temp-dir.ts";

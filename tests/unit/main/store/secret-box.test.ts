@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HearthError } from "../../../../main/domain/errors.ts";
+import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import { SecretBox } from "../../../../main/store/secret-box.ts";
 import { tempDir } from "./temp-dir.ts";
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { HearthError } from "../../../../main/domain/errors.ts";
+import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import type { CodeFile } from "../../../../main/store/code-zip-packer.ts";
 import { DEFAULT_IMPORT_LIMITS } from "../../../../main/store/import-limits.ts";
 import {

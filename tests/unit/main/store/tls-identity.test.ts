@@ -6,7 +6,7 @@ import { chmodSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } f
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { createServer, connect } from "node:tls";
-import type { HearthError } from "../../../../main/domain/errors.ts";
+import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import {
   certificateFingerprint,
   certificateNames,

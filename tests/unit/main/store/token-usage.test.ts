@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isHearthError } from "../../../../main/domain/errors.ts";
+import { isHearthError } from "../../../../main/domain/model/errors.ts";
 import {
   clientAddress,
   MAX_TOKEN_ADDRESSES,

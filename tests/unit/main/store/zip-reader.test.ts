@@ -1,7 +1,7 @@
 // The zip reader refuses escaping paths, links, floods of entries, absurd sizes and zip bombs — with yauzl only.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { HearthError } from "../../../../main/domain/errors.ts";
+import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from "../../../../main/store/import-limits.ts";
 import { openSafeZip, safeEntryPath } from "../../../../main/store/zip-reader.ts";
 import { makeZip, patchDeclaredSize, patchEncrypted, patchName } from "./zip-crafting.ts";

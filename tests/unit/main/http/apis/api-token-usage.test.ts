@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Fastify from "fastify";
-import { createApi } from "../../../../../main/domain/apis.ts";
-import { createProfile } from "../../../../../main/domain/profiles.ts";
-import { createTask } from "../../../../../main/domain/tasks.ts";
-import { mintApiToken } from "../../../../../main/domain/tokens.ts";
+import { createApi } from "../../../../../main/domain/apis/apis.ts";
+import { createProfile } from "../../../../../main/domain/access/profiles.ts";
+import { createTask } from "../../../../../main/domain/tasks/tasks.ts";
+import { mintApiToken } from "../../../../../main/domain/access/tokens.ts";
 import { registerApiGateway } from "../../../../../main/http/apis/api-gateway.ts";
 import { Engine } from "../../../../../main/invoke/engine.ts";
 import type {

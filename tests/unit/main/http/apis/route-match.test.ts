@@ -1,8 +1,9 @@
 // Route matching by API Gateway HTTP API's precedence: which route answers, with which path parameters.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isHearthError } from "../../../../../main/domain/errors.ts";
-import { compileRoutes, matchRoute, parseRouteKey } from "../../../../../main/http/apis/route-match.ts";
+import { isHearthError } from "../../../../../main/domain/model/errors.ts";
+import { compileRoutes, matchRoute } from "../../../../../main/http/apis/route-match.ts";
+import { parseRouteKey } from "../../../../../main/domain/apis/route-keys.ts";
 
 const pick = (routes: string[], method: string, path: string) =>
   matchRoute(compileRoutes(routes), method, path);

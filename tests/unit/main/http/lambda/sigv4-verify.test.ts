@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { HearthError, isHearthError } from "../../../../../main/domain/errors.ts";
+import { HearthError, isHearthError } from "../../../../../main/domain/model/errors.ts";
 import {
   verifySigV4,
   type SignedRequest,
