@@ -72,7 +72,7 @@ async function inputsKey(
     ...listFiles(join(IMAGES_DIR, "agent")),
     ...listFiles(join(IMAGES_DIR, "builder")),
     join(REPO_DIR, "main", "vm", "protocol.ts"),
-    join(REPO_DIR, "main", "domain", "interpreter-variables.ts"),
+    join(REPO_DIR, "main", "domain", "tasks", "interpreter-variables.ts"),
     join(REPO_DIR, "main", "vm", "image-manifest.ts"),
   ];
   for (const f of sources) parts.push(`${relative(REPO_DIR, f)} ${sha256(readFileSync(f))}`);
