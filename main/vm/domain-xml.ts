@@ -28,6 +28,11 @@ export interface DomainOptions {
   metadata: VmMetadata;
   /** Host socket paths per channel name; when absent libvirt picks them and the driver reads them back. */
   channelPaths?: Record<string, string>;
+  /**
+   * False under a user's own libvirt (qemu:///session), which has no DAC driver and refuses a label naming it:
+   * QEMU runs as that user already. Default true.
+   */
+  dacLabel?: boolean;
 }
 
 export function escapeXml(value: string | number): string {
@@ -83,7 +88,7 @@ export function domainXml(o: DomainOptions): string {
     `    <memballoon model='none'/>`,
     `  </devices>`,
     // Images are world-readable and shared read-only by every VM: relabelling them per VM would race.
-    `  <seclabel type='none' model='dac'/>`,
+    o.dacLabel === false ? "" : `  <seclabel type='none' model='dac'/>`,
     `</domain>`,
   ]
     .filter(Boolean)

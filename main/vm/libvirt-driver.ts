@@ -26,6 +26,8 @@ export interface VmDriver {
   readonly uri: string;
   /** False for a libvirt on another machine: its files and sockets are not on this one. */
   readonly local: boolean;
+  /** A user's own libvirt (`qemu:///session`): QEMU runs as that user, and there is no DAC security driver. */
+  readonly session: boolean;
   /** Starts a transient domain from its XML and returns its name. */
   create(xml: string): Promise<string>;
   /** Host-side unix sockets of the domain's channels, by channel name. */
@@ -62,6 +64,7 @@ export class LibvirtDriver implements VmDriver {
   private opening: Promise<Hypervisor> | null = null;
 
   readonly local: boolean;
+  readonly session: boolean;
   private readonly ssh: SshTarget | null;
   private readonly forwards = new Map<string, ChannelForward>();
   private readonly remoteFilesChecked = new Set<string>();
@@ -72,6 +75,7 @@ export class LibvirtDriver implements VmDriver {
   ) {
     this.ssh = sshTarget(uri);
     this.local = this.ssh === null && /^[a-z+]+:\/\/\/(system|session)$/.test(uri);
+    this.session = /\/session(\?|$)/.test(uri);
   }
 
   private connect(): Promise<Hypervisor> {

@@ -80,6 +80,7 @@ export async function bootVm(driver: VmDriver, o: BootOptions): Promise<BootedVm
     boot: bootFiles(o.manifest, o.imageDir ?? imageDir()),
     sandboxSlots: o.manifest.sandboxSlots,
     consoleLog,
+    dacLabel: !driver.session,
     metadata: {
       host: o.host,
       profile: o.profile,

@@ -39,6 +39,7 @@ export interface FakeDriverOptions {
 export class FakeDriver implements VmDriver {
   readonly uri = "fake:///";
   readonly local = true;
+  readonly session = false;
   readonly domains = new Map<string, FakeDomain>();
   readonly root = mkdtempSync(join(tmpdir(), "hearth-fake-driver-"));
   /** Highest number of domains that were starting at the same time. */

@@ -144,7 +144,10 @@ export function assembleRoot(root: string, inputs: RootInputs, log: (msg: string
     symlinkSync(`/run/hearth-accounts/${name}`, join(root, "etc", name));
   writeFileSync(join(root, "etc", "hosts"), "127.0.0.1 localhost hearth\n");
   writeFileSync(join(root, "etc", "ld.so.conf"), "/usr/lib/x86_64-linux-gnu\n/usr/lib64\n/usr/lib\n");
-  run("ldconfig", ["-r", root]);
+  // `ldconfig -r` changes root into the tree, which only root may do: anyone else runs it as root of a user
+  // namespace of their own (unprivileged, as Debian allows by default).
+  if (process.getuid?.() === 0) run("ldconfig", ["-r", root]);
+  else run(requireTool("unshare"), ["--user", "--map-root-user", requireTool("ldconfig"), "-r", root]);
   // A sanity check of the copied tree: the guest's linker must find every library node needs.
   const missing = linkedLibraries(inputs.node).filter(
     (l) => !existsSync(join(root, l.replace(/^\/lib64\//, "/usr/lib64/").replace(/^\/lib\//, "/usr/lib/"))),

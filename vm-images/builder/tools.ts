@@ -22,12 +22,23 @@ const PROVIDERS: Record<string, string> = {
   mksquashfs: "squashfs-tools",
   ldconfig: "libc-bin",
   ldd: "libc-bin",
+  unshare: "util-linux",
   gcc: "gcc libc6-dev",
   xz: "xz-utils",
 };
 
+/**
+ * Debian keeps ldconfig and other system tools in the sbin folders, which a user's PATH (the image is built by
+ * whoever runs `npm start`, root or not) does not list: they are searched after it.
+ */
+const SYSTEM_BIN_DIRS = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
 export function which(tool: string): string | null {
-  const r = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
+  const path = [process.env.PATH ?? "", ...SYSTEM_BIN_DIRS].filter(Boolean).join(":");
+  const r = spawnSync("sh", ["-c", `command -v ${tool}`], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: path },
+  });
   const found = r.stdout.trim();
   return r.status === 0 && found ? found : null;
 }
@@ -69,7 +80,7 @@ export function run(
   opts: { cwd?: string; input?: Buffer | string } = {},
 ): string {
   try {
-    return execFileSync(cmd, args, {
+    return execFileSync(cmd.includes("/") ? cmd : (which(cmd) ?? cmd), args, {
       cwd: opts.cwd,
       input: opts.input,
       encoding: "utf8",

@@ -90,3 +90,9 @@ test("channel sockets are read from a live domain's XML", () => {
     [["org.hearth.agent.0", "/var/lib/libvirt/qemu/channel/target/domain-1-x/org.hearth.agent.0"]],
   );
 });
+
+test("the DAC label is turned off under the system libvirt and left out under a user's own (qemu:///session)", () => {
+  assert.match(domainXml(base), /<seclabel type='none' model='dac'\/>/);
+  // A session libvirt has no DAC driver: a label naming it makes it refuse the domain.
+  assert.doesNotMatch(domainXml({ ...base, dacLabel: false }), /seclabel/);
+});
