@@ -162,6 +162,8 @@ export interface PoolWarmth {
   ready: number;
   booting: number;
   busy: number;
+  /** Why its last VM failed to start, while none of its VMs is up: the pool keeps trying (with a growing wait). */
+  failing?: string;
 }
 
 export interface PoolStatus {

@@ -95,6 +95,16 @@ async function serve(opts: ServeOptions): Promise<void> {
     throw err;
   }
   app.startup = progress;
+  // What goes wrong with VMs (a start refused, a VM that died) is said where the server's output goes, once per
+  // cause every ten minutes: the pool keeps retrying, and a line per retry would bury everything else.
+  const said = new Map<string, number>();
+  app.pool.on("problem", (p) => {
+    const cause = `${p.profile ?? ""} ${p.message.replace(/\bhearth-[A-Za-z0-9_.-]+/g, "VM")}`;
+    const last = said.get(cause);
+    if (last !== undefined && Date.now() - last < 10 * 60_000) return;
+    said.set(cause, Date.now());
+    note(`hearth: ${p.profile ? `VMs of profile ${p.profile}` : "VM pool"}: ${p.message}`);
+  });
   if (app.removedAtStart.length)
     say(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}`);
   let server: Awaited<ReturnType<typeof startServer>>;

@@ -13,7 +13,12 @@ export function formatPool(pool: PoolStatus, profiles: ProfileView[], now: numbe
     t.templateSaveMs !== undefined ? `save ${Math.round(t.templateSaveMs)} ms` : null,
   ].filter((x) => x !== null);
   const head = `accel ${pool.accel} · image ${pool.image.slice(0, 12)}${figures.length ? ` · ${figures.join(", ")}` : ""}`;
-  if (pool.vms.length === 0) return `${head}\nno VMs yet: they start for a profile once it has one`;
+  const failing = pool.warming.flatMap((w) =>
+    w.failing !== undefined ? [`${names.get(w.profile) ?? w.profile}: VMs fail to start: ${w.failing}`] : [],
+  );
+  const problems = failing.length ? `\n${failing.join("\n")}` : "";
+  if (pool.vms.length === 0)
+    return `${head}\nno VMs yet: they start for a profile once it has one${problems}`;
   const rows = pool.vms.map((vm) => {
     const created = typeof vm.createdAt === "number" ? vm.createdAt : Date.parse(String(vm.createdAt));
     return [
@@ -25,7 +30,7 @@ export function formatPool(pool: PoolStatus, profiles: ProfileView[], now: numbe
       Number.isFinite(created) ? formatAge(now - created) : "-",
     ];
   });
-  return `${head}\n${table(["NAME", "PROFILE", "STATE", "ORIGIN", "READY", "AGE"], rows)}`;
+  return `${head}\n${table(["NAME", "PROFILE", "STATE", "ORIGIN", "READY", "AGE"], rows)}${problems}`;
 }
 
 export function registerPoolCommands(program: Command): void {

@@ -75,6 +75,8 @@ export interface PoolWarmth {
   ready: number;
   booting: number;
   busy: number;
+  /** Why the profile's last VM failed to start, while none of its VMs is up (the pool keeps trying). */
+  failing?: string;
 }
 
 export interface VmStateChange {
@@ -388,12 +390,15 @@ export class VmPool extends EventEmitter<PoolEvents> {
     return kept.map((p) => {
       const ready = this.count(p, ["ready"]);
       const booting = this.count(p, ["booting"]);
+      const busy = this.count(p, ["busy"]);
+      const failing = ready + busy === 0 ? this.lastFailure.get(p) : undefined;
       return {
         profile: p,
         target: Math.max(this.o.warm, ready + booting),
         ready,
         booting,
-        busy: this.count(p, ["busy"]),
+        busy,
+        ...(failing !== undefined ? { failing } : {}),
       };
     });
   }
@@ -707,7 +712,22 @@ export class VmPool extends EventEmitter<PoolEvents> {
       }
     }
     vm.origin = "boot";
-    return bootVm(this.o.driver, { ...this.bootOptions(vm.profile), vmId: vm.id });
+    const booted = await bootVm(this.o.driver, { ...this.bootOptions(vm.profile), vmId: vm.id });
+    try {
+      // The agent starts a runtime ahead of the first load only after a sync (the template's VM never gets one), so
+      // a booted VM's first task, like a restored one's, does not wait for Node.js to start.
+      await booted.session.sync();
+    } catch (err) {
+      booted.session.close();
+      await this.o.driver.destroy(booted.name).catch(() => {});
+      throw new Error(
+        `VM_BOOT_FAILED: ${booted.name} did not answer its first sync (${(err as Error).message})`,
+        {
+          cause: err,
+        },
+      );
+    }
+    return booted;
   }
 
   /** How this pool boots a VM (and its template): image, acceleration, memory, logs. */

@@ -215,6 +215,36 @@ test("the pool shows each VM's profile by name, state, origin, readiness and age
   assert.match(formatPool({ ...pool, vms: [] }, [], 0), /no VMs yet/);
 });
 
+test("the pool says why a profile's VMs fail to start, by the profile's name", () => {
+  const pool: PoolStatus = {
+    accel: "tcg",
+    image: "0123456789abcdef",
+    template: {},
+    vms: [],
+    warming: [
+      {
+        profile: "prf_a",
+        target: 1,
+        ready: 0,
+        booting: 0,
+        busy: 0,
+        failing: "VM_CREATE_FAILED: unsupported configuration",
+      },
+      { profile: "prf_b", target: 1, ready: 0, booting: 1, busy: 0 },
+    ],
+  };
+  const text = formatPool(
+    pool,
+    [{ id: "prf_a", name: "alice", accountId: "1", createdAt: "", accessKeyIds: [] }],
+    0,
+  );
+  assert.equal(
+    text,
+    "accel tcg · image 0123456789ab\nno VMs yet: they start for a profile once it has one\n" +
+      "alice: VMs fail to start: VM_CREATE_FAILED: unsupported configuration",
+  );
+});
+
 test("tokens list their alias by name and their state", () => {
   const t: TokenView = {
     id: "tok_1",

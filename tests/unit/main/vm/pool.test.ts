@@ -133,6 +133,9 @@ test("a failing boot is recorded, backed off, and the waiter hears the reason", 
   assert.ok(problems.some((m) => m.includes("failed to start")));
   // Backoff: far fewer attempts than a tight loop would make in 300 ms.
   assert.ok(events.filter((e) => e.vm.profile === "dave" && e.to === "booting").length <= 4);
+  // The pool's status says why, for as long as none of the profile's VMs is up.
+  const [dave] = pool.warmth("dave");
+  assert.match(dave?.failing ?? "", /refused/);
 });
 
 test("a VM whose channel closes (QEMU died) is failed and replaced", async () => {
