@@ -33,7 +33,7 @@ const layering = {
       // import("x").Name in a type position
       TSImportType(/** @type {any} */ node) {
         const arg = node.argument?.type === "TSLiteralType" ? node.argument.literal : node.argument;
-        check(arg, true);
+        check(node.source ?? arg, true);
       },
     };
   },

@@ -2,7 +2,7 @@
 // to, whether one import is allowed, and the picture of the layers that README.md's layout section shows. The lint
 // rule, the README script and the tests all read the description through here, so none of them can drift.
 import { readFileSync } from "node:fs";
-import { dirname, posix } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository's root: the folder above lint/. */
@@ -21,7 +21,7 @@ export const README_END = "<!-- layers:end -->";
 
 /** @returns {Layers} */
 export function loadLayers(root = repoRoot) {
-  return JSON.parse(readFileSync(posix.join(root.replaceAll("\\", "/"), "layers.json"), "utf8"));
+  return JSON.parse(readFileSync(join(root, "layers.json"), "utf8"));
 }
 
 /**
