@@ -1,64 +1,7 @@
-// Lint configuration: TypeScript rules plus the layering rules that keep imports pointing downwards.
+// Lint configuration: TypeScript rules plus the layering rule, which allows only the arrows of layers.json.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
-
-const noElectron = { group: ["electron", "electron/*"], message: "Only main/app/ may import electron." };
-
-/**
- * Each layer lists what it may never import; a wrong arrow becomes a lint error. A file takes the rule of the
- * last entry that matches it, so every main/ layer repeats the electron ban.
- */
-const layering = [
-  {
-    files: ["main/**/*.ts"],
-    ignores: ["main/app/**"],
-    forbid: [noElectron],
-  },
-  {
-    files: ["main/domain/**/*.ts"],
-    forbid: [
-      noElectron,
-      {
-        group: ["**/vm/**", "**/store/**", "**/invoke/**", "**/http/**", "**/app/**"],
-        message: "main/domain is pure rules: no I/O layers.",
-      },
-      {
-        group: ["node:fs", "node:fs/*", "node:net", "node:child_process"],
-        message: "main/domain does no I/O.",
-      },
-    ],
-  },
-  {
-    files: ["main/vm/**/*.ts"],
-    forbid: [
-      noElectron,
-      {
-        group: ["**/domain/**", "**/store/**", "**/invoke/**", "**/http/**", "**/app/**"],
-        message: "main/vm knows nothing above it.",
-      },
-    ],
-  },
-  {
-    files: ["vm-images/agent/**/*.ts"],
-    forbid: [
-      {
-        regex: "(^|/)main/(?!vm/protocol\\.ts$|domain/tasks/interpreter-variables\\.ts$)",
-        message:
-          "The guest agent shares only main/vm/protocol.ts and main/domain/tasks/interpreter-variables.ts with the host.",
-      },
-    ],
-  },
-  {
-    files: ["renderer/**/*.{ts,tsx}"],
-    forbid: [
-      {
-        regex: "(^|/)main/(?!contract\\.ts$|client/http-client\\.ts$)",
-        message:
-          "The renderer reaches the host only through main/contract.ts (and its HTTP client in browser mode).",
-      },
-    ],
-  },
-];
+import hearth from "./lint/layering-rule.mjs";
 
 export default tseslint.config(
   {
@@ -126,9 +69,10 @@ export default tseslint.config(
       },
     },
   },
-  ...layering.map(({ files, ignores, forbid }) => ({
-    files,
-    ...(ignores ? { ignores } : {}),
-    rules: { "no-restricted-imports": ["error", { patterns: forbid }] },
-  })),
+  {
+    // Every file of a part in layers.json imports only what its part may; the rest of the repo is not a part.
+    files: ["main/**/*.ts", "renderer/**/*.{ts,tsx}", "vm-images/**/*.ts"],
+    plugins: { hearth },
+    rules: { "hearth/layering": "error" },
+  },
 );

@@ -12,9 +12,9 @@ import type {
   TokenView,
 } from "./domain/model/views.ts";
 import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
-import type { LogRecord } from "./store/log-files.ts";
-import type { StartupStatus } from "./startup-progress.ts";
-import { DEFAULT_IMPORT_LIMITS } from "./store/import-limits.ts";
+import type { LogRecord } from "./domain/model/log-record.ts";
+import type { StartupStatus } from "./domain/model/startup-status.ts";
+import { DEFAULT_IMPORT_LIMITS } from "./domain/tasks/import-limits.ts";
 
 export type {
   AliasView,
@@ -26,8 +26,8 @@ export type {
   SharedTaskView,
   TokenView,
 } from "./domain/model/views.ts";
-export type { LogRecord } from "./store/log-files.ts";
-export type { StartupPhase, StartupStatus } from "./startup-progress.ts";
+export type { LogRecord } from "./domain/model/log-record.ts";
+export type { StartupPhase, StartupStatus } from "./domain/model/startup-status.ts";
 /** A `hearth://share?…` link's parts, checked in the main process before the window sees them. */
 export type { ShareLinkParts as ShareLink } from "./domain/sharing/share-link.ts";
 

@@ -1,23 +1,9 @@
 // What Hearth is doing while it starts (building the guest image, checking the machine, starting the VM pool), so
 // the window can show it instead of a blank page: the phase, the step of a counted phase, the last lines printed.
 
-export type StartupPhase = "image" | "checks" | "host" | "ready" | "failed";
+import type { StartupPhase, StartupStatus } from "./domain/model/startup-status.ts";
 
-export interface StartupStatus {
-  phase: StartupPhase;
-  /** What the phase is doing, in a few words ("building the guest image"). */
-  title: string;
-  /** The current step of a phase that counts its steps (the image build has 7). */
-  step?: { n: number; of: number; message: string };
-  startedAt: string;
-  /** Since the start, or the whole start once ready or failed. */
-  elapsedMs: number;
-  /** How long each finished phase took, in order. */
-  phases: { phase: StartupPhase; title: string; ms: number }[];
-  /** The last lines the work printed, oldest first. */
-  lines: string[];
-  error?: string;
-}
+export type { StartupPhase, StartupStatus } from "./domain/model/startup-status.ts";
 
 /** Lines kept for the window: enough to see what the build is doing, not the whole terminal. */
 export const STARTUP_LINES_KEPT = 30;

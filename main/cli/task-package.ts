@@ -3,7 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { packCodeZip, type CodeFile } from "../store/code-zip-packer.ts";
 import { listFolderFiles, readFolderFiles } from "../store/folder-reader.ts";
-import { DEFAULT_IMPORT_LIMITS } from "../store/import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS } from "../domain/tasks/import-limits.ts";
 import { openSafeZip } from "../store/zip-reader.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 import { formatBytes } from "./output.ts";

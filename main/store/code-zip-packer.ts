@@ -1,7 +1,7 @@
 // Packs code files into the zip Hearth stores: sorted, fixed timestamps and modes, so equal code gives equal sha256.
 import yazl from "yazl";
 import { HearthError } from "../domain/model/errors.ts";
-import { mib } from "./import-limits.ts";
+import { mib } from "../domain/tasks/import-limits.ts";
 
 export interface CodeFile {
   /** Relative, `/`-separated, already checked to stay inside the task. */

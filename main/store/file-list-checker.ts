@@ -1,7 +1,7 @@
 // Checks a folder sent as a list of files (a window's dropped folder): the zip and folder rules on paths and limits.
 import { HearthError } from "../domain/model/errors.ts";
 import { compareCodePaths, type CodeFile } from "./code-zip-packer.ts";
-import { mib, type ImportLimits } from "./import-limits.ts";
+import { mib, type ImportLimits } from "../domain/tasks/import-limits.ts";
 
 const MANIFEST_FILE = "task.json";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { HearthError } from "../domain/model/errors.ts";
 import type { CodeFile } from "./code-zip-packer.ts";
 import { compareCodePaths } from "./code-zip-packer.ts";
-import { mib, type ImportLimits } from "./import-limits.ts";
+import { mib, type ImportLimits } from "../domain/tasks/import-limits.ts";
 
 export interface FolderFile {
   path: string;

@@ -1,26 +1,10 @@
 // Invocation logs on disk: one append-only file per task with a size cap and rotation, searchable afterwards.
 import { appendFile, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { LogRecord } from "../domain/model/log-record.ts";
 import { makePrivateDir, PRIVATE_FILE_MODE } from "./private-data-dir.ts";
 
-/** One line of a task's log, or the start/end marker of an invocation. */
-export interface LogRecord {
-  /** ISO time the host received it. */
-  t: string;
-  /** The invocation (Lambda's request id). */
-  inv: string;
-  /** Who invoked: a task owner sees every record, a caller only its own invocations'. */
-  caller: string;
-  kind: "start" | "line" | "end";
-  stream?: "stdout" | "stderr";
-  line?: string;
-  version?: string;
-  ok?: boolean;
-  durationMs?: number;
-  error?: string;
-  /** The error as told to a caller who is not the task's owner; what that caller reads instead of `error`. */
-  callerError?: string;
-}
+export type { LogRecord } from "../domain/model/log-record.ts";
 
 /** A record as a caller who is not the task's owner reads it: the error it was told, nothing more. */
 export function recordForCaller(r: LogRecord): LogRecord {

@@ -8,7 +8,7 @@ import { taskManifestSchema, type TaskManifest } from "../domain/tasks/task-conf
 import { compareCodePaths, packCodeZip, type CodeFile } from "./code-zip-packer.ts";
 import { checkFileList } from "./file-list-checker.ts";
 import { listFolderFiles, readFolderFiles } from "./folder-reader.ts";
-import { DEFAULT_IMPORT_LIMITS, mib, type ImportLimits } from "./import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS, mib, type ImportLimits } from "../domain/tasks/import-limits.ts";
 import { openSafeZip, type SafeZip, type ZipCodeEntry } from "./zip-reader.ts";
 
 export const MANIFEST_FILE = "task.json";

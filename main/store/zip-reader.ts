@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 import yauzl from "yauzl";
 import { HearthError } from "../domain/model/errors.ts";
-import { mib, type ImportLimits } from "./import-limits.ts";
+import { mib, type ImportLimits } from "../domain/tasks/import-limits.ts";
 
 export interface ZipCodeEntry {
   /** Normalized: relative, `/`-separated, no `.` or empty segments. */

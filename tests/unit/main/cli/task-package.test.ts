@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { manifestFor, packFolder, packTaskPath, readZip } from "../../../../main/cli/task-package.ts";
 import { CliError } from "../../../../main/cli/exit-codes.ts";
 import { isHearthError } from "../../../../main/domain/model/errors.ts";
-import { DEFAULT_IMPORT_LIMITS } from "../../../../main/store/import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS } from "../../../../main/domain/tasks/import-limits.ts";
 import { importTaskFolder, importTaskZip } from "../../../../main/store/task-import.ts";
 import { openSafeZip } from "../../../../main/store/zip-reader.ts";
 import { fixtureDir } from "../../../helpers/fixtures.ts";

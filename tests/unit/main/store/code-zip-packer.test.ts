@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import { compareCodePaths, packCodeZip } from "../../../../main/store/code-zip-packer.ts";
-import { DEFAULT_IMPORT_LIMITS } from "../../../../main/store/import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS } from "../../../../main/domain/tasks/import-limits.ts";
 import { openSafeZip } from "../../../../main/store/zip-reader.ts";
 
 const files = () => [

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import { listFolderFiles } from "../../../../main/store/folder-reader.ts";
-import { DEFAULT_IMPORT_LIMITS } from "../../../../main/store/import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS } from "../../../../main/domain/tasks/import-limits.ts";
 import { tempDir } from "./temp-dir.ts";
 
 test("files come out in walk order with their exec bit", async (t) => {

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { HearthError } from "../../../../main/domain/model/errors.ts";
 import type { CodeFile } from "../../../../main/store/code-zip-packer.ts";
-import { DEFAULT_IMPORT_LIMITS } from "../../../../main/store/import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS } from "../../../../main/domain/tasks/import-limits.ts";
 import {
   importTaskFiles,
   importTaskFolder,

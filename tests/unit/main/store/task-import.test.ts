@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, cpSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HearthError } from "../../../../main/domain/model/errors.ts";
-import { DEFAULT_IMPORT_LIMITS } from "../../../../main/store/import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS } from "../../../../main/domain/tasks/import-limits.ts";
 import {
   importTaskCode,
   importTaskFolder,

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { HearthError } from "../../../../main/domain/model/errors.ts";
-import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from "../../../../main/store/import-limits.ts";
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from "../../../../main/domain/tasks/import-limits.ts";
 import { openSafeZip, safeEntryPath } from "../../../../main/store/zip-reader.ts";
 import { makeZip, patchDeclaredSize, patchEncrypted, patchName } from "./zip-crafting.ts";
 
