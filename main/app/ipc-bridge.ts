@@ -1,22 +1,22 @@
 // The main-process end of the window's IPC: every message checked (sender, envelope, operation, input) and then run
-// through the same handlers as the HTTP native API, acting as the machine's owner; streams on per-call channels.
+// through main/operations as the HTTP native API runs it, acting as the machine's owner; streams on per-call channels.
 import type { StartupStatus } from "../startup-progress.ts";
 import { z } from "zod";
 import { operations, type OperationName, type ShareLink } from "../contract.ts";
 import { HearthError } from "../domain/model/errors.ts";
 import { parseInput } from "../domain/model/input-validation.ts";
 import type { Host } from "../host.ts";
-import { errorBody } from "../http/error-status.ts";
-import { runNativeOperation, type ProfileSource } from "../http/native/native-api.ts";
-import { ownerCaller } from "../http/native/native-auth.ts";
-import {
-  liveLogTail,
-  nativeHandlers,
-  type CallTransport,
-  type EventSink,
-  type Handler,
-} from "../http/native/native-handlers.ts";
-import { poolFeed } from "../http/native/pool-status.ts";
+import { ownerCaller, type ProfileSource } from "../operations/caller.ts";
+import { errorBody } from "../operations/error-status.ts";
+import { liveLogTail } from "../operations/logs.ts";
+import type {
+  CallTransport,
+  EventSink,
+  OperationHost,
+  SharedEndpoint,
+} from "../operations/operation-context.ts";
+import { poolFeed } from "../operations/pool.ts";
+import { runOperation } from "../operations/run-operation.ts";
 import {
   CALL_CHANNEL,
   INVOKE_STREAM_CHANNEL,
@@ -63,6 +63,8 @@ export interface IpcBridgeOptions {
   log?: (message: string, err: unknown) => void;
   /** How the host's start goes: answers the window's `startup` call before the host is up. */
   startup?: () => StartupStatus;
+  /** The host's shared listener while it shares, for the share operations' links; without it, sharing is off. */
+  sharing?: (host: Host) => SharedEndpoint | null;
 }
 
 export interface IpcBridge {
@@ -118,23 +120,27 @@ const plainCall: CallTransport = {
 };
 
 export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBridge {
-  const handlersOf = new WeakMap<Host, Record<OperationName, Handler>>();
+  const hostsOf = new WeakMap<Host, OperationHost>();
   /** Live tails and pool feeds by sender id, then stream id. */
   const tails = new Map<number, Map<string, () => void>>();
   const watched = new Set<number>();
   const pendingLinks: ShareLink[] = [];
   let linkListener: SenderLike | null = null;
 
-  async function hostAndHandlers(): Promise<[Host, Record<OperationName, Handler>]> {
+  async function started(): Promise<[Host, OperationHost]> {
     let host: Host;
     try {
       host = await o.host();
     } catch (err) {
       throw new HostUnavailable(`HOST_NOT_STARTED: Hearth could not start: ${(err as Error).message}`);
     }
-    let handlers = handlersOf.get(host);
-    if (!handlers) handlersOf.set(host, (handlers = nativeHandlers(host)));
-    return [host, handlers];
+    let on = hostsOf.get(host);
+    if (!on) {
+      const sharing = o.sharing;
+      on = { host, sharing: sharing ? () => sharing(host) : () => null };
+      hostsOf.set(host, on);
+    }
+    return [host, on];
   }
 
   function checkSender(event: IpcEventLike): void {
@@ -201,23 +207,23 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
       const name = operationName(e.name);
       // The window asks how the start goes while the host is still starting: that answer must not wait for it.
       if (name === "startup" && o.startup) return o.startup();
-      const [host, handlers] = await hostAndHandlers();
+      const [host, on] = await started();
       const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
-      return runNativeOperation(handlers, name, caller, e.input ?? {}, plainCall, ENVELOPE_PROFILE);
+      return runOperation(on, name, caller, e.input ?? {}, plainCall, ENVELOPE_PROFILE);
     });
 
   const onInvokeStream = (event: IpcEventLike, envelope: unknown) =>
     answer(async () => {
       checkSender(event);
       const e = parseInput(streamEnvelope, envelope);
-      const [host, handlers] = await hostAndHandlers();
+      const [host, on] = await started();
       const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
       const transport: CallTransport = {
         accepted: () => {},
         openEvents: () => sink(event.sender, e.streamId),
       };
       const input = { ...e.input, mode: "stream" };
-      await runNativeOperation(handlers, "invoke", caller, input, transport, ENVELOPE_PROFILE);
+      await runOperation(on, "invoke", caller, input, transport, ENVELOPE_PROFILE);
       return null;
     });
 
@@ -243,7 +249,7 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
     answer(async () => {
       checkSender(event);
       const e = parseInput(streamEnvelope, envelope);
-      const [host] = await hostAndHandlers();
+      const [host] = await started();
       if (e.profile === undefined) {
         throw new HearthError(
           "INVALID_INPUT",
@@ -261,7 +267,7 @@ export function registerIpcBridge(ipc: IpcMainLike, o: IpcBridgeOptions): IpcBri
     answer(async () => {
       checkSender(event);
       const e = parseInput(streamEnvelope, envelope);
-      const [host] = await hostAndHandlers();
+      const [host] = await started();
       // Without a profile the window follows every profile's VMs, as the owner-wide `pool` call answers.
       const caller = ownerCaller(host.store.documents.state, e.profile, "profile");
       const subscribe = poolFeed(host, caller);

@@ -1,7 +1,7 @@
 // What the `hearth` command's exit status means, and which status each kind of failure ends with.
 import { CommanderError } from "commander";
 import { HearthApiError } from "../client/http-client.ts";
-import { isKnownErrorCode, nativeStatus } from "../http/error-status.ts";
+import { isKnownErrorCode, nativeStatus } from "../operations/error-status.ts";
 
 export const EXIT = {
   ok: 0,

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { HearthApiError } from "../client/http-client.ts";
 import type { AcceptedInvocation, InputOf, InvocationResult, OutputOf } from "../contract.ts";
-import { nativeStatus } from "../http/error-status.ts";
+import { nativeStatus } from "../operations/error-status.ts";
 import { parseAccountId, parseTarget } from "./arg-parsers.ts";
 import { optionsOf } from "./command-options.ts";
 import { connect, type Connection } from "./connection.ts";

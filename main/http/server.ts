@@ -16,7 +16,7 @@ import { AuthFailures } from "./native/auth-failures.ts";
 import { NativeAuth } from "./native/native-auth.ts";
 import { registerNativeApi } from "./native/native-api.ts";
 import { sendNativeError } from "./native/native-errors.ts";
-import { startSharedListener, type SharedListener } from "./shared-listener.ts";
+import { sharingOf, startSharedListener, type SharedListener } from "./shared-listener.ts";
 import { registerRemoteApiProxy } from "./remote-api-proxy.ts";
 import { guardRequests } from "./request-guard.ts";
 import { registerUi } from "./ui-static.ts";
@@ -63,7 +63,7 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     auth,
     state: () => o.app.store.documents.state,
   });
-  registerNativeApi(server, o.app, auth);
+  registerNativeApi(server, o.app, auth, () => sharingOf(o.app.dataDir));
   registerLambdaInvoke(server, o.app, failures);
   registerLambdaFunctions(server, o.app, failures);
   registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures });

@@ -11,7 +11,7 @@ import {
 import { HearthError } from "../../main/domain/model/errors.ts";
 import { createGrant } from "../../main/domain/aliases/grants.ts";
 import type { Host } from "../../main/host.ts";
-import { liveLogTail } from "../../main/http/native/native-handlers.ts";
+import { liveLogTail } from "../../main/operations/logs.ts";
 import type { InvokeResult } from "../../main/invoke/engine.ts";
 import type { LogRecord } from "../../main/store/log-files.ts";
 import { systemRandom } from "../../main/store/system-random.ts";

@@ -10,7 +10,7 @@ import { MALFORMED_FAILURES, tokenFailureKey, type AuthFailures } from "../nativ
 import { checkRemoteUse, findValidToken } from "../../domain/access/tokens.ts";
 import type { Engine, InvokeResult } from "../../invoke/engine.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
-import { errorBody, errorCode, nativeStatus } from "../error-status.ts";
+import { errorBody, errorCode, nativeStatus } from "../../operations/error-status.ts";
 import { buildHttpApiEvent, httpApiResponse, notFound, type ApiHttpResponse } from "./apigw-event.ts";
 import { compileRoutes, matchRoute, type RouteMatch, type RouteTable } from "./route-match.ts";
 

@@ -1,28 +1,23 @@
-// The native API (/v1/...): every operation of main/contract.ts, authenticated, validated, answered in one shape.
+// The native API (/v1/...): every operation of main/contract.ts over HTTP. This adapter authenticates the request,
+// reads its body, runs the operation (main/operations) and answers in one shape; the operations are written there.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { operations, type Operation, type OperationName } from "../../contract.ts";
 import { HearthError } from "../../domain/model/errors.ts";
-import { parseInput } from "../../domain/model/input-validation.ts";
-import type { Host } from "../../host.ts";
-import { MAX_INVOKE_PAYLOAD_BYTES } from "../lambda/lambda-invoke.ts";
-import type { Caller, NativeAuth } from "./native-auth.ts";
-import { sendNativeError } from "./native-errors.ts";
-import {
-  httpTransport,
-  nativeHandlers,
-  registerLiveLogs,
-  type CallTransport,
-  type Handler,
-} from "./native-handlers.ts";
-import { registerPoolEvents } from "./pool-status.ts";
 import { decodePayload } from "../../domain/tasks/payload-check.ts";
+import type { Host } from "../../host.ts";
+import { actingProfile, type Caller, type ProfileSource } from "../../operations/caller.ts";
+import type { CallTransport, OperationHost, SharedEndpoint } from "../../operations/operation-context.ts";
+import { runOperation } from "../../operations/run-operation.ts";
+import { MAX_INVOKE_PAYLOAD_BYTES } from "../lambda/lambda-invoke.ts";
+import { httpTransport } from "./http-transport.ts";
+import { registerLiveLogs, registerPoolEvents } from "./live-streams.ts";
+import type { NativeAuth } from "./native-auth.ts";
+import { sendNativeError } from "./native-errors.ts";
 
 /** A 50 MiB zip in base64 inside JSON, or 50 MiB of a folder's files with their paths (up to 10,000 of them). */
 const MAX_IMPORT_BODY_BYTES = 80 * 1024 * 1024;
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
 const LARGE_BODY_OPERATIONS = new Set<OperationName>(["importTask", "importTaskFiles", "updateTaskCode"]);
-/** Operations the owner key may call without naming a profile: they then span every profile. */
-const OWNER_WIDE = new Set<OperationName>(["listProfiles", "pool"]);
 
 /** Turns fastify's own failures (bad JSON, too large, wrong content type) into errors a user can act on. */
 function edgeError(err: Error & { code?: string; statusCode?: number }, limit: number): unknown {
@@ -45,65 +40,34 @@ function edgeError(err: Error & { code?: string; statusCode?: number }, limit: n
   return err;
 }
 
-/** Where a caller names the profile it acts as: a header over HTTP, a field of the call's envelope over IPC. */
-export interface ProfileSource {
-  field: string;
-  where: string;
-}
-
+/** Over HTTP, the owner key names the profile it acts as in a header. */
 const PROFILE_HEADER_SOURCE: ProfileSource = {
   field: "X-Hearth-Profile",
   where: "the X-Hearth-Profile header",
 };
 
-/** Checks that the caller may call an operation of this access level; answers with the profile it acts as. */
-function actingProfile(
-  name: OperationName,
-  o: Operation,
-  caller: Caller,
-  source: ProfileSource = PROFILE_HEADER_SOURCE,
-): string | null {
-  switch (o.access) {
-    case "public":
-      return null;
-    case "owner":
-      if (caller.kind !== "owner") {
-        throw new HearthError("FORBIDDEN", "only the machine's owner (owner key) may do this");
-      }
-      return caller.profileId;
-    case "profile":
-    case "invoke":
-      if (caller.kind === "token") {
-        if (o.access === "invoke") return caller.profileId;
-        throw new HearthError("FORBIDDEN", "a token may only invoke the alias it was minted for");
-      }
-      if (caller.profileId === null && !OWNER_WIDE.has(name)) {
-        throw new HearthError("INVALID_INPUT", `name the profile to act as in ${source.where}`, source.field);
-      }
-      return caller.profileId;
-  }
-}
-
-/**
- * Runs one operation for a caller already authenticated, over any transport: checks the caller's access, validates
- * the input with the operation's schema, then runs its handler. HTTP and the Electron IPC bridge both come here.
- */
+/** Runs one operation of an HTTP request, whose caller names the profile it acts as in X-Hearth-Profile. */
 export async function runNativeOperation(
-  handlers: Record<OperationName, Handler>,
+  on: OperationHost,
   name: OperationName,
   caller: Caller,
   raw: unknown,
   transport: CallTransport,
-  profileSource: ProfileSource = PROFILE_HEADER_SOURCE,
 ): Promise<unknown> {
-  const o: Operation = operations[name];
-  const profileId = actingProfile(name, o, caller, profileSource);
-  const input = parseInput(o.input, raw) as Record<string, unknown>;
-  return handlers[name]({ caller, profileId, input, transport });
+  return runOperation(on, name, caller, raw, transport, PROFILE_HEADER_SOURCE);
 }
 
-export function registerNativeApi(server: FastifyInstance, app: Host, auth: NativeAuth): void {
-  const handlers = nativeHandlers(app);
+/**
+ * The native API's routes on the local port. `sharing` finds the host's shared listener while it shares, for the
+ * share operations' links.
+ */
+export function registerNativeApi(
+  server: FastifyInstance,
+  app: Host,
+  auth: NativeAuth,
+  sharing: () => SharedEndpoint | null,
+): void {
+  const on: OperationHost = { host: app, sharing };
   const callers = new WeakMap<FastifyRequest, Caller>();
   const register = (scope: FastifyInstance, name: OperationName, o: Operation, bodyLimit: number): void => {
     scope.route({
@@ -116,7 +80,7 @@ export function registerNativeApi(server: FastifyInstance, app: Host, auth: Nati
         if (o.access === "public") return;
         try {
           const caller = auth.authenticate(app.store.documents.state, req.headers, req.ip);
-          actingProfile(name, o, caller);
+          actingProfile(name, o, caller, PROFILE_HEADER_SOURCE);
           callers.set(req, caller);
         } catch (err) {
           return sendNativeError(reply, err);
@@ -139,10 +103,10 @@ export function registerNativeApi(server: FastifyInstance, app: Host, auth: Nati
           };
           if ("" in raw) {
             // The access check comes first, as before: a caller without access learns nothing about the input.
-            actingProfile(name, o, caller);
+            actingProfile(name, o, caller, PROFILE_HEADER_SOURCE);
             throw new HearthError("INVALID_INPUT", "the body must be a JSON object", "body");
           }
-          const answer = await runNativeOperation(handlers, name, caller, raw, httpTransport(reply));
+          const answer = await runNativeOperation(on, name, caller, raw, httpTransport(reply));
           if (reply.sent) return reply;
           return reply.header("content-type", "application/json").send(JSON.stringify(answer));
         } catch (err) {

@@ -1,14 +1,14 @@
 // Who is calling the native API: the machine's owner (owner key), a profile (its access key), or a token's holder.
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import type { InvokeRef } from "../../domain/access/authorization.ts";
 import { HearthError } from "../../domain/model/errors.ts";
 import { constantTimeEqual, sha256Hex } from "../../domain/model/hashing.ts";
-import { findProfileByName, getTaskById } from "../../domain/model/lookups.ts";
+import { getTaskById } from "../../domain/model/lookups.ts";
 import { authenticateSecret } from "../../domain/access/profile-credentials.ts";
 import type { HearthState } from "../../domain/model/state.ts";
 import { findValidToken } from "../../domain/access/tokens.ts";
 import { PROFILE_HEADER } from "../../contract.ts";
+import { ownerCaller, type Caller } from "../../operations/caller.ts";
 import {
   accessKeyFailureKey,
   MALFORMED_FAILURES,
@@ -18,37 +18,8 @@ import {
   type AuthFailures,
 } from "./auth-failures.ts";
 
-export type Caller =
-  | { kind: "owner"; profileId: string | null }
-  | { kind: "profile"; profileId: string }
-  /**
-   * A token's holder may invoke exactly `ref`, as `profileId` (the profile holding the alias); `tokenId` and
-   * `client` (the caller's address) are what its usage and rate limit are counted by; `remote`, whether the token
-   * may be used from another machine.
-   */
-  | {
-      kind: "token";
-      profileId: string;
-      aliasId: string;
-      ref: InvokeRef;
-      tokenId: string;
-      rateLimitPerMinute: number | null;
-      remote: boolean;
-      client: string;
-    };
-
-/**
- * The machine's owner, acting as the profile `named` (its id or name) or, without one, across profiles. `field` is
- * where the name came from, for the error when no profile has it.
- */
-export function ownerCaller(state: HearthState, named: string | undefined, field: string): Caller {
-  if (named === undefined || named === "") return { kind: "owner", profileId: null };
-  const profile = state.profiles.find((p) => p.id === named) ?? findProfileByName(state, named);
-  if (!profile) {
-    throw new HearthError("PROFILE_NOT_FOUND", `no profile named "${named.slice(0, 64)}"`, field);
-  }
-  return { kind: "owner", profileId: profile.id };
-}
+/** The shared listener names the caller it authenticates by this module's type. */
+export type { Caller };
 
 const MISSING =
   "send Authorization: Bearer <owner key or token>, or Basic <access key id:secret>; " +

@@ -1,6 +1,6 @@
 // How the native API answers a failure: the status from the one table, the error body, Retry-After when it applies.
 import type { FastifyReply } from "fastify";
-import { nativeErrorResponse } from "../error-status.ts";
+import { nativeErrorResponse } from "../../operations/error-status.ts";
 
 export function sendNativeError(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, body } = nativeErrorResponse(err);

@@ -6,6 +6,7 @@ import { EventEmitter } from "node:events";
 import type { LogRecord } from "../../../../main/contract.ts";
 import { stubHost } from "./stub-host.ts";
 import { StartupProgress } from "../../../../main/startup-progress.ts";
+import { ensureTlsIdentity } from "../../../../main/store/tls-identity.ts";
 import {
   registerIpcBridge,
   type IpcEventLike,
@@ -440,4 +441,49 @@ test("the window learns how the start goes while the host is still starting; oth
   progress.ready();
   const b = await ipc.invoke<{ phase: string }>(CALL_CHANNEL, w.event, { name: "startup" });
   assert.ok(b.ok && b.value.phase === "ready", JSON.stringify(b));
+});
+
+test("the window shares an alias through the bridge's view of the shared listener; without one, sharing is off", async (t) => {
+  const { host, profile } = await stubHost(t);
+  const w = new FakeWindow();
+  const profileName = profile.name;
+  const call = (ipc: FakeIpcMain, name: string, input: Record<string, unknown>) =>
+    ipc.invoke<{ id: string }>(CALL_CHANNEL, w.event, { name, profile: profileName, input });
+
+  const off = new FakeIpcMain();
+  const offBridge = registerIpcBridge(off, { host: async () => host });
+  t.after(() => offBridge.dispose());
+  const published = await call(off, "publishVersion", { task: "echo" });
+  assert.equal(published.ok, true, JSON.stringify(published));
+  const alias = await call(off, "createAlias", { task: "echo", name: "live", version: 1 });
+  assert.ok(alias.ok, JSON.stringify(alias));
+  failed(await call(off, "shareAlias", { aliasId: alias.value.id }), "SHARING_OFF");
+
+  const identity = await ensureTlsIdentity(host.dataDir, { hosts: ["192.0.2.7"] });
+  const endpoint = {
+    url: "https://192.0.2.7:4545",
+    fingerprint: identity.fingerprint,
+    certPem: identity.cert,
+  };
+  const asked: unknown[] = [];
+  const on = new FakeIpcMain();
+  const onBridge = registerIpcBridge(on, {
+    host: async () => host,
+    sharing: (h) => {
+      asked.push(h);
+      return endpoint;
+    },
+  });
+  t.after(() => onBridge.dispose());
+  const shared = await on.invoke<{ endpoint: string; fingerprint: string; link: string; name: string }>(
+    CALL_CHANNEL,
+    w.event,
+    { name: "shareAlias", profile: profileName, input: { aliasId: alias.value.id } },
+  );
+  assert.ok(shared.ok, JSON.stringify(shared));
+  assert.equal(shared.value.endpoint, endpoint.url);
+  assert.equal(shared.value.fingerprint, endpoint.fingerprint);
+  assert.equal(shared.value.name, "echo");
+  assert.ok(shared.value.link.startsWith("hearth://share?"), shared.value.link);
+  assert.deepEqual(asked, [host], "the bridge asks about the host it runs the call on");
 });

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import type { Engine } from "../../../../main/invoke/engine.ts";
 import { isHearthError } from "../../../../main/domain/model/errors.ts";
-import { lambdaErrorResponse, nativeErrorResponse } from "../../../../main/http/error-status.ts";
+import { lambdaErrorResponse } from "../../../../main/http/error-status.ts";
+import { nativeErrorResponse } from "../../../../main/operations/error-status.ts";
 
 function fakeEngine(
   behaviour: (payload: string, attempt: number) => { ok: boolean; payload?: string } | "hang",

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import Fastify from "fastify";
 import { openEventStream, type EventStream } from "../../../../../main/http/native/event-stream.ts";
-import { droppedLinesText } from "../../../../../main/http/native/native-handlers.ts";
+import { droppedLinesText } from "../../../../../main/http/native/http-transport.ts";
 import { readServerSentEvents } from "../../../../../main/invoke/sse-reader.ts";
 
 const LINE = "x".repeat(1000);

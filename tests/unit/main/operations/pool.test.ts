@@ -6,17 +6,17 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HearthApiError, HearthClient } from "../../../../../main/client/http-client.ts";
-import type { VmView } from "../../../../../main/contract.ts";
-import { createProfile } from "../../../../../main/domain/access/profiles.ts";
-import { createTask } from "../../../../../main/domain/tasks/tasks.ts";
-import type { Host } from "../../../../../main/host.ts";
-import { startServer } from "../../../../../main/http/server.ts";
-import type { Execution } from "../../../../../main/invoke/sandbox-scheduler.ts";
-import { openHearthStore } from "../../../../../main/store/hearth-store.ts";
-import { ensureOwnerKey } from "../../../../../main/store/owner-key.ts";
-import { systemRandom } from "../../../../../main/store/system-random.ts";
-import { FAKE_MANIFEST, fakeSchedulerStack } from "../../../../helpers/fake-scheduler.ts";
+import { HearthApiError, HearthClient } from "../../../../main/client/http-client.ts";
+import type { VmView } from "../../../../main/contract.ts";
+import { createProfile } from "../../../../main/domain/access/profiles.ts";
+import { createTask } from "../../../../main/domain/tasks/tasks.ts";
+import type { Host } from "../../../../main/host.ts";
+import { startServer } from "../../../../main/http/server.ts";
+import type { Execution } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { openHearthStore } from "../../../../main/store/hearth-store.ts";
+import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";
+import { systemRandom } from "../../../../main/store/system-random.ts";
+import { FAKE_MANIFEST, fakeSchedulerStack } from "../../../helpers/fake-scheduler.ts";
 
 async function served(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), "hearth-pool-events-"));

@@ -5,19 +5,19 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ApiShareAnswer, ShareAnswer } from "../../../../../main/contract.ts";
-import { createApi } from "../../../../../main/domain/apis/apis.ts";
-import { createAlias } from "../../../../../main/domain/aliases/aliases.ts";
-import { createProfile } from "../../../../../main/domain/access/profiles.ts";
-import { parseShareLink } from "../../../../../main/domain/sharing/share-link.ts";
-import { createTask } from "../../../../../main/domain/tasks/tasks.ts";
-import { publishVersion } from "../../../../../main/domain/tasks/versions.ts";
-import type { Host } from "../../../../../main/host.ts";
-import type { CallTransport } from "../../../../../main/http/native/native-handlers.ts";
-import { shareHandlers } from "../../../../../main/http/native/share-handlers.ts";
-import { sharingOf, startSharedListener } from "../../../../../main/http/shared-listener.ts";
-import { openHearthStore } from "../../../../../main/store/hearth-store.ts";
-import { systemRandom } from "../../../../../main/store/system-random.ts";
+import type { ApiShareAnswer, ShareAnswer } from "../../../../main/contract.ts";
+import { createApi } from "../../../../main/domain/apis/apis.ts";
+import { createAlias } from "../../../../main/domain/aliases/aliases.ts";
+import { createProfile } from "../../../../main/domain/access/profiles.ts";
+import { parseShareLink } from "../../../../main/domain/sharing/share-link.ts";
+import { createTask } from "../../../../main/domain/tasks/tasks.ts";
+import { publishVersion } from "../../../../main/domain/tasks/versions.ts";
+import type { Host } from "../../../../main/host.ts";
+import { sharingOf, startSharedListener } from "../../../../main/http/shared-listener.ts";
+import type { CallTransport } from "../../../../main/operations/operation-context.ts";
+import { shareAlias, shareApi as shareApiOperation } from "../../../../main/operations/sharing.ts";
+import { openHearthStore } from "../../../../main/store/hearth-store.ts";
+import { systemRandom } from "../../../../main/store/system-random.ts";
 
 const transport: CallTransport = {
   accepted: () => undefined,
@@ -45,12 +45,16 @@ test("sharing an alias: SHARING_OFF without a listener, a bad name mints nothing
   );
   const app = { dataDir: dir, store, engine: {} } as unknown as Host;
   const share = (input: Record<string, unknown>) =>
-    shareHandlers(app).shareAlias({
-      caller: { kind: "owner", profileId: profile.id },
-      profileId: profile.id,
+    shareAlias(
+      {
+        host: app,
+        sharing: () => sharingOf(dir),
+        caller: { kind: "owner", profileId: profile.id },
+        profileId: profile.id,
+        transport,
+      },
       input,
-      transport,
-    }) as Promise<ShareAnswer>;
+    ) as Promise<ShareAnswer>;
 
   await assert.rejects(share({ aliasId: alias.id }), (e: { code?: string; message: string }) => {
     assert.equal(e.code, "SHARING_OFF");
@@ -122,12 +126,16 @@ test("sharing a token API answers its address on the shared listener; a public A
   const open = await api("open", "public");
   const app = { dataDir: dir, store, engine: {} } as unknown as Host;
   const shareApi = (input: Record<string, unknown>) =>
-    shareHandlers(app).shareApi({
-      caller: { kind: "owner", profileId: profile.id },
-      profileId: profile.id,
+    shareApiOperation(
+      {
+        host: app,
+        sharing: () => sharingOf(dir),
+        caller: { kind: "owner", profileId: profile.id },
+        profileId: profile.id,
+        transport,
+      },
       input,
-      transport,
-    }) as Promise<ApiShareAnswer>;
+    ) as Promise<ApiShareAnswer>;
   await assert.rejects(shareApi({ apiId: shop.id }), { code: "SHARING_OFF" });
   const listener = await startSharedListener({ app, host: "127.0.0.1", port: 0 });
   try {

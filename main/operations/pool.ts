@@ -1,14 +1,12 @@
 // The pool as callers see it: each VM with the sandboxes it holds (from the scheduler), warm-up per profile, and
-// the live feed of VM changes served as server-sent events (HTTP) or on a stream channel (IPC).
-import type { FastifyInstance } from "fastify";
-import { POOL_EVENTS_PATH, type PoolStatus, type SandboxView, type VmView } from "../../contract.ts";
-import { HearthError } from "../../domain/model/errors.ts";
-import type { Host } from "../../host.ts";
-import type { VmReport } from "../../invoke/sandbox-scheduler.ts";
-import type { VmInfo } from "../../vm/pool.ts";
-import type { Caller, NativeAuth } from "./native-auth.ts";
-import { sendNativeError } from "./native-errors.ts";
-import { openEventStream } from "./event-stream.ts";
+// the live feed of VM changes, which HTTP serves as server-sent events and IPC on a stream channel.
+import type { PoolStatus, SandboxView, VmView } from "../contract.ts";
+import { HearthError } from "../domain/model/errors.ts";
+import type { Host } from "../host.ts";
+import type { VmReport } from "../invoke/sandbox-scheduler.ts";
+import type { VmInfo } from "../vm/pool.ts";
+import type { Caller } from "./caller.ts";
+import type { OperationContext } from "./operation-context.ts";
 
 /** Sandbox changes come in bursts (load, ready, retire): one event per VM per this many ms. */
 const SANDBOX_COALESCE_MS = 100;
@@ -40,6 +38,11 @@ function vmView(app: Host, info: VmInfo, report: VmReport | undefined, names: Ta
   const pooled = app.pool.get(info.name);
   const invocations = report?.invocations ?? (pooled ? app.scheduler.invocationsOn(pooled) : 0);
   return { ...info, sandboxes, invocations };
+}
+
+/** The `pool` operation: the VMs of the profile acted as, or of every profile for the owner naming none. */
+export async function pool({ host, profileId }: OperationContext): Promise<PoolStatus> {
+  return poolStatus(host, profileId);
 }
 
 /** The `pool` operation's answer: the profile's VMs (every profile's when `profileId` is null). */
@@ -98,26 +101,4 @@ export function poolFeed(app: Host, caller: Caller): (onChange: (vm: VmView) => 
       pending.clear();
     };
   };
-}
-
-/** The pool's changes as server-sent events, next to the live log tail. */
-export function registerPoolEvents(scope: FastifyInstance, app: Host, auth: NativeAuth): void {
-  scope.get(POOL_EVENTS_PATH, async (req, reply) => {
-    try {
-      const caller = auth.authenticate(app.store.documents.state, req.headers, req.ip);
-      const subscribe = poolFeed(app, caller);
-      const stream = openEventStream(reply);
-      stream.comment("pool");
-      const unsubscribe = subscribe((vm) => stream.send("vm", vm));
-      // A comment every 15 s keeps proxies and idle timers from closing a quiet stream.
-      const keepAlive = setInterval(() => stream.comment("keep-alive"), 15_000);
-      await stream.closed;
-      clearInterval(keepAlive);
-      unsubscribe();
-      return reply;
-    } catch (err) {
-      if (reply.sent || reply.raw.headersSent) return reply;
-      return sendNativeError(reply, err);
-    }
-  });
 }

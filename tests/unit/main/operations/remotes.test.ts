@@ -7,28 +7,24 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { HearthApiError, HearthClient } from "../../../../../main/client/http-client.ts";
-import type { InvocationEvent } from "../../../../../main/contract.ts";
-import { createAlias } from "../../../../../main/domain/aliases/aliases.ts";
-import { createProfile } from "../../../../../main/domain/access/profiles.ts";
-import { formatShareLink } from "../../../../../main/domain/sharing/share-link.ts";
-import { createTask } from "../../../../../main/domain/tasks/tasks.ts";
-import { mintAliasToken, revokeToken } from "../../../../../main/domain/access/tokens.ts";
-import { publishVersion } from "../../../../../main/domain/tasks/versions.ts";
-import type { Host } from "../../../../../main/host.ts";
-import { SERVE_FILE, startServer, type ServeFile } from "../../../../../main/http/server.ts";
-import { AsyncInvocations } from "../../../../../main/invoke/async-invocations.ts";
-import { Engine } from "../../../../../main/invoke/engine.ts";
-import type {
-  Execution,
-  RunOutcome,
-  SandboxScheduler,
-} from "../../../../../main/invoke/sandbox-scheduler.ts";
-import { openHearthStore } from "../../../../../main/store/hearth-store.ts";
-import { ensureOwnerKey } from "../../../../../main/store/owner-key.ts";
-import { systemRandom } from "../../../../../main/store/system-random.ts";
-import { ensureTlsIdentity } from "../../../../../main/store/tls-identity.ts";
-import type { InvokeOptions } from "../../../../../main/vm/guest-session.ts";
+import { HearthApiError, HearthClient } from "../../../../main/client/http-client.ts";
+import type { InvocationEvent } from "../../../../main/contract.ts";
+import { createAlias } from "../../../../main/domain/aliases/aliases.ts";
+import { createProfile } from "../../../../main/domain/access/profiles.ts";
+import { formatShareLink } from "../../../../main/domain/sharing/share-link.ts";
+import { createTask } from "../../../../main/domain/tasks/tasks.ts";
+import { mintAliasToken, revokeToken } from "../../../../main/domain/access/tokens.ts";
+import { publishVersion } from "../../../../main/domain/tasks/versions.ts";
+import type { Host } from "../../../../main/host.ts";
+import { SERVE_FILE, startServer, type ServeFile } from "../../../../main/http/server.ts";
+import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
+import { Engine } from "../../../../main/invoke/engine.ts";
+import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { openHearthStore } from "../../../../main/store/hearth-store.ts";
+import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";
+import { systemRandom } from "../../../../main/store/system-random.ts";
+import { ensureTlsIdentity } from "../../../../main/store/tls-identity.ts";
+import type { InvokeOptions } from "../../../../main/vm/guest-session.ts";
 
 /** A host on a real store whose "VMs" echo the event after printing two lines. */
 async function fakeHost(t: TestContext, prefix: string) {

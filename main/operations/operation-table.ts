@@ -1,0 +1,89 @@
+// Every operation of main/contract.ts by its name, so a transport dispatches a call by name to the one function
+// that answers it; the mapped type makes an operation added to the contract without a function here a type error.
+import type { OperationName } from "../contract.ts";
+import {
+  createAlias,
+  createSharedAlias,
+  customizeAlias,
+  deleteAlias,
+  listAliases,
+  updateAlias,
+} from "./aliases.ts";
+import { createApi, deleteApi, listApis, mintApiToken, updateApi } from "./apis.ts";
+import { createGrant, listGrants, revokeGrant } from "./grants.ts";
+import { health, startup } from "./health.ts";
+import { getInvocation, invoke } from "./invoke.ts";
+import { queryLogs } from "./logs.ts";
+import type { OperationContext, OperationInput } from "./operation-context.ts";
+import { pool } from "./pool.ts";
+import { createProfile, deleteProfile, listProfiles } from "./profiles.ts";
+import { addRemote, listRemotes, removeRemote } from "./remotes.ts";
+import { shareAlias, shareApi } from "./sharing.ts";
+import {
+  configureTask,
+  deleteTask,
+  getTask,
+  importTask,
+  importTaskFiles,
+  listTasks,
+  publishVersion,
+  updateTaskCode,
+} from "./tasks.ts";
+import { listTokens, mintToken, revokeToken } from "./tokens.ts";
+
+/** One operation: its input as the contract's schema checked it, its answer in the contract's shapes. */
+export type OperationFunction<N extends OperationName> = (
+  c: OperationContext,
+  input: OperationInput<N>,
+) => Promise<unknown>;
+
+export const operationTable: { readonly [N in OperationName]: OperationFunction<N> } = {
+  health,
+  startup,
+  pool,
+
+  listProfiles,
+  createProfile,
+  deleteProfile,
+
+  listTasks,
+  getTask,
+  importTask,
+  importTaskFiles,
+  updateTaskCode,
+  configureTask,
+  deleteTask,
+  publishVersion,
+
+  listAliases,
+  createAlias,
+  createSharedAlias,
+  updateAlias,
+  customizeAlias,
+  deleteAlias,
+
+  listGrants,
+  createGrant,
+  revokeGrant,
+
+  listTokens,
+  mintToken,
+  shareAlias,
+  revokeToken,
+
+  listApis,
+  createApi,
+  updateApi,
+  deleteApi,
+  mintApiToken,
+  shareApi,
+
+  listRemotes,
+  addRemote,
+  removeRemote,
+
+  invoke,
+  getInvocation,
+
+  queryLogs,
+};
