@@ -19,6 +19,7 @@ import type { Host } from "../../../../../main/host.ts";
 import { SERVE_FILE, startServer, type ServeFile } from "../../../../../main/http/server.ts";
 import { AsyncInvocations } from "../../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../../main/invoke/engine.ts";
+import { Invoker } from "../../../../../main/invoke/invoker.ts";
 import type {
   Execution,
   RunOutcome,
@@ -67,6 +68,7 @@ async function fakeHost(t: TestContext, prefix: string) {
     store,
     engine,
     async: asyncInvocations,
+    invoker: new Invoker({ store, engine, async: asyncInvocations }),
     accel: "tcg",
     pool: { ensure: () => {}, list: () => [], figures: {} },
     manifest: { inputsKey: "test" },
