@@ -1,13 +1,7 @@
 // What each native operation does once its caller is known and its input validated: calls into the domain,
 // the store and the engine, and answers in the contract's shapes.
 import type { FastifyInstance, FastifyReply } from "fastify";
-import {
-  LIVE_LOGS_PATH,
-  operations,
-  type InvocationEvent,
-  type InvocationResult,
-  type OperationName,
-} from "../../contract.ts";
+import { LIVE_LOGS_PATH, operations, type InvocationEvent, type OperationName } from "../../contract.ts";
 import { createAlias, deleteAlias, updateAlias } from "../../domain/aliases/aliases.ts";
 import type { InvokeRef } from "../../domain/access/authorization.ts";
 import type { CommandContext } from "../../domain/model/command-context.ts";
@@ -41,7 +35,7 @@ import {
   taskView,
 } from "../../domain/model/views.ts";
 import type { Host } from "../../host.ts";
-import type { InvokeResult } from "../../invoke/engine.ts";
+import { invocationResult, type InvocationEventSink } from "../../invoke/invoker.ts";
 import { recordForCaller, type LogQuery, type LogRecord } from "../../store/log-files.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import {
@@ -54,12 +48,10 @@ import { nativeErrorResponse } from "../error-status.ts";
 import { openEventStream, type EventStreamOptions } from "./event-stream.ts";
 import { sendNativeError } from "./native-errors.ts";
 import type { Caller, NativeAuth } from "./native-auth.ts";
-import { invokeRemoteAlias, remoteHandlers } from "./remote-handlers.ts";
+import { remoteHandlers } from "./remote-handlers.ts";
 import { shareHandlers } from "./share-handlers.ts";
 import { poolStatus } from "./pool-status.ts";
-import { remoteAliasFor } from "../../invoke/remote-calls.ts";
 import { readyStatus } from "../../startup-progress.ts";
-import { checkPayloadJson } from "../../domain/tasks/payload-check.ts";
 
 /** Where a streamed invocation's events go: server-sent events over HTTP, a per-call channel over IPC. */
 export interface EventSink {
@@ -96,32 +88,17 @@ function str(v: unknown): string {
   return String(v);
 }
 
-/** Parses an invocation payload: empty means `{}`, anything else must be JSON (Lambda's rule). */
-function checkPayload(payload: string): string {
-  if (payload.trim() === "") return "{}";
-  checkPayloadJson(payload, "payload");
-  return payload;
-}
-
-export function invocationResult(r: InvokeResult): InvocationResult {
-  let result: unknown;
-  if (r.ok && r.payload !== undefined) {
-    try {
-      result = JSON.parse(r.payload);
-    } catch {
-      result = r.payload;
-    }
-  }
+/** A streamed invocation's events on the transport's stream, its failure as the native API's error event. */
+function eventSink(transport: CallTransport): InvocationEventSink {
+  const stream = transport.openEvents();
   return {
-    requestId: r.requestId,
-    ok: r.ok,
-    ...(r.ok ? { result: result ?? null } : {}),
-    ...(r.error ? { error: r.error } : {}),
-    version: r.version,
-    servedVersion: r.servedVersion,
-    durationMs: r.durationMs,
-    maxMemoryUsedMb: Math.ceil(r.maxRssKb / 1024),
-    coldStart: r.coldStart,
+    send: (e) => stream.send(e.type, e),
+    fail: (err) => {
+      const error: InvocationEvent = { type: "error", error: nativeErrorResponse(err).body.error };
+      stream.send(error.type, error);
+    },
+    keepAlive: () => stream.comment("keep-alive"),
+    end: () => stream.end(),
   };
 }
 
@@ -416,46 +393,16 @@ export function nativeHandlers(app: Host): Record<OperationName, Handler> {
         const { tokenId, rateLimitPerMinute, client } = c.caller;
         app.store.tokenUsage.admit({ id: tokenId, rateLimitPerMinute }, client);
       }
-      const payload = checkPayload(str(c.input.payload));
-      // A teammate's shared alias, by its local name: the call goes to the owner's machine (never for a token).
-      const remote = c.caller.kind === "token" ? null : remoteAliasFor(docs.state, callerProfileId, ref);
-      if (remote) return invokeRemoteAlias(app, c, callerProfileId, remote, payload);
+      const caller = { profileId: callerProfileId, outsider: c.caller.kind === "token" };
+      const request = { caller, target: ref, payload: str(c.input.payload) };
       const mode = str(c.input.mode);
-      const outsider = c.caller.kind === "token";
       if (mode === "async") {
-        const accepted = await app.async.enqueue({ callerProfileId, ref, payload, outsider });
+        const accepted = await app.invoker.invoke({ ...request, mode: "async" });
         c.transport.accepted();
-        return { requestId: accepted.id, state: accepted.state };
+        return accepted;
       }
-      if (mode === "sync") {
-        const r = await app.engine.invoke({ callerProfileId, ref, payload, outsider });
-        return invocationResult(r);
-      }
-      // Resolve before the stream opens, so a wrong target still gets its status code.
-      app.engine.resolve(callerProfileId, ref);
-      const stream = c.transport.openEvents();
-      const send = (e: InvocationEvent): void => stream.send(e.type, e);
-      const requestId = crypto.randomUUID();
-      send({ type: "start", requestId });
-      // A task may print nothing for minutes: comments keep clients' idle timers from closing the stream.
-      const keepAlive = setInterval(() => stream.comment("keep-alive"), 15_000);
-      try {
-        const r = await app.engine.invoke({
-          callerProfileId,
-          ref,
-          payload,
-          outsider,
-          requestId,
-          onLog: (l) => send({ type: "log", t: new Date().toISOString(), stream: l.stream, line: l.line }),
-        });
-        send({ type: "result", result: invocationResult(r) });
-      } catch (err) {
-        const { body } = nativeErrorResponse(err);
-        send({ type: "error", error: body.error });
-      } finally {
-        clearInterval(keepAlive);
-      }
-      stream.end();
+      if (mode === "sync") return invocationResult(await app.invoker.invoke({ ...request, mode: "sync" }));
+      await app.invoker.invoke({ ...request, mode: "stream", openEvents: () => eventSink(c.transport) });
       return undefined;
     },
     getInvocation: async ({ profileId, input }) => {
