@@ -1,9 +1,10 @@
-// The composition root: builds the store, the VM driver and pool, the scheduler, the engine, logs and the async
-// queue from config, and takes them down in order.
+// The composition root: builds the store, the VM driver and pool, the scheduler, the engine, logs, the async
+// queue and the invoker every transport calls from config, and takes them down in order.
 import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
+import { Invoker } from "./invoke/invoker.ts";
 import { closeRemoteConnections } from "./invoke/remote-invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
@@ -49,6 +50,8 @@ export class Host {
     readonly logs: InvocationLogs,
     readonly engine: Engine,
     readonly async: AsyncInvocations,
+    /** The one way into an invocation: the Lambda API, the native API, the window and APIs all call it. */
+    readonly invoker: Invoker,
     readonly removedAtStart: string[],
   ) {}
 
@@ -100,6 +103,7 @@ export class Host {
       logs,
       engine,
       asyncInvocations,
+      new Invoker({ store, engine, async: asyncInvocations }),
       removed,
     );
   }

@@ -66,7 +66,7 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerNativeApi(server, o.app, auth, () => sharingOf(o.app.dataDir));
   registerLambdaInvoke(server, o.app, failures);
   registerLambdaFunctions(server, o.app, failures);
-  registerApiGateway(server, { store: o.app.store, engine: o.app.engine, failures });
+  registerApiGateway(server, { store: o.app.store, invoker: o.app.invoker, failures });
   registerRemoteApiProxy(server, o.app, auth);
   registerUi(server);
   // No CORS headers are ever sent: a page of another origin cannot read any answer, and request-guard.ts refuses

@@ -174,7 +174,7 @@ export async function startSharedListener(o: SharedListenerOptions): Promise<Sha
   });
   registerApiGateway(server, {
     store: o.app.store,
-    engine: o.app.engine,
+    invoker: o.app.invoker,
     failures,
     tokenOnly: true,
     remoteCalls: true,

@@ -33,6 +33,8 @@ export interface InvokeResult extends RunOutcome {
   aliasId: string | null;
   /** The profile whose VM ran it. */
   ranIn: string;
+  /** The memory limit it ran with, in MB: the version's, or what a cross-profile alias set. */
+  memoryMb: number;
 }
 
 export interface Resolved {
@@ -152,6 +154,7 @@ export class Engine {
       version: String(r.version),
       aliasId: r.aliasId,
       ranIn: r.execution.profile,
+      memoryMb: r.execution.spec.memoryMb,
     };
   }
 

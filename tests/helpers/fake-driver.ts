@@ -34,6 +34,8 @@ export interface FakeDriverOptions {
   invokeDelayMs?: number;
   /** The agent ignores this many sync requests (across all domains), as if the frames were lost. */
   dropSyncs?: number;
+  /** Lines each sandbox prints on stdout while it runs an invocation, before it answers. */
+  invokeLogLines?: string[];
 }
 
 export class FakeDriver implements VmDriver {
@@ -106,6 +108,8 @@ export class FakeDriver implements VmDriver {
       s.on("data", (c) => {
         for (const f of dec.push(c) as { t: string; id: string; payload: string }[]) {
           if (f.t !== "invoke") continue;
+          for (const line of this.o.invokeLogLines ?? [])
+            send({ t: "log", id: f.id, stream: "stdout", line });
           setTimeout(() => {
             const version = dom.loaded.get(slot)?.functionVersion ?? "none";
             send({

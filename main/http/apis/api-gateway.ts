@@ -8,7 +8,7 @@ import { isHearthError } from "../../domain/model/errors.ts";
 import type { Api, ApiRoute, HearthState, Token } from "../../domain/model/state.ts";
 import { MALFORMED_FAILURES, tokenFailureKey, type AuthFailures } from "../native/auth-failures.ts";
 import { checkRemoteUse, findValidToken } from "../../domain/access/tokens.ts";
-import type { Engine, InvokeResult } from "../../invoke/engine.ts";
+import type { InvocationAnswer, Invoker } from "../../invoke/invoker.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
 import { errorBody, errorCode, nativeStatus } from "../../operations/error-status.ts";
 import { buildHttpApiEvent, httpApiResponse, notFound, type ApiHttpResponse } from "./apigw-event.ts";
@@ -20,7 +20,7 @@ export const MAX_API_BODY_BYTES = 6 * 1024 * 1024;
 
 export interface ApiGatewayDeps {
   store: HearthStore;
-  engine: Engine;
+  invoker: Invoker;
   /** Failed token attempts per client address, shared with the native API's authentication. */
   failures?: AuthFailures;
   /**
@@ -121,7 +121,7 @@ function splitUrl(url: string): { name: string | null; rawPath: string; rawQuery
  * tokens: a public API is open to whoever reaches the port, a token API to bearers of a token minted for it.
  */
 export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps): void {
-  const { store, engine } = deps;
+  const { store, invoker } = deps;
   // Keyed by the route keys themselves rather than updatedAt: two edits within one millisecond share an
   // updatedAt, and a stale table would send a request to the wrong route's target.
   const tables = new Map<string, { keys: string; table: RouteTable }>();
@@ -236,15 +236,15 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
         now: Date.now(),
       },
     );
-    let result: InvokeResult;
+    let result: InvocationAnswer;
     try {
-      result = await engine.invoke({
-        callerProfileId: api.profileId,
-        ref: { ...route.target },
-        payload: JSON.stringify(event),
-        requestId,
+      result = await invoker.invoke({
         // Whoever calls an API is an outside caller, whatever profile the API belongs to.
-        outsider: true,
+        caller: { profileId: api.profileId, outsider: true },
+        target: { ...route.target },
+        event,
+        requestId,
+        mode: "sync",
       });
     } catch (err) {
       return send(reply, invokeFailure(err, route.routeKey), requestId);

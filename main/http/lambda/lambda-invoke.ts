@@ -3,13 +3,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { InvokeRef } from "../../domain/access/authorization.ts";
 import { HearthError } from "../../domain/model/errors.ts";
-import type { RemoteAlias } from "../../domain/model/state.ts";
 import type { Host } from "../../host.ts";
-import { callRemoteAlias, remoteAliasFor } from "../../invoke/remote-calls.ts";
+import type { InvocationAnswer, InvocationMode, InvocationWords } from "../../invoke/invoker.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
 import { lambdaCaller, lambdaHeadersCheck } from "./lambda-auth.ts";
-import { checkPayloadJson, decodePayload } from "../../domain/tasks/payload-check.ts";
+import { decodePayload } from "../../domain/tasks/payload-check.ts";
 
 /** Lambda's synchronous payload limit. */
 export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -71,51 +70,50 @@ function logTail(
   return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString("base64");
 }
 
-/**
- * Invoke of a remote alias by its local name: the owner's machine runs it; the answer has Lambda's shape, with the
- * owner's log lines of this invocation as the tail when asked for (`--log-type Tail`).
- */
-async function invokeRemoteAsLambda(
-  reply: FastifyReply,
-  app: Host,
-  profileId: string,
-  remote: RemoteAlias,
-  o: { type: string; payload: string; tail: boolean },
-): Promise<FastifyReply> {
-  if (o.type === "DryRun") return reply.code(204).send();
-  if (o.type !== "RequestResponse") {
+/** Lambda's InvocationType header, as the invoker's modes. */
+const INVOCATION_TYPES: Record<string, InvocationMode> = {
+  RequestResponse: "sync",
+  Event: "async",
+  DryRun: "dry-run",
+};
+
+/** Lambda's words for the invoker's refusals: its payload field, its mode header and each type. */
+const LAMBDA_WORDS: InvocationWords = {
+  payloadField: "Payload",
+  modeField: "InvocationType",
+  modes: { sync: "with RequestResponse", async: "with Event", "dry-run": "with DryRun" },
+};
+
+function invocationMode(type: string): InvocationMode {
+  const mode = Object.hasOwn(INVOCATION_TYPES, type) ? INVOCATION_TYPES[type] : undefined;
+  if (mode === undefined) {
     throw new HearthError(
       "INVALID_INPUT",
-      `"${remote.name}" is a remote alias: invoke it with RequestResponse, not ${o.type.slice(0, 32)}`,
+      `"${type}" is not RequestResponse, Event or DryRun`,
       "InvocationType",
     );
   }
-  const lines: string[] = [];
-  const r = await callRemoteAlias(app.store, profileId, remote, {
-    payload: o.payload,
-    // Streamed only to collect the tail; otherwise one plain answer.
-    ...(o.tail
-      ? { onEvent: (e) => void (e.type === "log" && lines.length < 10_000 && lines.push(e.line)) }
-      : {}),
-  });
+  return mode;
+}
+
+/** Lambda's answer to a RequestResponse call: its headers, the handler's payload or error, the log tail if asked. */
+function sendAnswer(reply: FastifyReply, a: InvocationAnswer): FastifyReply {
   reply
     .code(200)
-    .header("x-amzn-requestid", r.requestId)
-    .header("x-amz-executed-version", r.servedVersion)
+    .header("x-amzn-requestid", a.requestId)
+    .header("x-amz-executed-version", a.servedVersion)
     .header("content-type", "application/json");
-  if (o.tail) {
-    // The owner's memory setting is not shared with the teammate; the tail says what was used.
-    const used = r.maxMemoryUsedMb;
+  if (a.lines) {
     reply.header(
       "x-amz-log-result",
-      logTail(r.requestId, r.servedVersion, lines, r.durationMs, used, used * 1024),
+      logTail(a.requestId, a.servedVersion, a.lines, a.durationMs, a.memoryMb, a.maxRssKb),
     );
   }
-  if (!r.ok) {
+  if (!a.ok) {
     reply.header("x-amz-function-error", "Unhandled");
-    return reply.send(JSON.stringify(r.error ?? null));
+    return reply.send(JSON.stringify(a.error ?? null));
   }
-  return reply.send(JSON.stringify(r.result ?? null));
+  return reply.send(a.payload ?? "null");
 }
 
 export function registerLambdaInvoke(server: FastifyInstance, app: Host, failures?: AuthFailures): void {
@@ -160,56 +158,23 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
         const { name } = req.params as { name: string };
         const query = req.query as { Qualifier?: string };
         const ref = parseFunctionName(name, query.Qualifier);
-        const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
-        const payload = decodePayload(body, "Payload");
-        checkPayloadJson(payload, "Payload");
-        const remote = remoteAliasFor(app.store.documents.state, profileId, ref);
-        if (remote) {
-          const tail = req.headers["x-amz-log-type"] === "Tail";
-          return await invokeRemoteAsLambda(reply, app, profileId, remote, { type, payload, tail });
-        }
-        if (type === "DryRun") {
-          app.engine.resolve(profileId, ref);
+        const mode = invocationMode(String(req.headers["x-amz-invocation-type"] ?? "RequestResponse"));
+        const request = {
+          caller: { profileId },
+          target: ref,
+          payload: decodePayload(body, "Payload"),
+          words: LAMBDA_WORDS,
+        };
+        if (mode === "dry-run") {
+          await app.invoker.invoke({ ...request, mode });
           return reply.code(204).send();
         }
-        if (type === "Event") {
-          const accepted = await app.async.enqueue({ callerProfileId: profileId, ref, payload });
-          return reply.code(202).header("x-amzn-requestid", accepted.id).send();
+        if (mode === "async") {
+          const accepted = await app.invoker.invoke({ ...request, mode });
+          return reply.code(202).header("x-amzn-requestid", accepted.requestId).send();
         }
-        if (type !== "RequestResponse") {
-          throw new HearthError(
-            "INVALID_INPUT",
-            `"${type}" is not RequestResponse, Event or DryRun`,
-            "InvocationType",
-          );
-        }
-        const lines: string[] = [];
-        const r = await app.engine.invoke({
-          callerProfileId: profileId,
-          ref,
-          payload,
-          onLog: ({ line }) => {
-            if (lines.length < 10_000) lines.push(line);
-          },
-        });
-        reply
-          .code(200)
-          .header("x-amzn-requestid", r.requestId)
-          .header("x-amz-executed-version", r.servedVersion)
-          .header("content-type", "application/json");
-        if (req.headers["x-amz-log-type"] === "Tail") {
-          const task = app.store.documents.state.tasks.find((t) => t.id === r.taskId);
-          const memoryMb = task?.latest.config.memoryMb ?? 128;
-          reply.header(
-            "x-amz-log-result",
-            logTail(r.requestId, r.servedVersion, lines, r.durationMs, memoryMb, r.maxRssKb),
-          );
-        }
-        if (!r.ok) {
-          reply.header("x-amz-function-error", "Unhandled");
-          return reply.send(JSON.stringify(r.error));
-        }
-        return reply.send(r.payload ?? "null");
+        const keepLines = req.headers["x-amz-log-type"] === "Tail";
+        return sendAnswer(reply, await app.invoker.invoke({ ...request, mode: "sync", keepLines }));
       } catch (err) {
         return sendLambdaError(reply, err);
       }

@@ -10,7 +10,9 @@ import { createProfile } from "../../../../main/domain/access/profiles.ts";
 import { createTask } from "../../../../main/domain/tasks/tasks.ts";
 import type { Host } from "../../../../main/host.ts";
 import { Engine } from "../../../../main/invoke/engine.ts";
+import type { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import { InvocationLogs } from "../../../../main/invoke/invocation-logs.ts";
+import { Invoker } from "../../../../main/invoke/invoker.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { LogFiles } from "../../../../main/store/log-files.ts";
@@ -68,6 +70,10 @@ export async function stubHost(t: TestContext) {
   const logs = new InvocationLogs(new LogFiles(join(dir, "logs")));
   const engine = new Engine(store, scheduler, systemRandom.float, logs);
   const ensured: string[] = [];
+  const queue = {
+    enqueue: async () => ({ id: "async-1", state: "queued" }),
+    get: () => undefined,
+  };
   const host = {
     dataDir: dir,
     accel: "tcg",
@@ -84,10 +90,8 @@ export async function stubHost(t: TestContext) {
       warmth: () => [],
       figures: {},
     }),
-    async: {
-      enqueue: async () => ({ id: "async-1", state: "queued" }),
-      get: () => undefined,
-    },
+    async: queue,
+    invoker: new Invoker({ store, engine, async: queue as unknown as AsyncInvocations }),
   } as unknown as Host;
   // In this order: log records still buffered go to the store's folder before it is closed and removed.
   t.after(async () => {

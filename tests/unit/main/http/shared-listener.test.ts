@@ -18,6 +18,7 @@ import { AuthFailures } from "../../../../main/http/native/auth-failures.ts";
 import { startSharedListener } from "../../../../main/http/shared-listener.ts";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../main/invoke/engine.ts";
+import { Invoker } from "../../../../main/invoke/invoker.ts";
 import { invokeRemote, type RemoteInvokeError } from "../../../../main/invoke/remote-invoker.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
@@ -104,7 +105,8 @@ async function world(t: TestContext, failures?: AuthFailures) {
   const engine = new Engine(store, scheduler);
   const asyncInvocations = new AsyncInvocations(engine, { dir: join(dir, "async") });
   await asyncInvocations.start();
-  const app = { dataDir: dir, store, engine, async: asyncInvocations } as unknown as Host;
+  const invoker = new Invoker({ store, engine, async: asyncInvocations });
+  const app = { dataDir: dir, store, engine, async: asyncInvocations, invoker } as unknown as Host;
   const shared = await startSharedListener({
     app,
     host: "127.0.0.2",

@@ -19,6 +19,7 @@ import type { Host } from "../../../../main/host.ts";
 import { SERVE_FILE, startServer, type ServeFile } from "../../../../main/http/server.ts";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../main/invoke/engine.ts";
+import { Invoker } from "../../../../main/invoke/invoker.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";
@@ -63,6 +64,7 @@ async function fakeHost(t: TestContext, prefix: string) {
     store,
     engine,
     async: asyncInvocations,
+    invoker: new Invoker({ store, engine, async: asyncInvocations }),
     accel: "tcg",
     pool: { ensure: () => {}, list: () => [], figures: {} },
     manifest: { inputsKey: "test" },

@@ -15,7 +15,9 @@ import { mintAliasToken, mintApiToken } from "../../../../../main/domain/access/
 import { publishVersion } from "../../../../../main/domain/tasks/versions.ts";
 import type { HttpApiEventV2 } from "../../../../../main/http/apis/apigw-event.ts";
 import { MAX_API_BODY_BYTES, registerApiGateway } from "../../../../../main/http/apis/api-gateway.ts";
+import { AsyncInvocations } from "../../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../../main/invoke/engine.ts";
+import { Invoker } from "../../../../../main/invoke/invoker.ts";
 import {
   SchedulerError,
   type Execution,
@@ -76,7 +78,12 @@ async function gateway(t: TestContext) {
   } as unknown as SandboxScheduler;
   const engine = new Engine(store, scheduler);
   const server = Fastify({ logger: false, bodyLimit: 1024 });
-  registerApiGateway(server, { store, engine });
+  const invoker = new Invoker({
+    store,
+    engine,
+    async: new AsyncInvocations(engine, { dir: join(dir, "async") }),
+  });
+  registerApiGateway(server, { store, invoker });
   t.after(() => server.close());
   await server.ready();
   return {

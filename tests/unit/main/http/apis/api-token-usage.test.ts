@@ -11,7 +11,9 @@ import { createProfile } from "../../../../../main/domain/access/profiles.ts";
 import { createTask } from "../../../../../main/domain/tasks/tasks.ts";
 import { mintApiToken } from "../../../../../main/domain/access/tokens.ts";
 import { registerApiGateway } from "../../../../../main/http/apis/api-gateway.ts";
+import { AsyncInvocations } from "../../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../../main/invoke/engine.ts";
+import { Invoker } from "../../../../../main/invoke/invoker.ts";
 import type {
   Execution,
   RunOutcome,
@@ -64,7 +66,13 @@ test("an API token with a rate limit: counted per call, then 429 with Retry-Afte
     },
   } as unknown as SandboxScheduler;
   const server = Fastify({ logger: false });
-  registerApiGateway(server, { store, engine: new Engine(store, scheduler) });
+  const engine = new Engine(store, scheduler);
+  const invoker = new Invoker({
+    store,
+    engine,
+    async: new AsyncInvocations(engine, { dir: join(dir, "async") }),
+  });
+  registerApiGateway(server, { store, invoker });
   t.after(() => server.close());
   await server.ready();
   const call = (token: string) =>
