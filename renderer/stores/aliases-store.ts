@@ -2,9 +2,8 @@
 import { createStore } from "zustand/vanilla";
 import type { AliasView, HearthApi } from "../../main/contract.ts";
 import type { ReadableError } from "../logic/errors.ts";
+import { splitOf, splitProblem, type SplitInput, type VersionRef } from "../logic/routing.ts";
 import { attempt, emptyCollection, collectionLoader, type Collection } from "./collection.ts";
-
-export type VersionRef = number | "$LATEST";
 
 export interface SameProfileAliasInput {
   task: string;
@@ -12,7 +11,7 @@ export interface SameProfileAliasInput {
   description?: string;
   version: VersionRef;
   /** Traffic sent to `additionalVersion`, in percent (1..99). */
-  split?: { additionalVersion: number; percent: number } | null;
+  split?: SplitInput | null;
 }
 
 export interface SharedAliasInput {
@@ -41,32 +40,10 @@ export interface AliasesState extends Collection<AliasView> {
   load(): Promise<void>;
   createOwn(input: SameProfileAliasInput): Promise<ReadableError | null>;
   createShared(input: SharedAliasInput): Promise<ReadableError | null>;
-  route(
-    aliasId: string,
-    version: VersionRef,
-    split: { additionalVersion: number; percent: number } | null,
-  ): Promise<ReadableError | null>;
+  route(aliasId: string, version: VersionRef, split: SplitInput | null): Promise<ReadableError | null>;
   customize(aliasId: string, patch: CustomizationPatch): Promise<ReadableError | null>;
   remove(aliasId: string): Promise<ReadableError | null>;
   reset(): void;
-}
-
-/** The host takes a split as the additional version's weight between 0 and 1, both excluded. */
-export function splitOf(split: { additionalVersion: number; percent: number } | null | undefined) {
-  if (!split) return null;
-  return { additionalVersion: split.additionalVersion, weight: Math.round(split.percent * 100) / 10_000 };
-}
-
-export function splitProblem(
-  version: VersionRef,
-  split: { additionalVersion: number; percent: number } | null | undefined,
-): string | null {
-  if (!split) return null;
-  if (version === "$LATEST") return "a split needs a published version as the main target, not $LATEST";
-  if (split.additionalVersion === version) return "the second version must differ from the first";
-  if (!(split.percent > 0 && split.percent < 100))
-    return "the share of the second version must be between 1 and 99 %";
-  return null;
 }
 
 export function createAliasesStore(api: Pick<HearthApi, "call">) {

@@ -3,22 +3,17 @@
 import { useState } from "react";
 import { useStore } from "zustand";
 import type { AliasView, OwnedTaskView, SharedTaskView } from "../../main/contract.ts";
+import { ButtonRow, CancelButton, Field, FieldProblems, Form, SubmitButton } from "../components/form.tsx";
+import { DangerButton, RecordList, RowActions } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
+import { RoutingEditor } from "../components/routing-editor.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { envToText, parseEnvText } from "../logic/env-text.ts";
 import type { ReadableError } from "../logic/errors.ts";
-import type { VersionRef } from "../stores/aliases-store.ts";
+import { routingDraft, routingInput, routingText, toVersionRef } from "../logic/routing.ts";
 import { SecretRows, secretsOf, type SecretRow } from "./secret-rows.tsx";
 
-const toRef = (v: string): VersionRef => (v === "$LATEST" ? "$LATEST" : Number(v));
 const optionalNumber = (v: string): number | null => (v.trim() === "" ? null : Number(v));
-
-function routingText(a: AliasView): string {
-  const main = a.routing.version === "$LATEST" ? "$LATEST" : `version ${a.routing.version}`;
-  if (!a.routing.split) return main;
-  const extra = Math.round(a.routing.split.weight * 100);
-  return `${main} ${100 - extra}% · version ${a.routing.split.additionalVersion} ${extra}%`;
-}
 
 export function AliasesView() {
   const { aliases, tasks, ui, invoke, session, share } = useStores();
@@ -43,115 +38,99 @@ export function AliasesView() {
         </p>
       </header>
       <ErrorNote error={a.error} />
-      {a.loaded && a.items.length === 0 ? (
-        <EmptyState testId="empty-aliases" title="No aliases yet">
-          {own.length + shared.length === 0
-            ? "Import a task first (Tasks), or have another profile share one (Grants); then name a version of it here."
-            : "Create one below: pick a task and the version it should point at."}
-        </EmptyState>
-      ) : (
-        <table className="grid" data-testid="aliases-table">
-          <thead>
-            <tr>
-              <th>Alias</th>
-              <th>Task</th>
-              <th>Points at</th>
-              <th>Customization</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((x) => (
-              <tr key={x.id} data-testid={`alias-row-${x.name}`}>
-                <td>
-                  <strong>{x.name}</strong>
-                  {x.crossProfile && (
-                    <>
-                      {" "}
-                      <Badge tone="info">cross-profile</Badge>
-                    </>
+      <RecordList
+        none={a.loaded && a.items.length === 0}
+        empty={
+          <EmptyState testId="empty-aliases" title="No aliases yet">
+            {own.length + shared.length === 0
+              ? "Import a task first (Tasks), or have another profile share one (Grants); then name a version of it here."
+              : "Create one below: pick a task and the version it should point at."}
+          </EmptyState>
+        }
+        testId="aliases-table"
+        columns={["Alias", "Task", "Points at", "Customization", ""]}
+      >
+        {shown.map((x) => (
+          <tr key={x.id} data-testid={`alias-row-${x.name}`}>
+            <td>
+              <strong>{x.name}</strong>
+              {x.crossProfile && (
+                <>
+                  {" "}
+                  <Badge tone="info">cross-profile</Badge>
+                </>
+              )}
+              {x.description && <div className="muted">{x.description}</div>}
+            </td>
+            <td>
+              {x.task.name}
+              {x.crossProfile && <div className="muted">owned by {ownerName(x.task.ownerAccountId)}</div>}
+            </td>
+            <td>{routingText(x.routing)}</td>
+            <td className="small">
+              {x.customization ? (
+                <>
+                  {Object.keys(x.customization.environment).length > 0 && (
+                    <div>env {Object.keys(x.customization.environment).join(", ")}</div>
                   )}
-                  {x.description && <div className="muted">{x.description}</div>}
-                </td>
-                <td>
-                  {x.task.name}
-                  {x.crossProfile && <div className="muted">owned by {ownerName(x.task.ownerAccountId)}</div>}
-                </td>
-                <td>{routingText(x)}</td>
-                <td className="small">
-                  {x.customization ? (
-                    <>
-                      {Object.keys(x.customization.environment).length > 0 && (
-                        <div>env {Object.keys(x.customization.environment).join(", ")}</div>
-                      )}
-                      {x.customization.secretNames.length > 0 && (
-                        <div data-testid={`alias-secrets-${x.name}`}>
-                          secrets {x.customization.secretNames.map((n) => `${n}=••••`).join(", ")}
-                        </div>
-                      )}
-                      <div>
-                        {x.customization.memoryMb ? `${x.customization.memoryMb} MB` : "task's memory"} ·{" "}
-                        {x.customization.timeoutS ? `${x.customization.timeoutS} s` : "task's timeout"} · runs
-                        in the {x.customization.runsIn}&apos;s VMs
-                      </div>
-                    </>
-                  ) : (
-                    <span className="muted">the task&apos;s own</span>
+                  {x.customization.secretNames.length > 0 && (
+                    <div data-testid={`alias-secrets-${x.name}`}>
+                      secrets {x.customization.secretNames.map((n) => `${n}=••••`).join(", ")}
+                    </div>
                   )}
-                </td>
-                <td className="actions">
-                  <button
-                    className="btn small"
-                    type="button"
-                    data-testid={`alias-invoke-${x.name}`}
-                    onClick={() => {
-                      invoke.getState().setTarget({
-                        task: x.task.name,
-                        qualifier: x.name,
-                        ...(x.crossProfile ? { ownerAccountId: x.task.ownerAccountId } : {}),
-                      });
-                      ui.getState().go("invoke");
-                    }}
-                  >
-                    Invoke
-                  </button>
-                  <button
-                    className="btn small"
-                    type="button"
-                    data-testid={`alias-share-${x.name}`}
-                    title="Share with a teammate on another machine"
-                    onClick={() => share.getState().open(x.id)}
-                  >
-                    Share
-                  </button>
-                  <button
-                    className="btn small"
-                    type="button"
-                    onClick={() => setEditing(editing === x.id ? null : x.id)}
-                  >
-                    Edit
-                  </button>
-                  <button
-                    className="btn small danger"
-                    type="button"
-                    onClick={async () => {
-                      if (!window.confirm(`Delete alias ${x.name}? Tokens minted for it stop working.`))
-                        return;
-                      const err = await aliases.getState().remove(x.id);
-                      ui.getState().toast(
-                        err ? "error" : "ok",
-                        err ? err.message : `Deleted alias ${x.name}`,
-                      );
-                    }}
-                  >
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+                  <div>
+                    {x.customization.memoryMb ? `${x.customization.memoryMb} MB` : "task's memory"} ·{" "}
+                    {x.customization.timeoutS ? `${x.customization.timeoutS} s` : "task's timeout"} · runs in
+                    the {x.customization.runsIn}&apos;s VMs
+                  </div>
+                </>
+              ) : (
+                <span className="muted">the task&apos;s own</span>
+              )}
+            </td>
+            <RowActions>
+              <button
+                className="btn small"
+                type="button"
+                data-testid={`alias-invoke-${x.name}`}
+                onClick={() => {
+                  invoke.getState().setTarget({
+                    task: x.task.name,
+                    qualifier: x.name,
+                    ...(x.crossProfile ? { ownerAccountId: x.task.ownerAccountId } : {}),
+                  });
+                  ui.getState().go("invoke");
+                }}
+              >
+                Invoke
+              </button>
+              <button
+                className="btn small"
+                type="button"
+                data-testid={`alias-share-${x.name}`}
+                title="Share with a teammate on another machine"
+                onClick={() => share.getState().open(x.id)}
+              >
+                Share
+              </button>
+              <button
+                className="btn small"
+                type="button"
+                onClick={() => setEditing(editing === x.id ? null : x.id)}
+              >
+                Edit
+              </button>
+              <DangerButton
+                confirm={`Delete alias ${x.name}? Tokens minted for it stop working.`}
+                run={() => aliases.getState().remove(x.id)}
+                done={`Deleted alias ${x.name}`}
+              >
+                Delete
+              </DangerButton>
+            </RowActions>
+          </tr>
+        ))}
+      </RecordList>
       {editing &&
         (() => {
           const alias = a.items.find((x) => x.id === editing);
@@ -194,39 +173,11 @@ export function AliasesView() {
   );
 }
 
-function VersionSelect({
-  versions,
-  value,
-  onChange,
-  testId,
-  allowLatest = true,
-}: {
-  versions: number[];
-  value: string;
-  onChange: (v: string) => void;
-  testId: string;
-  allowLatest?: boolean;
-}) {
-  return (
-    <select value={value} data-testid={testId} onChange={(e) => onChange(e.target.value)}>
-      {allowLatest && <option value="$LATEST">$LATEST</option>}
-      {[...versions].reverse().map((v) => (
-        <option key={v} value={String(v)}>
-          version {v}
-        </option>
-      ))}
-    </select>
-  );
-}
-
 function OwnAliasForm({ tasks: own }: { tasks: OwnedTaskView[] }) {
   const { aliases, ui } = useStores();
   const [taskName, setTaskName] = useState(own[0]?.name ?? "");
   const [name, setName] = useState("");
-  const [version, setVersion] = useState("$LATEST");
-  const [splitOn, setSplitOn] = useState(false);
-  const [extra, setExtra] = useState("");
-  const [percent, setPercent] = useState("10");
+  const [routing, setRouting] = useState(() => routingDraft(null, []));
   const [error, setError] = useState<ReadableError | null>(null);
   const task = own.find((t) => t.name === taskName) ?? own[0];
   if (!task) {
@@ -234,98 +185,53 @@ function OwnAliasForm({ tasks: own }: { tasks: OwnedTaskView[] }) {
   }
   const versions = task.versions.map((v) => v.version);
   return (
-    <form
-      className="form"
-      data-testid="own-alias-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        const err = await aliases.getState().createOwn({
-          task: task.name,
-          name: name.trim(),
-          version: toRef(version),
-          split: splitOn ? { additionalVersion: Number(extra), percent: Number(percent) } : null,
-        });
+    <Form
+      testId="own-alias-form"
+      onSubmit={async () => {
+        const err = await aliases
+          .getState()
+          .createOwn({ task: task.name, name: name.trim(), ...routingInput(routing) });
         setError(err);
         if (!err) {
-          ui.getState().toast("ok", `Alias ${name.trim()} now points at ${task.name} ${version}`);
+          ui.getState().toast("ok", `Alias ${name.trim()} now points at ${task.name} ${routing.version}`);
           setName("");
         }
       }}
+      error={error}
+      errorTestId="alias-error"
     >
-      <div className="field-row">
-        <label>
-          Task
+      <RoutingEditor
+        versions={versions}
+        draft={routing}
+        onChange={setRouting}
+        testIdPrefix="alias"
+        split="below"
+      >
+        <Field label="Task">
           <select
             value={task.name}
             data-testid="alias-task-select"
             onChange={(e) => {
               setTaskName(e.target.value);
-              setVersion("$LATEST");
+              setRouting({ ...routing, version: "$LATEST" });
             }}
           >
             {own.map((t) => (
               <option key={t.id}>{t.name}</option>
             ))}
           </select>
-        </label>
-        <label>
-          Alias name
+        </Field>
+        <Field label="Alias name">
           <input
             value={name}
             placeholder="prod"
             data-testid="alias-name"
             onChange={(e) => setName(e.target.value)}
           />
-        </label>
-        <label>
-          Points at
-          <VersionSelect versions={versions} value={version} onChange={setVersion} testId="alias-version" />
-        </label>
-      </div>
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={splitOn}
-          disabled={versions.length < 2}
-          data-testid="alias-split-toggle"
-          onChange={(e) => {
-            setSplitOn(e.target.checked);
-            if (!extra && versions.length) setExtra(String(versions[0]));
-          }}
-        />
-        split traffic with a second version{" "}
-        {versions.length < 2 && <span className="muted">(publish two versions first)</span>}
-      </label>
-      {splitOn && (
-        <div className="field-row">
-          <label>
-            Second version
-            <VersionSelect
-              versions={versions}
-              value={extra}
-              onChange={setExtra}
-              testId="alias-split-version"
-              allowLatest={false}
-            />
-          </label>
-          <label>
-            Its share: {percent}%
-            <input
-              type="range"
-              min={1}
-              max={99}
-              value={percent}
-              data-testid="alias-split-percent"
-              onChange={(e) => setPercent(e.target.value)}
-            />
-          </label>
-        </div>
-      )}
-      <button className="btn primary" type="submit" data-testid="alias-create">
-        Create alias
-      </button>
-      <ErrorNote error={error} testId="alias-error" />
-    </form>
+        </Field>
+      </RoutingEditor>
+      <SubmitButton testId="alias-create">Create alias</SubmitButton>
+    </Form>
   );
 }
 
@@ -333,7 +239,7 @@ function SharedAliasForm({ tasks: shared }: { tasks: SharedTaskView[] }) {
   const { aliases, ui } = useStores();
   const [taskId, setTaskId] = useState(shared[0]?.id ?? "");
   const [name, setName] = useState("");
-  const [version, setVersion] = useState("$LATEST");
+  const [routing, setRouting] = useState(() => routingDraft(null, []));
   const [env, setEnv] = useState("");
   const [secrets, setSecrets] = useState<SecretRow[]>([]);
   const [memory, setMemory] = useState("");
@@ -352,18 +258,16 @@ function SharedAliasForm({ tasks: shared }: { tasks: SharedTaskView[] }) {
   const parsedEnv = parseEnvText(env);
   const parsedSecrets = secretsOf(secrets);
   return (
-    <form
-      className="form"
-      data-testid="shared-alias-form"
+    <Form
+      testId="shared-alias-form"
       autoComplete="off"
-      onSubmit={async (e) => {
-        e.preventDefault();
+      onSubmit={async () => {
         if (parsedEnv.problems.length || parsedSecrets.problem) return;
         const err = await aliases.getState().createShared({
           ownerAccountId: task.ownerAccountId,
           task: task.name,
           name: name.trim(),
-          version: toRef(version),
+          version: toVersionRef(routing.version),
           environment: parsedEnv.values,
           secrets: parsedSecrets.secrets,
           memoryMb: optionalNumber(memory),
@@ -381,10 +285,17 @@ function SharedAliasForm({ tasks: shared }: { tasks: SharedTaskView[] }) {
           setName("");
         }
       }}
+      error={error}
+      errorTestId="shared-alias-error"
     >
-      <div className="field-row">
-        <label>
-          Shared task
+      <RoutingEditor
+        versions={task.versions.map((v) => v.version)}
+        draft={routing}
+        onChange={setRouting}
+        testIdPrefix="shared-alias"
+        split="none"
+      >
+        <Field label="Shared task">
           <select
             value={task.id}
             data-testid="shared-task-select"
@@ -396,28 +307,21 @@ function SharedAliasForm({ tasks: shared }: { tasks: SharedTaskView[] }) {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Alias name
+        </Field>
+        <Field label="Alias name">
           <input
             value={name}
             placeholder="mine"
             data-testid="shared-alias-name"
             onChange={(e) => setName(e.target.value)}
           />
-        </label>
-        <label>
-          Points at
-          <VersionSelect
-            versions={task.versions.map((v) => v.version)}
-            value={version}
-            onChange={setVersion}
-            testId="shared-alias-version"
-          />
-        </label>
-      </div>
-      <label>
-        Environment overrides <span className="muted">(KEY=value per line; visible to you later)</span>
+        </Field>
+      </RoutingEditor>
+      <Field
+        label="Environment overrides"
+        hint="(KEY=value per line; visible to you later)"
+        problems={parsedEnv.problems}
+      >
         <textarea
           rows={3}
           className="mono"
@@ -426,20 +330,14 @@ function SharedAliasForm({ tasks: shared }: { tasks: SharedTaskView[] }) {
           data-testid="shared-alias-env"
           onChange={(e) => setEnv(e.target.value)}
         />
-      </label>
-      {parsedEnv.problems.map((p) => (
-        <div key={p} className="field-error">
-          {p}
-        </div>
-      ))}
+      </Field>
       <div>
         Secrets <span className="muted">(sealed on this machine; only their names are ever shown again)</span>
         <SecretRows rows={secrets} onChange={setSecrets} testIdPrefix="shared-alias-secret" />
-        {parsedSecrets.problem && <div className="field-error">{parsedSecrets.problem}</div>}
+        <FieldProblems problems={[parsedSecrets.problem]} />
       </div>
       <div className="field-row">
-        <label>
-          Memory (MB){task.limits.maxMemoryMb ? ` ≤ ${task.limits.maxMemoryMb}` : ""}
+        <Field label={`Memory (MB)${task.limits.maxMemoryMb ? ` ≤ ${task.limits.maxMemoryMb}` : ""}`}>
           <input
             type="number"
             placeholder={`task's: ${task.memoryMb}`}
@@ -447,9 +345,8 @@ function SharedAliasForm({ tasks: shared }: { tasks: SharedTaskView[] }) {
             data-testid="shared-alias-memory"
             onChange={(e) => setMemory(e.target.value)}
           />
-        </label>
-        <label>
-          Timeout (s){task.limits.maxTimeoutS ? ` ≤ ${task.limits.maxTimeoutS}` : ""}
+        </Field>
+        <Field label={`Timeout (s)${task.limits.maxTimeoutS ? ` ≤ ${task.limits.maxTimeoutS}` : ""}`}>
           <input
             type="number"
             placeholder={`task's: ${task.timeoutS}`}
@@ -457,24 +354,34 @@ function SharedAliasForm({ tasks: shared }: { tasks: SharedTaskView[] }) {
             data-testid="shared-alias-timeout"
             onChange={(e) => setTimeoutS(e.target.value)}
           />
-        </label>
-        <label>
-          Runs in
-          <select
-            value={runsIn}
-            data-testid="shared-alias-runs-in"
-            onChange={(e) => setRunsIn(e.target.value as "owner" | "caller")}
-          >
-            <option value="owner">the owner&apos;s VMs</option>
-            <option value="caller">this profile&apos;s VMs</option>
-          </select>
-        </label>
+        </Field>
+        <Field label="Runs in">
+          <RunsInSelect value={runsIn} onChange={setRunsIn} testId="shared-alias-runs-in" />
+        </Field>
       </div>
-      <button className="btn primary" type="submit" data-testid="shared-alias-create">
-        Create cross-profile alias
-      </button>
-      <ErrorNote error={error} testId="shared-alias-error" />
-    </form>
+      <SubmitButton testId="shared-alias-create">Create cross-profile alias</SubmitButton>
+    </Form>
+  );
+}
+
+function RunsInSelect({
+  value,
+  onChange,
+  testId,
+}: {
+  value: "owner" | "caller";
+  onChange: (v: "owner" | "caller") => void;
+  testId?: string;
+}) {
+  return (
+    <select
+      value={value}
+      data-testid={testId}
+      onChange={(e) => onChange(e.target.value as "owner" | "caller")}
+    >
+      <option value="owner">the owner&apos;s VMs</option>
+      <option value="caller">this profile&apos;s VMs</option>
+    </select>
   );
 }
 
@@ -489,75 +396,36 @@ function RoutingForm({
 }) {
   const { aliases, ui } = useStores();
   const versions = task?.versions.map((v) => v.version) ?? [];
-  const [version, setVersion] = useState(String(alias.routing.version));
-  const [splitOn, setSplitOn] = useState(alias.routing.split !== null);
-  const [extra, setExtra] = useState(String(alias.routing.split?.additionalVersion ?? versions[0] ?? ""));
-  const [percent, setPercent] = useState(String(Math.round((alias.routing.split?.weight ?? 0.1) * 100)));
+  const [routing, setRouting] = useState(() => routingDraft(alias.routing, versions));
   const [error, setError] = useState<ReadableError | null>(null);
   return (
-    <form
+    <Form
       className="panel form"
-      data-testid="routing-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        const err = await aliases
-          .getState()
-          .route(
-            alias.id,
-            toRef(version),
-            splitOn ? { additionalVersion: Number(extra), percent: Number(percent) } : null,
-          );
+      testId="routing-form"
+      title={<>Re-point {alias.name}</>}
+      onSubmit={async () => {
+        const { version, split } = routingInput(routing);
+        const err = await aliases.getState().route(alias.id, version, split);
         setError(err);
         if (!err) {
           ui.getState().toast("ok", `Alias ${alias.name} re-pointed`);
           onDone();
         }
       }}
+      error={error}
     >
-      <h3>Re-point {alias.name}</h3>
-      <div className="field-row">
-        <label>
-          Points at
-          <VersionSelect versions={versions} value={version} onChange={setVersion} testId="routing-version" />
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={splitOn} onChange={(e) => setSplitOn(e.target.checked)} /> split
-        </label>
-        {splitOn && (
-          <>
-            <label>
-              Second version
-              <VersionSelect
-                versions={versions}
-                value={extra}
-                onChange={setExtra}
-                testId="routing-split-version"
-                allowLatest={false}
-              />
-            </label>
-            <label>
-              Its share: {percent}%
-              <input
-                type="range"
-                min={1}
-                max={99}
-                value={percent}
-                onChange={(e) => setPercent(e.target.value)}
-              />
-            </label>
-          </>
-        )}
-      </div>
-      <div className="row-form">
-        <button className="btn primary" type="submit">
-          Save
-        </button>
-        <button className="btn ghost" type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
-      <ErrorNote error={error} />
-    </form>
+      <RoutingEditor
+        versions={versions}
+        draft={routing}
+        onChange={setRouting}
+        testIdPrefix="routing"
+        split="inline"
+      />
+      <ButtonRow>
+        <SubmitButton>Save</SubmitButton>
+        <CancelButton onCancel={onDone} />
+      </ButtonRow>
+    </Form>
   );
 }
 
@@ -574,12 +442,12 @@ function CustomizeForm({ alias, onDone }: { alias: AliasView; onDone: () => void
   const parsedEnv = parseEnvText(env);
   const parsedSecrets = secretsOf(newSecrets);
   return (
-    <form
+    <Form
       className="panel form"
-      data-testid="customize-form"
+      testId="customize-form"
       autoComplete="off"
-      onSubmit={async (e) => {
-        e.preventDefault();
+      title={<>Customize {alias.name}</>}
+      onSubmit={async () => {
         if (parsedEnv.problems.length || parsedSecrets.problem) return;
         const secrets: Record<string, string | null> = { ...parsedSecrets.secrets };
         for (const n of removed) secrets[n] = null;
@@ -597,12 +465,11 @@ function CustomizeForm({ alias, onDone }: { alias: AliasView; onDone: () => void
           onDone();
         }
       }}
+      error={error}
     >
-      <h3>Customize {alias.name}</h3>
-      <label>
-        Environment overrides
+      <Field label="Environment overrides">
         <textarea rows={3} className="mono" value={env} onChange={(e) => setEnv(e.target.value)} />
-      </label>
+      </Field>
       <div>
         Secrets set now: {c.secretNames.length === 0 && <span className="muted">none</span>}
         {c.secretNames.map((n) => (
@@ -621,41 +488,30 @@ function CustomizeForm({ alias, onDone }: { alias: AliasView; onDone: () => void
         <SecretRows rows={newSecrets} onChange={setNewSecrets} testIdPrefix="customize-secret" />
       </div>
       <div className="field-row">
-        <label>
-          Memory (MB)
+        <Field label="Memory (MB)">
           <input
             type="number"
             placeholder="task's"
             value={memory}
             onChange={(e) => setMemory(e.target.value)}
           />
-        </label>
-        <label>
-          Timeout (s)
+        </Field>
+        <Field label="Timeout (s)">
           <input
             type="number"
             placeholder="task's"
             value={timeout}
             onChange={(e) => setTimeoutS(e.target.value)}
           />
-        </label>
-        <label>
-          Runs in
-          <select value={runsIn} onChange={(e) => setRunsIn(e.target.value as "owner" | "caller")}>
-            <option value="owner">the owner&apos;s VMs</option>
-            <option value="caller">this profile&apos;s VMs</option>
-          </select>
-        </label>
+        </Field>
+        <Field label="Runs in">
+          <RunsInSelect value={runsIn} onChange={setRunsIn} />
+        </Field>
       </div>
-      <div className="row-form">
-        <button className="btn primary" type="submit">
-          Save
-        </button>
-        <button className="btn ghost" type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
-      <ErrorNote error={error} />
-    </form>
+      <ButtonRow>
+        <SubmitButton>Save</SubmitButton>
+        <CancelButton onCancel={onDone} />
+      </ButtonRow>
+    </Form>
   );
 }

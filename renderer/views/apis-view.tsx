@@ -3,6 +3,8 @@ import { useState } from "react";
 import { useStore } from "zustand";
 import type { ApiView, OwnedTaskView } from "../../main/contract.ts";
 import { CopyField } from "../components/copy-button.tsx";
+import { ButtonRow, Field, Form, SubmitButton } from "../components/form.tsx";
+import { DangerButton, RecordList, RowActions } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { curlRouteCommand } from "../logic/commands.ts";
@@ -53,80 +55,69 @@ export function ApisView() {
         </p>
       </header>
       <ErrorNote error={st.error} />
-      {st.loaded && st.items.length === 0 ? (
-        <EmptyState testId="empty-apis" title="No APIs yet">
-          {targets.length === 0
-            ? "Import a task first; then give it a route such as GET /hello below."
-            : "Build one below: name it, add a route such as GET /orders/{id}, and pick the task or alias that answers it."}
-        </EmptyState>
-      ) : (
-        <table className="grid selectable" data-testid="apis-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Access</th>
-              <th>Routes</th>
-              <th>Path</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {st.items
-              .filter((a) => matches(query, a.name, a.description))
-              .map((a) => (
-                <tr
-                  key={a.id}
-                  className={a.id === selected ? "selected" : ""}
-                  data-testid={`api-row-${a.name}`}
-                  onClick={() => setSelected(a.id === selected ? null : a.id)}
+      <RecordList
+        none={st.loaded && st.items.length === 0}
+        empty={
+          <EmptyState testId="empty-apis" title="No APIs yet">
+            {targets.length === 0
+              ? "Import a task first; then give it a route such as GET /hello below."
+              : "Build one below: name it, add a route such as GET /orders/{id}, and pick the task or alias that answers it."}
+          </EmptyState>
+        }
+        className="selectable"
+        testId="apis-table"
+        columns={["Name", "Access", "Routes", "Path", ""]}
+      >
+        {st.items
+          .filter((a) => matches(query, a.name, a.description))
+          .map((a) => (
+            <tr
+              key={a.id}
+              className={a.id === selected ? "selected" : ""}
+              data-testid={`api-row-${a.name}`}
+              onClick={() => setSelected(a.id === selected ? null : a.id)}
+            >
+              <td>
+                <strong>{a.name}</strong>
+              </td>
+              <td>
+                <Badge tone={a.access === "public" ? "warn" : "info"}>{a.access}</Badge>
+              </td>
+              <td className="small">
+                {a.routes.map((r) => (
+                  <div key={r.routeKey}>
+                    <code>{r.routeKey}</code> → {targetText(r.target)}
+                  </div>
+                ))}
+              </td>
+              <td className="mono">{a.path}</td>
+              <RowActions>
+                {a.access === "token" && (
+                  <button
+                    className="btn small"
+                    type="button"
+                    data-testid={`api-share-${a.name}`}
+                    title="Share with a teammate on another machine"
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      share.getState().openApi(a.id);
+                    }}
+                  >
+                    Share
+                  </button>
+                )}
+                <DangerButton
+                  inRow
+                  confirm={`Delete API ${a.name}?`}
+                  run={() => apis.getState().remove(a.id)}
+                  done={`Deleted ${a.name}`}
                 >
-                  <td>
-                    <strong>{a.name}</strong>
-                  </td>
-                  <td>
-                    <Badge tone={a.access === "public" ? "warn" : "info"}>{a.access}</Badge>
-                  </td>
-                  <td className="small">
-                    {a.routes.map((r) => (
-                      <div key={r.routeKey}>
-                        <code>{r.routeKey}</code> → {targetText(r.target)}
-                      </div>
-                    ))}
-                  </td>
-                  <td className="mono">{a.path}</td>
-                  <td className="actions">
-                    {a.access === "token" && (
-                      <button
-                        className="btn small"
-                        type="button"
-                        data-testid={`api-share-${a.name}`}
-                        title="Share with a teammate on another machine"
-                        onClick={(e) => {
-                          e.stopPropagation();
-                          share.getState().openApi(a.id);
-                        }}
-                      >
-                        Share
-                      </button>
-                    )}
-                    <button
-                      className="btn small danger"
-                      type="button"
-                      onClick={async (e) => {
-                        e.stopPropagation();
-                        if (!window.confirm(`Delete API ${a.name}?`)) return;
-                        const err = await apis.getState().remove(a.id);
-                        ui.getState().toast(err ? "error" : "ok", err ? err.message : `Deleted ${a.name}`);
-                      }}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      )}
+                  Delete
+                </DangerButton>
+              </RowActions>
+            </tr>
+          ))}
+      </RecordList>
       {current && <TryRoute key={current.id} api={current} />}
       <CreateApiForm targets={targets} onCreated={setSelected} />
     </section>
@@ -149,11 +140,11 @@ function CreateApiForm({ targets, onCreated }: { targets: TargetOption[]; onCrea
   const update = (i: number, patch: Partial<RouteRow>) =>
     setRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   return (
-    <form
+    <Form
       className="panel form"
-      data-testid="api-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
+      testId="api-form"
+      title="Build an API"
+      onSubmit={async () => {
         const routes = rows.map((r) => ({
           routeKey: `${r.method} ${r.path.trim()}`,
           target: (targets.find((t) => t.key === r.target) ?? targets[0]!).target,
@@ -169,20 +160,19 @@ function CreateApiForm({ targets, onCreated }: { targets: TargetOption[]; onCrea
           setRows([{ method: "GET", path: "/", target: "" }]);
         }
       }}
+      error={error}
+      errorTestId="api-error"
     >
-      <h3>Build an API</h3>
       <div className="field-row">
-        <label>
-          Name
+        <Field label="Name">
           <input
             value={name}
             placeholder="shop"
             data-testid="api-name"
             onChange={(e) => setName(e.target.value)}
           />
-        </label>
-        <label>
-          Who may call it
+        </Field>
+        <Field label="Who may call it">
           <select
             value={access}
             data-testid="api-access"
@@ -191,7 +181,7 @@ function CreateApiForm({ targets, onCreated }: { targets: TargetOption[]; onCrea
             <option value="token">bearers of an API token</option>
             <option value="public">anyone who reaches the port</option>
           </select>
-        </label>
+        </Field>
       </div>
       {rows.map((r, i) => (
         <div className="field-row route-row" key={i}>
@@ -236,7 +226,7 @@ function CreateApiForm({ targets, onCreated }: { targets: TargetOption[]; onCrea
           )}
         </div>
       ))}
-      <div className="row-form">
+      <ButtonRow>
         <button
           className="btn small"
           type="button"
@@ -244,12 +234,9 @@ function CreateApiForm({ targets, onCreated }: { targets: TargetOption[]; onCrea
         >
           Add a route
         </button>
-        <button className="btn primary" type="submit" data-testid="api-create">
-          Create API
-        </button>
-      </div>
-      <ErrorNote error={error} testId="api-error" />
-    </form>
+        <SubmitButton testId="api-create">Create API</SubmitButton>
+      </ButtonRow>
+    </Form>
   );
 }
 

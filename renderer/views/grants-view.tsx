@@ -2,6 +2,8 @@
 import { useState } from "react";
 import { useStore } from "zustand";
 import type { GrantView, OwnedTaskView } from "../../main/contract.ts";
+import { Field, Form, SubmitButton } from "../components/form.tsx";
+import { DangerButton, RecordList, RowActions } from "../components/list.tsx";
 import { EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import type { ReadableError } from "../logic/errors.ts";
@@ -51,99 +53,73 @@ export function GrantsView() {
       <ErrorNote error={g.error} />
       <ShareForm tasks={own} others={profiles.filter((p) => p.id !== activeId).map((p) => p.name)} />
       <h2>Shared by this profile</h2>
-      {g.loaded && given.length === 0 ? (
-        <EmptyState testId="empty-grants-given" title="Nothing shared yet">
-          {own.length === 0
-            ? "Import a task first, then share it here with a teammate's profile."
-            : "Pick a task and a profile above to share it."}
-        </EmptyState>
-      ) : (
-        <table className="grid" data-testid="grants-given-table">
-          <thead>
-            <tr>
-              <th>Task</th>
-              <th>With</th>
-              <th>Limits</th>
-              <th>Since</th>
-              <th />
+      <RecordList
+        none={g.loaded && given.length === 0}
+        empty={
+          <EmptyState testId="empty-grants-given" title="Nothing shared yet">
+            {own.length === 0
+              ? "Import a task first, then share it here with a teammate's profile."
+              : "Pick a task and a profile above to share it."}
+          </EmptyState>
+        }
+        testId="grants-given-table"
+        columns={["Task", "With", "Limits", "Since", ""]}
+      >
+        {given
+          .filter((x) => matches(query, x.task.name, x.grantee.name))
+          .map((x) => (
+            <tr key={x.id} data-testid={`grant-row-${x.task.name}-${x.grantee.name}`}>
+              <td>
+                <strong>{x.task.name}</strong>
+              </td>
+              <td>
+                {x.grantee.name} <span className="muted mono">{x.grantee.accountId}</span>
+              </td>
+              <td>{limitsText(x)}</td>
+              <td>{formatWhen(x.createdAt, now)}</td>
+              <RowActions>
+                <DangerButton
+                  confirm={`Stop sharing ${x.task.name} with ${x.grantee.name}? Their aliases on it stop working.`}
+                  run={() => grants.getState().revoke(x.id)}
+                  done="Grant revoked"
+                >
+                  Revoke
+                </DangerButton>
+              </RowActions>
             </tr>
-          </thead>
-          <tbody>
-            {given
-              .filter((x) => matches(query, x.task.name, x.grantee.name))
-              .map((x) => (
-                <tr key={x.id} data-testid={`grant-row-${x.task.name}-${x.grantee.name}`}>
-                  <td>
-                    <strong>{x.task.name}</strong>
-                  </td>
-                  <td>
-                    {x.grantee.name} <span className="muted mono">{x.grantee.accountId}</span>
-                  </td>
-                  <td>{limitsText(x)}</td>
-                  <td>{formatWhen(x.createdAt, now)}</td>
-                  <td className="actions">
-                    <button
-                      className="btn small danger"
-                      type="button"
-                      onClick={async () => {
-                        if (
-                          !window.confirm(
-                            `Stop sharing ${x.task.name} with ${x.grantee.name}? Their aliases on it stop working.`,
-                          )
-                        )
-                          return;
-                        const err = await grants.getState().revoke(x.id);
-                        ui.getState().toast(err ? "error" : "ok", err ? err.message : "Grant revoked");
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      )}
+          ))}
+      </RecordList>
       <h2>Shared with this profile</h2>
-      {g.loaded && received.length === 0 ? (
-        <EmptyState testId="empty-grants-received" title="Nothing shared with this profile">
-          When another profile shares a task with <strong>{me?.name ?? "this profile"}</strong> (account{" "}
-          <code>{me?.accountId ?? "…"}</code>), it shows here and in Tasks; then make an alias on it in
-          Aliases.
-        </EmptyState>
-      ) : (
-        <table className="grid" data-testid="grants-received-table">
-          <thead>
-            <tr>
-              <th>Task</th>
-              <th>From</th>
-              <th>Limits</th>
-              <th>Since</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {received.map((x) => (
-              <tr key={x.id} data-testid={`grant-received-${x.task.name}`}>
-                <td>
-                  <strong>{x.task.name}</strong>
-                </td>
-                <td>
-                  {ownerName(x.task.ownerAccountId)}{" "}
-                  <span className="muted mono">{x.task.ownerAccountId}</span>
-                </td>
-                <td>{limitsText(x)}</td>
-                <td>{formatWhen(x.createdAt, now)}</td>
-                <td className="actions">
-                  <button className="btn small" type="button" onClick={() => ui.getState().go("aliases")}>
-                    Create an alias
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <RecordList
+        none={g.loaded && received.length === 0}
+        empty={
+          <EmptyState testId="empty-grants-received" title="Nothing shared with this profile">
+            When another profile shares a task with <strong>{me?.name ?? "this profile"}</strong> (account{" "}
+            <code>{me?.accountId ?? "…"}</code>), it shows here and in Tasks; then make an alias on it in
+            Aliases.
+          </EmptyState>
+        }
+        testId="grants-received-table"
+        columns={["Task", "From", "Limits", "Since", ""]}
+      >
+        {received.map((x) => (
+          <tr key={x.id} data-testid={`grant-received-${x.task.name}`}>
+            <td>
+              <strong>{x.task.name}</strong>
+            </td>
+            <td>
+              {ownerName(x.task.ownerAccountId)} <span className="muted mono">{x.task.ownerAccountId}</span>
+            </td>
+            <td>{limitsText(x)}</td>
+            <td>{formatWhen(x.createdAt, now)}</td>
+            <RowActions>
+              <button className="btn small" type="button" onClick={() => ui.getState().go("aliases")}>
+                Create an alias
+              </button>
+            </RowActions>
+          </tr>
+        ))}
+      </RecordList>
     </section>
   );
 }
@@ -160,11 +136,11 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
   if (own.length === 0) return null;
   const chosenTask = task || own[0]!.name;
   return (
-    <form
+    <Form
       className="panel form"
-      data-testid="grant-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
+      testId="grant-form"
+      title="Share a task"
+      onSubmit={async () => {
         const to = grantee || others[0] || "";
         const err = await grants.getState().create({
           task: chosenTask,
@@ -182,11 +158,11 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
         setError(err);
         if (!err) ui.getState().toast("ok", `Shared ${chosenTask} with ${to}`);
       }}
+      error={error}
+      errorTestId="grant-error"
     >
-      <h3>Share a task</h3>
       <div className="field-row">
-        <label>
-          Task
+        <Field label="Task">
           <select
             value={chosenTask}
             data-testid="grant-task-select"
@@ -196,9 +172,8 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
               <option key={t.id}>{t.name}</option>
             ))}
           </select>
-        </label>
-        <label>
-          With profile (name or account id)
+        </Field>
+        <Field label="With profile (name or account id)">
           <input
             list="grant-profiles"
             value={grantee}
@@ -211,9 +186,8 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
               <option key={n} value={n} />
             ))}
           </datalist>
-        </label>
-        <label>
-          Max memory (MB)
+        </Field>
+        <Field label="Max memory (MB)">
           <input
             type="number"
             placeholder="no limit"
@@ -221,9 +195,8 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
             data-testid="grant-max-memory"
             onChange={(e) => setMaxMemory(e.target.value)}
           />
-        </label>
-        <label>
-          Max timeout (s)
+        </Field>
+        <Field label="Max timeout (s)">
           <input
             type="number"
             placeholder="no limit"
@@ -231,9 +204,8 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
             data-testid="grant-max-timeout"
             onChange={(e) => setMaxTimeout(e.target.value)}
           />
-        </label>
-        <label>
-          Variables its aliases may set
+        </Field>
+        <Field label="Variables its aliases may set">
           <input
             placeholder="those the task declares"
             title="Comma-separated names the grantee may set as environment or secrets. Interpreter and loader variables (NODE_*, PYTHON*, LD_*, PATH…) are never allowed."
@@ -241,9 +213,8 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
             data-testid="grant-allow-env"
             onChange={(e) => setAllowEnv(e.target.value)}
           />
-        </label>
-        <label>
-          Where its aliases run
+        </Field>
+        <Field label="Where its aliases run">
           <select
             value={placement}
             data-testid="grant-placement"
@@ -253,12 +224,9 @@ function ShareForm({ tasks: own, others }: { tasks: OwnedTaskView[]; others: str
             <option value="code">Also in theirs, without my environment</option>
             <option value="code-and-environment">Also in theirs, with my environment</option>
           </select>
-        </label>
+        </Field>
       </div>
-      <button className="btn primary" type="submit" data-testid="grant-create">
-        Share
-      </button>
-      <ErrorNote error={error} testId="grant-error" />
-    </form>
+      <SubmitButton testId="grant-create">Share</SubmitButton>
+    </Form>
   );
 }

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import type { PoolWarmth, SandboxView, VmView } from "../../main/contract.ts";
+import { RecordList } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { formatAge, formatMs } from "../logic/format.ts";
@@ -83,57 +84,53 @@ export function PoolView() {
       {warming.map((w) => (
         <Warming key={w.profile} w={w} name={st.allProfiles ? profileName(w.profile) : null} />
       ))}
-      {st.status && vms.length === 0 ? (
-        <EmptyState testId="empty-pool" title="No VMs right now">
-          A profile gets a warm VM when it is created or when Hearth starts; the first one boots from scratch
-          (slow under software emulation), later ones restore from a saved image. Invoke a task and one
-          appears here.
-        </EmptyState>
-      ) : (
-        <table className="grid" data-testid="pool-table">
-          <thead>
-            <tr>
-              <th>VM</th>
-              {st.allProfiles && <th>Profile</th>}
-              <th>State</th>
-              <th>Origin</th>
-              <th>Age</th>
-              <th>Ready in</th>
-              <th>Restore</th>
-              <th>Sandboxes</th>
-              <th>Served</th>
-              <th>Note</th>
+      <RecordList
+        none={Boolean(st.status) && vms.length === 0}
+        empty={
+          <EmptyState testId="empty-pool" title="No VMs right now">
+            A profile gets a warm VM when it is created or when Hearth starts; the first one boots from
+            scratch (slow under software emulation), later ones restore from a saved image. Invoke a task and
+            one appears here.
+          </EmptyState>
+        }
+        testId="pool-table"
+        columns={[
+          "VM",
+          st.allProfiles && "Profile",
+          "State",
+          "Origin",
+          "Age",
+          "Ready in",
+          "Restore",
+          "Sandboxes",
+          "Served",
+          "Note",
+        ]}
+      >
+        {vms.map((v: VmView) => {
+          const created = num(v.createdAt);
+          const readyMs = num(v.readyMs);
+          const restoreMs = num(v.restoreMs);
+          return (
+            <tr key={v.id} data-testid="vm-row" data-state={v.state}>
+              <td className="mono">{String(v.name ?? v.id)}</td>
+              {st.allProfiles && <td>{profileName(v.profile)}</td>}
+              <td>
+                <Badge tone={TONES[v.state] ?? "muted"}>{v.state}</Badge>
+              </td>
+              <td>{String(v.origin ?? "—")}</td>
+              <td>{created !== undefined ? formatAge(now - created) : "—"}</td>
+              <td>{readyMs !== undefined ? formatMs(readyMs) : v.state === "booting" ? "booting…" : "—"}</td>
+              <td>{restoreMs !== undefined ? formatMs(restoreMs) : "—"}</td>
+              <td>
+                <Sandboxes list={v.sandboxes ?? []} />
+              </td>
+              <td data-testid="vm-invocations">{v.invocations ?? 0}</td>
+              <td className="muted">{String(v.reason ?? "")}</td>
             </tr>
-          </thead>
-          <tbody>
-            {vms.map((v: VmView) => {
-              const created = num(v.createdAt);
-              const readyMs = num(v.readyMs);
-              const restoreMs = num(v.restoreMs);
-              return (
-                <tr key={v.id} data-testid="vm-row" data-state={v.state}>
-                  <td className="mono">{String(v.name ?? v.id)}</td>
-                  {st.allProfiles && <td>{profileName(v.profile)}</td>}
-                  <td>
-                    <Badge tone={TONES[v.state] ?? "muted"}>{v.state}</Badge>
-                  </td>
-                  <td>{String(v.origin ?? "—")}</td>
-                  <td>{created !== undefined ? formatAge(now - created) : "—"}</td>
-                  <td>
-                    {readyMs !== undefined ? formatMs(readyMs) : v.state === "booting" ? "booting…" : "—"}
-                  </td>
-                  <td>{restoreMs !== undefined ? formatMs(restoreMs) : "—"}</td>
-                  <td>
-                    <Sandboxes list={v.sandboxes ?? []} />
-                  </td>
-                  <td data-testid="vm-invocations">{v.invocations ?? 0}</td>
-                  <td className="muted">{String(v.reason ?? "")}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+          );
+        })}
+      </RecordList>
       <LatencyChart runs={recent} />
     </section>
   );

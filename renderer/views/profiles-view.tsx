@@ -2,6 +2,8 @@
 import { useState } from "react";
 import { useStore } from "zustand";
 import { CopyField } from "../components/copy-button.tsx";
+import { Form, SubmitButton } from "../components/form.tsx";
+import { RecordList, RowActions } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { formatWhen } from "../logic/format.ts";
@@ -36,15 +38,16 @@ export function CreateProfileForm({ autoFocus = false }: { autoFocus?: boolean }
   const createError = useStore(session, (s) => s.createError);
   const [name, setName] = useState("");
   return (
-    <form
+    <Form
       className="row-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
+      onSubmit={async () => {
         if (await session.getState().create(name)) {
           ui.getState().toast("ok", `Profile ${name.trim()} created; the window now acts as it`);
           setName("");
         }
       }}
+      error={createError}
+      errorTestId="profile-create-error"
     >
       <input
         placeholder="New profile name, e.g. work"
@@ -54,11 +57,10 @@ export function CreateProfileForm({ autoFocus = false }: { autoFocus?: boolean }
         autoFocus={autoFocus}
         onChange={(e) => setName(e.target.value)}
       />
-      <button className="btn primary" type="submit" disabled={creating} data-testid="profile-create">
-        {creating ? "Creating…" : "Create profile"}
-      </button>
-      <ErrorNote error={createError} testId="profile-create-error" />
-    </form>
+      <SubmitButton testId="profile-create" busy={creating} busyLabel="Creating…">
+        Create profile
+      </SubmitButton>
+    </Form>
   );
 }
 
@@ -80,49 +82,41 @@ export function ProfilesView() {
       <CreatedCredentials />
       <CreateProfileForm />
       <ErrorNote error={s.error} />
-      {s.loaded && s.profiles.length === 0 ? (
-        <EmptyState testId="empty-profiles" title="No profiles yet">
-          Create one above: it gets an account id, an access key, and a warm VM to run its tasks.
-        </EmptyState>
-      ) : (
-        <table className="grid" data-testid="profiles-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Account</th>
-              <th>Access keys</th>
-              <th>Created</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((p) => (
-              <tr key={p.id} data-testid={`profile-row-${p.name}`}>
-                <td>
-                  <strong>{p.name}</strong>
-                </td>
-                <td className="mono">{p.accountId}</td>
-                <td className="mono">{p.accessKeyIds.join(", ")}</td>
-                <td>{formatWhen(p.createdAt, now)}</td>
-                <td className="actions">
-                  {p.id === s.activeId ? (
-                    <Badge tone="ok">acting as</Badge>
-                  ) : (
-                    <button
-                      className="btn small"
-                      type="button"
-                      data-testid={`profile-use-${p.name}`}
-                      onClick={() => session.getState().switchTo(p.id)}
-                    >
-                      Use
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <RecordList
+        none={s.loaded && s.profiles.length === 0}
+        empty={
+          <EmptyState testId="empty-profiles" title="No profiles yet">
+            Create one above: it gets an account id, an access key, and a warm VM to run its tasks.
+          </EmptyState>
+        }
+        testId="profiles-table"
+        columns={["Name", "Account", "Access keys", "Created", ""]}
+      >
+        {shown.map((p) => (
+          <tr key={p.id} data-testid={`profile-row-${p.name}`}>
+            <td>
+              <strong>{p.name}</strong>
+            </td>
+            <td className="mono">{p.accountId}</td>
+            <td className="mono">{p.accessKeyIds.join(", ")}</td>
+            <td>{formatWhen(p.createdAt, now)}</td>
+            <RowActions>
+              {p.id === s.activeId ? (
+                <Badge tone="ok">acting as</Badge>
+              ) : (
+                <button
+                  className="btn small"
+                  type="button"
+                  data-testid={`profile-use-${p.name}`}
+                  onClick={() => session.getState().switchTo(p.id)}
+                >
+                  Use
+                </button>
+              )}
+            </RowActions>
+          </tr>
+        ))}
+      </RecordList>
     </section>
   );
 }

@@ -3,6 +3,8 @@
 import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import { REMOTE_API_PATH } from "../../main/contract.ts";
+import { Field, Form, SubmitButton } from "../components/form.tsx";
+import { DangerButton, RecordList, RowActions } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import type { ReadableError } from "../logic/errors.ts";
@@ -63,11 +65,11 @@ export function RemotesView() {
           </div>
         </div>
       )}
-      <form
+      <Form
         className="panel form"
-        data-testid="remote-add-form"
-        onSubmit={async (e) => {
-          e.preventDefault();
+        testId="remote-add-form"
+        title="Add from link"
+        onSubmit={async () => {
           setBusy(true);
           const err = await remotes.getState().add({ link, name });
           setBusy(false);
@@ -78,10 +80,10 @@ export function RemotesView() {
             ui.getState().toast("ok", "Remote alias added");
           }
         }}
+        error={error}
+        errorTestId="remote-error"
       >
-        <h3>Add from link</h3>
-        <label>
-          Share link
+        <Field label="Share link">
           <textarea
             className="mono"
             rows={3}
@@ -92,10 +94,9 @@ export function RemotesView() {
             aria-invalid={error?.field !== undefined && error.field !== "name"}
             onChange={(e) => setLink(e.target.value)}
           />
-        </label>
+        </Field>
         <div className="field-row">
-          <label>
-            Call it (optional)
+          <Field label="Call it (optional)">
             <input
               value={name}
               placeholder="the name in the link"
@@ -103,91 +104,73 @@ export function RemotesView() {
               aria-invalid={error?.field === "name"}
               onChange={(e) => setName(e.target.value)}
             />
-          </label>
+          </Field>
         </div>
-        <button className="btn primary" type="submit" data-testid="remote-add" disabled={busy}>
+        <SubmitButton testId="remote-add" busy={busy}>
           Add remote alias
-        </button>
-        <ErrorNote error={error} testId="remote-error" />
-      </form>
+        </SubmitButton>
+      </Form>
       <ErrorNote error={st.error} />
-      {st.loaded && st.items.length === 0 ? (
-        <EmptyState testId="empty-remotes" title="No remote aliases yet">
-          Paste a share link a teammate sent you above. Their Hearth must be sharing (
-          <code>hearth serve --share ADDRESS</code>) on an address this machine reaches.
-        </EmptyState>
-      ) : (
-        <table className="grid remotes-table" data-testid="remotes-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Owner&apos;s listener</th>
-              <th>Pinned certificate</th>
-              <th>Added</th>
-              <th>Last used</th>
-              <th />
+      <RecordList
+        none={st.loaded && st.items.length === 0}
+        empty={
+          <EmptyState testId="empty-remotes" title="No remote aliases yet">
+            Paste a share link a teammate sent you above. Their Hearth must be sharing (
+            <code>hearth serve --share ADDRESS</code>) on an address this machine reaches.
+          </EmptyState>
+        }
+        className="remotes-table"
+        testId="remotes-table"
+        columns={["Name", "Owner's listener", "Pinned certificate", "Added", "Last used", ""]}
+      >
+        {st.items
+          .filter((r) => matches(query, r.name, r.endpoint))
+          .map((r) => (
+            <tr key={r.id} data-testid={`remote-row-${r.name}`}>
+              <td>
+                <strong>{r.name}</strong>{" "}
+                <Badge tone="info">{r.kind === "api" ? "remote API" : "remote"}</Badge>
+              </td>
+              <td>
+                <code>{r.endpoint}</code>
+                {r.kind === "api" && (
+                  <div className="muted small" data-testid={`remote-api-path-${r.name}`}>
+                    its routes here, with this profile&apos;s credentials:{" "}
+                    <code>
+                      {transport.baseUrl}
+                      {REMOTE_API_PATH}/{r.name}/…
+                    </code>
+                  </div>
+                )}
+              </td>
+              <td className="mono small" title={r.fingerprint}>
+                {r.fingerprint.slice(0, 23)}…
+              </td>
+              <td>{formatWhen(r.createdAt, now)}</td>
+              <td>{formatWhen(r.lastUsedAt, now)}</td>
+              <RowActions>
+                {r.kind === "alias" && (
+                  <button
+                    className="btn small"
+                    type="button"
+                    data-testid={`remote-invoke-${r.name}`}
+                    onClick={() => invokeRemote(r.name)}
+                  >
+                    Invoke
+                  </button>
+                )}
+                <DangerButton
+                  testId={`remote-remove-${r.name}`}
+                  confirm={`Remove remote alias ${r.name}? Its owner can still revoke the token.`}
+                  run={() => remotes.getState().remove(r.name)}
+                  done={`Removed ${r.name}`}
+                >
+                  Remove
+                </DangerButton>
+              </RowActions>
             </tr>
-          </thead>
-          <tbody>
-            {st.items
-              .filter((r) => matches(query, r.name, r.endpoint))
-              .map((r) => (
-                <tr key={r.id} data-testid={`remote-row-${r.name}`}>
-                  <td>
-                    <strong>{r.name}</strong>{" "}
-                    <Badge tone="info">{r.kind === "api" ? "remote API" : "remote"}</Badge>
-                  </td>
-                  <td>
-                    <code>{r.endpoint}</code>
-                    {r.kind === "api" && (
-                      <div className="muted small" data-testid={`remote-api-path-${r.name}`}>
-                        its routes here, with this profile&apos;s credentials:{" "}
-                        <code>
-                          {transport.baseUrl}
-                          {REMOTE_API_PATH}/{r.name}/…
-                        </code>
-                      </div>
-                    )}
-                  </td>
-                  <td className="mono small" title={r.fingerprint}>
-                    {r.fingerprint.slice(0, 23)}…
-                  </td>
-                  <td>{formatWhen(r.createdAt, now)}</td>
-                  <td>{formatWhen(r.lastUsedAt, now)}</td>
-                  <td className="actions">
-                    {r.kind === "alias" && (
-                      <button
-                        className="btn small"
-                        type="button"
-                        data-testid={`remote-invoke-${r.name}`}
-                        onClick={() => invokeRemote(r.name)}
-                      >
-                        Invoke
-                      </button>
-                    )}
-                    <button
-                      className="btn small danger"
-                      type="button"
-                      data-testid={`remote-remove-${r.name}`}
-                      onClick={async () => {
-                        if (
-                          !window.confirm(
-                            `Remove remote alias ${r.name}? Its owner can still revoke the token.`,
-                          )
-                        )
-                          return;
-                        const err = await remotes.getState().remove(r.name);
-                        ui.getState().toast(err ? "error" : "ok", err ? err.message : `Removed ${r.name}`);
-                      }}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      )}
+          ))}
+      </RecordList>
     </section>
   );
 }

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import { CopyField } from "../components/copy-button.tsx";
+import { ButtonRow, CancelButton, Field, Form, SubmitButton } from "../components/form.tsx";
 import { ErrorNote } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import type { ReadableError } from "../logic/errors.ts";
@@ -87,11 +88,9 @@ export function ShareDialog() {
             </button>
           </div>
         ) : a === null ? (
-          <form
-            className="form"
-            data-testid="share-form"
-            onSubmit={async (e) => {
-              e.preventDefault();
+          <Form
+            testId="share-form"
+            onSubmit={async () => {
               const limit = parseRateLimitText(rate);
               if ("error" in limit) {
                 setLocal(limit.error);
@@ -113,25 +112,23 @@ export function ShareDialog() {
             </p>
             <div className="field-row">
               {!forApi && (
-                <label>
-                  Their name for it
+                <Field label="Their name for it">
                   <input
                     value={name}
                     data-testid="share-name"
                     placeholder={alias?.task.name ?? "name"}
                     onChange={(e) => setName(e.target.value)}
                   />
-                </label>
+                </Field>
               )}
-              <label>
-                Label
+              <Field label="Label">
                 <input
                   value={label}
                   data-testid="share-label"
                   placeholder="who it is for"
                   onChange={(e) => setLabel(e.target.value)}
                 />
-              </label>
+              </Field>
             </div>
             <div className="field-row">
               <TokenLimitFields
@@ -145,15 +142,13 @@ export function ShareDialog() {
               />
             </div>
             <ErrorNote error={local ?? st.error} testId="share-error" />
-            <div className="run-row">
-              <button className="btn primary" type="submit" data-testid="share-submit" disabled={st.busy}>
-                {st.busy ? "Sharing…" : "Create share link"}
-              </button>
-              <button className="btn ghost" type="button" onClick={() => share.getState().close()}>
-                Cancel
-              </button>
-            </div>
-          </form>
+            <ButtonRow className="run-row">
+              <SubmitButton testId="share-submit" busy={st.busy} busyLabel="Sharing…">
+                Create share link
+              </SubmitButton>
+              <CancelButton onCancel={() => share.getState().close()} />
+            </ButtonRow>
+          </Form>
         ) : (
           <div className="once" data-testid="share-answer" data-token-id={a.token.id}>
             <p>

@@ -2,11 +2,14 @@
 import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import type { LogRecord, OwnedTaskView, SharedTaskView } from "../../main/contract.ts";
+import { Field, Form, SubmitButton } from "../components/form.tsx";
+import { RecordList, RecordTable, RowActions } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { envToText, parseEnvText } from "../logic/env-text.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatBytes, formatWhen } from "../logic/format.ts";
+import { routingShortText } from "../logic/routing.ts";
 import { ImportPanel } from "./import-panel.tsx";
 import { RemoteAliasesBeside } from "./remotes-view.tsx";
 
@@ -40,114 +43,95 @@ export function TasksView() {
       </header>
       <ImportPanel onImported={setSelected} />
       <ErrorNote error={t.error} />
-      {t.loaded && own.length === 0 ? (
-        <EmptyState testId="empty-tasks" title="No tasks yet">
-          Drop a zip above, or from a terminal run <code>hearth import ./my-task</code>. A task folder holds a{" "}
-          <code>task.json</code> such as{" "}
-          <code>{`{"name":"hello","runtime":"nodejs","handler":"index.handler"}`}</code> and an{" "}
-          <code>index.mjs</code> exporting <code>handler</code>.
-        </EmptyState>
-      ) : (
-        <table className="grid selectable" data-testid="tasks-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Runtime</th>
-              <th>Memory</th>
-              <th>Timeout</th>
-              <th>Versions</th>
-              <th>Aliases</th>
-              <th>Last run</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {shownOwn.map((task) => {
-              const names = held.filter((a) => a.task.id === task.id && !a.crossProfile).map((a) => a.name);
-              return (
-                <tr
-                  key={task.id}
-                  className={task.name === selected ? "selected" : ""}
-                  data-testid={`task-row-${task.name}`}
-                  onClick={() => setSelected(task.name === selected ? null : task.name)}
+      <RecordList
+        none={t.loaded && own.length === 0}
+        empty={
+          <EmptyState testId="empty-tasks" title="No tasks yet">
+            Drop a zip above, or from a terminal run <code>hearth import ./my-task</code>. A task folder holds
+            a <code>task.json</code> such as{" "}
+            <code>{`{"name":"hello","runtime":"nodejs","handler":"index.handler"}`}</code> and an{" "}
+            <code>index.mjs</code> exporting <code>handler</code>.
+          </EmptyState>
+        }
+        className="selectable"
+        testId="tasks-table"
+        columns={["Name", "Runtime", "Memory", "Timeout", "Versions", "Aliases", "Last run", ""]}
+      >
+        {shownOwn.map((task) => {
+          const names = held.filter((a) => a.task.id === task.id && !a.crossProfile).map((a) => a.name);
+          return (
+            <tr
+              key={task.id}
+              className={task.name === selected ? "selected" : ""}
+              data-testid={`task-row-${task.name}`}
+              onClick={() => setSelected(task.name === selected ? null : task.name)}
+            >
+              <td>
+                <strong>{task.name}</strong>
+                {task.description && <div className="muted">{task.description}</div>}
+              </td>
+              <td>{task.runtime}</td>
+              <td>{task.memoryMb} MB</td>
+              <td>{task.timeoutS} s</td>
+              <td data-testid={`task-versions-${task.name}`}>
+                {task.versions.length === 0 ? (
+                  <span className="muted">none</span>
+                ) : (
+                  versionList(task.versions.map((v) => v.version))
+                )}
+              </td>
+              <td>{names.length ? names.join(", ") : <span className="muted">—</span>}</td>
+              <td data-testid={`task-last-run-${task.name}`}>
+                <LastRun record={t.lastRuns[task.name]} now={now} />
+              </td>
+              <RowActions>
+                <button
+                  className="btn small"
+                  type="button"
+                  data-testid={`task-invoke-${task.name}`}
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    invoke.getState().setTarget({ task: task.name });
+                    ui.getState().go("invoke");
+                  }}
                 >
-                  <td>
-                    <strong>{task.name}</strong>
-                    {task.description && <div className="muted">{task.description}</div>}
-                  </td>
-                  <td>{task.runtime}</td>
-                  <td>{task.memoryMb} MB</td>
-                  <td>{task.timeoutS} s</td>
-                  <td data-testid={`task-versions-${task.name}`}>
-                    {task.versions.length === 0 ? (
-                      <span className="muted">none</span>
-                    ) : (
-                      versionList(task.versions.map((v) => v.version))
-                    )}
-                  </td>
-                  <td>{names.length ? names.join(", ") : <span className="muted">—</span>}</td>
-                  <td data-testid={`task-last-run-${task.name}`}>
-                    <LastRun record={t.lastRuns[task.name]} now={now} />
-                  </td>
-                  <td className="actions">
-                    <button
-                      className="btn small"
-                      type="button"
-                      data-testid={`task-invoke-${task.name}`}
-                      onClick={(e) => {
-                        e.stopPropagation();
-                        invoke.getState().setTarget({ task: task.name });
-                        ui.getState().go("invoke");
-                      }}
-                    >
-                      Invoke
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+                  Invoke
+                </button>
+              </RowActions>
+            </tr>
+          );
+        })}
+      </RecordList>
       {current && <TaskDetail key={current.id} task={current} onClose={() => setSelected(null)} />}
       {shared.length > 0 && (
         <>
           <h2>Shared with this profile</h2>
-          <table className="grid" data-testid="shared-tasks-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Owner</th>
-                <th>Runtime</th>
-                <th>Versions</th>
-                <th>Limits</th>
-                <th />
+          <RecordTable
+            testId="shared-tasks-table"
+            columns={["Name", "Owner", "Runtime", "Versions", "Limits", ""]}
+          >
+            {shownShared.map((task) => (
+              <tr key={task.id} data-testid={`shared-task-row-${task.name}`}>
+                <td>
+                  <strong>{task.name}</strong>
+                </td>
+                <td>
+                  {task.ownerProfileName} <span className="muted mono">{task.ownerAccountId}</span>
+                </td>
+                <td>{task.runtime}</td>
+                <td>{task.versions.length || <span className="muted">none</span>}</td>
+                <td>
+                  {task.limits.maxMemoryMb ? `≤ ${task.limits.maxMemoryMb} MB` : "any memory"},{" "}
+                  {task.limits.maxTimeoutS ? `≤ ${task.limits.maxTimeoutS} s` : "any timeout"}
+                </td>
+                <RowActions>
+                  <button className="btn small" type="button" onClick={() => ui.getState().go("aliases")}>
+                    Create an alias
+                  </button>
+                </RowActions>
               </tr>
-            </thead>
-            <tbody>
-              {shownShared.map((task) => (
-                <tr key={task.id} data-testid={`shared-task-row-${task.name}`}>
-                  <td>
-                    <strong>{task.name}</strong>
-                  </td>
-                  <td>
-                    {task.ownerProfileName} <span className="muted mono">{task.ownerAccountId}</span>
-                  </td>
-                  <td>{task.runtime}</td>
-                  <td>{task.versions.length || <span className="muted">none</span>}</td>
-                  <td>
-                    {task.limits.maxMemoryMb ? `≤ ${task.limits.maxMemoryMb} MB` : "any memory"},{" "}
-                    {task.limits.maxTimeoutS ? `≤ ${task.limits.maxTimeoutS} s` : "any timeout"}
-                  </td>
-                  <td className="actions">
-                    <button className="btn small" type="button" onClick={() => ui.getState().go("aliases")}>
-                      Create an alias
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </RecordTable>
         </>
       )}
       <RemoteAliasesBeside />
@@ -231,17 +215,9 @@ function TaskDetail({ task, onClose }: { task: OwnedTaskView; onClose: () => voi
         </button>
       </div>
       <div className="columns">
-        <form
-          className="form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save();
-          }}
-        >
-          <h3>Configuration</h3>
+        <Form onSubmit={save} title="Configuration">
           <div className="field-row">
-            <label>
-              Memory (MB)
+            <Field label="Memory (MB)">
               <input
                 type="number"
                 min={128}
@@ -251,9 +227,8 @@ function TaskDetail({ task, onClose }: { task: OwnedTaskView; onClose: () => voi
                 data-testid="config-memory"
                 onChange={(e) => setMemory(e.target.value)}
               />
-            </label>
-            <label>
-              Timeout (s)
+            </Field>
+            <Field label="Timeout (s)">
               <input
                 type="number"
                 min={1}
@@ -262,22 +237,19 @@ function TaskDetail({ task, onClose }: { task: OwnedTaskView; onClose: () => voi
                 data-testid="config-timeout"
                 onChange={(e) => setTimeoutS(e.target.value)}
               />
-            </label>
+            </Field>
           </div>
-          <label>
-            Handler
+          <Field label="Handler">
             <input
               value={handler}
               data-testid="config-handler"
               onChange={(e) => setHandler(e.target.value)}
             />
-          </label>
-          <label>
-            Description
+          </Field>
+          <Field label="Description">
             <input value={description} onChange={(e) => setDescription(e.target.value)} />
-          </label>
-          <label>
-            Environment <span className="muted">(KEY=value, one per line)</span>
+          </Field>
+          <Field label="Environment" hint="(KEY=value, one per line)" problems={parsedEnv.problems}>
             <textarea
               rows={4}
               className="mono"
@@ -286,21 +258,11 @@ function TaskDetail({ task, onClose }: { task: OwnedTaskView; onClose: () => voi
               spellCheck={false}
               onChange={(e) => setEnv(e.target.value)}
             />
-          </label>
-          {parsedEnv.problems.map((p) => (
-            <div key={p} className="field-error">
-              {p}
-            </div>
-          ))}
-          <button
-            className="btn primary"
-            type="submit"
-            disabled={busy || parsedEnv.problems.length > 0}
-            data-testid="config-save"
-          >
+          </Field>
+          <SubmitButton busy={busy} disabled={parsedEnv.problems.length > 0} testId="config-save">
             Save
-          </button>
-        </form>
+          </SubmitButton>
+        </Form>
         <div>
           <h3>Versions</h3>
           <div className="row-form">
@@ -326,32 +288,25 @@ function TaskDetail({ task, onClose }: { task: OwnedTaskView; onClose: () => voi
               can point at it while $LATEST keeps changing.
             </p>
           ) : (
-            <table className="grid compact" data-testid="versions-table">
-              <thead>
-                <tr>
-                  <th>Version</th>
-                  <th>Description</th>
-                  <th>Memory / timeout</th>
-                  <th>Code</th>
-                  <th>Published</th>
+            <RecordTable
+              className="compact"
+              testId="versions-table"
+              columns={["Version", "Description", "Memory / timeout", "Code", "Published"]}
+            >
+              {[...task.versions].reverse().map((v) => (
+                <tr key={v.version} data-testid={`version-row-${v.version}`}>
+                  <td>
+                    <Badge tone="info">{v.version}</Badge>
+                  </td>
+                  <td>{v.description || <span className="muted">—</span>}</td>
+                  <td>
+                    {v.config.memoryMb} MB / {v.config.timeoutS} s
+                  </td>
+                  <td className="mono">{v.codeSha256.slice(0, 10)}</td>
+                  <td>{formatWhen(v.createdAt, now)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {[...task.versions].reverse().map((v) => (
-                  <tr key={v.version} data-testid={`version-row-${v.version}`}>
-                    <td>
-                      <Badge tone="info">{v.version}</Badge>
-                    </td>
-                    <td>{v.description || <span className="muted">—</span>}</td>
-                    <td>
-                      {v.config.memoryMb} MB / {v.config.timeoutS} s
-                    </td>
-                    <td className="mono">{v.codeSha256.slice(0, 10)}</td>
-                    <td>{formatWhen(v.createdAt, now)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </RecordTable>
           )}
           <h3>Aliases</h3>
           {held.length === 0 ? (
@@ -366,9 +321,7 @@ function TaskDetail({ task, onClose }: { task: OwnedTaskView; onClose: () => voi
             <ul className="plain">
               {held.map((a) => (
                 <li key={a.id}>
-                  <strong>{a.name}</strong> → {String(a.routing.version)}
-                  {a.routing.split &&
-                    ` (+ ${Math.round(a.routing.split.weight * 100)}% to ${a.routing.split.additionalVersion})`}
+                  <strong>{a.name}</strong> → {routingShortText(a.routing)}
                 </li>
               ))}
             </ul>

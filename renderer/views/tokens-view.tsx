@@ -3,6 +3,8 @@ import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import type { AliasView } from "../../main/contract.ts";
 import { CopyField } from "../components/copy-button.tsx";
+import { ButtonRow, Field, Form, SubmitButton } from "../components/form.tsx";
+import { DangerButton, RecordList, RowActions } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { awsInvokeCommand, curlInvokeCommand } from "../logic/commands.ts";
@@ -99,11 +101,11 @@ export function TokensView() {
           </button>
         </EmptyState>
       ) : (
-        <form
+        <Form
           className="panel form"
-          data-testid="token-form"
-          onSubmit={async (e) => {
-            e.preventDefault();
+          testId="token-form"
+          title="Mint a token"
+          onSubmit={async () => {
             const limit = parseRateLimitText(rate);
             if ("error" in limit) {
               setError(limit.error);
@@ -118,11 +120,11 @@ export function TokensView() {
             setError(err);
             if (!err) setLabel("");
           }}
+          error={error}
+          errorTestId="token-error"
         >
-          <h3>Mint a token</h3>
           <div className="field-row">
-            <label>
-              For alias
+            <Field label="For alias">
               <select
                 value={chosen}
                 data-testid="token-alias-select"
@@ -134,16 +136,15 @@ export function TokensView() {
                   </option>
                 ))}
               </select>
-            </label>
-            <label>
-              Label
+            </Field>
+            <Field label="Label">
               <input
                 value={label}
                 placeholder="who or what it is for"
                 data-testid="token-label"
                 onChange={(e) => setLabel(e.target.value)}
               />
-            </label>
+            </Field>
             <TokenLimitFields
               testIdPrefix="token"
               expiry={expiry}
@@ -152,10 +153,8 @@ export function TokensView() {
               onRate={setRate}
             />
           </div>
-          <div className="run-row">
-            <button className="btn primary" type="submit" data-testid="token-mint">
-              Mint token
-            </button>
+          <ButtonRow className="run-row">
+            <SubmitButton testId="token-mint">Mint token</SubmitButton>
             <button
               className="btn"
               type="button"
@@ -165,109 +164,100 @@ export function TokensView() {
             >
               Share with a teammate…
             </button>
-          </div>
-          <ErrorNote error={error} testId="token-error" />
-        </form>
+          </ButtonRow>
+        </Form>
       )}
       <ErrorNote error={t.error} />
-      {t.loaded && t.items.length === 0 ? (
-        <EmptyState testId="empty-tokens" title="No tokens yet">
-          Minted tokens are listed here by their first characters, never in full.
-        </EmptyState>
-      ) : (
-        <table className="grid" data-testid="tokens-table">
-          <thead>
-            <tr>
-              <th>Label</th>
-              <th>For</th>
-              <th>Token</th>
-              <th>State</th>
-              <th title="Where the token works: this machine's port only, or from other machines too (the shared listener)">
-                Works from
-              </th>
-              <th>Created</th>
-              <th>Expires</th>
-              <th>Limit</th>
-              <th>Calls</th>
-              <th>Last use</th>
-              <th>From</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {t.items
-              .filter((x) => {
-                const scope = x.scope;
-                const a = scope.kind === "alias" ? held.find((h) => h.id === scope.aliasId) : undefined;
-                return matches(query, x.label, x.hint, a?.name, a?.task.name);
-              })
-              .map((x) => {
-                const state = tokenState(x, now);
-                const scope = x.scope;
-                const target =
-                  scope.kind === "alias"
-                    ? aliasLabel(
-                        held.find((h) => h.id === scope.aliasId),
-                        "deleted alias",
-                      )
-                    : `API ${scope.apiId}`;
-                return (
-                  <tr
-                    key={x.id}
-                    className={state === "active" ? "" : "dim"}
-                    data-testid={`token-row-${x.id}`}
-                  >
-                    <td>{x.label || <span className="muted">—</span>}</td>
-                    <td>{target}</td>
-                    <td className="mono">{x.hint}</td>
-                    <td>
-                      <Badge tone={state === "active" ? "ok" : "bad"} testId={`token-state-${x.id}`}>
-                        {state}
-                      </Badge>
-                    </td>
-                    <td>
-                      <Badge tone={x.remote ? "info" : "ok"} testId={`token-reach-${x.id}`}>
-                        {x.remote ? "other machines too" : "this machine"}
-                      </Badge>
-                    </td>
-                    <td>{formatWhen(x.createdAt, now)}</td>
-                    <td>{formatWhen(x.expiresAt, now)}</td>
-                    <td>{x.rateLimitPerMinute === null ? "—" : `${x.rateLimitPerMinute}/min`}</td>
-                    <td data-testid={`token-calls-${x.id}`}>
-                      {x.usage.calls}
-                      {x.usage.throttled > 0 && (
-                        <span className="muted small"> (+{x.usage.throttled} refused)</span>
-                      )}
-                    </td>
-                    <td data-testid={`token-last-use-${x.id}`}>{formatWhen(x.usage.lastUsedAt, now)}</td>
-                    <td className="mono small" data-testid={`token-addresses-${x.id}`}>
-                      {x.usage.addresses.length === 0 ? (
-                        <span className="muted">—</span>
-                      ) : (
-                        x.usage.addresses.map((ip) => <div key={ip}>{ip}</div>)
-                      )}
-                    </td>
-                    <td className="actions">
-                      {state === "active" && (
-                        <button
-                          className="btn small danger"
-                          type="button"
-                          data-testid={`token-revoke-${x.id}`}
-                          onClick={async () => {
-                            const err = await tokens.getState().revoke(x.id);
-                            ui.getState().toast(err ? "error" : "ok", err ? err.message : "Token revoked");
-                          }}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-          </tbody>
-        </table>
-      )}
+      <RecordList
+        none={t.loaded && t.items.length === 0}
+        empty={
+          <EmptyState testId="empty-tokens" title="No tokens yet">
+            Minted tokens are listed here by their first characters, never in full.
+          </EmptyState>
+        }
+        testId="tokens-table"
+        columns={[
+          "Label",
+          "For",
+          "Token",
+          "State",
+          {
+            label: "Works from",
+            title:
+              "Where the token works: this machine's port only, or from other machines too (the shared listener)",
+          },
+          "Created",
+          "Expires",
+          "Limit",
+          "Calls",
+          "Last use",
+          "From",
+          "",
+        ]}
+      >
+        {t.items
+          .filter((x) => {
+            const scope = x.scope;
+            const a = scope.kind === "alias" ? held.find((h) => h.id === scope.aliasId) : undefined;
+            return matches(query, x.label, x.hint, a?.name, a?.task.name);
+          })
+          .map((x) => {
+            const state = tokenState(x, now);
+            const scope = x.scope;
+            const target =
+              scope.kind === "alias"
+                ? aliasLabel(
+                    held.find((h) => h.id === scope.aliasId),
+                    "deleted alias",
+                  )
+                : `API ${scope.apiId}`;
+            return (
+              <tr key={x.id} className={state === "active" ? "" : "dim"} data-testid={`token-row-${x.id}`}>
+                <td>{x.label || <span className="muted">—</span>}</td>
+                <td>{target}</td>
+                <td className="mono">{x.hint}</td>
+                <td>
+                  <Badge tone={state === "active" ? "ok" : "bad"} testId={`token-state-${x.id}`}>
+                    {state}
+                  </Badge>
+                </td>
+                <td>
+                  <Badge tone={x.remote ? "info" : "ok"} testId={`token-reach-${x.id}`}>
+                    {x.remote ? "other machines too" : "this machine"}
+                  </Badge>
+                </td>
+                <td>{formatWhen(x.createdAt, now)}</td>
+                <td>{formatWhen(x.expiresAt, now)}</td>
+                <td>{x.rateLimitPerMinute === null ? "—" : `${x.rateLimitPerMinute}/min`}</td>
+                <td data-testid={`token-calls-${x.id}`}>
+                  {x.usage.calls}
+                  {x.usage.throttled > 0 && (
+                    <span className="muted small"> (+{x.usage.throttled} refused)</span>
+                  )}
+                </td>
+                <td data-testid={`token-last-use-${x.id}`}>{formatWhen(x.usage.lastUsedAt, now)}</td>
+                <td className="mono small" data-testid={`token-addresses-${x.id}`}>
+                  {x.usage.addresses.length === 0 ? (
+                    <span className="muted">—</span>
+                  ) : (
+                    x.usage.addresses.map((ip) => <div key={ip}>{ip}</div>)
+                  )}
+                </td>
+                <RowActions>
+                  {state === "active" && (
+                    <DangerButton
+                      testId={`token-revoke-${x.id}`}
+                      run={() => tokens.getState().revoke(x.id)}
+                      done="Token revoked"
+                    >
+                      Revoke
+                    </DangerButton>
+                  )}
+                </RowActions>
+              </tr>
+            );
+          })}
+      </RecordList>
     </section>
   );
 }

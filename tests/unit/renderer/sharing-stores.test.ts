@@ -1,8 +1,8 @@
-// Aliases, grants and tokens: splits as the host wants them, secrets that are never kept, a token shown once.
+// Aliases, grants and tokens: a bad split never leaves, secrets that are never kept, a token shown once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { AliasView, TokenView } from "../../../main/contract.ts";
-import { createAliasesStore, splitOf, splitProblem } from "../../../renderer/stores/aliases-store.ts";
+import { createAliasesStore } from "../../../renderer/stores/aliases-store.ts";
 import { createGrantsStore } from "../../../renderer/stores/grants-store.ts";
 import { createTokensStore, tokenState } from "../../../renderer/stores/tokens-store.ts";
 import { fakeApi } from "./fake-api.ts";
@@ -39,15 +39,6 @@ const token = (over: Partial<TokenView> = {}): TokenView => ({
   remote: false,
   usage: { lastUsedAt: null, calls: 0, throttled: 0, addresses: [] },
   ...over,
-});
-
-test("a split is sent as the second version's weight, and checked first", () => {
-  assert.deepEqual(splitOf({ additionalVersion: 2, percent: 10 }), { additionalVersion: 2, weight: 0.1 });
-  assert.equal(splitOf(null), null);
-  assert.match(splitProblem("$LATEST", { additionalVersion: 2, percent: 10 })!, /published version/);
-  assert.match(splitProblem(2, { additionalVersion: 2, percent: 10 })!, /differ/);
-  assert.match(splitProblem(1, { additionalVersion: 2, percent: 100 })!, /between 1 and 99/);
-  assert.equal(splitProblem(1, { additionalVersion: 2, percent: 25 }), null);
 });
 
 test("a same-profile alias with a split reaches the host in its shape; a bad split never leaves", async () => {
