@@ -137,3 +137,22 @@ export function channelSockets(xml: string): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * Points every unix channel of a domain's XML (ours, or libvirt's own formatting of it in a save image) at a socket
+ * named after the channel in `dir`.
+ */
+export function withChannelDir(xml: string, dir: string): string {
+  return xml.replace(
+    /<channel\s+type=(["'])unix\1\s*>([\s\S]*?)<\/channel>/g,
+    (whole, _q: string, body: string) => {
+      const target = /<target\b[^>]*\bname=(["'])([^"']+)\1/.exec(body);
+      if (!target) return whole;
+      const source = `<source mode='bind' path='${escapeXml(`${dir}/${target[2]}`)}'/>`;
+      const inner = /<source\b[^>]*\/>/.test(body)
+        ? body.replace(/<source\b[^>]*\/>/, source)
+        : source + body;
+      return whole.replace(body, inner);
+    },
+  );
+}

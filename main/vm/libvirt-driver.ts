@@ -2,11 +2,11 @@
 import * as binding from "@unraid/libvirt";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { readdirSync, readFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChannelForward, ensureRemoteFiles, sshTarget, type SshTarget } from "./ssh-remote.ts";
-import { channelSockets, parseMetadata, type VmMetadata } from "./domain-xml.ts";
+import { channelSockets, parseMetadata, withChannelDir, type VmMetadata } from "./domain-xml.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -28,6 +28,8 @@ export interface VmDriver {
   readonly local: boolean;
   /** A user's own libvirt (`qemu:///session`): QEMU runs as that user, and there is no DAC security driver. */
   readonly session: boolean;
+  /** The domain XML as this libvirt must be given it (a new domain's, or a clone's before its restore). */
+  prepareXml?(xml: string): string;
   /** Starts a transient domain from its XML and returns its name. */
   create(xml: string): Promise<string>;
   /** Host-side unix sockets of the domain's channels, by channel name. */
@@ -122,6 +124,44 @@ export class LibvirtDriver implements VmDriver {
     return this.call((hv) => hv.connectGetHostname());
   }
 
+  /**
+   * Under a session libvirt the channel sockets go in a short private folder of their own: libvirt's default
+   * (~/.config/libvirt/qemu/channel/target/domain-N-NAME/CHANNEL) passes the 107 bytes a UNIX socket path may
+   * have once the home folder's name is a little long. Named after the VM's id (the name's last part), so a
+   * clone's XML keeps the template's length.
+   */
+  prepareXml(xml: string): string {
+    if (!this.session) return xml;
+    const name = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
+    if (!name) throw new LibvirtError("VM_CREATE_FAILED", "the domain XML has no name");
+    const dir = this.socketDir(name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return withChannelDir(xml, dir);
+  }
+
+  private socketBase(): string {
+    const uid = process.getuid?.() ?? 0;
+    const base = join(tmpdir(), `hearth-${uid}`);
+    mkdirSync(base, { recursive: true, mode: 0o700 });
+    // A folder another user made in the shared temporary folder would let them take the VMs' channels.
+    const st = lstatSync(base);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+      throw new LibvirtError(
+        "VM_SOCKET_DIR_UNSAFE",
+        `${base} must be a folder of yours that only you can open (it is where VMs' channel sockets go)`,
+      );
+    }
+    return base;
+  }
+
+  private socketDir(name: string): string {
+    return join(this.socketBase(), name.slice(name.lastIndexOf("-") + 1));
+  }
+
+  private removeSocketDir(name: string): void {
+    if (this.session) rmSync(this.socketDir(name), { recursive: true, force: true });
+  }
+
   async create(xml: string): Promise<string> {
     await this.connect();
     if (this.ssh) await this.prepareRemote(xml);
@@ -196,6 +236,7 @@ export class LibvirtDriver implements VmDriver {
         }
       }
     });
+    this.removeSocketDir(name);
   }
 
   async list(): Promise<DomainSummary[]> {
@@ -223,6 +264,7 @@ export class LibvirtDriver implements VmDriver {
       if (err instanceof LibvirtError && err.code === "LIBVIRT_UNREACHABLE") throw err;
       throw new LibvirtError("VM_SAVE_FAILED", `${name}: ${(err as Error).message}`);
     }
+    this.removeSocketDir(name);
   }
 
   async restore(file: string): Promise<void> {

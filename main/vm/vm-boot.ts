@@ -90,7 +90,7 @@ export async function bootVm(driver: VmDriver, o: BootOptions): Promise<BootedVm
     },
   });
   const t0 = performance.now();
-  await driver.create(xml);
+  await driver.create(driver.prepareXml ? driver.prepareXml(xml) : xml);
   const createMs = performance.now() - t0;
   try {
     const session = new GuestSession(await driver.channelSockets(name));
@@ -148,7 +148,10 @@ export async function restoreVm(driver: VmDriver, o: RestoreOptions): Promise<Bo
     createdAt: new Date().toISOString(),
   };
   try {
-    cloneSaveImage(o.template, copy, (xml) => cloneXml(xml, name, consoleLog, meta));
+    cloneSaveImage(o.template, copy, (xml) => {
+      const clone = cloneXml(xml, name, consoleLog, meta);
+      return driver.prepareXml ? driver.prepareXml(clone) : clone;
+    });
     const r0 = performance.now();
     await driver.restore(copy);
     const restoreMs = performance.now() - r0;

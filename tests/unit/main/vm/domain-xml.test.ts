@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   channelSockets,
   domainXml,
+  withChannelDir,
   escapeXml,
   parseMetadata,
   type DomainOptions,
@@ -95,4 +96,19 @@ test("the DAC label is turned off under the system libvirt and left out under a 
   assert.match(domainXml(base), /<seclabel type='none' model='dac'\/>/);
   // A session libvirt has no DAC driver: a label naming it makes it refuse the domain.
   assert.doesNotMatch(domainXml({ ...base, dacLabel: false }), /seclabel/);
+});
+
+test("channels can be moved to a folder of their own, in our XML and in libvirt's formatting of it", () => {
+  const ours = withChannelDir(domainXml(base), "/tmp/hearth-1000/0a1b2c3d");
+  assert.match(ours, /<source mode='bind' path='\/tmp\/hearth-1000\/0a1b2c3d\/org\.hearth\.agent\.0'\/>/);
+  assert.equal((ours.match(/path='\/tmp\/hearth-1000\/0a1b2c3d\//g) ?? []).length, base.sandboxSlots + 1);
+  const saved =
+    '<domain><devices><channel type="unix">\n  <source mode="bind" path="/tmp/hearth-1000/99999999/org.hearth.sandbox.1"/>\n' +
+    '  <target type="virtio" name="org.hearth.sandbox.1" state="connected"/>\n</channel>' +
+    "<serial type='pty'><source path='/dev/pts/3'/></serial></devices></domain>";
+  const moved = withChannelDir(saved, "/tmp/hearth-1000/0a1b2c3d");
+  assert.match(moved, /path='\/tmp\/hearth-1000\/0a1b2c3d\/org\.hearth\.sandbox\.1'/);
+  assert.doesNotMatch(moved, /99999999/);
+  // Only channels: the serial console's source is left as it was.
+  assert.match(moved, /<source path='\/dev\/pts\/3'\/>/);
 });
