@@ -136,6 +136,7 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   VM_NOT_FOUND: internal,
   VM_RESTORE_FAILED: internal,
   VM_CPU_WEIGHT_FAILED: internal,
+  VM_SOCKET_DIR_UNSAFE: internal,
   ACQUIRE_ABORTED: internal,
   VM_SAVE_FAILED: internal,
   SAVE_IMAGE_TRUNCATED: internal,
