@@ -53,7 +53,17 @@ function recount(warming: PoolWarmth[], vms: VmView[], profile: string): PoolWar
     const n = (state: string) => vms.filter((v) => v.profile === profile && v.state === state).length;
     const ready = n("ready");
     const booting = n("booting");
-    return { ...w, ready, booting, busy: n("busy"), target: Math.max(w.target, ready + booting) };
+    const busy = n("busy");
+    // A VM of the profile came up: whatever failed before no longer keeps it from running.
+    const { failing, ...rest } = w;
+    return {
+      ...rest,
+      ...(failing !== undefined && ready + busy === 0 ? { failing } : {}),
+      ready,
+      booting,
+      busy,
+      target: Math.max(w.target, ready + booting),
+    };
   });
 }
 

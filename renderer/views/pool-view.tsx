@@ -84,6 +84,14 @@ export function PoolView() {
       {warming.map((w) => (
         <Warming key={w.profile} w={w} name={st.allProfiles ? profileName(w.profile) : null} />
       ))}
+      {(st.status?.warming ?? []).map((w) =>
+        w.failing === undefined ? null : (
+          <div key={`failing-${w.profile}`} className="error-note" role="alert" data-testid="pool-failing">
+            {st.allProfiles ? `${profileName(w.profile)}: ` : ""}VMs fail to start: {w.failing}
+            <div className="hint">Hearth keeps trying, waiting longer after each failure.</div>
+          </div>
+        ),
+      )}
       <RecordList
         none={Boolean(st.status) && vms.length === 0}
         empty={

@@ -178,3 +178,23 @@ test("an event before the first answer is dropped: the answer carries it", () =>
   store.getState().applyChange(vm("vm1", "ready"));
   assert.equal(store.getState().status, null);
 });
+
+test("why a profile's VMs fail to start is kept until one of its VMs comes up", async () => {
+  const failing: PoolStatus = {
+    ...status(0),
+    warming: [
+      { profile: "p1", target: 1, ready: 0, booting: 0, busy: 0, failing: "VM_CREATE_FAILED: refused" },
+    ],
+  };
+  const api = fakeApi({ pool: () => failing });
+  const t = manualTimers();
+  const store = createPoolStore(api, undefined, t.timers, () => 1000);
+  const stop = store.getState().watch(3000);
+  await tick();
+  const feed = api.poolFeeds[0]!;
+  feed.onChange(vm("vm1", "booting"));
+  assert.equal(store.getState().status!.warming[0]!.failing, "VM_CREATE_FAILED: refused");
+  feed.onChange(vm("vm1", "ready"));
+  assert.equal(store.getState().status!.warming[0]!.failing, undefined);
+  stop();
+});
