@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
-import { closeRemoteConnections } from "./invoke/remote-invoker.ts";
+import { closeRemoteConnections } from "./remote/remote-invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
 import { openDataDir } from "./store/private-data-dir.ts";

@@ -18,7 +18,7 @@ import { createProfile } from "../../main/domain/access/profiles.ts";
 import { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
 import { startSharedListener, type SharedListener } from "../../main/http/shared-listener.ts";
-import { invokeRemote, RemoteInvokeError, type RemoteTarget } from "../../main/invoke/remote-invoker.ts";
+import { invokeRemote, RemoteInvokeError, type RemoteTarget } from "../../main/remote/remote-invoker.ts";
 import { OWNER_KEY_FILE } from "../../main/store/owner-key.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
 import { ensureTlsIdentity } from "../../main/store/tls-identity.ts";

@@ -5,7 +5,7 @@ import type { InvokeRef } from "../../domain/access/authorization.ts";
 import { HearthError } from "../../domain/model/errors.ts";
 import type { RemoteAlias } from "../../domain/model/state.ts";
 import type { Host } from "../../host.ts";
-import { callRemoteAlias, remoteAliasFor } from "../../invoke/remote-calls.ts";
+import { callRemoteAlias, remoteAliasFor } from "../../remote/remote-calls.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
 import { lambdaCaller, lambdaHeadersCheck } from "./lambda-auth.ts";

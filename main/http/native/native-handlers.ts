@@ -57,7 +57,7 @@ import type { Caller, NativeAuth } from "./native-auth.ts";
 import { invokeRemoteAlias, remoteHandlers } from "./remote-handlers.ts";
 import { shareHandlers } from "./share-handlers.ts";
 import { poolStatus } from "./pool-status.ts";
-import { remoteAliasFor } from "../../invoke/remote-calls.ts";
+import { remoteAliasFor } from "../../remote/remote-calls.ts";
 import { readyStatus } from "../../startup-progress.ts";
 import { checkPayloadJson } from "../../domain/tasks/payload-check.ts";
 

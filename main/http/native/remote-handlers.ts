@@ -7,7 +7,7 @@ import { addRemote, removeRemote } from "../../domain/sharing/remotes.ts";
 import type { RemoteAlias } from "../../domain/model/state.ts";
 import { listRemoteViews } from "../../domain/model/views.ts";
 import type { Host } from "../../host.ts";
-import { callRemoteAlias } from "../../invoke/remote-calls.ts";
+import { callRemoteAlias } from "../../remote/remote-calls.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import { nativeErrorResponse } from "../error-status.ts";
 import type { EventSink, Handler, HandlerContext } from "./native-handlers.ts";

@@ -18,7 +18,7 @@ import { AuthFailures } from "../../../../main/http/native/auth-failures.ts";
 import { startSharedListener } from "../../../../main/http/shared-listener.ts";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../main/invoke/engine.ts";
-import { invokeRemote, type RemoteInvokeError } from "../../../../main/invoke/remote-invoker.ts";
+import { invokeRemote, type RemoteInvokeError } from "../../../../main/remote/remote-invoker.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";

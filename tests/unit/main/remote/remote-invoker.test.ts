@@ -13,7 +13,7 @@ import {
   invokeRemote,
   RemoteInvokeError,
   type RemoteTarget,
-} from "../../../../main/invoke/remote-invoker.ts";
+} from "../../../../main/remote/remote-invoker.ts";
 import { ensureTlsIdentity, type TlsIdentity } from "../../../../main/store/tls-identity.ts";
 import { tempDir } from "../store/temp-dir.ts";
 
