@@ -1,11 +1,11 @@
-// The composition root: builds the store, the VM driver and pool, the scheduler, the engine, logs and the async
-// queue from config, and takes them down in order.
+// The composition root: builds the store, the VM driver and pool, the scheduler, the engine, logs, the async
+// queue and the connections to other machines' Hearths from config, and takes them down in order.
 import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
-import { closeRemoteConnections } from "./remote/remote-invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
+import { RemoteConnections } from "./remote/remote-connections.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
 import { openDataDir } from "./store/private-data-dir.ts";
 import { LogFiles } from "./store/log-files.ts";
@@ -50,6 +50,8 @@ export class Host {
     readonly engine: Engine,
     readonly async: AsyncInvocations,
     readonly removedAtStart: string[],
+    /** The pinned connections to teammates' shared listeners that remote aliases and APIs call through. */
+    readonly remoteConnections: RemoteConnections,
   ) {}
 
   static async start(o: HostOptions): Promise<Host> {
@@ -101,6 +103,7 @@ export class Host {
       engine,
       asyncInvocations,
       removed,
+      new RemoteConnections(),
     );
   }
 
@@ -110,7 +113,7 @@ export class Host {
     await this.scheduler.drain(drainMs);
     this.async.close();
     await this.logs.flush();
-    closeRemoteConnections();
+    this.remoteConnections.close();
     await this.pool.close();
     await this.driver.close();
     await this.store.close();

@@ -91,7 +91,7 @@ async function invokeRemoteAsLambda(
     );
   }
   const lines: string[] = [];
-  const r = await callRemoteAlias(app.store, profileId, remote, {
+  const r = await callRemoteAlias(app, profileId, remote, {
     payload: o.payload,
     // Streamed only to collect the tail; otherwise one plain answer.
     ...(o.tail

@@ -41,7 +41,7 @@ export function remoteHandlers(app: Pick<Host, "store">): Record<RemoteOperation
  * status code, then relays the owner's start and log events and ends with the result (or the error) event.
  */
 export async function invokeRemoteAlias(
-  app: Pick<Host, "store">,
+  app: Pick<Host, "store" | "remoteConnections">,
   c: HandlerContext,
   callerProfileId: string,
   remote: RemoteAlias,
@@ -55,7 +55,7 @@ export async function invokeRemoteAlias(
       "mode",
     );
   }
-  if (mode === "sync") return callRemoteAlias(app.store, callerProfileId, remote, { payload });
+  if (mode === "sync") return callRemoteAlias(app, callerProfileId, remote, { payload });
   let stream: EventSink | null = null;
   const send = (e: InvocationEvent): void => {
     stream ??= c.transport.openEvents();
@@ -64,7 +64,7 @@ export async function invokeRemoteAlias(
   // A task may print nothing for minutes: comments keep clients' idle timers from closing the stream.
   const keepAlive = setInterval(() => stream?.comment("keep-alive"), 15_000);
   try {
-    const result = await callRemoteAlias(app.store, callerProfileId, remote, { payload, onEvent: send });
+    const result = await callRemoteAlias(app, callerProfileId, remote, { payload, onEvent: send });
     send({ type: "result", result });
   } catch (err) {
     if (stream === null) throw err;

@@ -12,6 +12,7 @@ import type { Host } from "../../../../main/host.ts";
 import { Engine } from "../../../../main/invoke/engine.ts";
 import { InvocationLogs } from "../../../../main/invoke/invocation-logs.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { LogFiles } from "../../../../main/store/log-files.ts";
 import { systemRandom } from "../../../../main/store/system-random.ts";
@@ -88,9 +89,11 @@ export async function stubHost(t: TestContext) {
       enqueue: async () => ({ id: "async-1", state: "queued" }),
       get: () => undefined,
     },
+    remoteConnections: new RemoteConnections(),
   } as unknown as Host;
   // In this order: log records still buffered go to the store's folder before it is closed and removed.
   t.after(async () => {
+    host.remoteConnections.close();
     await logs.flush();
     await store.close();
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });

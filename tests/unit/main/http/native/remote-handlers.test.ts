@@ -24,6 +24,7 @@ import type {
   RunOutcome,
   SandboxScheduler,
 } from "../../../../../main/invoke/sandbox-scheduler.ts";
+import { RemoteConnections } from "../../../../../main/remote/remote-connections.ts";
 import { openHearthStore } from "../../../../../main/store/hearth-store.ts";
 import { ensureOwnerKey } from "../../../../../main/store/owner-key.ts";
 import { systemRandom } from "../../../../../main/store/system-random.ts";
@@ -62,16 +63,19 @@ async function fakeHost(t: TestContext, prefix: string) {
   const engine = new Engine(store, scheduler);
   const asyncInvocations = new AsyncInvocations(engine, { dir: join(dir, "async") });
   await asyncInvocations.start();
+  const remoteConnections = new RemoteConnections();
   const app = {
     dataDir: dir,
     store,
     engine,
     async: asyncInvocations,
+    remoteConnections,
     accel: "tcg",
     pool: { ensure: () => {}, list: () => [], figures: {} },
     manifest: { inputsKey: "test" },
   } as unknown as Host;
   t.after(async () => {
+    remoteConnections.close();
     asyncInvocations.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
