@@ -512,7 +512,7 @@ export const POOL_EVENTS_PATH = "/v1/pool/events";
  * A remote API's routes on the teammate's own port: `<this>/<local name>/<route path>`, with the profile's own
  * credentials; Hearth forwards each request to the owner's shared listener with the shared token.
  */
-export const REMOTE_API_PATH = "/v1/remote-apis";
+export { REMOTE_API_PATH } from "./domain/sharing/remote-api-path.ts";
 /** The owner key's header naming the profile it acts as. */
 export const PROFILE_HEADER = "x-hearth-profile";
 

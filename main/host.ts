@@ -1,12 +1,13 @@
 // The composition root: builds the store, the VM driver and pool, the scheduler, the engine, logs, the async
-// queue and the invoker every transport calls from config, and takes them down in order.
+// queue, the connections to other machines' Hearths and the invoker every transport calls from config, and takes
+// them down in order.
 import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
 import { Invoker } from "./invoke/invoker.ts";
-import { closeRemoteConnections } from "./invoke/remote-invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
+import { RemoteConnections } from "./remote/remote-connections.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
 import { openDataDir } from "./store/private-data-dir.ts";
 import { LogFiles } from "./store/log-files.ts";
@@ -53,6 +54,8 @@ export class Host {
     /** The one way into an invocation: the Lambda API, the native API, the window and APIs all call it. */
     readonly invoker: Invoker,
     readonly removedAtStart: string[],
+    /** The pinned connections to teammates' shared listeners that remote aliases and APIs call through. */
+    readonly remoteConnections: RemoteConnections,
   ) {}
 
   static async start(o: HostOptions): Promise<Host> {
@@ -92,6 +95,7 @@ export class Host {
     await asyncInvocations.start();
     // Every profile gets its warm VMs from the start: its first invocation finds one ready.
     for (const p of store.documents.state.profiles) pool.ensure(p.id);
+    const remoteConnections = new RemoteConnections();
     return new Host(
       o.dataDir,
       manifest,
@@ -103,8 +107,9 @@ export class Host {
       logs,
       engine,
       asyncInvocations,
-      new Invoker({ store, engine, async: asyncInvocations }),
+      new Invoker({ store, engine, async: asyncInvocations, remoteConnections }),
       removed,
+      remoteConnections,
     );
   }
 
@@ -114,7 +119,7 @@ export class Host {
     await this.scheduler.drain(drainMs);
     this.async.close();
     await this.logs.flush();
-    closeRemoteConnections();
+    this.remoteConnections.close();
     await this.pool.close();
     await this.driver.close();
     await this.store.close();

@@ -1,7 +1,7 @@
 // What of a remote API's answer reaches the teammate's origin: the body and the headers that describe it, never the
 // owner's say over the teammate's browser (redirects, auth prompts, policies, CORS, cookies).
 import { HearthError } from "../domain/model/errors.ts";
-import type { RemoteApiAnswer } from "../invoke/remote-invoker.ts";
+import type { RemoteApiAnswer } from "../remote/remote-api-call.ts";
 
 /**
  * Headers about the body and its caching only. Anything else is the owner's: `Location` and `Refresh` would send the

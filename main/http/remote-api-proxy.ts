@@ -5,8 +5,8 @@ import { REMOTE_API_PATH } from "../contract.ts";
 import { HearthError } from "../domain/model/errors.ts";
 import { findRemoteByName, remoteCallTarget } from "../domain/sharing/remotes.ts";
 import type { Host } from "../host.ts";
-import { noteRemoteUse } from "../invoke/remote-calls.ts";
-import { callRemoteApi } from "../invoke/remote-invoker.ts";
+import { noteRemoteUse } from "../remote/remote-calls.ts";
+import { callRemoteApi } from "../remote/remote-api-call.ts";
 import type { NativeAuth } from "./native/native-auth.ts";
 import { remoteApiAnswer } from "./remote-api-answer.ts";
 import { sendNativeError } from "./native/native-errors.ts";
@@ -16,7 +16,7 @@ const MAX_REMOTE_API_BODY_BYTES = 10 * 1024 * 1024;
 
 export function registerRemoteApiProxy(
   server: FastifyInstance,
-  app: Pick<Host, "store">,
+  app: Pick<Host, "store" | "remoteConnections">,
   auth: NativeAuth,
 ): void {
   const docs = app.store.documents;
@@ -67,7 +67,7 @@ export function registerRemoteApiProxy(
       const rest = (req.params as { "*"?: string })["*"];
       const query = req.url.includes("?") ? req.url.slice(req.url.indexOf("?")) : "";
       const started = Date.now();
-      const answer = await callRemoteApi(target, {
+      const answer = await callRemoteApi(app.remoteConnections, target, {
         method: req.method,
         path: `${rest === undefined ? "" : `/${rest}`}${query}`,
         headers: Object.fromEntries(

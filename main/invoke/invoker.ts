@@ -9,8 +9,9 @@ import { checkPayloadJson } from "../domain/tasks/payload-check.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
 import type { AsyncInvocations } from "./async-invocations.ts";
 import type { Engine, InvokeResult } from "./engine.ts";
-import { callRemoteAlias, remoteAliasFor } from "./remote-calls.ts";
-import type { RemoteInvokeOptions } from "./remote-invoker.ts";
+import { callRemoteAlias, remoteAliasFor } from "../remote/remote-calls.ts";
+import type { RemoteConnections } from "../remote/remote-connections.ts";
+import type { RemoteInvokeOptions } from "../remote/remote-invoker.ts";
 
 /**
  * sync: run it and answer its outcome; async: accept it into the queue and answer at once; stream: run it and send
@@ -125,6 +126,8 @@ export interface InvokerDeps {
   store: HearthStore;
   engine: Engine;
   async: AsyncInvocations;
+  /** The host's pinned connections to teammates' shared listeners, which remote aliases are called through. */
+  remoteConnections: RemoteConnections;
   /** How a remote alias is called; over the pinned connection to its owner's shared listener by default. */
   callRemote?: RemoteAliasCall;
 }
@@ -207,8 +210,7 @@ export class Invoker {
   private readonly callRemote: RemoteAliasCall;
 
   constructor(private readonly deps: InvokerDeps) {
-    this.callRemote =
-      deps.callRemote ?? ((caller, remote, o) => callRemoteAlias(deps.store, caller, remote, o));
+    this.callRemote = deps.callRemote ?? ((caller, remote, o) => callRemoteAlias(deps, caller, remote, o));
   }
 
   invoke(req: SyncInvocation): Promise<InvocationAnswer>;

@@ -18,7 +18,8 @@ import { createProfile } from "../../main/domain/access/profiles.ts";
 import { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
 import { startSharedListener, type SharedListener } from "../../main/http/shared-listener.ts";
-import { invokeRemote, RemoteInvokeError, type RemoteTarget } from "../../main/invoke/remote-invoker.ts";
+import { RemoteInvokeError } from "../../main/remote/remote-error.ts";
+import { invokeRemote, type RemoteTarget } from "../../main/remote/remote-invoker.ts";
 import { OWNER_KEY_FILE } from "../../main/store/owner-key.ts";
 import { systemRandom } from "../../main/store/system-random.ts";
 import { ensureTlsIdentity } from "../../main/store/tls-identity.ts";
@@ -155,13 +156,13 @@ test("the shared listener is TLS on 127.0.0.2 with the data directory's certific
 
 test("the teammate invokes the shared alias, sync and with the owner's live logs streamed back", async () => {
   const target = await importLink({ token: tokens.live }, "logger");
-  const sync = await invokeRemote(target, { payload: '{"lines":2}' });
+  const sync = await invokeRemote(mateHost.remoteConnections, target, { payload: '{"lines":2}' });
   assert.equal(sync.ok, true, JSON.stringify(sync));
   assert.deepEqual(sync.result, { lines: 2 });
   assert.equal(sync.version, "1");
 
   const seen: { e: InvocationEvent; at: number }[] = [];
-  const streamed = await invokeRemote(target, {
+  const streamed = await invokeRemote(mateHost.remoteConnections, target, {
     payload: '{"lines":4}',
     onEvent: (e) => seen.push({ e, at: Date.now() }),
   });
@@ -232,17 +233,23 @@ test("a wrong fingerprint, a revoked, an expired or another alias's token are re
   const other = await ensureTlsIdentity(mkdtempSync(join(tmpdir(), "hearth-sharing-other-")));
   const pinnedWrong = await importLink({ token: tokens.live, fingerprint: other.fingerprint }, "wrong-pin");
   const mismatch = await refusedWith(
-    invokeRemote(pinnedWrong, { payload: "{}" }),
+    invokeRemote(mateHost.remoteConnections, pinnedWrong, { payload: "{}" }),
     "REMOTE_FINGERPRINT_MISMATCH",
   );
   assert.match(mismatch.message, /nothing was sent/);
 
   const revoked = await importLink({ token: tokens.revoked }, "revoked");
-  const e = await refusedWith(invokeRemote(revoked, { payload: "{}" }), "TOKEN_INVALID");
+  const e = await refusedWith(
+    invokeRemote(mateHost.remoteConnections, revoked, { payload: "{}" }),
+    "TOKEN_INVALID",
+  );
   assert.match(e.message, /the owner's Hearth at https:\/\/127\.0\.0\.2:\d+ answered/);
   await new Promise((r) => setTimeout(r, 1100));
   const expired = await importLink({ token: tokens.expiring }, "expired");
-  await refusedWith(invokeRemote(expired, { payload: "{}", onEvent: () => {} }), "TOKEN_INVALID");
+  await refusedWith(
+    invokeRemote(mateHost.remoteConnections, expired, { payload: "{}", onEvent: () => {} }),
+    "TOKEN_INVALID",
+  );
   // The token of alias "other", naming alias "live".
   const foreign = await call(
     "POST",
@@ -274,7 +281,10 @@ test("a token minted for local use is refused on the shared listener, while a sh
   const afterLocal = await ownerRecords();
   // ...and not from the teammate's machine: 403 with its own code, through their Hearth and directly.
   const target = await importLink({ token: local.secret }, "local-only");
-  const refused = await refusedWith(invokeRemote(target, { payload: "{}" }), "TOKEN_LOCAL_ONLY");
+  const refused = await refusedWith(
+    invokeRemote(mateHost.remoteConnections, target, { payload: "{}" }),
+    "TOKEN_LOCAL_ONLY",
+  );
   assert.equal(refused.status, 403);
   assert.match(refused.message, /owner's machine only/);
   const direct = await call("POST", "/v1/invoke", { authorization: `Bearer ${local.secret}` }, "{}");
@@ -293,7 +303,7 @@ test("a token minted for local use is refused on the shared listener, while a sh
     "shared-logger",
     mateHost.store.secrets,
   );
-  const ok = await invokeRemote(shareTarget, { payload: '{"lines":1}' });
+  const ok = await invokeRemote(mateHost.remoteConnections, shareTarget, { payload: '{"lines":1}' });
   assert.equal(ok.ok, true, JSON.stringify(ok));
   assert.ok((await ownerRecords()) > afterLocal && afterLocal > before);
   // The owner's token list says which is which.

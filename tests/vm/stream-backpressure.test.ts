@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
-import { readServerSentEvents } from "../../main/invoke/sse-reader.ts";
+import { readServerSentEvents } from "../../main/remote/sse-reader.ts";
 import { OWNER_KEY_FILE } from "../../main/store/owner-key.ts";
 import { closeHost, collectedMemory, profileWith, startHost, until } from "../helpers/reliability-host.ts";
 

@@ -14,6 +14,7 @@ import type { AsyncInvocations } from "../../../../main/invoke/async-invocations
 import { InvocationLogs } from "../../../../main/invoke/invocation-logs.ts";
 import { Invoker } from "../../../../main/invoke/invoker.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
+import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { LogFiles } from "../../../../main/store/log-files.ts";
 import { systemRandom } from "../../../../main/store/system-random.ts";
@@ -74,6 +75,7 @@ export async function stubHost(t: TestContext) {
     enqueue: async () => ({ id: "async-1", state: "queued" }),
     get: () => undefined,
   };
+  const remoteConnections = new RemoteConnections();
   const host = {
     dataDir: dir,
     accel: "tcg",
@@ -91,10 +93,12 @@ export async function stubHost(t: TestContext) {
       figures: {},
     }),
     async: queue,
-    invoker: new Invoker({ store, engine, async: queue as unknown as AsyncInvocations }),
+    invoker: new Invoker({ store, engine, async: queue as unknown as AsyncInvocations, remoteConnections }),
+    remoteConnections,
   } as unknown as Host;
   // In this order: log records still buffered go to the store's folder before it is closed and removed.
   t.after(async () => {
+    host.remoteConnections.close();
     await logs.flush();
     await store.close();
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });

@@ -19,12 +19,17 @@ import { startSharedListener } from "../../../../main/http/shared-listener.ts";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../main/invoke/engine.ts";
 import { Invoker } from "../../../../main/invoke/invoker.ts";
-import { invokeRemote, type RemoteInvokeError } from "../../../../main/invoke/remote-invoker.ts";
+import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
+import type { RemoteInvokeError } from "../../../../main/remote/remote-error.ts";
+import { invokeRemote } from "../../../../main/remote/remote-invoker.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";
 import { systemRandom } from "../../../../main/store/system-random.ts";
 import type { InvokeOptions } from "../../../../main/vm/guest-session.ts";
+
+/** The kept connections of a teammate's host, which these calls go through. */
+const connections = new RemoteConnections();
 
 async function world(t: TestContext, failures?: AuthFailures) {
   const dir = mkdtempSync(join(tmpdir(), "hearth-shared-"));
@@ -105,7 +110,12 @@ async function world(t: TestContext, failures?: AuthFailures) {
   const engine = new Engine(store, scheduler);
   const asyncInvocations = new AsyncInvocations(engine, { dir: join(dir, "async") });
   await asyncInvocations.start();
-  const invoker = new Invoker({ store, engine, async: asyncInvocations });
+  const invoker = new Invoker({
+    store,
+    engine,
+    async: asyncInvocations,
+    remoteConnections: new RemoteConnections(),
+  });
   const app = { dataDir: dir, store, engine, async: asyncInvocations, invoker } as unknown as Host;
   const shared = await startSharedListener({
     app,
@@ -176,13 +186,16 @@ test("a token's holder invokes its alias sync, streamed with the owner's live lo
   assert.match(w.shared.fingerprint, /^sha256:[0-9a-f]{64}$/);
   const target = { endpoint: w.shared.url, fingerprint: w.shared.fingerprint, token: w.tokens.good };
 
-  const sync = await invokeRemote(target, { payload: '{"n":1}' });
+  const sync = await invokeRemote(connections, target, { payload: '{"n":1}' });
   assert.equal(sync.ok, true);
   assert.deepEqual(sync.result, { got: { n: 1 } });
   assert.equal(sync.version, "1");
 
   const events: InvocationEvent[] = [];
-  const streamed = await invokeRemote(target, { payload: '{"n":2}', onEvent: (e) => events.push(e) });
+  const streamed = await invokeRemote(connections, target, {
+    payload: '{"n":2}',
+    onEvent: (e) => events.push(e),
+  });
   assert.deepEqual(streamed.result, { got: { n: 2 } });
   assert.deepEqual(
     events.map((e) => (e.type === "log" ? `${e.stream}: ${e.line}` : e.type)),
@@ -238,6 +251,7 @@ test("revoked, expired, another alias's and API tokens, the owner key and access
   // Through the pinned client, the owner's code and message come back as they are.
   await assert.rejects(
     invokeRemote(
+      connections,
       { endpoint: w.shared.url, fingerprint: w.shared.fingerprint, token: w.tokens.revoked },
       { payload: "{}" },
     ),
@@ -261,6 +275,7 @@ test("a token minted for the owner's machine only is refused here with 403 TOKEN
   // Through the pinned client (a teammate's Hearth), the owner's code comes back as it is.
   await assert.rejects(
     invokeRemote(
+      connections,
       { endpoint: w.shared.url, fingerprint: w.shared.fingerprint, token: w.tokens.localOnly },
       { payload: "{}" },
     ),

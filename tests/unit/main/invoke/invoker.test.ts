@@ -1,5 +1,6 @@
 // The invoker on a real store, engine and async queue over the fake VM driver: each mode, the empty-payload rule,
 // what an answer carries, and when a local name leads to a remote alias instead of a task here.
+import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,7 +20,7 @@ import {
   type InvocationWords,
   type RemoteAliasCall,
 } from "../../../../main/invoke/invoker.ts";
-import type { RemoteInvokeOptions } from "../../../../main/invoke/remote-invoker.ts";
+import type { RemoteInvokeOptions } from "../../../../main/remote/remote-invoker.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { systemRandom } from "../../../../main/store/system-random.ts";
 import { fakeSchedulerStack } from "../../../helpers/fake-scheduler.ts";
@@ -89,7 +90,13 @@ async function world(t: TestContext, remote: (o: RemoteInvokeOptions) => Promise
     remoteCalls.push({ callerProfileId, remote: r.name, o });
     return remote(o);
   };
-  const invoker = new Invoker({ store, engine, async: queue, callRemote });
+  const invoker = new Invoker({
+    store,
+    engine,
+    async: queue,
+    callRemote,
+    remoteConnections: new RemoteConnections(),
+  });
   t.after(async () => {
     queue.close();
     await stack.close();

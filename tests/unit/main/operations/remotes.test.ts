@@ -26,6 +26,7 @@ import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";
 import { systemRandom } from "../../../../main/store/system-random.ts";
 import { ensureTlsIdentity } from "../../../../main/store/tls-identity.ts";
 import type { InvokeOptions } from "../../../../main/vm/guest-session.ts";
+import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
 
 /** A host on a real store whose "VMs" echo the event after printing two lines. */
 async function fakeHost(t: TestContext, prefix: string) {
@@ -59,17 +60,20 @@ async function fakeHost(t: TestContext, prefix: string) {
   const engine = new Engine(store, scheduler);
   const asyncInvocations = new AsyncInvocations(engine, { dir: join(dir, "async") });
   await asyncInvocations.start();
+  const remoteConnections = new RemoteConnections();
   const app = {
     dataDir: dir,
     store,
     engine,
     async: asyncInvocations,
-    invoker: new Invoker({ store, engine, async: asyncInvocations }),
+    invoker: new Invoker({ store, engine, async: asyncInvocations, remoteConnections }),
+    remoteConnections,
     accel: "tcg",
     pool: { ensure: () => {}, list: () => [], figures: {} },
     manifest: { inputsKey: "test" },
   } as unknown as Host;
   t.after(async () => {
+    remoteConnections.close();
     asyncInvocations.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });

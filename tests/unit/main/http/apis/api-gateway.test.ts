@@ -1,4 +1,5 @@
 // The API gateway on a real store and engine, with a stand-in scheduler: what the task receives, what the client gets.
+import { RemoteConnections } from "../../../../../main/remote/remote-connections.ts";
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -82,6 +83,7 @@ async function gateway(t: TestContext) {
     store,
     engine,
     async: new AsyncInvocations(engine, { dir: join(dir, "async") }),
+    remoteConnections: new RemoteConnections(),
   });
   registerApiGateway(server, { store, invoker });
   t.after(() => server.close());

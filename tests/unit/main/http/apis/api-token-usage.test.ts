@@ -1,5 +1,6 @@
 // An API's token is counted and held to its rate limit like an alias's: calls, last use and address recorded, and
 // past the limit the gateway answers 429 Too Many Requests with Retry-After before anything runs.
+import { RemoteConnections } from "../../../../../main/remote/remote-connections.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -71,6 +72,7 @@ test("an API token with a rate limit: counted per call, then 429 with Retry-Afte
     store,
     engine,
     async: new AsyncInvocations(engine, { dir: join(dir, "async") }),
+    remoteConnections: new RemoteConnections(),
   });
   registerApiGateway(server, { store, invoker });
   t.after(() => server.close());

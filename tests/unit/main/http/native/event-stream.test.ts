@@ -6,7 +6,7 @@ import { connect, type Socket } from "node:net";
 import Fastify from "fastify";
 import { openEventStream, type EventStream } from "../../../../../main/http/native/event-stream.ts";
 import { droppedLinesText } from "../../../../../main/http/native/http-transport.ts";
-import { readServerSentEvents } from "../../../../../main/invoke/sse-reader.ts";
+import { readServerSentEvents } from "../../../../../main/remote/sse-reader.ts";
 
 const LINE = "x".repeat(1000);
 const LINES = 100_000; // 100 MB of log lines, far more than any socket buffer holds

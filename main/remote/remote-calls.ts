@@ -1,12 +1,20 @@
 // Calls through a profile's remote aliases: what a local name leads to when it is a teammate's shared alias, and the
 // call itself, with the token opened only for it and the last use recorded.
-import { REMOTE_API_PATH, type InvocationResult } from "../contract.ts";
+import type { InvocationResult } from "../contract.ts";
+import { REMOTE_API_PATH } from "../domain/sharing/remote-api-path.ts";
 import { HearthError } from "../domain/model/errors.ts";
 import type { InvokeRef } from "../domain/access/authorization.ts";
 import { findRemoteByName, markRemoteUsed, remoteCallTarget } from "../domain/sharing/remotes.ts";
 import type { HearthState, RemoteAlias } from "../domain/model/state.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
+import type { RemoteConnections } from "./remote-connections.ts";
 import { invokeRemote, type RemoteInvokeOptions } from "./remote-invoker.ts";
+
+/** What a call through a remote alias needs of its host: the store that holds the remote, and its connections. */
+export interface RemoteCallHost {
+  store: HearthStore;
+  remoteConnections: RemoteConnections;
+}
 
 /** A remote's last use is written at most this often: a busy remote alias must not cost a store write per call. */
 const LAST_USE_RESOLUTION_MS = 60_000;
@@ -34,16 +42,17 @@ export function remoteAliasFor(
 
 /** Invokes the remote alias on its owner's shared listener, sync or (with `onEvent`) streamed. */
 export async function callRemoteAlias(
-  store: HearthStore,
+  host: RemoteCallHost,
   callerProfileId: string,
   remote: RemoteAlias,
   o: RemoteInvokeOptions,
 ): Promise<InvocationResult> {
+  const { store } = host;
   const target = remoteCallTarget(store.documents.state, callerProfileId, remote.id, store.secrets);
   const { remoteId: _id, name: _name, ...pinned } = target;
   const started = Date.now();
   try {
-    return await invokeRemote(pinned, o);
+    return await invokeRemote(host.remoteConnections, pinned, o);
   } finally {
     noteRemoteUse(store, callerProfileId, remote, started);
   }

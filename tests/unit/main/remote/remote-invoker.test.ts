@@ -6,16 +6,16 @@ import { createServer as createHttpsServer, type Server } from "node:https";
 import { createServer as createTcpServer } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InvocationEvent } from "../../../../main/contract.ts";
-import {
-  callRemoteApi,
-  closeRemoteConnections,
-  connectPinned,
-  invokeRemote,
-  RemoteInvokeError,
-  type RemoteTarget,
-} from "../../../../main/invoke/remote-invoker.ts";
+import { connectPinned } from "../../../../main/remote/pinned-tls.ts";
+import { callRemoteApi } from "../../../../main/remote/remote-api-call.ts";
+import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
+import { RemoteInvokeError } from "../../../../main/remote/remote-error.ts";
+import { invokeRemote, type RemoteTarget } from "../../../../main/remote/remote-invoker.ts";
 import { ensureTlsIdentity, type TlsIdentity } from "../../../../main/store/tls-identity.ts";
 import { tempDir } from "../store/temp-dir.ts";
+
+/** The kept connections these calls go through, as a host's would. */
+const connections = new RemoteConnections();
 
 const TOKEN = `hth_${"Ab3_-".repeat(8)}xyz`;
 const RESULT = {
@@ -149,7 +149,7 @@ test("the pinned certificate lets a sync call through, with the token as a Beare
   const { id } = await identities(t);
   const { seen, endpoint } = await listen(t, id);
   const target: RemoteTarget = { endpoint, fingerprint: id.fingerprint, token: TOKEN };
-  const result = await invokeRemote(target, { payload: '{"say":"hi"}' });
+  const result = await invokeRemote(connections, target, { payload: '{"say":"hi"}' });
   assert.deepEqual(
     result,
     { ...RESULT, result: { echo: "hi" } },
@@ -160,6 +160,7 @@ test("the pinned certificate lets a sync call through, with the token as a Beare
   ]);
   // A path prefix (a listener behind a proxy) is kept; the fingerprint is compared whatever its case.
   await invokeRemote(
+    connections,
     {
       ...target,
       endpoint: `${endpoint}/hearth/`,
@@ -174,25 +175,28 @@ test("calls to one endpoint share one verified connection, each still carrying i
   const { id, other } = await identities(t);
   const { server, seen, endpoint } = await listen(t, id);
   const target: RemoteTarget = { endpoint, fingerprint: id.fingerprint, token: TOKEN };
-  for (let i = 0; i < 5; i++) await invokeRemote(target, { payload: `{"say":"${i}"}` });
+  for (let i = 0; i < 5; i++) await invokeRemote(connections, target, { payload: `{"say":"${i}"}` });
   assert.equal(seen.requests.length, 5);
   assert.equal(seen.connections, 1, "one TLS handshake for five sequential calls");
   assert.ok(seen.requests.every((r) => r.authorization === `Bearer ${TOKEN}`));
   // A refused call (wrong token) is answered on its own connection, which is not kept.
-  await rejectsWith(invokeRemote({ ...target, token: `${TOKEN}x` }, { payload: "{}" }), "TOKEN_INVALID");
+  await rejectsWith(
+    invokeRemote(connections, { ...target, token: `${TOKEN}x` }, { payload: "{}" }),
+    "TOKEN_INVALID",
+  );
   // The owner drops idle connections (a restart, its keep-alive timeout): the next call opens and verifies a new one.
   server.closeAllConnections();
   await new Promise((r) => setTimeout(r, 50));
   const before = seen.connections;
-  const again = await invokeRemote(target, { payload: '{"say":"again"}' });
+  const again = await invokeRemote(connections, target, { payload: '{"say":"again"}' });
   assert.deepEqual(again.result, { echo: "again" });
   assert.equal(seen.connections, before + 1);
   // Another pin for the same endpoint never rides on the verified connection.
   await rejectsWith(
-    invokeRemote({ ...target, fingerprint: other.fingerprint }, { payload: "{}" }),
+    invokeRemote(connections, { ...target, fingerprint: other.fingerprint }, { payload: "{}" }),
     "REMOTE_FINGERPRINT_MISMATCH",
   );
-  closeRemoteConnections();
+  connections.close();
 });
 
 test("a streamed call hands over start and each log line as they arrive, and resolves to the result", async (t) => {
@@ -200,6 +204,7 @@ test("a streamed call hands over start and each log line as they arrive, and res
   const { seen, endpoint } = await listen(t, id);
   const events: InvocationEvent[] = [];
   const result = await invokeRemote(
+    connections,
     { endpoint, fingerprint: id.fingerprint, token: TOKEN },
     { payload: '{"say":"hey"}', onEvent: (e) => events.push(e) },
   );
@@ -216,7 +221,11 @@ test("another certificate is refused before a single byte of the request is writ
   const { id, other } = await identities(t);
   const { seen, endpoint } = await listen(t, id);
   const e = await rejectsWith(
-    invokeRemote({ endpoint, fingerprint: other.fingerprint, token: TOKEN }, { payload: '{"say":"hi"}' }),
+    invokeRemote(
+      connections,
+      { endpoint, fingerprint: other.fingerprint, token: TOKEN },
+      { payload: '{"say":"hi"}' },
+    ),
     "REMOTE_FINGERPRINT_MISMATCH",
     /nothing was sent/,
   );
@@ -238,21 +247,21 @@ test("the owner's refusals come back with their own code, marked as the owner's"
   const { endpoint } = await listen(t, id);
   const revoked = `hth_${"Z".repeat(43)}`;
   const e = await rejectsWith(
-    invokeRemote({ endpoint, fingerprint: id.fingerprint, token: revoked }, { payload: "{}" }),
+    invokeRemote(connections, { endpoint, fingerprint: id.fingerprint, token: revoked }, { payload: "{}" }),
     "TOKEN_INVALID",
     /the owner's Hearth at https:\/\/127\.0\.0\.1:\d+ answered: the token is not valid/,
   );
   assert.equal(e.status, 401);
   const target = { endpoint, fingerprint: id.fingerprint, token: TOKEN };
   const throttled = await rejectsWith(
-    invokeRemote(target, { payload: '{"fail":"throttled"}' }),
+    invokeRemote(connections, target, { payload: '{"fail":"throttled"}' }),
     "TOO_MANY_ATTEMPTS",
   );
   assert.equal(throttled.retryAfterS, 7);
   // A stream's error event is thrown the same way, after the lines before it were handed over.
   const lines: string[] = [];
   await rejectsWith(
-    invokeRemote(target, {
+    invokeRemote(connections, target, {
       payload: '{"fail":"event"}',
       onEvent: (ev) => void (ev.type === "log" && lines.push(ev.line)),
     }),
@@ -267,17 +276,17 @@ test("answers that are not Hearth's, and streams cut short, are protocol errors 
   const { endpoint } = await listen(t, id);
   const target = { endpoint, fingerprint: id.fingerprint, token: TOKEN };
   await rejectsWith(
-    invokeRemote(target, { payload: '{"fail":"html"}' }),
+    invokeRemote(connections, target, { payload: '{"fail":"html"}' }),
     "REMOTE_PROTOCOL_ERROR",
     /HTTP 502/,
   );
   await rejectsWith(
-    invokeRemote(target, { payload: '{"fail":"garbage"}', onEvent: () => {} }),
+    invokeRemote(connections, target, { payload: '{"fail":"garbage"}', onEvent: () => {} }),
     "REMOTE_PROTOCOL_ERROR",
     /not JSON/,
   );
   await rejectsWith(
-    invokeRemote(target, { payload: '{"fail":"cut"}', onEvent: () => {} }),
+    invokeRemote(connections, target, { payload: '{"fail":"cut"}', onEvent: () => {} }),
     "REMOTE_UNREACHABLE",
     /broke off|ended before/,
   );
@@ -285,18 +294,22 @@ test("answers that are not Hearth's, and streams cut short, are protocol errors 
     res.writeHead(200, { "content-type": "text/plain" }).end("hi"),
   );
   await rejectsWith(
-    invokeRemote({ ...target, endpoint: plain.endpoint }, { payload: "{}" }),
+    invokeRemote(connections, { ...target, endpoint: plain.endpoint }, { payload: "{}" }),
     "REMOTE_PROTOCOL_ERROR",
     /not JSON/,
   );
   await rejectsWith(
-    invokeRemote({ ...target, endpoint: plain.endpoint }, { payload: "{}", onEvent: () => {} }),
+    invokeRemote(connections, { ...target, endpoint: plain.endpoint }, { payload: "{}", onEvent: () => {} }),
     "REMOTE_PROTOCOL_ERROR",
     /text\/plain/,
   );
   const silent = await listen(t, id, () => {});
   await rejectsWith(
-    invokeRemote({ ...target, endpoint: silent.endpoint }, { payload: "{}", idleTimeoutMs: 200 }),
+    invokeRemote(
+      connections,
+      { ...target, endpoint: silent.endpoint },
+      { payload: "{}", idleTimeoutMs: 200 },
+    ),
     "REMOTE_UNREACHABLE",
     /sent nothing/,
   );
@@ -310,6 +323,7 @@ test("a listener that is down, or that never finishes a handshake, is unreachabl
   await new Promise<void>((r) => probe.close(() => r()));
   await rejectsWith(
     invokeRemote(
+      connections,
       { endpoint: `https://127.0.0.1:${port}`, fingerprint: id.fingerprint, token: TOKEN },
       { payload: "{}" },
     ),
@@ -323,6 +337,7 @@ test("a listener that is down, or that never finishes a handshake, is unreachabl
   const mutePort = (mute.address() as { port: number }).port;
   await rejectsWith(
     invokeRemote(
+      connections,
       { endpoint: `https://127.0.0.1:${mutePort}`, fingerprint: id.fingerprint, token: TOKEN },
       { payload: "{}", connectTimeoutMs: 200 },
     ),
@@ -331,6 +346,7 @@ test("a listener that is down, or that never finishes a handshake, is unreachabl
   );
   await rejectsWith(
     invokeRemote(
+      connections,
       { endpoint: `http://127.0.0.1:${mutePort}`, fingerprint: id.fingerprint, token: TOKEN },
       { payload: "{}" },
     ),
@@ -362,6 +378,7 @@ test("an owner that keeps a stream alive with keep-alives forever is stopped at 
   const started = Date.now();
   await rejectsWith(
     invokeRemote(
+      connections,
       { endpoint, fingerprint: id.fingerprint, token: TOKEN },
       { payload: "{}", onEvent: () => {}, idleTimeoutMs: 200, totalTimeoutMs: 600 },
     ),
@@ -389,6 +406,7 @@ test("an owner that streams without end is stopped at the byte cap", async (t) =
   let seen = 0;
   await rejectsWith(
     invokeRemote(
+      connections,
       { endpoint, fingerprint: id.fingerprint, token: TOKEN },
       { payload: "{}", onEvent: () => seen++, maxStreamBytes: 200_000 },
     ),
@@ -413,6 +431,7 @@ test("past the event cap no more log lines reach this side, one line says so, an
   );
   const events: InvocationEvent[] = [];
   const result = await invokeRemote(
+    connections,
     { endpoint, fingerprint: id.fingerprint, token: TOKEN },
     { payload: "{}", onEvent: (e) => events.push(e), maxStreamEvents: 10 },
   );
@@ -432,6 +451,7 @@ test("a remote API route that trickles its answer forever is stopped at the call
   const started = Date.now();
   await rejectsWith(
     callRemoteApi(
+      connections,
       { endpoint, fingerprint: id.fingerprint, token: TOKEN },
       { method: "GET", path: "/slow", headers: {}, idleTimeoutMs: 200, totalTimeoutMs: 600 },
     ),

@@ -1,7 +1,7 @@
 // Server-sent events from a byte stream: events split anywhere, any line ending, comments skipped, sizes bounded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readServerSentEvents } from "../../../../main/invoke/sse-reader.ts";
+import { readServerSentEvents } from "../../../../main/remote/sse-reader.ts";
 
 async function read(chunks: (string | Buffer)[], max?: number) {
   async function* body() {
