@@ -16,7 +16,6 @@ import { mintAliasToken, mintApiToken } from "../../domain/access/tokens.ts";
 import { aliasView, apiView } from "../../domain/model/views.ts";
 import type { Host } from "../../host.ts";
 import { systemRandom } from "../../store/system-random.ts";
-import { sharingOf } from "../shared-listener.ts";
 import type { Handler } from "./native-handlers.ts";
 
 type ShareOperation = Extract<OperationName, "shareAlias" | "shareApi">;
@@ -38,7 +37,7 @@ const SHARING_OFF =
 /** An unminted token of the right shape: checks a link's other parts before anything is minted. */
 const PLACEHOLDER_TOKEN = `hth_${"A".repeat(43)}`;
 
-export function shareHandlers(app: Pick<Host, "store" | "dataDir">): Record<ShareOperation, Handler> {
+export function shareHandlers(app: Pick<Host, "store" | "sharing">): Record<ShareOperation, Handler> {
   const docs = app.store.documents;
   const ctx = (): CommandContext => ({ now: Date.now(), random: systemRandom, sealer: app.store.secrets });
   return {
@@ -46,7 +45,7 @@ export function shareHandlers(app: Pick<Host, "store" | "dataDir">): Record<Shar
       if (profileId === null) throw new Error("INTERNAL_ERROR: an operation ran without a profile");
       const pid = profileId;
       const { name: asked, ...terms } = parseInput(shareFields, input);
-      const sharing = sharingOf(app.dataDir);
+      const sharing = app.sharing.current();
       if (!sharing) {
         throw new HearthError("SHARING_OFF", SHARING_OFF);
       }
@@ -88,7 +87,7 @@ export function shareHandlers(app: Pick<Host, "store" | "dataDir">): Record<Shar
       if (profileId === null) throw new Error("INTERNAL_ERROR: an operation ran without a profile");
       const pid = profileId;
       const terms = parseInput(shareApiFields, input);
-      const sharing = sharingOf(app.dataDir);
+      const sharing = app.sharing.current();
       if (!sharing) throw new HearthError("SHARING_OFF", SHARING_OFF);
       const api = apiView(docs.state, pid, terms.apiId);
       if (api.access !== "token") {

@@ -25,6 +25,7 @@ import type {
   SandboxScheduler,
 } from "../../../../../main/invoke/sandbox-scheduler.ts";
 import { RemoteConnections } from "../../../../../main/remote/remote-connections.ts";
+import { SharingRegistry } from "../../../../../main/remote/sharing-registry.ts";
 import { openHearthStore } from "../../../../../main/store/hearth-store.ts";
 import { ensureOwnerKey } from "../../../../../main/store/owner-key.ts";
 import { systemRandom } from "../../../../../main/store/system-random.ts";
@@ -70,6 +71,7 @@ async function fakeHost(t: TestContext, prefix: string) {
     engine,
     async: asyncInvocations,
     remoteConnections,
+    sharing: new SharingRegistry(),
     accel: "tcg",
     pool: { ensure: () => {}, list: () => [], figures: {} },
     manifest: { inputsKey: "test" },
