@@ -9,6 +9,7 @@ import { HearthClient } from "../main/client/http-client.ts";
 import { formatShareLink } from "../main/domain/sharing/share-link.ts";
 import { Host } from "../main/host.ts";
 import { startServer } from "../main/http/server.ts";
+import { sharedInvocation } from "../main/http/native/shared-invoke.ts";
 import { startSharedListener } from "../main/http/shared-listener.ts";
 import { OWNER_KEY_FILE } from "../main/store/owner-key.ts";
 import { fixtureDir } from "../tests/helpers/fixtures.ts";
@@ -26,7 +27,12 @@ const mate = await Host.start({ dataDir: mateDir, warm: 0 });
 try {
   const ownerPort = await startServer({ host: "127.0.0.1", port: 0, app: owner });
   const matePort = await startServer({ host: "127.0.0.1", port: 0, app: mate });
-  const shared = await startSharedListener({ app: owner, host: "127.0.0.2", port: 0 });
+  const shared = await startSharedListener({
+    app: owner,
+    host: "127.0.0.2",
+    port: 0,
+    invoke: sharedInvocation(owner),
+  });
   const urlOf = (s: typeof ownerPort) => `http://127.0.0.1:${(s.server.address() as { port: number }).port}`;
   const ownerKey = readFileSync(join(ownerDir, OWNER_KEY_FILE), "utf8").trim();
   const mateKey = readFileSync(join(mateDir, OWNER_KEY_FILE), "utf8").trim();

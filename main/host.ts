@@ -1,6 +1,6 @@
 // The composition root: builds the store, the VM driver and pool, the scheduler, the engine, logs, the async
-// queue, the connections to other machines' Hearths and the invoker every transport calls from config, and takes
-// them down in order.
+// queue, the connections to other machines' Hearths, the sharing registry and the invoker every transport calls
+// from config, and takes them down in order.
 import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
@@ -8,6 +8,7 @@ import { InvocationLogs } from "./invoke/invocation-logs.ts";
 import { Invoker } from "./invoke/invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { RemoteConnections } from "./remote/remote-connections.ts";
+import { SharingRegistry } from "./remote/sharing-registry.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
 import { openDataDir } from "./store/private-data-dir.ts";
 import { LogFiles } from "./store/log-files.ts";
@@ -56,6 +57,8 @@ export class Host {
     readonly removedAtStart: string[],
     /** The pinned connections to teammates' shared listeners that remote aliases and APIs call through. */
     readonly remoteConnections: RemoteConnections,
+    /** The shared listener serving this host while sharing is on, and what share links name. */
+    readonly sharing: SharingRegistry,
   ) {}
 
   static async start(o: HostOptions): Promise<Host> {
@@ -110,11 +113,16 @@ export class Host {
       new Invoker({ store, engine, async: asyncInvocations, remoteConnections }),
       removed,
       remoteConnections,
+      new SharingRegistry(),
     );
   }
 
-  /** Answers what was accepted (up to `drainMs`), then destroys every VM this host started and closes the store. */
+  /**
+   * Stops a shared listener still serving, answers what was accepted (up to `drainMs`), then closes the connections
+   * to other machines, destroys every VM this host started and closes the store.
+   */
   async close(drainMs = 10_000): Promise<void> {
+    await this.sharing.close();
     this.async.pause();
     await this.scheduler.drain(drainMs);
     this.async.close();

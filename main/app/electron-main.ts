@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { Host } from "../host.ts";
 import { startServer } from "../http/server.ts";
-import { sharingOf } from "../http/shared-listener.ts";
+
 import { dataDir } from "../paths.ts";
 import { StartupProgress } from "../startup-progress.ts";
 import { iconPng } from "./app-icon.ts";
@@ -302,7 +302,7 @@ function main(): void {
   bridge = registerIpcBridge(ipcMain, {
     host: () => hostReady,
     startup: () => startup.status(),
-    sharing: (h) => sharingOf(h.dataDir),
+    sharing: (h) => h.sharing.current(),
     trust: trusted,
     log: (message, err) => log(`${message}: ${(err as Error)?.stack ?? String(err)}`),
   });

@@ -16,7 +16,8 @@ import { AuthFailures } from "./native/auth-failures.ts";
 import { NativeAuth } from "./native/native-auth.ts";
 import { registerNativeApi } from "./native/native-api.ts";
 import { sendNativeError } from "./native/native-errors.ts";
-import { sharingOf, startSharedListener, type SharedListener } from "./shared-listener.ts";
+import { sharedInvocation } from "./native/shared-invoke.ts";
+import { startSharedListener, type SharedListener } from "./shared-listener.ts";
 import { registerRemoteApiProxy } from "./remote-api-proxy.ts";
 import { guardRequests } from "./request-guard.ts";
 import { registerUi } from "./ui-static.ts";
@@ -63,7 +64,7 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
     auth,
     state: () => o.app.store.documents.state,
   });
-  registerNativeApi(server, o.app, auth, () => sharingOf(o.app.dataDir));
+  registerNativeApi(server, o.app, auth, () => o.app.sharing.current());
   registerLambdaInvoke(server, o.app, failures);
   registerLambdaFunctions(server, o.app, failures);
   registerApiGateway(server, { store: o.app.store, invoker: o.app.invoker, failures });
@@ -90,7 +91,12 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   if (o.share) {
     try {
       // The same failure counts as the local port: an address that guesses here is slowed down there too.
-      shared = await startSharedListener({ app: o.app, ...o.share, failures });
+      shared = await startSharedListener({
+        app: o.app,
+        ...o.share,
+        failures,
+        invoke: sharedInvocation(o.app),
+      });
     } catch (err) {
       await server.close();
       throw err;

@@ -2,7 +2,8 @@
 //
 // A second fastify instance, apart from the local port, so that no route of the native API, the Lambda API, the
 // window or the doctor can be reached here by mistake: it registers the invocation route and the API gateway
-// (token APIs only) and answers every other request ROUTE_NOT_FOUND, whatever credentials it carries.
+// (token APIs only) and answers every other request ROUTE_NOT_FOUND, whatever credentials it carries. The invocation
+// itself is handed in (the native API's invoke): this listener decides who may call, not how a call runs.
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { HearthError } from "../domain/model/errors.ts";
@@ -12,16 +13,27 @@ import { ensureTlsIdentity, type TlsIdentity } from "../store/tls-identity.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
 import { MAX_INVOKE_PAYLOAD_BYTES } from "./lambda/lambda-invoke.ts";
 import { AuthFailures, MALFORMED_FAILURES, tooManyAttempts } from "./native/auth-failures.ts";
-import { runNativeOperation } from "./native/native-api.ts";
 import { NativeAuth, type Caller } from "./native/native-auth.ts";
 import { sendNativeError } from "./native/native-errors.ts";
-import { httpTransport, nativeHandlers } from "./native/native-handlers.ts";
 import { decodePayload } from "../domain/tasks/payload-check.ts";
+import type { SharingInfo } from "../remote/sharing-registry.ts";
 
 export const SHARED_INVOKE_PATH = "/v1/invoke";
 
+/**
+ * Runs the invoke operation for a token holder the listener let in, with the request's query and payload as its
+ * input: answers what to send as JSON, or anything once it answered on `reply` itself (a stream, an accepted call).
+ */
+export type SharedInvocation = (
+  caller: Caller,
+  input: Record<string, unknown>,
+  reply: FastifyReply,
+) => Promise<unknown>;
+
 export interface SharedListenerOptions {
   app: Host;
+  /** The invocation this listener serves. */
+  invoke: SharedInvocation;
   /** The address the owner shares on (never a wildcard by default: the owner picks it). */
   host: string;
   port: number;
@@ -38,21 +50,6 @@ export interface SharedListener {
   /** `sha256:<hex>` of the certificate served: the pin of share links. */
   fingerprint: string;
   close(): Promise<void>;
-}
-
-/** What a share link needs of a running shared listener: its endpoint, its pin, and its certificate for curl's pin. */
-export interface SharingInfo {
-  url: string;
-  fingerprint: string;
-  certPem: string;
-}
-
-/** The shared listener serving each data directory's host in this process, while it runs. */
-const sharing = new Map<string, SharingInfo>();
-
-/** The shared listener of the host on `dataDir`, or null while sharing is off. */
-export function sharingOf(dataDir: string): SharingInfo | null {
-  return sharing.get(dataDir) ?? null;
 }
 
 const TOKEN_ONLY =
@@ -117,7 +114,6 @@ export async function startSharedListener(o: SharedListenerOptions): Promise<Sha
   // NativeAuth's owner path is never reached here (only `hth_` tokens get through to it); it is handed a fresh
   // random key all the same, so that even a mistake there could not make the real owner key work on this port.
   const auth = new NativeAuth(`hok_${randomBytes(32).toString("base64url")}`, failures);
-  const handlers = nativeHandlers(o.app);
   const server = Fastify({
     logger: false,
     https: { key: identity.key, cert: identity.cert, minVersion: "TLSv1.2" },
@@ -162,7 +158,7 @@ export async function startSharedListener(o: SharedListenerOptions): Promise<Sha
             ...(req.query as Record<string, unknown>),
             payload: Buffer.isBuffer(req.body) ? decodePayload(req.body, "payload") : "",
           };
-          const answer = await runNativeOperation(handlers, "invoke", caller, raw, httpTransport(reply));
+          const answer = await o.invoke(caller, raw, reply);
           if (reply.sent) return reply;
           return reply.header("content-type", "application/json").send(JSON.stringify(answer));
         } catch (err) {
@@ -198,14 +194,13 @@ export async function startSharedListener(o: SharedListenerOptions): Promise<Sha
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
   const url = `https://${host}:${port}`;
   const info: SharingInfo = { url, fingerprint: identity.fingerprint, certPem: identity.cert };
-  sharing.set(o.app.dataDir, info);
-  return {
-    server,
-    url,
-    fingerprint: identity.fingerprint,
-    close: async () => {
-      if (sharing.get(o.app.dataDir) === info) sharing.delete(o.app.dataDir);
+  // Whoever closes first (the local port going down, or the host) closes it; the other finds it closed.
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      o.app.sharing.stopped(info);
       await server.close();
-    },
-  };
+    })());
+  o.app.sharing.started(info, close);
+  return { server, url, fingerprint: identity.fingerprint, close };
 }

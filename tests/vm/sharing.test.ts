@@ -17,6 +17,7 @@ import { formatShareLink } from "../../main/domain/sharing/share-link.ts";
 import { createProfile } from "../../main/domain/access/profiles.ts";
 import { Host } from "../../main/host.ts";
 import { startServer } from "../../main/http/server.ts";
+import { sharedInvocation } from "../../main/http/native/shared-invoke.ts";
 import { startSharedListener, type SharedListener } from "../../main/http/shared-listener.ts";
 import { RemoteInvokeError } from "../../main/remote/remote-error.ts";
 import { invokeRemote, type RemoteTarget } from "../../main/remote/remote-invoker.ts";
@@ -70,7 +71,12 @@ before(async () => {
   tokens.expiring = (await alice.call("mintToken", { aliasId: live.id, expiresInS: 1, remote })).secret;
   tokens.other = (await alice.call("mintToken", { aliasId: other.id, remote })).secret;
   // Sharing on: a second loopback address, over TLS only.
-  shared = await startSharedListener({ app: ownerHost, host: "127.0.0.2", port: 0 });
+  shared = await startSharedListener({
+    app: ownerHost,
+    host: "127.0.0.2",
+    port: 0,
+    invoke: sharedInvocation(ownerHost),
+  });
 
   const ctx = { now: Date.now(), random: systemRandom, sealer: mateHost.store.secrets };
   const bob = await mateHost.store.documents.update((s) => createProfile(s, { name: "bob" }, ctx));

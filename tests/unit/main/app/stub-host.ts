@@ -15,6 +15,7 @@ import { InvocationLogs } from "../../../../main/invoke/invocation-logs.ts";
 import { Invoker } from "../../../../main/invoke/invoker.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
+import { SharingRegistry } from "../../../../main/remote/sharing-registry.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { LogFiles } from "../../../../main/store/log-files.ts";
 import { systemRandom } from "../../../../main/store/system-random.ts";
@@ -95,6 +96,7 @@ export async function stubHost(t: TestContext) {
     async: queue,
     invoker: new Invoker({ store, engine, async: queue as unknown as AsyncInvocations, remoteConnections }),
     remoteConnections,
+    sharing: new SharingRegistry(),
   } as unknown as Host;
   // In this order: log records still buffered go to the store's folder before it is closed and removed.
   t.after(async () => {

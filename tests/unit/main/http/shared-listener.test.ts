@@ -15,6 +15,7 @@ import { mintAliasToken, mintApiToken, revokeToken } from "../../../../main/doma
 import { publishVersion } from "../../../../main/domain/tasks/versions.ts";
 import type { Host } from "../../../../main/host.ts";
 import { AuthFailures } from "../../../../main/http/native/auth-failures.ts";
+import { sharedInvocation } from "../../../../main/http/native/shared-invoke.ts";
 import { startSharedListener } from "../../../../main/http/shared-listener.ts";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../main/invoke/engine.ts";
@@ -22,6 +23,7 @@ import { Invoker } from "../../../../main/invoke/invoker.ts";
 import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
 import type { RemoteInvokeError } from "../../../../main/remote/remote-error.ts";
 import { invokeRemote } from "../../../../main/remote/remote-invoker.ts";
+import { SharingRegistry } from "../../../../main/remote/sharing-registry.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "../../../../main/invoke/sandbox-scheduler.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { ensureOwnerKey } from "../../../../main/store/owner-key.ts";
@@ -116,11 +118,19 @@ async function world(t: TestContext, failures?: AuthFailures) {
     async: asyncInvocations,
     remoteConnections: new RemoteConnections(),
   });
-  const app = { dataDir: dir, store, engine, async: asyncInvocations, invoker } as unknown as Host;
+  const app = {
+    dataDir: dir,
+    store,
+    engine,
+    async: asyncInvocations,
+    invoker,
+    sharing: new SharingRegistry(),
+  } as unknown as Host;
   const shared = await startSharedListener({
     app,
     host: "127.0.0.2",
     port: 0,
+    invoke: sharedInvocation(app),
     ...(failures ? { failures } : {}),
   });
   t.after(async () => {

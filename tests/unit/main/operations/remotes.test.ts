@@ -27,6 +27,7 @@ import { systemRandom } from "../../../../main/store/system-random.ts";
 import { ensureTlsIdentity } from "../../../../main/store/tls-identity.ts";
 import type { InvokeOptions } from "../../../../main/vm/guest-session.ts";
 import { RemoteConnections } from "../../../../main/remote/remote-connections.ts";
+import { SharingRegistry } from "../../../../main/remote/sharing-registry.ts";
 
 /** A host on a real store whose "VMs" echo the event after printing two lines. */
 async function fakeHost(t: TestContext, prefix: string) {
@@ -68,6 +69,7 @@ async function fakeHost(t: TestContext, prefix: string) {
     async: asyncInvocations,
     invoker: new Invoker({ store, engine, async: asyncInvocations, remoteConnections }),
     remoteConnections,
+    sharing: new SharingRegistry(),
     accel: "tcg",
     pool: { ensure: () => {}, list: () => [], figures: {} },
     manifest: { inputsKey: "test" },

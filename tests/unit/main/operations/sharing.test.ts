@@ -13,7 +13,9 @@ import { parseShareLink } from "../../../../main/domain/sharing/share-link.ts";
 import { createTask } from "../../../../main/domain/tasks/tasks.ts";
 import { publishVersion } from "../../../../main/domain/tasks/versions.ts";
 import type { Host } from "../../../../main/host.ts";
-import { sharingOf, startSharedListener } from "../../../../main/http/shared-listener.ts";
+import { sharedInvocation } from "../../../../main/http/native/shared-invoke.ts";
+import { startSharedListener } from "../../../../main/http/shared-listener.ts";
+import { SharingRegistry } from "../../../../main/remote/sharing-registry.ts";
 import type { CallTransport } from "../../../../main/operations/operation-context.ts";
 import { shareAlias, shareApi as shareApiOperation } from "../../../../main/operations/sharing.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
@@ -43,12 +45,12 @@ test("sharing an alias: SHARING_OFF without a listener, a bad name mints nothing
   const alias = await store.documents.update((s) =>
     createAlias(s, profile.id, { task: "resize", name: "live", version: 1 }, ctx()),
   );
-  const app = { dataDir: dir, store, engine: {} } as unknown as Host;
+  const app = { dataDir: dir, store, engine: {}, sharing: new SharingRegistry() } as unknown as Host;
   const share = (input: Record<string, unknown>) =>
     shareAlias(
       {
         host: app,
-        sharing: () => sharingOf(dir),
+        sharing: () => app.sharing.current(),
         caller: { kind: "owner", profileId: profile.id },
         profileId: profile.id,
         transport,
@@ -61,9 +63,14 @@ test("sharing an alias: SHARING_OFF without a listener, a bad name mints nothing
     assert.match(e.message, /hearth serve --share/);
     return true;
   });
-  const listener = await startSharedListener({ app, host: "127.0.0.1", port: 0 });
+  const listener = await startSharedListener({
+    app,
+    host: "127.0.0.1",
+    port: 0,
+    invoke: sharedInvocation(app),
+  });
   try {
-    assert.equal(sharingOf(dir)?.url, listener.url);
+    assert.equal(app.sharing.current()?.url, listener.url);
     await assert.rejects(share({ aliasId: alias.id, name: "two words" }), {
       code: "INVALID_INPUT",
       field: "name",
@@ -96,7 +103,7 @@ test("sharing an alias: SHARING_OFF without a listener, a bad name mints nothing
   } finally {
     await listener.close();
   }
-  assert.equal(sharingOf(dir), null);
+  assert.equal(app.sharing.current(), null);
   await assert.rejects(share({ aliasId: alias.id }), { code: "SHARING_OFF" });
 });
 
@@ -124,12 +131,12 @@ test("sharing a token API answers its address on the shared listener; a public A
     );
   const shop = await api("shop", "token");
   const open = await api("open", "public");
-  const app = { dataDir: dir, store, engine: {} } as unknown as Host;
+  const app = { dataDir: dir, store, engine: {}, sharing: new SharingRegistry() } as unknown as Host;
   const shareApi = (input: Record<string, unknown>) =>
     shareApiOperation(
       {
         host: app,
-        sharing: () => sharingOf(dir),
+        sharing: () => app.sharing.current(),
         caller: { kind: "owner", profileId: profile.id },
         profileId: profile.id,
         transport,
@@ -137,7 +144,12 @@ test("sharing a token API answers its address on the shared listener; a public A
       input,
     ) as Promise<ApiShareAnswer>;
   await assert.rejects(shareApi({ apiId: shop.id }), { code: "SHARING_OFF" });
-  const listener = await startSharedListener({ app, host: "127.0.0.1", port: 0 });
+  const listener = await startSharedListener({
+    app,
+    host: "127.0.0.1",
+    port: 0,
+    invoke: sharedInvocation(app),
+  });
   try {
     await assert.rejects(shareApi({ apiId: open.id }), { code: "INVALID_INPUT", field: "apiId" });
     await assert.rejects(shareApi({ apiId: "api_nope" }), { code: "API_NOT_FOUND" });
