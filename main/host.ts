@@ -35,6 +35,10 @@ export interface HostOptions {
   /** VMs alive at once across all profiles; by default HEARTH_MAX_VMS, else twice the cores (at least 4). */
   maxVms?: number;
   asyncRetryDelaysMs?: number[];
+  /** A profile unused this long gives its VMs back (scale to zero); by default HEARTH_IDLE_MINUTES, else 10 min. */
+  idleProfileMs?: number;
+  /** A VM untouched this long gives its spare guest memory back (0: never); default 10 s. */
+  squeezeIdleMs?: number;
 }
 
 export class Host {
@@ -80,6 +84,7 @@ export class Host {
       warm: o.warm ?? 1,
       maxPerProfile: o.maxVmsPerProfile ?? 4,
       ...maxVmsOption(o.maxVms),
+      ...(o.squeezeIdleMs !== undefined ? { squeezeIdleMs: o.squeezeIdleMs } : {}),
     });
     let removed: string[];
     try {
@@ -88,7 +93,10 @@ export class Host {
       await store.close();
       throw err;
     }
-    const scheduler = new SandboxScheduler({ pool });
+    const scheduler = new SandboxScheduler({
+      pool,
+      ...(o.idleProfileMs !== undefined ? { idleProfileMs: o.idleProfileMs } : {}),
+    });
     const logs = new InvocationLogs(new LogFiles(join(o.dataDir, "logs", "tasks")));
     const engine = new Engine(store, scheduler, systemRandom.float, logs);
     const asyncInvocations = new AsyncInvocations(engine, {

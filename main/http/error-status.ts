@@ -136,6 +136,11 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   VM_NOT_FOUND: internal,
   VM_RESTORE_FAILED: internal,
   VM_CPU_WEIGHT_FAILED: internal,
+  VM_BALLOON_FAILED: internal,
+  SQUEEZE_UNSUPPORTED: internal,
+  SQUEEZE_RUNNING: internal,
+  // A setting of the host's own (HEARTH_IDLE_MINUTES) is wrong: the host's fault, named in the message.
+  INVALID_CONFIG: internal,
   VM_SOCKET_DIR_UNSAFE: internal,
   ACQUIRE_ABORTED: internal,
   VM_SAVE_FAILED: internal,

@@ -50,6 +50,25 @@ export interface SchedulerOptions {
   maxWaitMs?: number;
   /** How long a VM may hold no sandbox before it goes back to the pool. */
   idleVmMs?: number;
+  /**
+   * A profile with no invocation for this long scales to zero: its sandboxes and VMs go, the pool keeps no spare for
+   * it, and its next invocation restores a VM. 0: never.
+   */
+  idleProfileMs?: number;
+}
+
+/** Default time before an unused profile gives its VMs back: HEARTH_IDLE_MINUTES, else ten minutes. */
+export function defaultIdleProfileMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.HEARTH_IDLE_MINUTES;
+  if (raw === undefined || raw.trim() === "") return 10 * 60_000;
+  const minutes = Number(raw);
+  if (!Number.isFinite(minutes) || minutes < 0) {
+    throw new SchedulerError(
+      "INVALID_CONFIG",
+      `HEARTH_IDLE_MINUTES must be a number of minutes ≥ 0 (0: never scale to zero), not "${raw}"`,
+    );
+  }
+  return Math.round(minutes * 60_000);
 }
 
 export class SchedulerError extends Error {
@@ -124,6 +143,10 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   /** Invocations each VM has served; kept on the VM itself so a VM given back and taken again keeps its count. */
   private readonly served = new WeakMap<PooledVm, number>();
   private idleTimer: NodeJS.Timeout;
+  private profileTimer: NodeJS.Timeout | null = null;
+  /** Last invocation (start or end) per profile; a profile never invoked counts from the scheduler's start. */
+  private readonly profileActiveAt = new Map<string, number>();
+  private readonly startedAt = Date.now();
   private closed = false;
 
   constructor(opts: SchedulerOptions) {
@@ -135,9 +158,17 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       maxConcurrentPerTask: 16,
       maxWaitMs: 120_000,
       idleVmMs: 5 * 60_000,
+      idleProfileMs: defaultIdleProfileMs(),
       ...opts,
     };
     this.idleTimer = setInterval(() => this.releaseIdleVms(), Math.min(this.o.idleVmMs, 30_000));
+    if (this.o.idleProfileMs > 0) {
+      this.profileTimer = setInterval(
+        () => this.parkIdleProfiles(),
+        Math.max(250, Math.min(this.o.idleProfileMs / 4, 30_000)),
+      );
+      this.profileTimer.unref();
+    }
     this.idleTimer.unref();
     this.o.pool.on("yield", (e) => this.yieldVm(e.profile));
   }
@@ -265,9 +296,11 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   ): Promise<RunOutcome | typeof NOT_DELIVERED> {
     sb.busy = true;
     sb.lastUsedAt = Date.now();
+    this.profileActiveAt.set(sb.exec.profile, sb.lastUsedAt);
     this.count(this.runningByProfile, sb.exec.profile, 1);
     this.count(this.runningByTask, sb.exec.taskKey, 1);
     const vm = sb.held!.vm; // a ready sandbox is always placed
+    vm.touch();
     this.served.set(vm, (this.served.get(vm) ?? 0) + 1);
     try {
       const outcome = await vm.session!.invoke(sb.slot, payload, opts);
@@ -292,6 +325,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     } finally {
       sb.busy = false;
       sb.lastUsedAt = Date.now();
+      this.profileActiveAt.set(sb.exec.profile, sb.lastUsedAt);
+      vm.touch();
       this.count(this.runningByProfile, sb.exec.profile, -1);
       this.count(this.runningByTask, sb.exec.taskKey, -1);
       if (sb.held?.yielding && sb.state === "ready") sb.state = "retiring";
@@ -530,6 +565,35 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     this.changed();
   }
 
+  /**
+   * Scale to zero: a profile the pool keeps VMs for, with nothing running, waiting or loading and no invocation
+   * for idleProfileMs, gives its sandboxes and VMs back; the pool parks it until its next invocation.
+   */
+  private parkIdleProfiles(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const { profile } of this.o.pool.warmth()) {
+      const active = this.profileActiveAt.get(profile) ?? this.startedAt;
+      if (now - active < this.o.idleProfileMs) continue;
+      if ((this.runningByProfile.get(profile) ?? 0) > 0 || (this.waiting.get(profile) ?? 0) > 0) continue;
+      if ((this.placing.get(profile)?.size ?? 0) > 0) continue;
+      const held = this.held.get(profile) ?? [];
+      if (held.some((h) => [...h.sandboxes.values()].some((sb) => sb.busy || sb.state === "loading")))
+        continue;
+      this.held.delete(profile);
+      for (const h of held) {
+        h.vm.session?.removeAllListeners("sandbox-failed");
+        h.vm.session?.removeAllListeners("sandbox-exit");
+        for (const sb of h.sandboxes.values()) this.emitSandbox(sb, "gone");
+        h.sandboxes.clear();
+        void this.o.pool.retire(h.vm, "its profile was idle");
+      }
+      this.o.pool.park(profile);
+      this.profileActiveAt.delete(profile);
+      this.changed();
+    }
+  }
+
   /** VMs without sandboxes for a while go back to the pool as spares. */
   private releaseIdleVms(): void {
     for (const list of this.held.values()) {
@@ -623,6 +687,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   close(): void {
     this.closed = true;
     clearInterval(this.idleTimer);
+    if (this.profileTimer) clearInterval(this.profileTimer);
     this.changed();
   }
 

@@ -16,6 +16,18 @@ export interface VmMetadata {
   createdAt: string;
 }
 
+/**
+ * The devices and memory layout of a VM's domain XML. A template saved with one layout cannot be restored into a
+ * domain of another, so the template's file name carries it: change it with any device or memory change below.
+ */
+export const DOMAIN_LAYOUT = 2;
+
+/**
+ * Translated-code cache of a TCG guest. QEMU's default grows to hundreds of MiB per VM as the guest runs; the runtime
+ * and the agent fit in this with room to spare (see bench:memory for what one idle VM holds).
+ */
+export const TCG_CODE_CACHE_MIB = 64;
+
 export interface DomainOptions {
   name: string;
   accel: Accel;
@@ -70,10 +82,15 @@ export function domainXml(o: DomainOptions): string {
     `  <name>${e(o.name)}</name>`,
     `  <metadata>${metadataElement(m)}</metadata>`,
     `  <memory unit='MiB'>${o.memoryMiB}</memory>`,
+    // Guest memory in a memfd: what the guest frees (reported by the balloon, or inflated into it) goes back to the
+    // host at once by a punched hole, and a restore does not turn every page it reads into a transparent huge page.
+    `  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>`,
     `  <vcpu>${o.vcpus}</vcpu>`,
     `  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${e(o.boot.kernel)}</kernel>` +
       `<initrd>${e(o.boot.initrd)}</initrd><cmdline>${e(o.boot.cmdline)}</cmdline></os>`,
-    `  <features><acpi/></features>`,
+    o.accel === "kvm"
+      ? `  <features><acpi/></features>`
+      : `  <features><acpi/><tcg><tb-cache unit='MiB'>${TCG_CODE_CACHE_MIB}</tb-cache></tcg></features>`,
     o.accel === "kvm" ? `  <cpu mode='host-passthrough'/>` : "",
     `  <clock offset='utc'/>`,
     `  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>`,
@@ -85,7 +102,9 @@ export function domainXml(o: DomainOptions): string {
     `    <serial type='pty'><log file='${e(o.consoleLog)}' append='off'/><target port='0'/></serial>`,
     `    <console type='pty'><target type='serial' port='0'/></console>`,
     `    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`,
-    `    <memballoon model='none'/>`,
+    // The balloon hands the guest's free memory back: free page reporting for blocks the guest frees, inflation
+    // (VmDriver.setMemory) for a squeeze of an idle VM.
+    `    <memballoon model='virtio' freePageReporting='on'/>`,
     `  </devices>`,
     // Images are world-readable and shared read-only by every VM: relabelling them per VM would race.
     o.dacLabel === false ? "" : `  <seclabel type='none' model='dac'/>`,

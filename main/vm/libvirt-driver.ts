@@ -44,6 +44,11 @@ export interface VmDriver {
   pid(name: string): Promise<number | null>;
   /** Sets the domain's CPU weight against other domains (libvirt's cpu_shares: cgroup cpu.shares or cpu.weight). */
   setCpuShares(name: string, shares: number): Promise<void>;
+  /**
+   * Sets the running domain's balloon target (memory the guest keeps, in KiB): below its size the guest's balloon
+   * inflates and the host takes the pages back; at its size the balloon is empty. Absent: the driver cannot.
+   */
+  setMemory?(name: string, kib: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -292,6 +297,22 @@ export class LibvirtDriver implements VmDriver {
     } catch (err) {
       const e = err as Error & { stderr?: string };
       throw new LibvirtError("VM_CPU_WEIGHT_FAILED", `${name}: ${(e.stderr || e.message).trim()}`);
+    }
+  }
+
+  async setMemory(name: string, kib: number): Promise<void> {
+    // The binding has no balloon call either. Used when a VM goes idle, never per invocation.
+    try {
+      await execFileAsync(
+        "virsh",
+        ["-q", "-c", this.uri, "setmem", name, String(Math.round(kib)), "--live"],
+        {
+          timeout: 10_000,
+        },
+      );
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      throw new LibvirtError("VM_BALLOON_FAILED", `${name}: ${(e.stderr || e.message).trim()}`);
     }
   }
 

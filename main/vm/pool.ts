@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { cpus, freemem } from "node:os";
 import { join, resolve } from "node:path";
-import type { Accel } from "./domain-xml.ts";
+import { DOMAIN_LAYOUT, type Accel } from "./domain-xml.ts";
 import type { GuestSession } from "./guest-session.ts";
 import {
   backoffMs,
@@ -50,6 +50,11 @@ export interface PoolOptions {
   /** "auto": restore clones of a saved template, booting only when that fails; "boot": always boot. */
   refill?: "auto" | "boot";
   healthIntervalMs?: number;
+  /**
+   * A serving VM untouched for this long is squeezed once (until it is used again): its balloon inflates over the
+   * guest's spare memory, which goes back to the host, and deflates again. 0: never. Needs a driver with setMemory.
+   */
+  squeezeIdleMs?: number;
   pingTimeoutMs?: number;
   bootTimeoutMs?: number;
 }
@@ -88,6 +93,8 @@ export interface VmStateChange {
 
 export interface PoolEvents {
   "vm-state": [VmStateChange];
+  /** An idle VM gave its spare memory back: how far the balloon got and how long the squeeze took. */
+  squeeze: [{ vm: string; profile: string; guestKeptKb: number; ms: number; interrupted: boolean }];
   template: [
     {
       state: "building" | "ready" | "failed";
@@ -127,12 +134,22 @@ export class PooledVm {
   readyAt?: number;
   /** The CPU weight last given to its QEMU process (libvirt's default until the pool sets one). */
   cpuShares?: number;
+  /** Last time it was taken or ran an invocation (see touch). */
+  activeAt = Date.now();
+  /** When its spare memory was last given back; a VM is squeezed again only after it was used. */
+  squeezedAt = 0;
+  squeezing = false;
 
   constructor(
     readonly id: string,
     readonly name: string,
     readonly profile: string,
   ) {}
+
+  /** Marks the VM as in use: an idle squeeze under way stops and the balloon deflates. Cheap: per invocation. */
+  touch(): void {
+    this.activeAt = Date.now();
+  }
 
   info(): VmInfo {
     return {
@@ -157,6 +174,10 @@ interface Waiter {
 }
 
 const RESERVED_PROFILES = new Set(["template"]);
+/** A squeeze leaves the guest what it uses plus this, and never less than the floor (its kernel and agent). */
+const SQUEEZE_MARGIN_KB = 48 * 1024;
+const SQUEEZE_FLOOR_KB = 160 * 1024;
+const SQUEEZE_MAX_MS = 10_000;
 
 export function hostIdFor(dataDir: string): string {
   return createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12);
@@ -179,6 +200,8 @@ export class VmPool extends EventEmitter<PoolEvents> {
   /** Spares being destroyed so that a waiting profile can have the room. */
   private reclaiming = 0;
   private cpuSharesBroken = false;
+  /** Squeezes run one at a time: each keeps a guest vCPU busy for a second or two. */
+  private squeezeRunning = false;
   private templateState: "none" | "building" | "ready" | "broken" = "none";
   private templateBuild: Promise<string | null> | null = null;
   private healthTimer: NodeJS.Timeout | null = null;
@@ -197,6 +220,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       memoryMiB: DEFAULT_VM_MEMORY_MIB,
       refill: "auto",
       healthIntervalMs: 5000,
+      squeezeIdleMs: 10_000,
       pingTimeoutMs: 3000,
       bootTimeoutMs: 90_000,
       ...opts,
@@ -210,7 +234,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
     return join(
       this.o.dataDir,
       "templates",
-      `${m.inputsKey.slice(0, 16)}-${this.o.accel}-${this.o.memoryMiB}m.save`,
+      `${m.inputsKey.slice(0, 16)}-${this.o.accel}-${this.o.memoryMiB}m-l${DOMAIN_LAYOUT}.save`,
     );
   }
 
@@ -350,6 +374,22 @@ export class VmPool extends EventEmitter<PoolEvents> {
     this.roomFreed(vm.profile);
   }
 
+  /**
+   * Stops keeping spares for an idle profile (scale to zero): its ready VMs go and none is started for it until
+   * its next ensure or acquire, which restores one. VMs it holds are the holder's to give back (see retire).
+   */
+  park(profile: string): void {
+    if (!this.profiles.delete(profile)) return;
+    for (const vm of [...this.vms.values()]) {
+      if (vm.profile === profile && vm.state === "ready") void this.reclaim(vm, "its profile was idle");
+    }
+  }
+
+  /** Whether the pool keeps spares for the profile (false once parked, until it is asked for a VM again). */
+  keeps(profile: string): boolean {
+    return this.profiles.has(profile);
+  }
+
   /** Takes a VM out of service for good (image changed, no longer trusted, pool shrinking). */
   async retire(vm: PooledVm, reason: string): Promise<void> {
     if (vm.state !== "ready" && vm.state !== "busy") return;
@@ -436,6 +476,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
     if (!canTransition(vm.state, to)) throw new VmStateError(vm.state, to, vm.name);
     const from = vm.state;
     vm.state = to;
+    if (to === "busy") vm.touch();
     if (reason) vm.reason = reason;
     if (to === "gone") this.vms.delete(vm.name);
     this.emit("vm-state", { vm: vm.info(), from, to, ...(reason ? { reason } : {}) });
@@ -809,6 +850,80 @@ export class VmPool extends EventEmitter<PoolEvents> {
     this.roomFreed(vm.profile);
   }
 
+  private squeezeOneIdle(serving: PooledVm[]): void {
+    if (this.squeezeRunning || this.o.squeezeIdleMs <= 0 || !this.o.driver.setMemory || this.closed) return;
+    const now = Date.now();
+    const vm = serving
+      .filter((v) => v.session && v.squeezedAt < v.activeAt && now - v.activeAt >= this.o.squeezeIdleMs)
+      .sort((a, b) => a.activeAt - b.activeAt)[0];
+    if (!vm) return;
+    this.squeezeRunning = true;
+    this.squeeze(vm)
+      .catch((err: Error) => {
+        if (vm.state === "ready" || vm.state === "busy")
+          this.emit("problem", {
+            profile: vm.profile,
+            message: `could not squeeze ${vm.name}: ${err.message}`,
+          });
+      })
+      .finally(() => (this.squeezeRunning = false));
+  }
+
+  /**
+   * Gives an idle VM's spare memory back to the host: the balloon inflates until the guest keeps what it uses plus
+   * a margin (pages the host takes back at once: guest memory is a memfd), then deflates, so the guest can have it
+   * all again the moment it needs it. Stops early when the VM is used meanwhile.
+   */
+  async squeeze(vm: PooledVm): Promise<{ guestKeptKb: number; ms: number; interrupted: boolean }> {
+    const setMemory = this.o.driver.setMemory?.bind(this.o.driver);
+    const session = vm.session;
+    if (!setMemory || !session) throw new PoolError("SQUEEZE_UNSUPPORTED", "this driver has no balloon");
+    if (vm.squeezing) throw new PoolError("SQUEEZE_RUNNING", `${vm.name} is being squeezed`);
+    vm.squeezing = true;
+    const since = vm.activeAt;
+    const t0 = performance.now();
+    const fullKb = this.o.memoryMiB * 1024;
+    let kept: number;
+    let inflated = false;
+    try {
+      const s = await session.stats();
+      // MemTotal is the guest's memory less what its kernel keeps for itself: the same offset applies to the target.
+      const reservedKb = Math.max(0, fullKb - s.memTotalKb);
+      const usedKb = s.memTotalKb - s.memAvailableKb;
+      const targetKb = Math.min(fullKb, Math.max(SQUEEZE_FLOOR_KB, usedKb + reservedKb + SQUEEZE_MARGIN_KB));
+      if (vm.activeAt !== since || targetKb >= fullKb)
+        return { guestKeptKb: s.memTotalKb, ms: 0, interrupted: true };
+      inflated = true;
+      await setMemory(vm.name, targetKb);
+      // The balloon inflates a few hundred MiB a second under TCG: wait until it reaches the target or stalls.
+      let last = s.memTotalKb;
+      let stalled = 0;
+      const deadline = performance.now() + SQUEEZE_MAX_MS;
+      while (vm.activeAt === since && stalled < 3 && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        const now = (await session.stats()).memTotalKb;
+        if (now + reservedKb <= targetKb + 4096) {
+          last = now;
+          break;
+        }
+        stalled = now < last - 1024 ? 0 : stalled + 1;
+        last = now;
+      }
+      kept = last;
+    } finally {
+      vm.squeezedAt = Date.now();
+      if (inflated) await setMemory(vm.name, fullKb).finally(() => (vm.squeezing = false));
+      else vm.squeezing = false;
+    }
+    const r = {
+      guestKeptKb: kept,
+      ms: Math.round(performance.now() - t0),
+      interrupted: vm.activeAt !== since,
+    };
+    this.emit("squeeze", { vm: vm.name, profile: vm.profile, ...r });
+    return r;
+  }
+
   private async destroy(vm: PooledVm): Promise<void> {
     vm.session?.removeAllListeners("lost");
     vm.session?.close();
@@ -824,9 +939,10 @@ export class VmPool extends EventEmitter<PoolEvents> {
     this.reweigh(vm.profile);
   }
 
-  /** Pings every serving VM; one that does not answer in time is failed and replaced. */
+  /** Pings every serving VM; one that does not answer in time is failed and replaced. Squeezes an idle one. */
   private async checkHealth(): Promise<void> {
     const serving = [...this.vms.values()].filter((v) => v.state === "ready" || v.state === "busy");
+    this.squeezeOneIdle(serving);
     // A profile whose VM has served a while is healthy again: its back-off starts over.
     for (const vm of serving) {
       if (vm.readyAt !== undefined && Date.now() - vm.readyAt >= YOUNG_DEATH_MS)

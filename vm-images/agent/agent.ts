@@ -33,10 +33,15 @@ function meminfoKb(key: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** What sandboxes may hold: the guest's memory less the kernel, the agent and page cache for the runtimes. */
+/**
+ * What sandboxes may hold: the guest's memory less the kernel, the agent and page cache for the runtimes. Read once
+ * at the start, with the balloon empty: while the host squeezes an idle VM (inflates the balloon for a moment),
+ * MemTotal shrinks, and admission must not change with it.
+ */
 const AGENT_RESERVE_MB = 64;
+const MEM_TOTAL_MB = Math.floor(meminfoKb("MemTotal") / 1024);
 function sandboxMemoryMb(): number {
-  return Math.max(0, Math.floor(meminfoKb("MemTotal") / 1024) - AGENT_RESERVE_MB);
+  return Math.max(0, MEM_TOTAL_MB - AGENT_RESERVE_MB);
 }
 
 /** Counts agent starts across respawns by init, so the host can tell a fresh VM from a recovered agent. */

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { BuildError, requireTool, run } from "./tools.ts";
 
 /** Modules the guest loads from its initramfs: the channel, the root disk, its filesystem, and an entropy source. */
-export const GUEST_MODULES = ["virtio_pci", "virtio_console", "virtio_blk", "squashfs", "virtio_rng"];
+export const GUEST_MODULES = [
+  "virtio_pci",
+  "virtio_console",
+  "virtio_blk",
+  "squashfs",
+  "virtio_rng",
+  "virtio_balloon",
+];
 
 export interface KernelPackage {
   /** Versioned package name, e.g. linux-image-6.1.0-56-cloud-amd64. */

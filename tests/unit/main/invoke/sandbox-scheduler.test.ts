@@ -2,7 +2,11 @@
 // code without a cold start. The same paths run on real VMs in tests/vm/engine.test.ts.
 import { afterEach, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Execution, SchedulerOptions } from "../../../../main/invoke/sandbox-scheduler.ts";
+import {
+  defaultIdleProfileMs,
+  type Execution,
+  type SchedulerOptions,
+} from "../../../../main/invoke/sandbox-scheduler.ts";
 import { fakeSchedulerStack } from "../../../helpers/fake-scheduler.ts";
 
 let cleanup: (() => Promise<void>)[] = [];
@@ -119,4 +123,37 @@ test("drain lets running invocations finish and refuses new ones", async () => {
   const r = await running;
   assert.equal(r.ok, true, "the accepted invocation was answered");
   await assert.rejects(scheduler.run(exec("1"), "{}"), /ENGINE_CLOSED/);
+});
+
+test("a profile idle for idleProfileMs gives its sandboxes and VMs back, and its next run starts one again", async () => {
+  const { scheduler, pool } = setup({ idleProfileMs: 300 });
+  const a = await scheduler.run(exec("1"), "{}");
+  assert.equal(a.ok, true);
+  assert.ok(pool.keeps("p1"));
+  const deadline = Date.now() + 5000;
+  while (pool.keeps("p1") || pool.list("p1").some((v) => v.state !== "gone")) {
+    assert.ok(Date.now() < deadline, "p1 was not parked within 5 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepEqual(scheduler.snapshot(), [], "no sandbox is left behind");
+  const b = await scheduler.run(exec("1"), "{}");
+  assert.equal(b.ok, true);
+  assert.equal(b.coldStart, true, "the next run loads a fresh sandbox in a fresh VM");
+  assert.notEqual(b.vm, a.vm);
+  assert.ok(pool.keeps("p1"));
+});
+
+test("a profile with a run under way is not parked, however long the run", async () => {
+  const { scheduler, pool } = setup({ idleProfileMs: 100 }, { loadDelayMs: 10, invokeDelayMs: 600 });
+  const r = await scheduler.run(exec("1"), "{}");
+  assert.equal(r.ok, true);
+  assert.ok(pool.keeps("p1"), "the run just ended: the profile is active");
+});
+
+test("HEARTH_IDLE_MINUTES sets the idle time; a wrong value is refused by name", () => {
+  assert.equal(defaultIdleProfileMs({}), 600_000);
+  assert.equal(defaultIdleProfileMs({ HEARTH_IDLE_MINUTES: "2.5" }), 150_000);
+  assert.equal(defaultIdleProfileMs({ HEARTH_IDLE_MINUTES: "0" }), 0);
+  assert.throws(() => defaultIdleProfileMs({ HEARTH_IDLE_MINUTES: "soon" }), /HEARTH_IDLE_MINUTES/);
+  assert.throws(() => defaultIdleProfileMs({ HEARTH_IDLE_MINUTES: "-1" }), /HEARTH_IDLE_MINUTES/);
 });
