@@ -9,6 +9,7 @@ export const SECTIONS = [
   ["http", "The HTTP port under autocannon"],
   ["guest", "Guest image: boot, round trips, memory"],
   ["pool", "Pool: boot, restore, replacement, memory, VMs sustained"],
+  ["memory", "Idle profiles: memory per VM and in all, scale to zero"],
   ["deploy", "Deploy under load"],
   ["cold", "Cold paths"],
   ["remote", "A shared alias called from a teammate's Hearth"],
@@ -415,7 +416,70 @@ export function cliSection(d: unknown): string[] {
   ];
 }
 
+/** The idle-memory targets: one idle VM's QEMU PSS, ten idle profiles' in all, the next call after zero. */
+export const MEMORY_TARGETS = { idleVmPssMiB: 200, tenProfilesPssMiB: 2048, fromZeroMs: 1500 } as const;
+
+const verdict = (measured: number | undefined, target: number): string =>
+  measured === undefined ? "not run" : measured <= target ? "met" : "not met";
+
+export function memorySection(d: unknown): string[] {
+  const rows = arr(d, "idle").map((s) => {
+    const per = arr(s, "perVmPssMiB").filter((x): x is number => typeof x === "number");
+    const sorted = [...per].sort((a, b) => a - b);
+    return [
+      cell(num(s, "profiles")),
+      cell(num(s, "vms")),
+      `${cell(num(s, "squeezed"))}/${cell(num(s, "vms"))}`,
+      per.length ? cell(sorted[Math.floor((sorted.length - 1) / 2)]) : "–",
+      per.length ? `${cell(sorted[0])}–${cell(sorted.at(-1))}` : "–",
+      cell(num(s, "totalPssMiB")),
+      cell(num(s, "idleSeconds")),
+    ];
+  });
+  const t = (k: keyof typeof MEMORY_TARGETS, label: string, unit: string): string[] => {
+    const measured = num(d, "targets", k, "measured");
+    return [
+      label,
+      `${cell(measured)} ${unit}`,
+      `≤ ${MEMORY_TARGETS[k]} ${unit}`,
+      verdict(measured, MEMORY_TARGETS[k]),
+    ];
+  };
+  return [
+    `Each profile ran echo-node once (a VM holding its sandbox, and the pool's spare), then was left idle; QEMU PSS ` +
+      `from /proc/PID/smaps_rollup of a ${cell(num(d, "guestMiB"))} MiB guest.`,
+    "",
+    ...table(
+      [
+        "profiles",
+        "VMs",
+        "squeezed",
+        "PSS per VM, median MiB",
+        "per VM, range MiB",
+        "PSS in all MiB",
+        "idle s",
+      ],
+      ["---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+      rows,
+    ),
+    "",
+    `Scale to zero, then the next call (restore + sandbox load + echo): ${spread(at(d, "fromZeroMs"))} ms over ` +
+      `${cell(num(d, "fromZeroMs", "n"))} runs.`,
+    "",
+    ...table(
+      ["target", "measured", "target", "verdict"],
+      ["---", "---:", "---:", "---"],
+      [
+        t("idleVmPssMiB", "an idle VM's QEMU PSS (the largest measured)", "MiB"),
+        t("tenProfilesPssMiB", "ten idle profiles, QEMU PSS in all", "MiB"),
+        t("fromZeroMs", "next call after scaling to zero (median)", "ms"),
+      ],
+    ),
+  ];
+}
+
 const RENDER: Record<SectionName, (d: unknown) => string[]> = {
+  memory: memorySection,
   peers,
   engine,
   http,

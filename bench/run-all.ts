@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { RESULTS_DIR } from "./bench-run.ts";
 import type { BenchRun } from "./report-format.ts";
 
-const ALL = ["guest", "engine", "http", "peers", "remote", "pool", "deploy", "cold", "cli"];
+const ALL = ["guest", "engine", "http", "peers", "remote", "pool", "memory", "deploy", "cold", "cli"];
 const { values } = parseArgs({ options: { only: { type: "string" } } });
 const names = values.only ? values.only.split(",").map((s) => s.trim()) : ALL;
 for (const n of names)

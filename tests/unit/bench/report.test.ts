@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Machine } from "../../../bench/machine.ts";
-import { accelsOf, assembleReport, cliSection } from "../../../bench/report-format.ts";
+import { accelsOf, assembleReport, cliSection, memorySection } from "../../../bench/report-format.ts";
 
 const machine: Machine = {
   cores: 2,
@@ -135,4 +135,32 @@ test("the CLI section sets each median against its target and names a run that d
   assert.match(md, /\| `hearth task ls` \| – \| – \| ≤ 250 \| not run \|/);
   assert.match(md, /Node's own start \(`node -e 0`\), the floor under each: 60 \(55–100\) ms/);
   assert.match(md, /- run did not finish: hearth task ls: run 1: exited 4/);
+});
+
+test("the memory section computes each target's verdict from the measured numbers", () => {
+  const md = memorySection({
+    guestMiB: 1024,
+    idle: [
+      { profiles: 1, vms: 2, squeezed: 2, perVmPssMiB: [180, 220], totalPssMiB: 400, idleSeconds: 40 },
+      {
+        profiles: 10,
+        vms: 20,
+        squeezed: 19,
+        perVmPssMiB: [150, 160, 170],
+        totalPssMiB: 1900,
+        idleSeconds: 90,
+      },
+    ],
+    fromZeroMs: { n: 3, median: 1400, min: 1300, max: 1700 },
+    targets: {
+      idleVmPssMiB: { measured: 220 },
+      tenProfilesPssMiB: { measured: 1900 },
+    },
+  }).join("\n");
+  assert.match(md, /\| 1 \| 2 \| 2\/2 \| 180 \| 180–220 \| 400 \| 40 \|/);
+  assert.match(md, /\| 10 \| 20 \| 19\/20 \| 160 \| 150–170 \| 1900 \| 90 \|/);
+  assert.match(md, /an idle VM's QEMU PSS \(the largest measured\) \| 220 MiB \| ≤ 200 MiB \| not met \|/);
+  assert.match(md, /ten idle profiles, QEMU PSS in all \| 1900 MiB \| ≤ 2048 MiB \| met \|/);
+  assert.match(md, /next call after scaling to zero \(median\) \| – ms \| ≤ 1500 ms \| not run \|/);
+  assert.match(md, /1400 \(1300–1700\) ms over 3 runs/);
 });
