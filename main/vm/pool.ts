@@ -55,6 +55,11 @@ export interface PoolOptions {
    * guest's spare memory, which goes back to the host, and deflates again. 0: never. Needs a driver with setMemory.
    */
   squeezeIdleMs?: number;
+  /**
+   * A profile whose VMs have all been untouched this long, one of them held (its warm sandboxes serve the next
+   * call), gives its spares back until one of its VMs is used again. 0: spares are kept however idle.
+   */
+  leanIdleMs?: number;
   pingTimeoutMs?: number;
   bootTimeoutMs?: number;
 }
@@ -139,6 +144,8 @@ export class PooledVm {
   /** When its spare memory was last given back; a VM is squeezed again only after it was used. */
   squeezedAt = 0;
   squeezing = false;
+  /** Set by the pool while the VM's profile is lean: the first touch brings its spares back. */
+  wake: (() => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -149,6 +156,11 @@ export class PooledVm {
   /** Marks the VM as in use: an idle squeeze under way stops and the balloon deflates. Cheap: per invocation. */
   touch(): void {
     this.activeAt = Date.now();
+    if (this.wake) {
+      const wake = this.wake;
+      this.wake = null;
+      wake();
+    }
   }
 
   info(): VmInfo {
@@ -200,6 +212,8 @@ export class VmPool extends EventEmitter<PoolEvents> {
   /** Spares being destroyed so that a waiting profile can have the room. */
   private reclaiming = 0;
   private cpuSharesBroken = false;
+  /** Profiles idle with a held VM: no spares are kept for them until one of their VMs is touched. */
+  private readonly lean = new Set<string>();
   /** Squeezes run one at a time: each keeps a guest vCPU busy for a second or two. */
   private squeezeRunning = false;
   private templateState: "none" | "building" | "ready" | "broken" = "none";
@@ -221,6 +235,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       refill: "auto",
       healthIntervalMs: 5000,
       squeezeIdleMs: 10_000,
+      leanIdleMs: 60_000,
       pingTimeoutMs: 3000,
       bootTimeoutMs: 90_000,
       ...opts,
@@ -303,6 +318,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
   }
 
   private take(profile: string, timeoutMs: number, signal?: AbortSignal): Promise<PooledVm> {
+    this.wakeProfile(profile);
     const vm = [...this.vms.values()].find((v) => v.profile === profile && v.state === "ready");
     if (vm) {
       this.transition(vm, "busy");
@@ -379,6 +395,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
    * its next ensure or acquire, which restores one. VMs it holds are the holder's to give back (see retire).
    */
   park(profile: string): void {
+    this.lean.delete(profile);
     if (!this.profiles.delete(profile)) return;
     for (const vm of [...this.vms.values()]) {
       if (vm.profile === profile && vm.state === "ready") void this.reclaim(vm, "its profile was idle");
@@ -529,7 +546,8 @@ export class VmPool extends EventEmitter<PoolEvents> {
     const waiting = this.waiters.get(profile)?.length ?? 0;
     const spare = this.count(profile, ["ready", "booting"]);
     const live = this.count(profile, ["ready", "booting", "busy"]);
-    const want = Math.min(this.o.warm + waiting - spare, this.o.maxPerProfile - live);
+    const warm = this.lean.has(profile) ? 0 : this.o.warm;
+    const want = Math.min(warm + waiting - spare, this.o.maxPerProfile - live);
     if (want <= 0) return;
     const needed = Math.min(want, this.unmet(profile));
     const room = Math.max(0, this.o.maxVms - this.liveTotal());
@@ -850,6 +868,32 @@ export class VmPool extends EventEmitter<PoolEvents> {
     this.roomFreed(vm.profile);
   }
 
+  /** Idle profiles that hold a VM give their spares back (see leanIdleMs); their first touched VM wakes them. */
+  private leanIdleProfiles(serving: PooledVm[]): void {
+    if (this.o.leanIdleMs <= 0 || this.closed) return;
+    const now = Date.now();
+    const byProfile = new Map<string, PooledVm[]>();
+    for (const vm of serving) byProfile.set(vm.profile, [...(byProfile.get(vm.profile) ?? []), vm]);
+    for (const [profile, vms] of byProfile) {
+      if (this.lean.has(profile) || (this.waiters.get(profile)?.length ?? 0) > 0) continue;
+      if (!vms.some((v) => v.state === "busy") || !vms.some((v) => v.state === "ready")) continue;
+      if (vms.some((v) => now - v.activeAt < this.o.leanIdleMs)) continue;
+      this.lean.add(profile);
+      const wake = (): void => this.wakeProfile(profile);
+      for (const v of vms) {
+        if (v.state === "ready") void this.reclaim(v, "its profile is idle: the VM it holds serves its next call");
+        else v.wake = wake;
+      }
+    }
+  }
+
+  /** A lean profile is used again: its spares come back. */
+  private wakeProfile(profile: string): void {
+    if (!this.lean.delete(profile)) return;
+    for (const v of this.vms.values()) if (v.profile === profile) v.wake = null;
+    this.refill(profile);
+  }
+
   private squeezeOneIdle(serving: PooledVm[]): void {
     if (this.squeezeRunning || this.o.squeezeIdleMs <= 0 || !this.o.driver.setMemory || this.closed) return;
     const now = Date.now();
@@ -942,6 +986,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
   /** Pings every serving VM; one that does not answer in time is failed and replaced. Squeezes an idle one. */
   private async checkHealth(): Promise<void> {
     const serving = [...this.vms.values()].filter((v) => v.state === "ready" || v.state === "busy");
+    this.leanIdleProfiles(serving);
     this.squeezeOneIdle(serving);
     // A profile whose VM has served a while is healthy again: its back-off starts over.
     for (const vm of serving) {

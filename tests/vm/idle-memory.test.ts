@@ -92,7 +92,8 @@ async function until<T>(
 }
 
 test("an idle VM gives its spare memory back, and serves at once afterwards", async (t) => {
-  const s = await stack({ squeezeIdleMs: 2000, healthIntervalMs: 1000 }, 0);
+  // leanIdleMs 0: both VMs (the held one and the spare) stay to be measured.
+  const s = await stack({ squeezeIdleMs: 2000, healthIntervalMs: 1000, leanIdleMs: 0 }, 0);
   t.after(() => s.close());
   const squeezed = new Map<string, { guestKeptKb: number; ms: number; interrupted: boolean }>();
   s.pool.on("squeeze", (e) => {

@@ -198,3 +198,32 @@ test("the reserved template profile cannot be used", () => {
   const { pool } = makePool();
   assert.throws(() => pool.ensure("template"), /INVALID_PROFILE/);
 });
+
+test("an idle profile holding a VM gives its spare back, and gets one again when it is used", async () => {
+  const { pool } = makePool({}, { warm: 1, leanIdleMs: 200 });
+  await pool.start();
+  const held = await pool.acquire("p1");
+  await until("a spare beside the held VM", () => pool.list("p1").some((v) => v.state === "ready"));
+  await until(
+    "the spare given back",
+    () => pool.list("p1").filter((v) => v.state !== "gone").length === 1,
+    3000,
+  );
+  assert.equal(pool.list("p1")[0]!.name, held.name, "the held VM (with its warm sandboxes) stays");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(pool.list("p1").length, 1, "no spare comes back while the profile stays idle");
+  held.touch();
+  await until("a spare again after the profile was used", () =>
+    pool.list("p1").some((v) => v.state === "ready"),
+  );
+  pool.release(held);
+});
+
+test("an idle profile without a held VM keeps its spare", async () => {
+  const { pool } = makePool({}, { warm: 1, leanIdleMs: 100 });
+  await pool.start();
+  pool.ensure("p1");
+  await until("a spare", () => pool.list("p1").some((v) => v.state === "ready"));
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(pool.list("p1").filter((v) => v.state === "ready").length, 1);
+});
