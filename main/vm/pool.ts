@@ -881,7 +881,8 @@ export class VmPool extends EventEmitter<PoolEvents> {
       this.lean.add(profile);
       const wake = (): void => this.wakeProfile(profile);
       for (const v of vms) {
-        if (v.state === "ready") void this.reclaim(v, "its profile is idle: the VM it holds serves its next call");
+        if (v.state === "ready")
+          void this.reclaim(v, "its profile is idle: the VM it holds serves its next call");
         else v.wake = wake;
       }
     }
