@@ -225,7 +225,9 @@ describe("faults", () => {
     // A new profile needs a new VM: restored through libvirt on the new connection.
     const c = await invoke(carol, "echo", { carol: true });
     assert.equal(c.ok, true, JSON.stringify(c.error));
-    // And a VM taken out of service is really destroyed, not taken for "already gone".
+    // And a VM taken out of service is really destroyed, not taken for "already gone". Alice is used first: a
+    // profile idle for a minute keeps no spare beside the VM it holds.
+    assert.equal((await invoke(alice, "slow-logger", { lines: 1 })).ok, true);
     const spare = await until("a ready spare of alice's", 60_000, () =>
       host.pool.list(alice).find((v) => v.state === "ready"),
     );
