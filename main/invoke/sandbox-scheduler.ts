@@ -362,6 +362,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
         placing.delete(sb);
       }
       this.emitSandbox(sb);
+      // A load needs the VM's memory: an idle squeeze under way stops.
+      held.vm.touch();
       try {
         const { zip, sha256 } = await exec.loadCode();
         await held.vm.session!.load(sb.slot, exec.spec, zip, sha256);

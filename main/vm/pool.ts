@@ -705,6 +705,8 @@ export class VmPool extends EventEmitter<PoolEvents> {
       return;
     }
     vm.readyAt = Date.now();
+    // Idle counts from now: a VM that took its time to start is not idle yet.
+    vm.activeAt = vm.readyAt;
     this.transition(vm, "ready");
     // A spare that finished starting while another profile waits on a full host goes to that profile's room.
     if (this.giveWay(vm, false)) return;
@@ -897,6 +899,8 @@ export class VmPool extends EventEmitter<PoolEvents> {
 
   private squeezeOneIdle(serving: PooledVm[]): void {
     if (this.squeezeRunning || this.o.squeezeIdleMs <= 0 || !this.o.driver.setMemory || this.closed) return;
+    // Not while a VM or the template starts: both want every core there is, and the squeeze can wait.
+    if (this.bootsRunning > 0 || this.templateBuild) return;
     const now = Date.now();
     const vm = serving
       .filter((v) => v.session && v.squeezedAt < v.activeAt && now - v.activeAt >= this.o.squeezeIdleMs)
@@ -995,7 +999,10 @@ export class VmPool extends EventEmitter<PoolEvents> {
         this.backoff.delete(vm.profile);
     }
     await Promise.all(
+      // A VM being squeezed answers its balloon's requests on its one vCPU first: its agent may be late to a ping,
+      // and the squeeze itself asks it for its memory every 200 ms.
       serving.map(async (vm) => {
+        if (vm.squeezing) return;
         try {
           await Promise.race([
             vm.session!.ping(),
@@ -1007,6 +1014,8 @@ export class VmPool extends EventEmitter<PoolEvents> {
             ),
           ]);
         } catch (err) {
+          // A ping sent just before a squeeze began may be answered late: not a sign of a dead VM.
+          if (vm.squeezing || Date.now() - vm.squeezedAt < this.o.pingTimeoutMs) return;
           await this.fail(vm, `health check failed: ${(err as Error).message}`);
         }
       }),
