@@ -170,6 +170,7 @@ const idle: IdleStep[] = [];
 
 // ---- scale to zero, then the next call ----
 const zero: number[] = [];
+const zeroParts: { totalMs: number; vmReadyMs: number | null; restoreMs: number | null }[] = [];
 if (zeroRuns > 0 && run.remainingMs() > 60_000) {
   const s = stack({ maxVms: 4, idleProfileMs: 3000 });
   await s.pool.start();
@@ -183,9 +184,17 @@ if (zeroRuns > 0 && run.remainingMs() > 60_000) {
     }
     await sleep(2000); // nothing of the profile is left running
     const ms = await invokeEcho(s.engine, p);
-    const origin = s.pool.list(p).find((v) => v.state === "busy")?.origin ?? "?";
-    say(`from zero: answered in ${ms.toFixed(0)} ms (VM from ${origin})`);
+    const vm = s.pool.list(p).find((v) => v.state === "busy");
+    say(
+      `from zero: answered in ${ms.toFixed(0)} ms: VM from ${vm?.origin ?? "?"} ready in ${vm?.readyMs ?? "?"} ms ` +
+        `(libvirt restore ${vm?.restoreMs ?? "?"} ms), then the sandbox's load and the call`,
+    );
     zero.push(ms);
+    zeroParts.push({
+      totalMs: Math.round(ms),
+      vmReadyMs: vm?.readyMs ?? null,
+      restoreMs: vm?.restoreMs ?? null,
+    });
   }
   await s.close();
   closers.splice(closers.indexOf(s.close), 1);
@@ -202,6 +211,7 @@ const json = {
   settings: { profiles: steps, idleSeconds, zeroRuns },
   idle,
   fromZeroMs: summarize(zero),
+  fromZeroParts: zeroParts,
   targets: {
     idleVmPssMiB: {
       target: MEMORY_TARGETS.idleVmPssMiB,

@@ -464,7 +464,12 @@ export function memorySection(d: unknown): string[] {
     ),
     "",
     `Scale to zero, then the next call (restore + sandbox load + echo): ${spread(at(d, "fromZeroMs"))} ms over ` +
-      `${cell(num(d, "fromZeroMs", "n"))} runs.`,
+      `${cell(num(d, "fromZeroMs", "n"))} runs` +
+      (arr(d, "fromZeroParts").length
+        ? ` (of which the VM's restore to a synced agent: ${arr(d, "fromZeroParts")
+            .map((p) => cell(num(p, "vmReadyMs")))
+            .join(", ")} ms).`
+        : "."),
     "",
     ...table(
       ["target", "measured", "target", "verdict"],
