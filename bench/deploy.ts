@@ -228,6 +228,11 @@ interface ModeResult {
   firstNewMs: number;
   switchMs: number;
   phases: { before: PhaseStats; during: PhaseStats; after: PhaseStats };
+  /**
+   * The issue's target: of the calls that started 3 s to 8 s after the alias moved, the share the new version
+   * answered (≥ 0.99), and the p99 of the calls in the first 3 s against the p99 before (≤ 2).
+   */
+  target: { newShareAfter3s: number; n: number; p99MoveOverSteady: number };
   errors: string[];
 }
 
@@ -295,10 +300,14 @@ async function deployRun(mode: "dynamic" | "naive", fromVersion: number): Promis
     );
     const firstNewEnd = Math.min(...l.samples.filter((s) => s.version === to).map((s) => s.end));
     const switchAt = Math.max(lastOldStart(), firstNewEnd, lastColdEnd());
-    await sleep(switchAt + afterMs - performance.now());
+    // At least 8 s after the deploy: the target counts the calls that started 3 s to 8 s after it.
+    await sleep(Math.max(switchAt + afterMs, deployAt + 8000) - performance.now());
     await l.stop();
     load = null;
     const errors = [...new Set(l.samples.filter((s) => !s.ok && s.start >= beforeFrom).map((s) => s.error!))];
+    const late = l.samples.filter((s) => s.start >= deployAt + 3000 && s.start < deployAt + 8000);
+    const before = stats(l.samples, beforeFrom, deployAt);
+    const move = stats(l.samples, deployAt, deployAt + 3000);
     return {
       mode,
       how: HOW[mode],
@@ -312,6 +321,11 @@ async function deployRun(mode: "dynamic" | "naive", fromVersion: number): Promis
         before: stats(l.samples, beforeFrom, deployAt),
         during: stats(l.samples, deployAt, switchAt + 0.001),
         after: stats(l.samples, switchAt + 0.001, switchAt + afterMs),
+      },
+      target: {
+        newShareAfter3s: late.length ? late.filter((s) => s.version === to).length / late.length : NaN,
+        n: late.length,
+        p99MoveOverSteady: move.p99 / before.p99,
       },
       errors: errors.slice(0, 5),
     };

@@ -331,6 +331,36 @@ export function deploySection(d: unknown): string[] {
     ),
     ...Object.entries(obj(d, "errors")).map(([k, v]) => `- ${k} did not finish: ${esc(String(v))}`),
     "",
+    ...table(
+      [
+        "path",
+        "new version's share of calls 3–8 s after the deploy",
+        "target",
+        "p99 first 3 s / p99 before",
+        "target",
+        "verdict",
+      ],
+      ["---", "---:", "---:", "---:", "---:", "---"],
+      modes
+        .filter((m) => at(m, "target") !== undefined)
+        .map((m) => {
+          const share = num(m, "target", "newShareAfter3s");
+          const ratio = num(m, "target", "p99MoveOverSteady");
+          const failed =
+            (num(m, "phases", "during", "failed") ?? 0) + (num(m, "phases", "after", "failed") ?? 0);
+          const met =
+            share !== undefined && ratio !== undefined && share >= 0.99 && ratio <= 2 && failed === 0;
+          return [
+            str(m, "mode") ?? "?",
+            share === undefined ? "–" : `${(share * 100).toFixed(1)} % of ${cell(num(m, "target", "n"))}`,
+            "≥ 99 %",
+            ratio === undefined ? "–" : `${ratio.toFixed(2)}×`,
+            "≤ 2×",
+            share === undefined || ratio === undefined ? "not run" : met ? "met" : "not met",
+          ];
+        }),
+    ),
+    "",
     `Phases: before = the last ${seconds(d, "beforeMs")} s before the deploy; ` +
       "during = calls begun from the deploy until the line has moved (the latest of: the old version's last call " +
       "began, the new version's first answer, a call that waited for a sandbox load ended); after = the next " +

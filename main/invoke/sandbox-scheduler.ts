@@ -419,6 +419,15 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     const held = this.held.get(exec.profile) ?? [];
     const runsThis = (h: HeldVm): boolean =>
       [...h.sandboxes.values()].some((s) => s.exec.configKey === exec.configKey && s !== sb);
+    // A deploy (older code of the line still serving): the new code loads where a vCPU is free, so the load does
+    // not queue behind the traffic it is about to take over: a held VM running nothing, else a ready spare.
+    if (this.olderOfLine(exec).length > 0) {
+      const running = (h: HeldVm): boolean => [...h.sandboxes.values()].some((s) => s.busy);
+      for (const h of held) if (!running(h) && !runsThis(h) && claim(h)) return h;
+      if (this.o.pool.list(exec.profile).some((v) => v.state === "ready")) {
+        return this.adopt(await this.o.pool.acquire(exec.profile, this.o.maxWaitMs), sb, claim);
+      }
+    }
     // Parallel calls of one configuration are spread over VMs: each VM has one vCPU, and two sandboxes on one
     // VM take turns on it while a second VM runs on another host core.
     for (const h of held) if (!runsThis(h) && claim(h)) return h;

@@ -190,6 +190,8 @@ const RESERVED_PROFILES = new Set(["template"]);
 const SQUEEZE_MARGIN_KB = 48 * 1024;
 const SQUEEZE_FLOOR_KB = 160 * 1024;
 const SQUEEZE_MAX_MS = 10_000;
+/** A squeeze starts only when no VM of the host has been used for this long. */
+const SQUEEZE_QUIET_MS = 5000;
 
 export function hostIdFor(dataDir: string): string {
   return createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12);
@@ -899,9 +901,11 @@ export class VmPool extends EventEmitter<PoolEvents> {
 
   private squeezeOneIdle(serving: PooledVm[]): void {
     if (this.squeezeRunning || this.o.squeezeIdleMs <= 0 || !this.o.driver.setMemory || this.closed) return;
-    // Not while a VM or the template starts: both want every core there is, and the squeeze can wait.
+    // Not while a VM or the template starts, nor while any VM of the host serves: inflating a balloon keeps a core
+    // busy for seconds under TCG, which calls (a deploy's load above all) would feel. The squeeze can wait.
     if (this.bootsRunning > 0 || this.templateBuild) return;
     const now = Date.now();
+    if (serving.some((v) => now - v.activeAt < SQUEEZE_QUIET_MS)) return;
     const vm = serving
       .filter((v) => v.session && v.squeezedAt < v.activeAt && now - v.activeAt >= this.o.squeezeIdleMs)
       .sort((a, b) => a.activeAt - b.activeAt)[0];

@@ -157,3 +157,25 @@ test("HEARTH_IDLE_MINUTES sets the idle time; a wrong value is refused by name",
   assert.throws(() => defaultIdleProfileMs({ HEARTH_IDLE_MINUTES: "soon" }), /HEARTH_IDLE_MINUTES/);
   assert.throws(() => defaultIdleProfileMs({ HEARTH_IDLE_MINUTES: "-1" }), /HEARTH_IDLE_MINUTES/);
 });
+
+test("a deploy loads the new code on a VM whose vCPU is free, not beside the old code that is running", async () => {
+  const { scheduler, pool } = setup({}, { loadDelayMs: 50, invokeDelayMs: 400 });
+  const first = await scheduler.run(exec("1"), "{}");
+  const deadline = Date.now() + 3000;
+  while (!pool.list("p1").some((v) => v.state === "ready")) {
+    assert.ok(Date.now() < deadline, "no spare VM within 3 s");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // The old sandbox is running a call when the line moves to version 2.
+  const running = scheduler.run(exec("1"), "{}");
+  await new Promise((r) => setTimeout(r, 20));
+  const moved = scheduler.run(exec("2"), "{}");
+  const loadedOn = await new Promise<string>((resolve) =>
+    scheduler.on("sandbox", (e) => {
+      if (e.version === "2" && e.state === "loading" && e.vm) resolve(e.vm);
+    }),
+  );
+  assert.notEqual(loadedOn, first.vm, "version 2 loads beside the busy version 1");
+  assert.equal((await running).servedVersion, "1");
+  assert.equal((await moved).ok, true);
+});
