@@ -2,7 +2,8 @@
 // 1, 5 and 10 profiles that each ran echo-node once and were then left idle; and how long a profile that scaled to
 // zero takes to answer its next call. Targets (issue: idle memory): an idle VM ≤ 200 MiB, ten idle profiles ≤ 2 GiB
 // in all, the next call after scaling to zero ≤ 1500 ms.
-// Run: npm run bench:memory [-- --profiles 1,5,10 --idle-seconds 40 --zero-runs 3 --max-seconds 1200]
+// Run: npm run bench:memory [-- --profiles 1,5,10 --idle-seconds 40 --zero-runs 3 --squeeze-seconds 10
+//   --max-seconds 1200]  (--squeeze-seconds as HEARTH_SQUEEZE_SECONDS; 0: free page reporting alone)
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     profiles: { type: "string", default: "1,5,10" },
     "idle-seconds": { type: "string", default: "40" },
     "zero-runs": { type: "string", default: "3" },
+    "squeeze-seconds": { type: "string", default: "10" },
     "max-seconds": { type: "string", default: "1200" },
   },
 });
@@ -34,6 +36,8 @@ if (steps.some((n) => !Number.isInteger(n) || n < 1) || steps.some((n, i) => i >
   throw new Error(`--profiles must be rising whole numbers ≥ 1, such as 1,5,10, not "${values.profiles}"`);
 const idleSeconds = Number(values["idle-seconds"]);
 const zeroRuns = Number(values["zero-runs"]);
+const squeezeMs = Number(values["squeeze-seconds"]) * 1000;
+if (!(squeezeMs >= 0)) throw new Error(`--squeeze-seconds must be a number ≥ 0 (0: no squeeze)`);
 if (!(idleSeconds >= 0)) throw new Error(`--idle-seconds must be a number ≥ 0`);
 if (!Number.isInteger(zeroRuns) || zeroRuns < 0) throw new Error(`--zero-runs must be a whole number ≥ 0`);
 
@@ -73,6 +77,7 @@ function stack(o: { maxVms: number; idleProfileMs: number }) {
     dataDir: join(dir, "vm"),
     warm: 1,
     maxVms: o.maxVms,
+    squeezeIdleMs: squeezeMs,
   });
   const scheduler = new SandboxScheduler({ pool, idleProfileMs: o.idleProfileMs });
   const engine = new Engine(store!, scheduler);
@@ -136,7 +141,8 @@ const idle: IdleStep[] = [];
       const vms = s.pool.list().filter((v) => v.state === "ready" || v.state === "busy");
       const booting = s.pool.list().some((v) => v.state === "booting");
       const idleFor = (Date.now() - t0) / 1000;
-      if (!booting && idleFor >= idleSeconds && vms.every((v) => squeezed.has(v.name))) break;
+      if (!booting && idleFor >= idleSeconds && (squeezeMs === 0 || vms.every((v) => squeezed.has(v.name))))
+        break;
       if (run.remainingMs() < 30_000 || idleFor > idleSeconds + 20 * vms.length + 60) {
         say(`measuring ${n} profiles before every VM was squeezed`);
         break;
@@ -208,7 +214,7 @@ const json = {
   machine,
   durationS,
   guestMiB: DEFAULT_VM_MEMORY_MIB,
-  settings: { profiles: steps, idleSeconds, zeroRuns },
+  settings: { profiles: steps, idleSeconds, zeroRuns, squeezeSeconds: squeezeMs / 1000 },
   idle,
   fromZeroMs: summarize(zero),
   fromZeroParts: zeroParts,

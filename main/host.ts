@@ -37,8 +37,21 @@ export interface HostOptions {
   asyncRetryDelaysMs?: number[];
   /** A profile unused this long gives its VMs back (scale to zero); by default HEARTH_IDLE_MINUTES, else 10 min. */
   idleProfileMs?: number;
-  /** A VM untouched this long gives its spare guest memory back (0: never); default 10 s. */
+  /**
+   * A VM untouched this long gives its spare guest memory back (0: never); by default HEARTH_SQUEEZE_SECONDS, else
+   * never (free page reporting alone gives back what the guest frees).
+   */
   squeezeIdleMs?: number;
+}
+
+/** HEARTH_SQUEEZE_SECONDS: seconds a VM stays untouched before its spare memory is squeezed out; unset or 0: never. */
+export function squeezeIdleMsFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.HEARTH_SQUEEZE_SECONDS;
+  if (raw === undefined || raw.trim() === "") return 0;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new Error(`INVALID_CONFIG: HEARTH_SQUEEZE_SECONDS must be a number of seconds ≥ 0, not "${raw}"`);
+  return Math.round(seconds * 1000);
 }
 
 export class Host {
@@ -84,7 +97,7 @@ export class Host {
       warm: o.warm ?? 1,
       maxPerProfile: o.maxVmsPerProfile ?? 4,
       ...maxVmsOption(o.maxVms),
-      ...(o.squeezeIdleMs !== undefined ? { squeezeIdleMs: o.squeezeIdleMs } : {}),
+      squeezeIdleMs: o.squeezeIdleMs ?? squeezeIdleMsFromEnv(process.env),
     });
     let removed: string[];
     try {

@@ -20,7 +20,7 @@ export interface VmMetadata {
  * The devices and memory layout of a VM's domain XML. A template saved with one layout cannot be restored into a
  * domain of another, so the template's file name carries it: change it with any device or memory change below.
  */
-export const DOMAIN_LAYOUT = 2;
+export const DOMAIN_LAYOUT = 3;
 
 /**
  * Translated-code cache of a TCG guest. QEMU's default grows to hundreds of MiB per VM as the guest runs; the runtime
@@ -104,7 +104,8 @@ export function domainXml(o: DomainOptions): string {
     `    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`,
     // The balloon hands the guest's free memory back: free page reporting for blocks the guest frees, inflation
     // (VmDriver.setMemory) for a squeeze of an idle VM.
-    `    <memballoon model='virtio' freePageReporting='on'/>`,
+    // autodeflate: a guest short of memory takes pages back from an inflated balloon instead of killing a process.
+    `    <memballoon model='virtio' autodeflate='on' freePageReporting='on'/>`,
     `  </devices>`,
     // Images are world-readable and shared read-only by every VM: relabelling them per VM would race.
     o.dacLabel === false ? "" : `  <seclabel type='none' model='dac'/>`,

@@ -52,7 +52,8 @@ export interface PoolOptions {
   healthIntervalMs?: number;
   /**
    * A serving VM untouched for this long is squeezed once (until it is used again): its balloon inflates over the
-   * guest's spare memory, which goes back to the host, and deflates again. 0: never. Needs a driver with setMemory.
+   * guest's spare memory, which goes back to the host, and deflates again. 0 (the default): never. Needs a driver
+   * with setMemory.
    */
   squeezeIdleMs?: number;
   /**
@@ -144,6 +145,8 @@ export class PooledVm {
   /** When its spare memory was last given back; a VM is squeezed again only after it was used. */
   squeezedAt = 0;
   squeezing = false;
+  /** Set while the VM is squeezed: a touch ends the squeeze at once. */
+  interruptSqueeze: (() => void) | null = null;
   /** Set by the pool while the VM's profile is lean: the first touch brings its spares back. */
   wake: (() => void) | null = null;
 
@@ -156,6 +159,7 @@ export class PooledVm {
   /** Marks the VM as in use: an idle squeeze under way stops and the balloon deflates. Cheap: per invocation. */
   touch(): void {
     this.activeAt = Date.now();
+    if (this.interruptSqueeze) this.interruptSqueeze();
     if (this.wake) {
       const wake = this.wake;
       this.wake = null;
@@ -190,6 +194,7 @@ const RESERVED_PROFILES = new Set(["template"]);
 const SQUEEZE_MARGIN_KB = 48 * 1024;
 const SQUEEZE_FLOOR_KB = 160 * 1024;
 const SQUEEZE_MAX_MS = 10_000;
+const SQUEEZE_ASK_MS = 3000;
 /** A squeeze starts only when no VM of the host has been used for this long. */
 const SQUEEZE_QUIET_MS = 5000;
 
@@ -236,7 +241,7 @@ export class VmPool extends EventEmitter<PoolEvents> {
       memoryMiB: DEFAULT_VM_MEMORY_MIB,
       refill: "auto",
       healthIntervalMs: 5000,
-      squeezeIdleMs: 10_000,
+      squeezeIdleMs: 0,
       leanIdleMs: 60_000,
       pingTimeoutMs: 3000,
       bootTimeoutMs: 90_000,
@@ -933,40 +938,61 @@ export class VmPool extends EventEmitter<PoolEvents> {
     if (!setMemory || !session) throw new PoolError("SQUEEZE_UNSUPPORTED", "this driver has no balloon");
     if (vm.squeezing) throw new PoolError("SQUEEZE_RUNNING", `${vm.name} is being squeezed`);
     vm.squeezing = true;
+    // The guest answers within a second or two even while its balloon inflates; one that does not is left to the
+    // health check.
+    const stats = async (): ReturnType<GuestSession["stats"]> => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          session.stats(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new PoolError("AGENT_TIMEOUT", `${vm.name} did not answer`)),
+              SQUEEZE_ASK_MS,
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     const since = vm.activeAt;
     const t0 = performance.now();
     const fullKb = this.o.memoryMiB * 1024;
+    // A touch (a call, a load) ends the wait at once, and the balloon deflates before the next poll.
+    let wakeUp: () => void = () => {};
+    const touched = new Promise<void>((r) => (wakeUp = r));
+    vm.interruptSqueeze = wakeUp;
     let kept: number;
     let inflated = false;
     try {
-      const s = await session.stats();
-      // MemTotal is the guest's memory less what its kernel keeps for itself: the same offset applies to the target.
-      const reservedKb = Math.max(0, fullKb - s.memTotalKb);
-      const usedKb = s.memTotalKb - s.memAvailableKb;
-      const targetKb = Math.min(fullKb, Math.max(SQUEEZE_FLOOR_KB, usedKb + reservedKb + SQUEEZE_MARGIN_KB));
-      if (vm.activeAt !== since || targetKb >= fullKb)
+      const s = await stats();
+      // The balloon deflates by itself when the guest runs short (autodeflate), so its pages count as used, not as
+      // less memory: progress shows as MemAvailable falling towards the margin.
+      const giveKb = Math.min(s.memAvailableKb - SQUEEZE_MARGIN_KB, fullKb - SQUEEZE_FLOOR_KB);
+      if (vm.activeAt !== since || giveKb <= 0)
         return { guestKeptKb: s.memTotalKb, ms: 0, interrupted: true };
       inflated = true;
-      await setMemory(vm.name, targetKb);
-      // The balloon inflates a few hundred MiB a second under TCG: wait until it reaches the target or stalls.
-      let last = s.memTotalKb;
+      await setMemory(vm.name, fullKb - giveKb);
+      // The balloon inflates a few hundred MiB a second under TCG: wait until it is there or stalls.
+      let last = s.memAvailableKb;
       let stalled = 0;
       const deadline = performance.now() + SQUEEZE_MAX_MS;
       while (vm.activeAt === since && stalled < 3 && performance.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        const now = (await session.stats()).memTotalKb;
-        if (now + reservedKb <= targetKb + 4096) {
-          last = now;
-          break;
-        }
+        await Promise.race([touched, new Promise((r) => setTimeout(r, 200))]);
+        if (vm.activeAt !== since) break;
+        const now = (await stats()).memAvailableKb;
         stalled = now < last - 1024 ? 0 : stalled + 1;
         last = now;
+        if (s.memAvailableKb - now >= giveKb - 4096) break;
       }
-      kept = last;
+      kept = s.memTotalKb - (s.memAvailableKb - last);
     } finally {
+      vm.interruptSqueeze = null;
       vm.squeezedAt = Date.now();
-      if (inflated) await setMemory(vm.name, fullKb).finally(() => (vm.squeezing = false));
-      else vm.squeezing = false;
+      // Over before the deflate is confirmed: a VM that stopped answering is the health check's again at once.
+      vm.squeezing = false;
+      if (inflated) await setMemory(vm.name, fullKb);
     }
     const r = {
       guestKeptKb: kept,
@@ -1003,23 +1029,18 @@ export class VmPool extends EventEmitter<PoolEvents> {
         this.backoff.delete(vm.profile);
     }
     await Promise.all(
-      // A VM being squeezed answers its balloon's requests on its one vCPU first: its agent may be late to a ping,
-      // and the squeeze itself asks it for its memory every 200 ms.
+      // A VM being squeezed answers its balloon on its one vCPU first: its agent gets three times as long to answer
+      // (a frozen VM is still failed within seconds: the squeeze gives up on it sooner, see squeeze).
       serving.map(async (vm) => {
-        if (vm.squeezing) return;
+        const limit = vm.squeezing ? 3 * this.o.pingTimeoutMs : this.o.pingTimeoutMs;
         try {
           await Promise.race([
             vm.session!.ping(),
             new Promise((_, reject) =>
-              setTimeout(
-                () => reject(new Error(`no pong within ${this.o.pingTimeoutMs} ms`)),
-                this.o.pingTimeoutMs,
-              ),
+              setTimeout(() => reject(new Error(`no pong within ${limit} ms`)), limit),
             ),
           ]);
         } catch (err) {
-          // A ping sent just before a squeeze began may be answered late: not a sign of a dead VM.
-          if (vm.squeezing || Date.now() - vm.squeezedAt < this.o.pingTimeoutMs) return;
           await this.fail(vm, `health check failed: ${(err as Error).message}`);
         }
       }),

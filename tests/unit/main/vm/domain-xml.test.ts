@@ -117,7 +117,7 @@ test("channels can be moved to a folder of their own, in our XML and in libvirt'
 test("guest memory is a shared memfd with a reporting balloon; TCG's code cache is bounded", () => {
   const xml = domainXml(base);
   assert.ok(xml.includes("<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"));
-  assert.ok(xml.includes("<memballoon model='virtio' freePageReporting='on'/>"));
+  assert.ok(xml.includes("<memballoon model='virtio' autodeflate='on' freePageReporting='on'/>"));
   assert.ok(!xml.includes("<memballoon model='none'"));
   assert.ok(xml.includes(`<tb-cache unit='MiB'>${TCG_CODE_CACHE_MIB}</tb-cache>`));
   assert.ok(!domainXml({ ...base, accel: "kvm" }).includes("tb-cache"), "KVM has no translated code");
