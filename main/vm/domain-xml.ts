@@ -20,13 +20,7 @@ export interface VmMetadata {
  * The devices and memory layout of a VM's domain XML. A template saved with one layout cannot be restored into a
  * domain of another, so the template's file name carries it: change it with any device or memory change below.
  */
-export const DOMAIN_LAYOUT = 3;
-
-/**
- * Translated-code cache of a TCG guest. QEMU's default grows to hundreds of MiB per VM as the guest runs; the runtime
- * and the agent fit in this with room to spare (see bench:memory for what one idle VM holds).
- */
-export const TCG_CODE_CACHE_MIB = 64;
+export const DOMAIN_LAYOUT = 4;
 
 export interface DomainOptions {
   name: string;
@@ -88,9 +82,7 @@ export function domainXml(o: DomainOptions): string {
     `  <vcpu>${o.vcpus}</vcpu>`,
     `  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${e(o.boot.kernel)}</kernel>` +
       `<initrd>${e(o.boot.initrd)}</initrd><cmdline>${e(o.boot.cmdline)}</cmdline></os>`,
-    o.accel === "kvm"
-      ? `  <features><acpi/></features>`
-      : `  <features><acpi/><tcg><tb-cache unit='MiB'>${TCG_CODE_CACHE_MIB}</tb-cache></tcg></features>`,
+    `  <features><acpi/></features>`,
     o.accel === "kvm" ? `  <cpu mode='host-passthrough'/>` : "",
     `  <clock offset='utc'/>`,
     `  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>`,

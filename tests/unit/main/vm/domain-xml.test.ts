@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import {
   channelSockets,
   domainXml,
-  TCG_CODE_CACHE_MIB,
   withChannelDir,
   escapeXml,
   parseMetadata,
@@ -114,11 +113,9 @@ test("channels can be moved to a folder of their own, in our XML and in libvirt'
   assert.match(moved, /<source path='\/dev\/pts\/3'\/>/);
 });
 
-test("guest memory is a shared memfd with a reporting balloon; TCG's code cache is bounded", () => {
+test("guest memory is a shared memfd with a reporting, self-deflating balloon", () => {
   const xml = domainXml(base);
   assert.ok(xml.includes("<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"));
   assert.ok(xml.includes("<memballoon model='virtio' autodeflate='on' freePageReporting='on'/>"));
   assert.ok(!xml.includes("<memballoon model='none'"));
-  assert.ok(xml.includes(`<tb-cache unit='MiB'>${TCG_CODE_CACHE_MIB}</tb-cache>`));
-  assert.ok(!domainXml({ ...base, accel: "kvm" }).includes("tb-cache"), "KVM has no translated code");
 });
