@@ -2,7 +2,7 @@
 // concurrency, an alias moved to a newly published version mid-run, p50/p99/failed before, during and after. Twice:
 // the dynamic-deployment path (the new version loads beside the old one, which keeps answering until it is
 // ready), then a naive restart (the sandboxes are stopped first and the new code is loaded before serving again).
-// Run: npm run bench:deploy [-- --concurrency 4 --warmup-seconds 8 --before-seconds 5 --after-seconds 5
+// Run: npm run bench:deploy [-- --concurrency 8 --warmup-seconds 8 --before-seconds 5 --after-seconds 5
 //   --max-seconds 180]
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +27,7 @@ import { deploySection } from "./report-format.ts";
 
 const { values } = parseArgs({
   options: {
-    concurrency: { type: "string", default: "4" },
+    concurrency: { type: "string", default: "8" },
     "warmup-seconds": { type: "string", default: "8" },
     "before-seconds": { type: "string", default: "5" },
     "after-seconds": { type: "string", default: "5" },

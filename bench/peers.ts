@@ -76,6 +76,8 @@ interface Result {
   label: string;
   error?: string;
   firstInvokeMs?: number;
+  /** Calls 1..--warmup right after the first invocation: the new sandbox (or worker) warming up. */
+  warmup?: Sequential;
   sequential?: Sequential;
   concurrent?: Concurrent;
 }
@@ -122,7 +124,7 @@ for (const target of names) {
     say(`${target}: first invocation ${result.firstInvokeMs.toFixed(0)} ms; warming up`);
     // The same warm-up for all: sequential calls, then a short burst at the measured concurrency so each server
     // grows what it grows under load (serverless-offline's workers, Hearth's sandboxes and VMs) before timing.
-    await sequential(client, s.functionName, warmup, sequentialCapMs);
+    result.warmup = await sequential(client, s.functionName, warmup, sequentialCapMs);
     await closedLoop(client, s.functionName, concurrency, warmupSeconds);
     await s.settle?.();
     result.sequential = await sequential(client, s.functionName, invokes, sequentialCapMs);
@@ -155,6 +157,28 @@ const ratios = (["floor", "peer"] as const).map((ref) => {
   };
 });
 
+// The issue's targets that this run alone decides (the host's share of a call also needs bench:engine's
+// in-process p50: the report computes it when both ran). Each is null when a side did not run.
+const hearth = byName("hearth");
+const peer = byName("peer");
+const ok = (v: number | null, limit: number, atLeast = false): boolean | null =>
+  v === null ? null : atLeast ? v >= limit : v <= limit;
+const throughputRatio = ratio(hearth?.concurrent?.perSecond, peer?.concurrent?.perSecond);
+const peerP50 = ratio(hearth?.sequential?.p50, peer?.sequential?.p50);
+const warmupRatio = ratio(hearth?.warmup?.p50, hearth?.sequential?.p50);
+const targets = {
+  throughput: { hearthOverPeer: throughputRatio, target: 1, met: ok(throughputRatio, 1, true) },
+  latencyPeer: { hearthOverPeer: peerP50, target: 1, goal: 0.8, met: ok(peerP50, 1) },
+  warmup: {
+    calls: hearth?.warmup?.n ?? null,
+    warmupP50: hearth?.warmup?.p50 ?? null,
+    steadyP50: hearth?.sequential?.p50 ?? null,
+    ratio: warmupRatio,
+    target: 1.5,
+    met: ok(warmupRatio, 1.5),
+  },
+};
+
 const cpu = cpus();
 const machine = {
   cores: cpu.length,
@@ -172,12 +196,13 @@ const settings = { invokes, warmup, warmupSeconds, seconds, concurrency, peerMod
 mkdirSync(join(ROOT, "bench-results"), { recursive: true });
 writeFileSync(
   join(ROOT, "bench-results", "peers.json"),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, versions, settings, results, ratios }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, versions, settings, results, ratios, targets }, null, 2)}\n`,
 );
 
 const ms = (x: number | undefined): string => (x === undefined ? "–" : x.toFixed(2));
 const rate = (x: number | undefined): string => (x === undefined ? "–" : x.toFixed(0));
 const times = (x: number | null): string => (x === null ? "n/a" : `${x.toFixed(2)}×`);
+const verdict = (met: boolean | null): string => (met === null ? "not run" : met ? "met" : "not met");
 const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(", ");
 const rows = results.map((r) => {
   if (r.error && !r.sequential) {
@@ -208,6 +233,12 @@ const md = [
   `| ratio (sequential latency, c=${concurrency} throughput) | p50 | p99 | req/s at c=${concurrency} |`,
   "|---|---:|---:|---:|",
   ...ratios.map((r) => `| ${r.name} | ${times(r.p50)} | ${times(r.p99)} | ${times(r.throughput)} |`),
+  "",
+  "| target | measured | limit | verdict |",
+  "|---|---:|---:|---|",
+  `| throughput at c=${concurrency}, Hearth/peer | ${times(targets.throughput.hearthOverPeer)} | ≥ 1.00× | ${verdict(targets.throughput.met)} |`,
+  `| sequential p50, Hearth/peer | ${times(targets.latencyPeer.hearthOverPeer)} | ≤ 1.00× (goal 0.80×) | ${verdict(targets.latencyPeer.met)} |`,
+  `| warm-up: p50 of calls 1–${targets.warmup.calls ?? "?"} / steady p50 | ${times(targets.warmup.ratio)} | ≤ 1.50× | ${verdict(targets.warmup.met)} |`,
   "",
   ...results.filter((r) => r.error).map((r) => `${r.label} failed:\n\n\`\`\`\n${r.error}\n\`\`\`\n`),
   "",

@@ -115,6 +115,14 @@ function peers(d: unknown): string[] {
     ),
     "",
     ...table(["ratio", "p50", "p99", `req/s at c=${c}`], ["---", "---:", "---:", "---:"], ratios),
+    ...(num(d, "targets", "warmup", "warmupP50") !== undefined
+      ? [
+          "",
+          `Warm-up: Hearth's calls 1–${cell(num(d, "targets", "warmup", "calls"))} after its first invocation ` +
+            `p50 ${cell(num(d, "targets", "warmup", "warmupP50"), 2)} ms, steady p50 ` +
+            `${cell(num(d, "targets", "warmup", "steadyP50"), 2)} ms.`,
+        ]
+      : []),
   ];
 }
 
@@ -513,6 +521,138 @@ export function memorySection(d: unknown): string[] {
   ];
 }
 
+export interface TargetRow {
+  target: string;
+  measured: number | null;
+  unit: string;
+  limit: string;
+  /** null when a bench it needs did not run (or did not measure it). */
+  met: boolean | null;
+  bench: string;
+}
+
+/**
+ * Every target of the idle-cost, deploy and host-share work, each computed from the numbers of this report's
+ * runs: a row is "not run" when a bench it needs is missing. The host's share of a call takes two benches
+ * (Hearth's p50 over HTTP from peers, the engine's in-process p50 from engine, the floor's p50 from peers).
+ */
+export function targetRows(inputs: Partial<Record<SectionName, BenchInput>>): TargetRow[] {
+  const data = (n: SectionName): unknown => inputs[n]?.data;
+  const peersD = data("peers");
+  const result = (t: string): unknown => arr(peersD, "results").find((r) => str(r, "target") === t);
+  const p50 = (t: string): number | undefined =>
+    at(result(t), "error") === undefined ? num(result(t), "sequential", "p50") : undefined;
+  const perSecond = (t: string): number | undefined =>
+    at(result(t), "error") === undefined ? num(result(t), "concurrent", "perSecond") : undefined;
+  const rows: TargetRow[] = [];
+  const row = (
+    target: string,
+    measured: number | undefined,
+    unit: string,
+    limit: number,
+    bench: string,
+    atLeast = false,
+  ): void => {
+    rows.push({
+      target,
+      measured: measured ?? null,
+      unit,
+      limit: `${atLeast ? "≥" : "≤"} ${limit}${unit ? ` ${unit}` : ""}`,
+      met: measured === undefined ? null : atLeast ? measured >= limit : measured <= limit,
+      bench,
+    });
+  };
+  const mem = data("memory");
+  row("an idle VM's QEMU PSS", num(mem, "targets", "idleVmPssMiB", "measured"), "MiB", 200, "memory");
+  row(
+    "ten idle profiles, QEMU PSS in all",
+    num(mem, "targets", "tenProfilesPssMiB", "measured"),
+    "MiB",
+    2048,
+    "memory",
+  );
+  row("next call after scaling to zero", num(mem, "targets", "fromZeroMs", "measured"), "ms", 1500, "memory");
+  const modes = arr(data("deploy"), "modes").filter((m) => at(m, "target") !== undefined);
+  const deploy = modes.find((m) => str(m, "mode") === "dynamic");
+  const dc = `deploy at c=${num(data("deploy"), "settings", "concurrency") ?? 8}`;
+  const share = num(deploy, "target", "newShareAfter3s");
+  row(
+    `${dc}: new version's share 3 s after the move`,
+    share === undefined ? undefined : share * 100,
+    "%",
+    99,
+    "deploy",
+    true,
+  );
+  row(
+    `${dc}: p99 during the move / steady p99`,
+    num(deploy, "target", "p99MoveOverSteady"),
+    "×",
+    2,
+    "deploy",
+  );
+  const failed =
+    deploy === undefined
+      ? undefined
+      : (num(deploy, "phases", "during", "failed") ?? 0) + (num(deploy, "phases", "after", "failed") ?? 0);
+  row(`${dc}: failed calls`, failed, "", 0, "deploy");
+  const h = perSecond("hearth");
+  const peer = perSecond("peer");
+  row(
+    `req/s at c=${cell(num(peersD, "settings", "concurrency"))}, Hearth / serverless-offline`,
+    h !== undefined && peer ? h / peer : undefined,
+    "×",
+    1,
+    "peers",
+    true,
+  );
+  const hearthP50 = p50("hearth");
+  const engineP50 = num(data("engine"), "warm", "p50");
+  const floorP50 = p50("floor");
+  const share50 = hearthP50 !== undefined && engineP50 !== undefined ? hearthP50 - engineP50 : undefined;
+  rows.push({
+    target: "host's share of a call: Hearth p50 over HTTP − engine in-process p50",
+    measured: share50 ?? null,
+    unit: "ms",
+    limit:
+      floorP50 === undefined ? "floor p50 + 0.3 ms" : `≤ ${(floorP50 + 0.3).toFixed(2)} ms (floor p50 + 0.3)`,
+    met: share50 === undefined || floorP50 === undefined ? null : share50 <= floorP50 + 0.3,
+    bench: "peers + engine",
+  });
+  const peerP50 = p50("peer");
+  row(
+    "sequential p50, Hearth / serverless-offline",
+    hearthP50 !== undefined && peerP50 ? hearthP50 / peerP50 : undefined,
+    "×",
+    1,
+    "peers",
+  );
+  row(
+    "warm-up: p50 of a new sandbox's first calls / steady p50",
+    num(peersD, "targets", "warmup", "ratio"),
+    "×",
+    1.5,
+    "peers",
+  );
+  return rows;
+}
+
+function targetsTable(inputs: Partial<Record<SectionName, BenchInput>>): string[] {
+  return table(
+    ["target", "measured", "limit", "verdict", "from"],
+    ["---", "---:", "---:", "---", "---"],
+    targetRows(inputs).map((r) => [
+      esc(r.target),
+      r.measured === null
+        ? "–"
+        : `${r.measured.toFixed(Math.abs(r.measured) >= 100 || Number.isInteger(r.measured) ? 0 : 2)}${r.unit ? ` ${r.unit}` : ""}`,
+      r.limit,
+      r.met === null ? "not run" : r.met ? "met" : "not met",
+      r.bench,
+    ]),
+  );
+}
+
 const RENDER: Record<SectionName, (d: unknown) => string[]> = {
   memory: memorySection,
   peers,
@@ -544,6 +684,7 @@ export interface Report {
     machine: Machine;
     runs: BenchRun[];
     ratios: unknown[];
+    targets: TargetRow[];
     benches: Record<string, { date?: string; error?: string; data?: unknown }>;
   };
 }
@@ -565,6 +706,7 @@ export function assembleReport(
       "",
     );
   }
+  md.push("## Targets", "", ...targetsTable(inputs), "");
   const benches: Report["json"]["benches"] = {};
   for (const [name, title] of SECTIONS) {
     const input = inputs[name];
@@ -603,6 +745,7 @@ export function assembleReport(
       machine,
       runs,
       ratios: arr(inputs.peers?.data, "ratios"),
+      targets: targetRows(inputs),
       benches,
     },
   };

@@ -239,9 +239,10 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
 
   /**
    * An idle ready sandbox for this configuration or — for a following request while its line moves to this
-   * configuration — an idle older sandbox of the line. Such a request also keeps the move going: one new
-   * sandbox loads in the background at a time, and each that becomes ready retires one old one, so the line
-   * keeps its width and no request waits for a load.
+   * configuration — an idle older sandbox of the line. Such a request also keeps the move going: the first new
+   * sandbox loads alone (a version that fails to start costs one load), and once it answers, the rest of the
+   * line's replacements load at once; each that becomes ready retires one old one, so the line keeps its width,
+   * no request waits for a load, and the move takes about two loads however wide the line is.
    */
   private pick(exec: Execution): Sandbox | null {
     const all = this.sandboxes(exec.profile);
@@ -250,8 +251,12 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     if (!exec.follow) return null;
     const older = this.olderOfLine(exec);
     if (older.length === 0) return null;
-    const loadingNew = all.some((s) => s.exec.configKey === exec.configKey && s.state === "loading");
-    if (!loadingNew) void this.startSandbox(exec).catch(() => {});
+    const mine = all.filter((s) => s.exec.configKey === exec.configKey);
+    const loading = mine.filter((s) => s.state === "loading").length;
+    const ready = mine.length - loading;
+    // Each old sandbox still serving wants one replacement; the first waits for no other.
+    const want = ready === 0 ? 1 : Math.min(older.length, this.o.maxSandboxesPerConfig - ready);
+    for (let n = loading; n < want; n++) void this.startSandbox(exec).catch(() => {});
     return older.filter((s) => !s.busy).sort((a, b) => b.lastUsedAt - a.lastUsedAt)[0] ?? null;
   }
 

@@ -2,7 +2,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Machine } from "../../../bench/machine.ts";
-import { accelsOf, assembleReport, cliSection, memorySection } from "../../../bench/report-format.ts";
+import {
+  accelsOf,
+  assembleReport,
+  cliSection,
+  memorySection,
+  targetRows,
+} from "../../../bench/report-format.ts";
 
 const machine: Machine = {
   cores: 2,
@@ -163,4 +169,67 @@ test("the memory section computes each target's verdict from the measured number
   assert.match(md, /ten idle profiles, QEMU PSS in all \| 1900 MiB \| ≤ 2048 MiB \| met \|/);
   assert.match(md, /next call after scaling to zero \(median\) \| – ms \| ≤ 1500 ms \| not run \|/);
   assert.match(md, /1400 \(1300–1700\) ms over 3 runs/);
+});
+
+test("each target's verdict comes from the measured numbers of the benches it needs, across benches", () => {
+  const result = (target: string, p50: number, perSecond: number) => ({
+    target,
+    label: target,
+    sequential: { p50, p90: p50, p99: p50 * 2, perSecond: 1000 / p50, failed: 0 },
+    concurrent: { perSecond, failed: 0 },
+  });
+  const peersRun = {
+    settings: { concurrency: 8 },
+    results: [result("floor", 0.8, 1800), result("peer", 1.6, 650), result("hearth", 1.9, 700)],
+    targets: { warmup: { ratio: 1.7 } },
+  };
+  const deploy = {
+    settings: { concurrency: 8 },
+    modes: [
+      {
+        mode: "dynamic",
+        target: { newShareAfter3s: 0.995, n: 900, p99MoveOverSteady: 2.4 },
+        phases: { during: { failed: 0 }, after: { failed: 0 } },
+      },
+      { mode: "naive", phases: {} },
+    ],
+  };
+  const byName = (rows: ReturnType<typeof targetRows>, start: string) => {
+    const r = rows.find((x) => x.target.startsWith(start));
+    assert.ok(r, `a row "${start}"`);
+    return r;
+  };
+  // Only peers: the host's share needs the engine's in-process p50 and is not run; memory and deploy are not run.
+  let rows = targetRows({ peers: { data: peersRun } });
+  assert.equal(byName(rows, "req/s at c=8").met, true);
+  assert.equal(byName(rows, "req/s at c=8").measured?.toFixed(3), (700 / 650).toFixed(3));
+  assert.equal(byName(rows, "sequential p50, Hearth").met, false);
+  assert.equal(byName(rows, "warm-up").met, false);
+  assert.equal(byName(rows, "host's share").met, null);
+  assert.equal(byName(rows, "an idle VM's").met, null);
+  assert.equal(byName(rows, "deploy at c=8: new version").met, null);
+  // With the engine (in-process p50 1.0 ms): 1.9 − 1.0 = 0.9 ms ≤ 0.8 + 0.3 ms.
+  rows = targetRows({
+    peers: { data: peersRun },
+    engine: { data: { warm: { p50: 1.0 } } },
+    deploy: { data: deploy },
+    memory: {
+      data: { targets: { idleVmPssMiB: { measured: 190 }, tenProfilesPssMiB: { measured: 2100 } } },
+    },
+  });
+  assert.equal(byName(rows, "host's share").met, true);
+  assert.equal(byName(rows, "host's share").measured?.toFixed(2), "0.90");
+  assert.equal(byName(rows, "deploy at c=8: new version").met, true);
+  assert.equal(byName(rows, "deploy at c=8: p99").met, false);
+  assert.equal(byName(rows, "deploy at c=8: failed").met, true);
+  assert.equal(byName(rows, "an idle VM's").met, true);
+  assert.equal(byName(rows, "ten idle profiles").met, false);
+  assert.equal(byName(rows, "next call after scaling").met, null);
+  const { markdown, json } = assembleReport({ peers: { data: peersRun } }, machine);
+  assert.match(markdown, /## Targets/);
+  assert.match(
+    markdown,
+    /\| warm-up: p50 of a new sandbox's first calls \/ steady p50 \| 1\.70 × \| ≤ 1\.5 × \| not met \| peers \|/,
+  );
+  assert.equal(json.targets.length, rows.length);
 });

@@ -179,3 +179,45 @@ test("a deploy loads the new code on a VM whose vCPU is free, not beside the old
   assert.equal((await running).servedVersion, "1");
   assert.equal((await moved).ok, true);
 });
+
+test("a wide line moves in about two loads: the first new sandbox alone, then the rest together", async () => {
+  const { scheduler } = setup({}, { loadDelayMs: 200, invokeDelayMs: 30 });
+  // Four closed loops grow the line to four sandboxes of version 1.
+  let v1Ready = 0;
+  const counting = (e: { version: string; state: string }): void => {
+    if (e.version === "1" && e.state === "ready") v1Ready++;
+  };
+  scheduler.on("sandbox", counting);
+  const grown = Date.now() + 5000;
+  while (v1Ready < 4) {
+    assert.ok(Date.now() < grown, `the line grew to ${v1Ready} sandboxes, not 4`);
+    await Promise.all([1, 2, 3, 4].map(() => scheduler.run(exec("1"), "{}")));
+  }
+  scheduler.off("sandbox", counting);
+  const loads: { at: number; state: string }[] = [];
+  scheduler.on("sandbox", (e) => {
+    if (e.version === "2" && (e.state === "loading" || e.state === "ready"))
+      loads.push({ at: performance.now(), state: e.state });
+  });
+  // Four closed loops follow the line to version 2 until every answer comes from it.
+  const t0 = performance.now();
+  let movedAt = 0;
+  await Promise.all(
+    [1, 2, 3, 4].map(async () => {
+      let lastTwo = 0;
+      while (performance.now() - t0 < 5000 && lastTwo < 5) {
+        const r = await scheduler.run(exec("2"), "{}");
+        assert.equal(r.ok, true);
+        assert.equal(r.coldStart, false, "no call waits for a load");
+        lastTwo = r.servedVersion === "2" ? lastTwo + 1 : 0;
+      }
+      movedAt = Math.max(movedAt, performance.now() - t0);
+    }),
+  );
+  const starts = loads.filter((l) => l.state === "loading").map((l) => l.at - t0);
+  const firstReady = loads.find((l) => l.state === "ready")!.at - t0;
+  assert.ok(starts.length >= 4, `four replacements loaded (${starts.length})`);
+  assert.equal(starts.filter((s) => s < firstReady).length, 1, "the first new sandbox loads alone");
+  // One at a time would take four loads (800 ms); the rest start together once the first is ready.
+  assert.ok(movedAt < 4 * 200, `the line moved after ${movedAt.toFixed(0)} ms`);
+});
