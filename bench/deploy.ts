@@ -222,6 +222,8 @@ interface ModeResult {
   fromVersion: number;
   toVersion: number;
   publishMs: number;
+  /** Each sandbox of the line loading, ready or gone, in ms after the deploy (until the line moved + 1 s). */
+  timeline: { ms: number; version: string; state: string; vm: string; slot: number }[];
   /** Naive only: from the deploy until the gate opened again (sandboxes stopped, alias moved, new scheduler). */
   restartMs?: number;
   /** From the deploy until the first answer by the new version, and until the line had moved (see the phases). */
@@ -264,6 +266,18 @@ async function deployRun(mode: "dynamic" | "naive", fromVersion: number): Promis
     const beforeFrom = performance.now();
     await sleep(beforeMs);
     const deployAt = performance.now();
+    // Where and when each sandbox of the line loaded, became ready and went, from the deploy on.
+    const timeline: { ms: number; version: string; state: string; vm: string; slot: number }[] = [];
+    const onSandbox = (e: { version: string; state: string; vm: string; slot: number }): void => {
+      timeline.push({
+        ms: Math.round(performance.now() - deployAt),
+        version: e.version,
+        state: e.state,
+        vm: e.vm.slice(-8),
+        slot: e.slot,
+      });
+    };
+    current.scheduler.on("sandbox", onSandbox);
     let restartMs: number | undefined;
     let published: { version: number; ms: number };
     if (mode === "dynamic") {
@@ -274,6 +288,7 @@ async function deployRun(mode: "dynamic" | "naive", fromVersion: number): Promis
       const stopped = await stopSandboxes(current.scheduler);
       published = await publishNext(`${mode}-${Date.now()}`);
       current = newEngine();
+      current.scheduler.on("sandbox", onSandbox);
       l.engine = current.engine;
       l.gate = null;
       open();
@@ -328,6 +343,7 @@ async function deployRun(mode: "dynamic" | "naive", fromVersion: number): Promis
         p99MoveOverSteady: move.p99 / before.p99,
       },
       errors: errors.slice(0, 5),
+      timeline: timeline.filter((t) => t.ms <= switchAt - deployAt + 1000),
     };
   } finally {
     if (load === l) {

@@ -439,6 +439,10 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     if (held.some(runsThis) && this.o.pool.list(exec.profile).some((v) => v.state === "ready")) {
       return this.adopt(await this.o.pool.acquire(exec.profile, this.o.maxWaitMs), sb, claim);
     }
+    // Two loads on one VM share its vCPU and both take twice as long: a VM loading nothing comes first.
+    const loading = (h: HeldVm): boolean =>
+      [...h.sandboxes.values()].some((s) => s.state === "loading" && s !== sb);
+    for (const h of held) if (!loading(h) && claim(h)) return h;
     for (const h of held) if (claim(h)) return h;
     const idle = this.idleOtherSandbox(exec);
     const vmsHeld = (this.held.get(exec.profile) ?? []).length;

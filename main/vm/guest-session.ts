@@ -135,6 +135,8 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
   private readonly slots = new Map<number, SlotState>();
   ready: ReadyFrame | null = null;
   lost: string | null = null;
+  /** When a frame last came from the guest, on any port (performance.now()): a busy guest is still alive. */
+  heardAt = performance.now();
 
   constructor(private readonly sockets: Map<string, string>) {
     super();
@@ -148,7 +150,10 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     const control = new FrameSocket(path, { maxFrameBytes: CONTROL_FRAME_LIMIT });
     await control.open(timeoutMs);
     this.control = control;
-    control.on("frame", (f) => this.onControlFrame(f));
+    control.on("frame", (f) => {
+      this.heardAt = performance.now();
+      this.onControlFrame(f);
+    });
     control.on("close", () => this.markLost("the agent channel closed"));
     return new Promise<ReadyFrame>((resolve, reject) => {
       const deadline = setTimeout(() => {
@@ -365,6 +370,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       upWaiters: [],
     };
     socket.on("frame", (value) => {
+      this.heardAt = performance.now();
       const f = parseSandboxFrame(value);
       if (f) this.onSandboxFrame(slot, f);
       else this.resetSandbox(slot, invalidFrameError());

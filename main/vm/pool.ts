@@ -147,6 +147,8 @@ export class PooledVm {
   squeezing = false;
   /** Set while the VM is squeezed: a touch ends the squeeze at once. */
   interruptSqueeze: (() => void) | null = null;
+  /** Since when its agent has not answered a ping (performance.now()), while its sandboxes kept answering. */
+  agentLateSince: number | null = null;
   /** Set by the pool while the VM's profile is lean: the first touch brings its spares back. */
   wake: (() => void) | null = null;
 
@@ -195,6 +197,8 @@ const SQUEEZE_MARGIN_KB = 48 * 1024;
 const SQUEEZE_FLOOR_KB = 160 * 1024;
 const SQUEEZE_MAX_MS = 10_000;
 const SQUEEZE_ASK_MS = 3000;
+/** A busy VM's agent may be late to a ping this many ping timeouts in a row while its sandboxes answer. */
+const BUSY_AGENT_WAITS = 4;
 /** A squeeze starts only when no VM of the host has been used for this long. */
 const SQUEEZE_QUIET_MS = 5000;
 
@@ -1040,8 +1044,24 @@ export class VmPool extends EventEmitter<PoolEvents> {
               setTimeout(() => reject(new Error(`no pong within ${limit} ms`)), limit),
             ),
           ]);
+          vm.agentLateSince = null;
         } catch (err) {
-          await this.fail(vm, `health check failed: ${(err as Error).message}`);
+          // A guest whose sandboxes answered meanwhile is busy, not frozen: under load its agent waits its turn on
+          // the one vCPU (a deploy's loads, eight callers). Failing it would fail every call it runs. It is failed
+          // when nothing at all came from it while the ping waited, or its agent stayed silent BUSY_AGENT_WAITS×
+          // as long.
+          const now = performance.now();
+          if (vm.session && vm.state !== "gone") {
+            vm.agentLateSince ??= now - limit;
+            const heard = now - vm.session.heardAt < limit;
+            if (heard && now - vm.agentLateSince < BUSY_AGENT_WAITS * limit) return;
+          }
+          const silent = vm.agentLateSince !== null ? Math.round(now - vm.agentLateSince) : limit;
+          await this.fail(
+            vm,
+            `health check failed: ${(err as Error).message}` +
+              (silent > limit ? ` (its agent silent for ${silent} ms)` : ""),
+          );
         }
       }),
     );

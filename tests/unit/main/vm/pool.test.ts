@@ -162,6 +162,33 @@ test("a VM whose agent stops answering pings is failed by the health check", asy
   );
 });
 
+test("a busy VM whose agent is late but whose sandboxes answer is kept a while, then failed if it stays silent", async () => {
+  let hang = "";
+  const { pool, events } = makePool({ hangPings: (n) => n === hang }, { warm: 1, refill: "boot" });
+  await pool.start();
+  const vm = await pool.acquire("fred");
+  hang = vm.name;
+  // Its sandboxes keep answering (a frame every 20 ms) while its agent answers no ping.
+  const answering = setInterval(() => (vm.session!.heardAt = performance.now()), 20);
+  try {
+    const t0 = performance.now();
+    // Pings time out after 100 ms: a VM failed on the first would be failed within ~150 ms.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(
+      !events.some((e) => e.vm.name === vm.name && e.to === "failed"),
+      "a VM whose sandboxes answer is not failed for one late ping",
+    );
+    await until("health failure", () => events.some((e) => e.vm.name === vm.name && e.to === "failed"), 3000);
+    assert.ok(performance.now() - t0 >= 350, "failed only after four ping timeouts of silence");
+    assert.match(
+      events.find((e) => e.vm.name === vm.name && e.to === "failed")!.reason!,
+      /health check failed: .*its agent silent for \d+ ms/,
+    );
+  } finally {
+    clearInterval(answering);
+  }
+});
+
 test("start removes this host's leftovers only; close destroys everything", async () => {
   const { pool, driver, dataDir } = makePool({}, { warm: 1, refill: "boot" });
   const logDir = join(dataDir, "logs");
