@@ -56,13 +56,6 @@ export class SlotError extends Error {
 const RUNTIME_DIR = "/opt/hearth/runtime";
 /** Starts a runtime in its own mount namespace (its /tmp is the slot's) as the slot's uid: see guestctl.c. */
 const GUESTCTL = "/opt/hearth/bin/guestctl";
-/**
- * V8 optimizes a function only after it has run a while, and under TCG every call before that costs the guest's
- * one vCPU several times more: a new sandbox took about 4,000 echo calls to reach its steady speed, and its steady
- * p50 over HTTP was 2.8–4.1 ms. A smaller interrupt budget and a shorter wait after an inline-cache change
- * optimize sooner and more: steady p50 2.0–2.1 ms, and the guest's CPU per call 1.6–2.3 → 1.1–1.2 ms.
- */
-const NODE_TIERING_FLAGS = ["--interrupt-budget=8000", "--minimum-invocations-after-ic-update=50"];
 /** What every runtime's environment starts from. */
 const BASE_ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", TZ: ":UTC" };
 /** A runtime's start environment: the base, and the word that its task's environment follows on stdin. */
@@ -444,13 +437,7 @@ export class SandboxSlot {
     // -I: isolated, so no PYTHON* variable, user site or current folder shapes the runtime before it runs.
     if (runtime === "python3") return [...enter, "/usr/bin/python3", "-I", "-B", `${RUNTIME_DIR}/python.py`];
     const heapMb = Math.max(16, Math.floor(memoryMb * 0.9));
-    return [
-      ...enter,
-      "/usr/bin/node",
-      ...NODE_TIERING_FLAGS,
-      `--max-old-space-size=${heapMb}`,
-      `${RUNTIME_DIR}/node.mjs`,
-    ];
+    return [...enter, "/usr/bin/node", `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
   }
 
   /**
