@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { Command } from "commander";
 import { registerAliasCommands } from "./alias-commands.ts";
 import { formatError } from "./error-report.ts";
+import { registerEventCommands } from "./event-commands.ts";
 import { EXIT_CODES_HELP, exitCodeFor } from "./exit-codes.ts";
 import { registerGrantCommands } from "./grant-commands.ts";
 import { registerHostCommands } from "./host-commands.ts";
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerShareCommands(program);
   registerInvokeCommands(program);
+  registerEventCommands(program);
   registerLogCommands(program);
   registerPoolCommands(program);
   registerHostCommands(program);
