@@ -719,6 +719,11 @@ export class VmPool extends EventEmitter<PoolEvents> {
     // Idle counts from now: a VM that took its time to start is not idle yet.
     vm.activeAt = vm.readyAt;
     this.transition(vm, "ready");
+    // Its profile was parked (scaled to zero) while it started: it goes too, unless a call of the profile waits.
+    if (!this.profiles.has(profile) && (this.waiters.get(profile)?.length ?? 0) === 0) {
+      void this.reclaim(vm, "its profile was idle");
+      return;
+    }
     // A spare that finished starting while another profile waits on a full host goes to that profile's room.
     if (this.giveWay(vm, false)) return;
     this.serveWaiters(profile);

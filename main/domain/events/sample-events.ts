@@ -68,7 +68,7 @@ const hex = (c: SampleContext, n: number): string => c.uuid().replaceAll("-", ""
 const epochMs = (c: SampleContext): number => c.now.getTime();
 /** API Gateway's request time: 06/Dec/2026:21:00:00 +0000. */
 function gatewayTime(d: Date): string {
-  const mon = d.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
+  const mon = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ")[d.getUTCMonth()];
   const p = (n: number): string => String(n).padStart(2, "0");
   return `${p(d.getUTCDate())}/${mon}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }

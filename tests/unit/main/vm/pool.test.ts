@@ -246,6 +246,17 @@ test("an idle profile holding a VM gives its spare back, and gets one again when
   pool.release(held);
 });
 
+test("a spare that finishes starting after its profile was parked goes too", async () => {
+  const { pool } = makePool({ bootDelayMs: 300 }, { warm: 1, refill: "boot" });
+  await pool.start();
+  pool.ensure("gina");
+  await until("gina's spare booting", () => pool.list("gina").some((v) => v.state === "booting"));
+  // Scaled to zero while the spare still starts: it must not stay behind as a ready VM of a parked profile.
+  pool.park("gina");
+  assert.equal(pool.keeps("gina"), false);
+  await until("gina has no VM", () => pool.list("gina").length === 0, 3000);
+});
+
 test("an idle profile without a held VM keeps its spare", async () => {
   const { pool } = makePool({}, { warm: 1, leanIdleMs: 100 });
   await pool.start();
