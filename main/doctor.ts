@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { probeAccel, QEMU_BINARY, type AccelResult } from "./vm/accel-probe.ts";
 import type { Accel } from "./vm/domain-xml.ts";
-import { bootFiles, damagedFiles, imageDir, loadManifest } from "./vm/image-manifest.ts";
+import { bootFiles, damagedFiles, imageDir, loadManifest, type ImageManifest } from "./vm/image-manifest.ts";
 import { defaultLibvirtUri, LibvirtDriver } from "./vm/libvirt-driver.ts";
 import { thisNodeChecks } from "./node-support.ts";
 import { currentInputsKey } from "../vm-images/builder/build-image.ts";
@@ -35,6 +35,8 @@ export interface DoctorReport {
     layout?: string;
     kernel?: string;
     builtAt?: string;
+    /** The runtimes the image carries, as tasks name them. */
+    runtimes?: string;
     damaged?: string[];
   };
   checks: Check[];
@@ -152,6 +154,7 @@ export async function runDoctor(opts: { probe?: boolean } = {}): Promise<DoctorR
       layout: manifest.layout,
       kernel: manifest.kernel.release,
       builtAt: manifest.builtAt,
+      runtimes: imageRuntimes(manifest),
       ...(damaged.length ? { damaged } : {}),
     });
     if (damaged.length) {
@@ -172,7 +175,7 @@ export async function runDoctor(opts: { probe?: boolean } = {}): Promise<DoctorR
       checks.push({
         name: "image",
         ok: true,
-        detail: `${manifest.layout} image, kernel ${manifest.kernel.release}, built ${manifest.builtAt}${why}`,
+        detail: `${manifest.layout} image, kernel ${manifest.kernel.release}, built ${manifest.builtAt}${why}; runtimes: ${imageRuntimes(manifest)}`,
       });
     }
 
@@ -229,4 +232,13 @@ export function formatDoctor(r: DoctorReport): string {
       : "Hearth cannot run here yet: fix the ✖ lines above.",
   );
   return lines.join("\n");
+}
+
+/** The runtime identifiers an image carries, as a task names them: "nodejs20.x (v20.20.2), …, python3.11". */
+function imageRuntimes(m: ImageManifest): string {
+  const node = Object.entries(m.versions.nodeRuntimes ?? { "nodejs20.x": m.versions.node }).map(
+    ([id, v]) => `${id} (${v})`,
+  );
+  const python = /Python (3\.\d+)/.exec(m.versions.python)?.[1];
+  return [...node, ...(python ? [`python${python}`] : [])].join(", ");
 }

@@ -1,5 +1,6 @@
 // Parsers for option values (`--split 2=0.1`, `--expires-in 30d`, `--env K=V`, `task:alias`): a bad value is a usage error.
 import { InvalidArgumentError } from "commander";
+import { runtimeProblem } from "../domain/tasks/runtime-ids.ts";
 
 /** A published version number or `$LATEST` (also accepted as `latest`, since `$` needs quoting in a shell). */
 export function parseVersionRef(value: string): number | "$LATEST" {
@@ -90,4 +91,11 @@ export function parseSince(value: string, now = Date.now()): string {
     );
   }
   return new Date(t).toISOString();
+}
+
+/** A runtime identifier (`nodejs22.x`, `python3`, `provided.al2023`…); one Hearth has not got is refused by name. */
+export function parseRuntime(value: string): string {
+  const problem = runtimeProblem(value);
+  if (problem !== null) throw new InvalidArgumentError(`${problem}.`);
+  return value;
 }

@@ -2,7 +2,7 @@
 import { Option, type Command } from "commander";
 import type { AliasView, OwnedTaskView, TaskView } from "../contract.ts";
 import { MEMORY_MB, RUNTIMES, TIMEOUT_S } from "../domain/tasks/task-limits.ts";
-import { collectKeyValue, collectList, integerParser } from "./arg-parsers.ts";
+import { collectKeyValue, collectList, integerParser, parseRuntime } from "./arg-parsers.ts";
 import { optionsOf, withJson } from "./command-options.ts";
 import { connect, type Connection } from "./connection.ts";
 import { usageError } from "./exit-codes.ts";
@@ -165,7 +165,11 @@ export function registerTaskCommands(program: Command): void {
       .command("import <folder-or-zip>")
       .description("create a task from a folder (task.json beside the code) or a zip of one")
       .option("--name <name>", "the task's name (default: task.json's)")
-      .addOption(new Option("--runtime <runtime>", "the runtime (default: task.json's)").choices(RUNTIMES))
+      .option(
+        "--runtime <runtime>",
+        `the runtime: ${RUNTIMES.slice(0, 5).join(", ")}… (default: task.json's)`,
+        parseRuntime,
+      )
       .option("--handler <handler>", "module.export the runtime calls, e.g. index.handler")
       .addOption(memoryOption("the task's"))
       .addOption(timeoutOption("the task's"))
@@ -240,7 +244,7 @@ export function registerTaskCommands(program: Command): void {
       .addOption(memoryOption("the"))
       .addOption(timeoutOption("the"))
       .option("--handler <handler>", "module.export the runtime calls")
-      .addOption(new Option("--runtime <runtime>", "the runtime").choices(RUNTIMES))
+      .option("--runtime <runtime>", `the runtime: ${RUNTIMES.slice(0, 5).join(", ")}…`, parseRuntime)
       .option("--description <text>", "a description")
       .addOption(envOption("set an environment variable"))
       .option("--unset-env <KEY>", "remove an environment variable (repeat for more)", collectList),

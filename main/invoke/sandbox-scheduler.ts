@@ -380,11 +380,11 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
         const lambda = /^Runtime\.|^[A-Z]\w+Error/.test(e.message.replace(/^\w+: /, ""))
           ? initError(e.message)
           : undefined;
-        throw new SchedulerError(
-          e.code === "VM_MEMORY_FULL" ? "VM_MEMORY_FULL" : "SANDBOX_INIT_FAILED",
-          e.message,
-          lambda,
-        );
+        // A runtime the image has not got is the task's configuration, said as Lambda says it; anything else
+        // that kept the sandbox from starting is the code's.
+        const code =
+          e.code === "VM_MEMORY_FULL" || e.code === "RUNTIME_UNSUPPORTED" ? e.code : "SANDBOX_INIT_FAILED";
+        throw new SchedulerError(code, e.message, code === "SANDBOX_INIT_FAILED" ? lambda : undefined);
       }
       sb.state = "ready";
       this.emitSandbox(sb);

@@ -1,6 +1,7 @@
 // The zod schema of the document on disk: what a loaded hearth.json must look like before anything trusts it.
 import { z } from "zod";
 import type { HearthState } from "../domain/model/state.ts";
+import { isRuntime } from "../domain/tasks/runtime-ids.ts";
 
 const str = z.string();
 const iso = z.string();
@@ -8,7 +9,7 @@ const stringMap = z.record(z.string(), z.string());
 const versionRef = z.union([z.literal("$LATEST"), z.number().int().min(1)]);
 
 const taskConfig = z.strictObject({
-  runtime: z.enum(["nodejs", "python3", "provided"]),
+  runtime: z.string().refine(isRuntime, "must be a runtime Hearth knows"),
   handler: str,
   memoryMb: z.number().int(),
   timeoutS: z.number().int(),

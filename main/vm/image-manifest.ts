@@ -29,7 +29,8 @@ export interface ImageManifest {
   cmdline: string;
   sandboxSlots: number;
   kernel: { pkg: string; version: string; release: string; modules: string[] };
-  versions: { node: string; python: string; busybox: string };
+  /** `node`: the agent's (and a bare "nodejs" task's); `nodeRuntimes`: each nodejsNN.x and its version. */
+  versions: { node: string; nodeRuntimes?: Record<string, string>; python: string; busybox: string };
   files: Record<string, ImageFile>;
 }
 

@@ -47,7 +47,9 @@ export function responseTooLargeError(bytes: number | null): LambdaError {
   };
 }
 
-export type Runtime = "nodejs" | "python3" | "provided";
+/** A runtime identifier, as a task names it: main/domain/tasks/runtime-ids.ts (types only, erased when bundled). */
+export type { Runtime } from "../domain/tasks/runtime-ids.ts";
+import type { Runtime } from "../domain/tasks/runtime-ids.ts";
 
 /** Everything a sandbox needs to start: code arrives separately, checked against `sha256`. */
 export interface SandboxSpec {

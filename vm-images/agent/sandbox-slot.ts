@@ -27,6 +27,11 @@ import {
   type SandboxStats,
 } from "../../main/vm/protocol.ts";
 import { isInterpreterVariable } from "../../main/domain/tasks/interpreter-variables.ts";
+import { DEFAULT_NODE_MAJOR, nodeMajorOf, runtimeFamily } from "../../main/domain/tasks/runtime-ids.ts";
+import { guestRuntimeProblem, nodeBinary, readGuestRuntimes } from "./guest-runtimes.ts";
+
+/** The runtimes this image carries, read once. */
+const GUEST_RUNTIMES = readGuestRuntimes();
 
 export interface SlotEvents {
   exit(e: {
@@ -315,7 +320,8 @@ export class SandboxSlot {
     this.prewarmed = null;
     if (!p) return null;
     const fits =
-      spec.runtime === "nodejs" &&
+      runtimeFamily(spec.runtime) === "nodejs" &&
+      nodeMajorOf(spec.runtime) === DEFAULT_NODE_MAJOR &&
       spec.memoryMb === PREWARM_MEMORY_MB &&
       // A runtime already started cannot honour what its owner set for its start (NODE_OPTIONS, say).
       !Object.keys(this.startEnvironment(spec)).some((k) => !Object.hasOwn(BASE_START_ENV, k)) &&
@@ -354,9 +360,8 @@ export class SandboxSlot {
     codeB64: string,
     sha256: string,
   ): Promise<{ initMs: number; pid: number; prewarmed: boolean }> {
-    if (spec.runtime === "provided") {
-      throw new SlotError("RUNTIME_UNSUPPORTED", 'the "provided" runtime is not available in this image yet');
-    }
+    const unavailable = guestRuntimeProblem(spec.runtime, GUEST_RUNTIMES);
+    if (unavailable !== null) throw new SlotError("RUNTIME_UNSUPPORTED", unavailable);
     const code = Buffer.from(codeB64, "base64");
     const actual = createHash("sha256").update(code).digest("hex");
     if (actual !== sha256) {
@@ -435,9 +440,10 @@ export class SandboxSlot {
   private command(runtime: SandboxSpec["runtime"], memoryMb: number): string[] {
     const enter = [GUESTCTL, "enter", join(this.dir, "tmp"), String(this.uid)];
     // -I: isolated, so no PYTHON* variable, user site or current folder shapes the runtime before it runs.
-    if (runtime === "python3") return [...enter, "/usr/bin/python3", "-I", "-B", `${RUNTIME_DIR}/python.py`];
+    if (runtimeFamily(runtime) === "python3")
+      return [...enter, "/usr/bin/python3", "-I", "-B", `${RUNTIME_DIR}/python.py`];
     const heapMb = Math.max(16, Math.floor(memoryMb * 0.9));
-    return [...enter, "/usr/bin/node", `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
+    return [...enter, nodeBinary(runtime), `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
   }
 
   /**

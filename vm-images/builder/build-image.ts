@@ -14,7 +14,9 @@ import {
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fetchKernel, guestModules, resolveKernelPackage } from "./kernel.ts";
+import { fetchNodeBuilds } from "./node-runtimes.ts";
 import { assembleRoot } from "./rootfs.ts";
+import { DEFAULT_NODE_MAJOR } from "../../main/domain/tasks/runtime-ids.ts";
 import { BuildError, requireStaticBusybox, requireTool, run, sha256, sha256File } from "./tools.ts";
 import {
   damagedFiles,
@@ -73,6 +75,7 @@ async function inputsKey(
     ...listFiles(join(IMAGES_DIR, "builder")),
     join(REPO_DIR, "main", "vm", "protocol.ts"),
     join(REPO_DIR, "main", "domain", "tasks", "interpreter-variables.ts"),
+    join(REPO_DIR, "main", "domain", "tasks", "runtime-ids.ts"),
     join(REPO_DIR, "main", "vm", "image-manifest.ts"),
   ];
   for (const f of sources) parts.push(`${relative(REPO_DIR, f)} ${sha256(readFileSync(f))}`);
@@ -115,7 +118,6 @@ export async function currentInputsKey(layout: ImageLayout): Promise<string> {
   const kernel = resolveKernelPackage();
   return inputsKey(layout, `${kernel.pkg}=${kernel.version}`, {
     busybox: requireStaticBusybox(),
-    node: process.execPath,
     python: "/usr/bin/python3",
   });
 }
@@ -125,7 +127,7 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
   const layout = opts.layout ?? "rootfs";
   const outDir = opts.outDir ?? join(IMAGES_DIR, "out");
   const cacheDir = opts.cacheDir ?? join(IMAGES_DIR, "cache");
-  const steps = 7;
+  const steps = 8;
   let step = 0;
   const started = Date.now();
   const progress = (msg: string): void => {
@@ -142,11 +144,10 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
       "TOOL_MISSING",
       "Debian's python3 is needed for the guest: apt-get install -y python3",
     );
-  const node = process.execPath;
 
   progress("resolving the kernel package");
   const kernel = resolveKernelPackage();
-  const key = await inputsKey(layout, `${kernel.pkg}=${kernel.version}`, { busybox, node, python });
+  const key = await inputsKey(layout, `${kernel.pkg}=${kernel.version}`, { busybox, python });
   const previous = loadManifest(outDir);
   if (!opts.force && previous && previous.inputsKey === key && damagedFiles(previous, outDir).length === 0) {
     log(`image is current (${previous.layout}, kernel ${previous.kernel.release}); nothing to rebuild`);
@@ -158,6 +159,9 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
   const kernelDir = fetchKernel(kernel, cacheDir, log);
   const modules = guestModules(kernelDir, kernel.release);
   log(`modules: ${modules.map((m) => m.name).join(" ")}`);
+
+  progress("fetching the Node.js runtimes");
+  const nodes = fetchNodeBuilds(cacheDir, log);
 
   progress("bundling the agent and compiling guestctl");
   const work = join(cacheDir, "work");
@@ -176,7 +180,7 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
 
   progress("assembling the root tree");
   const root = join(work, "root");
-  assembleRoot(root, { busybox, node, python, agentDir, guestDir: join(IMAGES_DIR, "guest") }, log);
+  assembleRoot(root, { busybox, nodes, python, agentDir, guestDir: join(IMAGES_DIR, "guest") }, log);
 
   progress(
     layout === "rootfs"
@@ -234,7 +238,10 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
     sandboxSlots: SANDBOX_SLOTS,
     kernel: { ...kernel, modules: modules.map((m) => m.name) },
     versions: {
-      node: run(node, ["--version"]).trim(),
+      node: run(nodes.get(DEFAULT_NODE_MAJOR)!, ["--version"]).trim(),
+      nodeRuntimes: Object.fromEntries(
+        [...nodes].map(([major, binary]) => [`nodejs${major}.x`, run(binary, ["--version"]).trim()]),
+      ),
       python: run(python, ["--version"]).trim(),
       busybox: (run(busybox, ["--help"]).split("\n")[0] ?? "").trim(),
     },

@@ -1,4 +1,4 @@
-// Assembles the guest's root tree: busybox, Node.js and python3 with the libraries they link, and the agent.
+// Assembles the guest's root tree: busybox, each Node.js major and python3 with the libraries they link, and the agent.
 import {
   chmodSync,
   copyFileSync,
@@ -12,10 +12,12 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BuildError, requireTool, run } from "./tools.ts";
+import { DEFAULT_NODE_MAJOR, guestNodePath, type NodeMajor } from "../../main/domain/tasks/runtime-ids.ts";
 
 export interface RootInputs {
   busybox: string;
-  node: string;
+  /** Each Node.js major's binary (vm-images/builder/node-runtimes.ts); the default one also runs the agent. */
+  nodes: Map<NodeMajor, string>;
   python: string;
   /** Folder with agent.mjs, runtime/node.mjs, runtime/python.py, bin/guestctl. */
   agentDir: string;
@@ -104,8 +106,15 @@ export function assembleRoot(root: string, inputs: RootInputs, log: (msg: string
   symlinkSync("../bin/busybox", join(root, "sbin", "init"));
 
   const copied = new Set<string>();
-  log(`node ${run(inputs.node, ["--version"]).trim()} from ${inputs.node}`);
-  copyBinaryWithLibraries(root, inputs.node, "usr/bin/node", copied);
+  const nodeVersions: Record<string, string> = {};
+  for (const [major, binary] of inputs.nodes) {
+    const version = run(binary, ["--version"]).trim();
+    nodeVersions[String(major)] = version;
+    log(`node ${version} (nodejs${major}.x) from ${binary}`);
+    copyBinaryWithLibraries(root, binary, guestNodePath(major).slice(1), copied);
+  }
+  const agentNode = inputs.nodes.get(DEFAULT_NODE_MAJOR);
+  if (!agentNode) throw new BuildError("ROOT_INCOMPLETE", `no Node.js ${DEFAULT_NODE_MAJOR} for the agent`);
 
   const pyVersion = run(inputs.python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).trim();
   const stdlib = `/usr/lib/python${pyVersion}`;
@@ -138,6 +147,11 @@ export function assembleRoot(root: string, inputs: RootInputs, log: (msg: string
     chmodSync(join(root, "opt", "hearth", "bin", script), 0o755);
   }
   copyFileSync(join(inputs.guestDir, "inittab"), join(root, "etc", "inittab"));
+  // What the agent checks a task's runtime against (vm-images/agent/guest-runtimes.ts).
+  writeFileSync(
+    join(root, "opt", "hearth", "runtimes.json"),
+    `${JSON.stringify({ node: nodeVersions, python: pyVersion })}\n`,
+  );
 
   // Written at boot (sysinit) and by the agent as loads take new uids; the root image is read-only.
   for (const name of ["passwd", "group"])
@@ -149,9 +163,11 @@ export function assembleRoot(root: string, inputs: RootInputs, log: (msg: string
   if (process.getuid?.() === 0) run("ldconfig", ["-r", root]);
   else run(requireTool("unshare"), ["--user", "--map-root-user", requireTool("ldconfig"), "-r", root]);
   // A sanity check of the copied tree: the guest's linker must find every library node needs.
-  const missing = linkedLibraries(inputs.node).filter(
-    (l) => !existsSync(join(root, l.replace(/^\/lib64\//, "/usr/lib64/").replace(/^\/lib\//, "/usr/lib/"))),
-  );
+  const missing = [...inputs.nodes.values()]
+    .flatMap(linkedLibraries)
+    .filter(
+      (l) => !existsSync(join(root, l.replace(/^\/lib64\//, "/usr/lib64/").replace(/^\/lib\//, "/usr/lib/"))),
+    );
   if (missing.length)
     throw new BuildError("ROOT_INCOMPLETE", `libraries missing from the root: ${missing.join(", ")}`);
   readFileSync(join(root, "opt", "hearth", "agent.mjs"));

@@ -4,7 +4,9 @@
 /** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
 export const CURRENT_SCHEMA_VERSION = 4;
 
-export type Runtime = "nodejs" | "python3" | "provided";
+import type { Runtime } from "../tasks/runtime-ids.ts";
+
+export type { Runtime };
 
 /** A published version number, or the task's editable head. */
 export type VersionRef = number | "$LATEST";

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { environmentSchema } from "./environment-rules.ts";
 import type { Runtime, TaskConfig } from "../model/state.ts";
+import { runtimeFamily, runtimeProblem } from "./runtime-ids.ts";
 import { MAX_DESCRIPTION, MEMORY_MB, RUNTIMES, TASK_NAME_PATTERN, TIMEOUT_S } from "./task-limits.ts";
 
 export { MAX_DESCRIPTION, MEMORY_MB, RUNTIMES, TASK_NAME_PATTERN, TIMEOUT_S } from "./task-limits.ts";
@@ -10,7 +11,13 @@ export const taskNameSchema = z
   .string()
   .regex(TASK_NAME_PATTERN, "must be 1 to 64 characters: letters, digits, - or _");
 
-export const runtimeSchema = z.enum(RUNTIMES, { error: 'must be "nodejs", "python3" or "provided"' });
+export const runtimeSchema = z
+  .string({ error: `must be a runtime: ${RUNTIMES.slice(0, 5).join(", ")}` })
+  .superRefine((value, ctx) => {
+    const problem = runtimeProblem(value);
+    if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .transform((value) => value as Runtime);
 
 export const handlerSchema = z
   .string()
@@ -39,7 +46,7 @@ export const descriptionSchema = z
  * `provided` bootstrap reads the handler itself, so any non-blank word goes.
  */
 export function handlerProblem(runtime: Runtime, handler: string): string | null {
-  if (runtime === "provided") return null;
+  if (runtimeFamily(runtime) === "provided") return null;
   const dot = handler.lastIndexOf(".");
   if (dot <= 0 || dot === handler.length - 1) {
     return 'must be "<module>.<export>", e.g. "index.handler"';

@@ -15,28 +15,19 @@ import type { Host } from "../../host.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import { importTaskCode } from "../../store/task-import.ts";
+import { lambdaRuntimeId, runtimeProblem } from "../../domain/tasks/runtime-ids.ts";
 import { lambdaCaller, lambdaHeadersCheck, rawBody, type LambdaCaller } from "./lambda-auth.ts";
 import { parseFunctionName, sendLambdaError } from "./lambda-invoke.ts";
 
 /** A 50 MiB zip in base64 inside JSON. */
 const MAX_MANAGEMENT_BODY_BYTES = 70 * 1024 * 1024;
 
-/** Lambda runtime identifiers a user would type, and the one Hearth reports back for each of its runtimes. */
+/** A runtime identifier as Lambda spells it, refused by name when Hearth has not got it. */
 function runtimeOf(id: string): Runtime {
-  if (/^nodejs\d+\.x$/.test(id)) return "nodejs";
-  if (/^python3(\.\d+)?$/.test(id)) return "python3";
-  if (/^provided(\.al2(023)?)?$/.test(id)) return "provided";
-  throw new HearthError(
-    "INVALID_INPUT",
-    `Runtime "${id}" is not supported: use nodejs20.x, python3.11 or provided.al2023`,
-    "Runtime",
-  );
+  const problem = runtimeProblem(id);
+  if (problem !== null) throw new HearthError("INVALID_INPUT", `Runtime ${problem}`, "Runtime");
+  return id as Runtime;
 }
-const RUNTIME_ID: Record<Runtime, string> = {
-  nodejs: "nodejs20.x",
-  python3: "python3.11",
-  provided: "provided.al2023",
-};
 
 const zipSchema = z.string({ error: "must be the zip, base64-encoded" }).min(1, "must not be empty");
 const createSchema = z.object({
@@ -92,7 +83,7 @@ function configuration(state: HearthState, task: Task, c: LambdaCaller, v?: Task
   return {
     FunctionName: task.name,
     FunctionArn: v ? `${arn}:${version}` : arn,
-    Runtime: RUNTIME_ID[cfg.runtime],
+    Runtime: lambdaRuntimeId(cfg.runtime),
     Role: `arn:aws:iam::${account}:role/hearth`,
     Handler: cfg.handler,
     CodeSize: code.size,

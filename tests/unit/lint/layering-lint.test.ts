@@ -107,10 +107,16 @@ for (const part of layers.parts) {
       });
     }
     for (const arrow of part.imports.map(arrowOf).filter((a) => a.file)) {
+      n += 1;
       plants.push({
         line: `import "${specifier(home.file, arrow.file)}";`,
+        allowed: !arrow.typesOnly,
+        what: `a value import of the file ${arrow.file} it may import${arrow.typesOnly ? " types of" : ""}`,
+      });
+      plants.push({
+        line: `import type * as Planted${n} from "${specifier(home.file, arrow.file)}"; export type { Planted${n} };`,
         allowed: true,
-        what: `the file ${arrow.file} it may import`,
+        what: `a type import of the file ${arrow.file} it may import`,
       });
     }
     plants.push({

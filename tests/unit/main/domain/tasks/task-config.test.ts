@@ -46,10 +46,34 @@ test("task names: 1 to 64 letters, digits, - and _", () => {
   }
 });
 
-test("runtime is one of nodejs, python3, provided", () => {
-  assert.equal(parse({ runtime: "python3", handler: "app.handler" }).runtime, "python3");
-  const e = expectError(() => parse({ runtime: "java21" }), "INVALID_INPUT", "runtime");
-  assert.match(e.message, /"nodejs", "python3" or "provided"/);
+test("runtime: a family or Lambda's identifier of a version the guest has; another is refused by name", () => {
+  for (const ok of [
+    "nodejs",
+    "nodejs20.x",
+    "nodejs22.x",
+    "nodejs24.x",
+    "python3",
+    "python3.11",
+    "provided.al2023",
+  ]) {
+    const handler = ok.startsWith("python") ? "app.handler" : "index.handler";
+    assert.equal(parse({ runtime: ok, handler }).runtime, ok);
+  }
+  const java = expectError(() => parse({ runtime: "java21" }), "INVALID_INPUT", "runtime");
+  assert.match(
+    java.message,
+    /"java21" is not a runtime: use one of nodejs20\.x, nodejs22\.x, nodejs24\.x, python3/,
+  );
+  const old = expectError(() => parse({ runtime: "nodejs18.x" }), "INVALID_INPUT", "runtime");
+  assert.match(old.message, /Node\.js 18 is not in the guest image/);
+  expectError(() => parse({ runtime: "python3.99" }), "INVALID_INPUT", "runtime");
+  expectError(() => parse({ runtime: 20 }), "INVALID_INPUT", "runtime");
+});
+
+test("two configurations on different Node.js majors run different sandboxes", () => {
+  const cfg = { handler: "index.handler", memoryMb: 128, timeoutS: 3, environment: {} };
+  assert.equal(sameConfig({ ...cfg, runtime: "nodejs22.x" }, { ...cfg, runtime: "nodejs24.x" }), false);
+  assert.equal(sameConfig({ ...cfg, runtime: "nodejs24.x" }, { ...cfg, runtime: "nodejs24.x" }), true);
 });
 
 test("handler: non-empty, no spaces, module.export for nodejs and python3", () => {
