@@ -13,6 +13,7 @@ import type {
 } from "./domain/model/views.ts";
 import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
 import type { LogRecord } from "./domain/model/log-record.ts";
+import type { TestEventView } from "./domain/events/test-events.ts";
 import type { StartupStatus } from "./domain/model/startup-status.ts";
 import { DEFAULT_IMPORT_LIMITS } from "./domain/tasks/import-limits.ts";
 
@@ -27,6 +28,9 @@ export type {
   TokenView,
 } from "./domain/model/views.ts";
 export type { LogRecord } from "./domain/model/log-record.ts";
+export type { TestEventView } from "./domain/events/test-events.ts";
+/** A saved test event's name rule, checked by the window before it asks the host (which checks it again). */
+export { TEST_EVENT_NAME_PATTERN } from "./domain/events/test-event-limits.ts";
 export type { StartupPhase, StartupStatus } from "./domain/model/startup-status.ts";
 /** A `hearth://share?…` link's parts, checked in the main process before the window sees them. */
 export type { ShareLinkParts as ShareLink } from "./domain/sharing/share-link.ts";
@@ -469,6 +473,43 @@ export const operations = {
     path: "/v1/invocations/:requestId",
     access: "profile",
     input: z.strictObject({ requestId: id }),
+  }),
+
+  /** The caller's saved test events on a task it may invoke (its own, or `ownerAccountId`'s shared with it). */
+  listTestEvents: op<TestEventView[]>()({
+    method: "GET",
+    path: "/v1/tasks/:task/events",
+    access: "profile",
+    input: z.strictObject({ task: name, ownerAccountId: z.string().optional() }),
+  }),
+  /** Saves `payload` (JSON text, kept as written) under `event`, replacing what was saved there. */
+  saveTestEvent: op<TestEventView>()({
+    method: "PUT",
+    path: "/v1/tasks/:task/events/:event",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      event: name,
+      ownerAccountId: z.string().optional(),
+      payload: z.unknown(),
+    }),
+  }),
+  renameTestEvent: op<TestEventView>()({
+    method: "POST",
+    path: "/v1/tasks/:task/events/:event/rename",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      event: name,
+      ownerAccountId: z.string().optional(),
+      newName: z.unknown(),
+    }),
+  }),
+  deleteTestEvent: op<{ deleted: string }>()({
+    method: "DELETE",
+    path: "/v1/tasks/:task/events/:event",
+    access: "profile",
+    input: z.strictObject({ task: name, event: name, ownerAccountId: z.string().optional() }),
   }),
 
   /** Kept log records of a task (the owner sees every invocation, an alias holder only its own). */

@@ -8,10 +8,12 @@ import { parseAccountId, parseTarget } from "./arg-parsers.ts";
 import { optionsOf } from "./command-options.ts";
 import { connect, type Connection } from "./connection.ts";
 import { CliError, EXIT, usageError } from "./exit-codes.ts";
+import { findTestEvent } from "./saved-events.ts";
 import { json, note, noteLines, out } from "./output.ts";
 
 interface InvokeFlags {
   owner?: string;
+  event?: string;
   payload?: string;
   payloadFile?: string;
   follow?: boolean;
@@ -192,6 +194,7 @@ export function registerInvokeCommands(program: Command): void {
     .option("--owner <account>", "the task's account, for a task shared with you", parseAccountId)
     .option("--payload <json>", "the event, as JSON ('-' reads it from stdin; default {})")
     .option("--payload-file <file>", "read the event from a file ('-' for stdin)")
+    .option("--event <name>", "a test event saved for the task (hearth event save / hearth event saved)")
     .option("--follow", "print the task's log lines on stderr as they come, then the result")
     .option("--async", "queue the call; print its request id and return at once")
     .option("--json", "print the whole invocation (request id, versions, duration, memory) as JSON")
@@ -201,8 +204,15 @@ export function registerInvokeCommands(program: Command): void {
       if (!target && !(o.token ?? process.env.HEARTH_TOKEN)) {
         throw usageError("name the task to invoke (TASK or TASK:ALIAS), or give --token");
       }
+      if (o.event !== undefined && (o.payload !== undefined || o.payloadFile !== undefined)) {
+        throw usageError("give --event or a payload (--payload, --payload-file), not both");
+      }
+      if (o.event !== undefined && !target) throw usageError("--event needs the task it was saved for");
       const conn = await connect(o, "profile");
-      const payload = await readPayload(o);
+      const payload =
+        o.event !== undefined && target
+          ? (await findTestEvent(conn, target.task, o.event, o.owner)).payload
+          : await readPayload(o);
       const input = {
         ...(target ? { task: target.task } : {}),
         ...(target?.qualifier !== undefined ? { qualifier: target.qualifier } : {}),

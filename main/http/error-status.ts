@@ -106,6 +106,9 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   HOST_NOT_ALLOWED: { status: 421, type: "AccessDeniedException" },
   // A profile has as many async invocations waiting as it may: Lambda throttles a full event queue with 429 too.
   ASYNC_QUEUE_FULL: throttled,
+  EVENT_NOT_FOUND: missing,
+  EVENT_EXISTS: conflict,
+  EVENT_LIMIT_EXCEEDED: conflict,
 
   ENGINE_CLOSED: internal,
   TOO_MANY_REQUESTS: throttled,

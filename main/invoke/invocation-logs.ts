@@ -13,6 +13,8 @@ const FLUSH_MS = 100;
 export class InvocationLogs extends EventEmitter<{ record: [LiveLogEvent] }> {
   private readonly pending = new Map<string, LogRecord[]>();
   private timer: NodeJS.Timeout | null = null;
+  /** The writes begun so far, so a flush waits for one a timer started before it. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(readonly files: LogFiles) {
     super();
@@ -56,15 +58,24 @@ export class InvocationLogs extends EventEmitter<{ record: [LiveLogEvent] }> {
     const list = this.pending.get(taskId) ?? [];
     list.push(record);
     this.pending.set(taskId, list);
-    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    this.timer ??= setTimeout(() => {
+      // A write that fails (a full disk, a removed folder) is reported; it must not take the host down with it.
+      this.flush().catch((err: unknown) =>
+        console.error(`hearth: task logs could not be written: ${(err as Error).message}`),
+      );
+    }, FLUSH_MS);
   }
 
-  /** Writes everything received so far. */
+  /** Writes everything received so far; resolves once that, and every write begun before it, is done. */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const batches = [...this.pending];
     this.pending.clear();
-    await Promise.all(batches.map(([taskId, records]) => this.files.append(taskId, records)));
+    const run = this.writing.then(async () => {
+      await Promise.all(batches.map(([taskId, records]) => this.files.append(taskId, records)));
+    });
+    this.writing = run.catch(() => undefined);
+    await run;
   }
 }

@@ -140,6 +140,10 @@ const NATIVE_STATUS: Record<KnownErrorCode, number> = {
   HOST_NOT_ALLOWED: 421,
   // A profile has as many async invocations waiting as it may: it backs off and sends again later.
   ASYNC_QUEUE_FULL: 429,
+  EVENT_NOT_FOUND: 404,
+  EVENT_EXISTS: 409,
+  // A task holds at most MAX_TEST_EVENTS saved events per profile: the request is refused, nothing is dropped.
+  EVENT_LIMIT_EXCEEDED: 409,
 
   ENGINE_CLOSED: 503,
   TOO_MANY_REQUESTS: 429,

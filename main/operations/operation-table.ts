@@ -29,6 +29,7 @@ import {
   publishVersion,
   updateTaskCode,
 } from "./tasks.ts";
+import { deleteTestEvent, listTestEvents, renameTestEvent, saveTestEvent } from "./test-events.ts";
 import { listTokens, mintToken, revokeToken } from "./tokens.ts";
 
 /** One operation: its input as the contract's schema checked it, its answer in the contract's shapes. */
@@ -86,4 +87,8 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   getInvocation,
 
   queryLogs,
+  listTestEvents,
+  saveTestEvent,
+  renameTestEvent,
+  deleteTestEvent,
 };

@@ -46,6 +46,11 @@ export const MIGRATIONS: readonly Migration[] = [
         : doc.tokens,
     }),
   },
+  {
+    from: 4,
+    description: "saved test events arrive: an empty list of them",
+    up: (doc) => ({ ...doc, testEvents: Array.isArray(doc.testEvents) ? doc.testEvents : [] }),
+  },
 ];
 
 /**

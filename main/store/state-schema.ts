@@ -143,6 +143,15 @@ const remote = z.strictObject({
   lastUsedAt: iso.optional(),
 });
 
+const testEvent = z.strictObject({
+  profileId: str,
+  taskId: str,
+  name: str,
+  payload: str,
+  createdAt: iso,
+  updatedAt: iso,
+});
+
 export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   schemaVersion: z.number().int(),
   profiles: z.array(profile),
@@ -152,6 +161,7 @@ export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   tokens: z.array(token),
   apis: z.array(api),
   remotes: z.array(remote),
+  testEvents: z.array(testEvent),
 });
 
 /** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */

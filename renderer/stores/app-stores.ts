@@ -9,6 +9,7 @@ import { createRemotesStore } from "./remotes-store.ts";
 import { createSessionStore, type ProfileMemory } from "./session-store.ts";
 import { createShareStore } from "./share-store.ts";
 import { createTasksStore } from "./tasks-store.ts";
+import { createTestEventsStore } from "./test-events-store.ts";
 import { createTokensStore } from "./tokens-store.ts";
 import { createUiStore, type UiMemory, type View } from "./ui-store.ts";
 
@@ -24,6 +25,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
     apis: createApisStore(transport.api, transport.tryRoute?.bind(transport)),
     pool: createPoolStore(transport.api, transport.ownerWide),
     invoke: createInvokeStore(transport.api),
+    testEvents: createTestEventsStore(transport.api),
     remotes: createRemotesStore(transport.api),
   };
   // A share mints a token: the tokens list shows it (and later its use) without a reload.
@@ -40,6 +42,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
       stores.apis.getState().reset();
       stores.pool.getState().reset();
       stores.invoke.getState().reset();
+      stores.testEvents.getState().reset();
       stores.remotes.getState().reset();
       share.getState().close();
       await Promise.all([

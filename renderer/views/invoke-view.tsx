@@ -7,6 +7,8 @@ import { useStores } from "../components/stores-context.ts";
 import { formatMs } from "../logic/format.ts";
 import { formatPayload } from "../logic/payload.ts";
 import type { InvokeTarget } from "../stores/invoke-store.ts";
+import type { TestEventTask } from "../stores/test-events-store.ts";
+import type { ReadableError } from "../logic/errors.ts";
 
 /** Each target as one option value: owner account (or empty) and task name. */
 const taskKey = (t: TaskView): string =>
@@ -191,6 +193,19 @@ export function InvokeView() {
               Format
             </button>
           </div>
+          {selectedTask && (
+            <SavedEvents
+              task={
+                selectedTask.access === "owner"
+                  ? { task: selectedTask.name }
+                  : { task: selectedTask.name, ownerAccountId: selectedTask.ownerAccountId }
+              }
+              payload={st.payload}
+              payloadOk={st.payloadProblem === null}
+              disabled={st.running}
+              onPick={(payload) => invoke.getState().setPayload(payload)}
+            />
+          )}
           <textarea
             ref={editor}
             className={`mono payload${st.payloadProblem ? " invalid" : ""}`}
@@ -302,5 +317,169 @@ function OwnedSummary({ task }: { task: OwnedTaskView }) {
     <span className="muted small">
       {task.runtime} · {task.memoryMb} MB · {task.timeoutS} s timeout
     </span>
+  );
+}
+
+type EventForm = { kind: "save-as" | "rename"; name: string } | { kind: "delete" } | null;
+
+/**
+ * The chosen task's saved test events beside the payload: pick one into the editor, save the editor under its
+ * name or a new one, rename or delete it. They are this profile's own, kept by the host.
+ */
+function SavedEvents({
+  task,
+  payload,
+  payloadOk,
+  disabled,
+  onPick,
+}: {
+  task: TestEventTask;
+  payload: string;
+  payloadOk: boolean;
+  disabled: boolean;
+  onPick: (payload: string) => void;
+}) {
+  const { testEvents } = useStores();
+  const ev = useStore(testEvents);
+  const [form, setForm] = useState<EventForm>(null);
+  const [problem, setProblem] = useState<ReadableError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const key = `${task.ownerAccountId ?? ""}:${task.task}`;
+
+  useEffect(() => {
+    void testEvents.getState().show(task);
+    setForm(null);
+    setProblem(null);
+    // The task is named by its key: a new object of the same task is not a change.
+  }, [key, testEvents]);
+
+  const selected = ev.selected !== null && ev.items.some((e) => e.name === ev.selected) ? ev.selected : null;
+  const act = async (run: () => Promise<ReadableError | null>) => {
+    setBusy(true);
+    const err = await run();
+    setBusy(false);
+    setProblem(err);
+    if (!err) setForm(null);
+  };
+  const off = disabled || busy;
+
+  return (
+    <div className="saved-events" data-testid="saved-events">
+      <div className="toolbar small">
+        <label>
+          Saved event
+          <select
+            data-testid="saved-event-select"
+            value={selected ?? ""}
+            disabled={off || ev.items.length === 0}
+            onChange={(e) => {
+              const name = e.target.value || null;
+              testEvents.getState().select(name);
+              const found = ev.items.find((x) => x.name === name);
+              if (found) onPick(found.payload);
+              setForm(null);
+              setProblem(null);
+            }}
+          >
+            <option value="">
+              {ev.items.length === 0 ? "none saved yet" : `choose (${ev.items.length})`}
+            </option>
+            {ev.items.map((e) => (
+              <option key={e.name} value={e.name}>
+                {e.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          className="btn small"
+          type="button"
+          data-testid="saved-event-save"
+          disabled={off || selected === null || !payloadOk}
+          title={selected ? `save the payload as "${selected}"` : "choose a saved event, or use Save as"}
+          onClick={() => void act(() => testEvents.getState().save(selected!, payload))}
+        >
+          Save
+        </button>
+        <button
+          className="btn small"
+          type="button"
+          data-testid="saved-event-save-as"
+          disabled={off || !payloadOk}
+          onClick={() => setForm({ kind: "save-as", name: "" })}
+        >
+          Save as…
+        </button>
+        <button
+          className="btn small"
+          type="button"
+          data-testid="saved-event-rename"
+          disabled={off || selected === null}
+          onClick={() => setForm({ kind: "rename", name: selected ?? "" })}
+        >
+          Rename…
+        </button>
+        <button
+          className="btn small ghost"
+          type="button"
+          data-testid="saved-event-delete"
+          disabled={off || selected === null}
+          onClick={() => setForm({ kind: "delete" })}
+        >
+          Delete
+        </button>
+      </div>
+      {form && form.kind !== "delete" && (
+        <form
+          className="inline-form"
+          data-testid="saved-event-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const name = form.name.trim();
+            void act(() =>
+              form.kind === "save-as"
+                ? testEvents.getState().save(name, payload, true)
+                : testEvents.getState().rename(selected!, name),
+            );
+          }}
+        >
+          <label>
+            {form.kind === "save-as" ? "Save the payload as" : `Rename "${selected}" to`}
+            <input
+              data-testid="saved-event-name"
+              value={form.name}
+              autoFocus
+              maxLength={64}
+              placeholder="e.g. big-upload"
+              onChange={(e) => setForm({ ...form, name: e.target.value })}
+            />
+          </label>
+          <button className="btn small primary" type="submit" data-testid="saved-event-ok" disabled={busy}>
+            {form.kind === "save-as" ? "Save" : "Rename"}
+          </button>
+          <button className="btn small ghost" type="button" onClick={() => setForm(null)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {form?.kind === "delete" && selected && (
+        <div className="inline-form" data-testid="saved-event-confirm">
+          Delete the saved event &quot;{selected}&quot;?
+          <button
+            className="btn small danger"
+            type="button"
+            data-testid="saved-event-delete-ok"
+            disabled={busy}
+            onClick={() => void act(() => testEvents.getState().remove(selected))}
+          >
+            Delete
+          </button>
+          <button className="btn small ghost" type="button" onClick={() => setForm(null)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {(problem ?? ev.error) && <ErrorNote error={problem ?? ev.error} testId="saved-event-error" />}
+    </div>
   );
 }

@@ -128,6 +128,57 @@ test("invoke echo: the payload is checked, Ctrl+Enter runs it, the result shows 
   await shot("05-invoke-echo");
 });
 
+test("saved test events: save the payload as a name, pick it back, save over it, rename, delete", async () => {
+  const editor = page.getByTestId("payload-editor");
+  const select = page.getByTestId("saved-event-select");
+  await expect(select).toBeDisabled();
+  await expect(select.locator("option")).toHaveText(["none saved yet"]);
+  await editor.fill('{"order": 7,\n "note": "kept as written"}');
+  await page.getByTestId("saved-event-save-as").click();
+  // A bad name is refused by the host, naming the field.
+  await page.getByTestId("saved-event-name").fill("has space");
+  await page.getByTestId("saved-event-ok").click();
+  await expect(page.getByTestId("saved-event-error")).toContainText("name");
+  await page.getByTestId("saved-event-name").fill("order-7");
+  await page.getByTestId("saved-event-ok").click();
+  await expect(page.getByTestId("saved-event-form")).toHaveCount(0);
+  await expect(select).toHaveValue("order-7");
+  await page.getByTestId("saved-event-save-as").click();
+  await page.getByTestId("saved-event-name").fill("empty");
+  await editor.fill("{}");
+  await page.getByTestId("saved-event-ok").click();
+  await expect(select.locator("option")).toHaveText(["choose (2)", "empty", "order-7"]);
+
+  // Picking one puts its payload, exactly as saved, in the editor; running it sends that payload.
+  await select.selectOption("order-7");
+  await expect(editor).toHaveValue('{"order": 7,\n "note": "kept as written"}');
+  await page.getByTestId("run-button").click();
+  await expect(page.getByTestId("result-json")).toContainText('"order": 7', { timeout: COLD });
+  await shot("05b-saved-events");
+
+  // Save writes the editor over the chosen event.
+  await editor.fill('{"order": 8}');
+  await page.getByTestId("saved-event-save").click();
+  await select.selectOption("empty");
+  await expect(editor).toHaveValue("{}");
+  await select.selectOption("order-7");
+  await expect(editor).toHaveValue('{"order": 8}');
+
+  await page.getByTestId("saved-event-rename").click();
+  await page.getByTestId("saved-event-name").fill("empty");
+  await page.getByTestId("saved-event-ok").click();
+  await expect(page.getByTestId("saved-event-error")).toContainText("EVENT_EXISTS");
+  await page.getByTestId("saved-event-name").fill("order-8");
+  await page.getByTestId("saved-event-ok").click();
+  await expect(select.locator("option")).toHaveText(["choose (2)", "empty", "order-8"]);
+  await expect(select).toHaveValue("order-8");
+
+  await page.getByTestId("saved-event-delete").click();
+  await page.getByTestId("saved-event-delete-ok").click();
+  await expect(select.locator("option")).toHaveText(["choose (1)", "empty"]);
+  await expect(select).toHaveValue("");
+});
+
 test("slow-logger's lines appear one by one, before its result", async () => {
   await page.getByTestId("invoke-task-select").selectOption({ label: "slow-logger" });
   await page.getByTestId("payload-editor").fill('{"lines": 5}');

@@ -13,6 +13,7 @@ import type {
   OwnedTaskView,
   PoolStatus,
   TaskView,
+  TestEventView,
   TokenView,
 } from "../../main/contract.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
@@ -315,6 +316,48 @@ test("refusals exit 1 with the server's code and a hint", async () => {
   const noSuchProfile = await hearth(["--profile", "zed", "task", "ls"]);
   assert.equal(noSuchProfile.code, 1);
   assert.match(noSuchProfile.stderr, /PROFILE_NOT_FOUND/);
+});
+
+test("saved test events: save from a file, a sample or stdin, list, show, rename, invoke --event, delete", async () => {
+  const saved = await ok(["event", "save", "echo", "small", "--payload", '{\n  "z": 1,\n  "a": 2\n}']);
+  assert.match(saved.stdout, /^saved event "small" for echo \(\d+ B\)$/m);
+  await ok(["event", "save", "echo", "get-order", "--sample", "apigateway-http", "--set", "path=/orders/7"]);
+  await ok(["event", "save", "echo", "piped", "--payload", "-"], '{"from":"stdin"}');
+  const list = await okJson<TestEventView[]>(["event", "saved", "echo"]);
+  assert.deepEqual(
+    list.map((e) => e.name),
+    ["get-order", "piped", "small"],
+  );
+  // Kept as written: its spacing and key order.
+  assert.equal((await ok(["event", "show", "echo", "small"])).stdout, '{\n  "z": 1,\n  "a": 2\n}\n');
+  const table = await ok(["event", "saved", "echo"]);
+  assert.match(table.stdout, /^NAME\s+SIZE\s+UPDATED\n/);
+
+  const r = await ok(["invoke", "echo", "--event", "get-order"]);
+  const answer = JSON.parse(r.stdout) as { echo: { rawPath: string; routeKey: string } };
+  assert.equal(answer.echo.rawPath, "/orders/7");
+  assert.equal(answer.echo.routeKey, "GET /orders/7");
+
+  await ok(["event", "rename", "echo", "small", "tiny"]);
+  assert.deepEqual(JSON.parse((await ok(["invoke", "echo", "--event", "tiny"])).stdout), {
+    echo: { z: 1, a: 2 },
+    version: "$LATEST",
+  });
+  await ok(["event", "rm", "echo", "tiny"]);
+  const gone = await hearth(["invoke", "echo", "--event", "tiny"]);
+  assert.equal(gone.code, 1);
+  assert.match(
+    gone.stderr,
+    /EVENT_NOT_FOUND: no saved event "tiny" on task "echo" \(saved: get-order, piped\)/,
+  );
+  const both = await hearth(["invoke", "echo", "--event", "piped", "--payload", "{}"]);
+  assert.equal(both.code, 2);
+  const bad = await hearth(["event", "save", "echo", "broken", "--payload", "{nope"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /INVALID_INPUT: payload is not JSON/);
+  const taken = await hearth(["event", "rename", "echo", "piped", "get-order"]);
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /EVENT_EXISTS/);
 });
 
 test("the pool lists the profile's VMs", async () => {

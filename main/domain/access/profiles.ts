@@ -115,6 +115,7 @@ export function deleteProfile(
   removeApis(next, new Set(next.apis.filter((a) => a.profileId === profileId).map((a) => a.id)));
   next.tokens = next.tokens.filter((t) => t.scope.profileId !== profileId);
   next.remotes = next.remotes.filter((r) => r.profileId !== profileId);
+  next.testEvents = next.testEvents.filter((e) => e.profileId !== profileId);
   next.profiles = next.profiles.filter((p) => p.id !== profileId);
   return { state: next, result: { removedTaskIds: [...taskIds], removedForeignAliases: foreign } };
 }

@@ -1,4 +1,5 @@
-// What goes with a removed record: an alias or API takes its tokens, a task its aliases and grants. Works on a draft copy.
+// What goes with a removed record: an alias or API takes its tokens, a task its aliases, grants and test events.
+// Works on a draft copy.
 import type { HearthState } from "./state.ts";
 
 export function removeAliases(draft: HearthState, aliasIds: ReadonlySet<string>): void {
@@ -13,6 +14,11 @@ export function removeGrants(draft: HearthState, grantIds: ReadonlySet<string>):
     draft,
     new Set(draft.aliases.filter((a) => a.grantId !== null && grantIds.has(a.grantId)).map((a) => a.id)),
   );
+  // A grantee's saved test events go with the grant that let it call the task.
+  const gone = draft.grants.filter((g) => grantIds.has(g.id));
+  draft.testEvents = draft.testEvents.filter(
+    (e) => !gone.some((g) => g.taskId === e.taskId && g.granteeProfileId === e.profileId),
+  );
   draft.grants = draft.grants.filter((g) => !grantIds.has(g.id));
 }
 
@@ -21,6 +27,7 @@ export function removeTasks(draft: HearthState, taskIds: ReadonlySet<string>): v
   removeGrants(draft, new Set(draft.grants.filter((g) => taskIds.has(g.taskId)).map((g) => g.id)));
   removeAliases(draft, new Set(draft.aliases.filter((a) => taskIds.has(a.taskId)).map((a) => a.id)));
   draft.tasks = draft.tasks.filter((t) => !taskIds.has(t.id));
+  draft.testEvents = draft.testEvents.filter((e) => !taskIds.has(e.taskId));
 }
 
 /**

@@ -56,6 +56,9 @@ export const ERROR_CODES = [
   "SHARING_OFF",
   "HOST_NOT_ALLOWED",
   "ASYNC_QUEUE_FULL",
+  "EVENT_NOT_FOUND",
+  "EVENT_EXISTS",
+  "EVENT_LIMIT_EXCEEDED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

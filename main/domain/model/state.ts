@@ -2,7 +2,7 @@
 // aliases, as plain data.
 
 /** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
-export const CURRENT_SCHEMA_VERSION = 4;
+export const CURRENT_SCHEMA_VERSION = 5;
 
 import type { Runtime } from "../tasks/runtime-ids.ts";
 
@@ -222,6 +222,22 @@ export interface RemoteAlias {
   lastUsedAt?: string;
 }
 
+/**
+ * A test event a profile saved for a task it may invoke (its own, or one shared with it), by name: the payload
+ * exactly as written, picked in the window beside the payload or named by `hearth invoke --event`. Only the profile
+ * that saved it ever sees it; the task's owner does not see a teammate's.
+ */
+export interface TestEvent {
+  profileId: string;
+  taskId: string;
+  /** Unique per profile and task. */
+  name: string;
+  /** JSON text, kept as written (its spacing and key order). */
+  payload: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface HearthState {
   schemaVersion: number;
   profiles: Profile[];
@@ -231,6 +247,7 @@ export interface HearthState {
   tokens: Token[];
   apis: Api[];
   remotes: RemoteAlias[];
+  testEvents: TestEvent[];
 }
 
 export function emptyState(): HearthState {
@@ -243,6 +260,7 @@ export function emptyState(): HearthState {
     tokens: [],
     apis: [],
     remotes: [],
+    testEvents: [],
   };
 }
 
