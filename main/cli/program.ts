@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { Command } from "commander";
 import { registerAliasCommands } from "./alias-commands.ts";
 import { formatError } from "./error-report.ts";
+import { registerDevCommands } from "./dev-commands.ts";
 import { registerEventCommands } from "./event-commands.ts";
 import { EXIT_CODES_HELP, exitCodeFor } from "./exit-codes.ts";
 import { registerGrantCommands } from "./grant-commands.ts";
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerShareCommands(program);
   registerInvokeCommands(program);
   registerEventCommands(program);
+  registerDevCommands(program);
   registerLogCommands(program);
   registerPoolCommands(program);
   registerHostCommands(program);

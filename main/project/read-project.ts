@@ -25,7 +25,11 @@ export function findProjectFile(dir: string): (typeof PROJECT_FILES)[number] | n
 }
 
 export function readProject(dirArg: string, o: ProjectOptions = {}): ProjectModel {
-  const dir = resolve(dirArg);
+  const model = readModel(resolve(dirArg), o);
+  return o.apiName === undefined ? model : { ...model, apiName: hearthName(o.apiName) };
+}
+
+function readModel(dir: string, o: ProjectOptions): ProjectModel {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new ProjectError("PROJECT_NOT_FOUND", `${dir} is not a folder`);
   const file = findProjectFile(dir);

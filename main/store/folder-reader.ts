@@ -13,14 +13,19 @@ export interface FolderFile {
   size: number;
 }
 
-/** Every regular file under `root`, as relative `/` paths in packing order. */
-export async function listFolderFiles(root: string, limits: ImportLimits): Promise<FolderFile[]> {
+/** Every regular file under `root`, as relative `/` paths in packing order; `skip` leaves out a path (and all under it). */
+export async function listFolderFiles(
+  root: string,
+  limits: ImportLimits,
+  skip: (path: string) => boolean = () => false,
+): Promise<FolderFile[]> {
   const files: FolderFile[] = [];
   let total = 0;
   const walk = async (dir: string, prefix: string): Promise<void> => {
     for (const name of (await readdir(dir)).sort()) {
       const absolute = join(dir, name);
       const path = prefix === "" ? name : `${prefix}/${name}`;
+      if (skip(path)) continue;
       const info = await lstat(absolute);
       if (info.isSymbolicLink()) {
         throw new HearthError(

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readProject } from "../../../../main/project/read-project.ts";
-import { ProjectError } from "../../../../main/project/project-model.ts";
+import type { ProjectError } from "../../../../main/project/project-model.ts";
 import { tempDir } from "../store/temp-dir.ts";
 
 function project(t: Parameters<typeof tempDir>[0], files: Record<string, string>): string {

@@ -1,0 +1,93 @@
+// `hearth dev [DIR]`: runs an AWS SAM, Serverless Framework or Hearth task project on this machine's Hearth and
+// follows its files (main/cli/dev-session.ts).
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { optionsOf } from "./command-options.ts";
+import { connect } from "./connection.ts";
+
+/** `Key=Value` pairs, several in one argument as `sam deploy` takes them, or SAM's `ParameterKey=K,ParameterValue=V`. */
+export function collectOverrides(
+  value: string,
+  previous: Record<string, string> = {},
+): Record<string, string> {
+  const out = { ...previous };
+  for (const token of value.trim().split(/\s+/).filter(Boolean)) {
+    const long = /^ParameterKey=([^,]+),ParameterValue=(.*)$/.exec(token);
+    const short = /^([A-Za-z0-9]+)=(.*)$/.exec(token);
+    const m = long ?? short;
+    if (!m)
+      throw new InvalidArgumentError(
+        `expected Key=Value (or ParameterKey=K,ParameterValue=V), not "${token}".`,
+      );
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+export function registerDevCommands(program: Command): void {
+  program
+    .command("dev [dir]")
+    .description(
+      "run a project (AWS SAM template.yaml, serverless.yml or task.json) on Hearth and reload it as you save",
+    )
+    .option(
+      "--parameter-overrides <Key=Value...>",
+      "SAM parameters (repeatable; several in one quoted argument too)",
+      collectOverrides,
+      {},
+    )
+    .option("--stage <stage>", "the Serverless stage (default: provider.stage, else dev)")
+    .option("--region <region>", "what AWS::Region and ${aws:region} read (default us-east-1)")
+    .option(
+      "--api-name <name>",
+      "the API the routes are published as (default: the folder's or service's name)",
+    )
+    .option(
+      "--access <access>",
+      "who may call the routes: public (anyone reaching the port) or token",
+      "public",
+    )
+    .option("--no-watch", "import once and exit instead of following the files")
+    .addHelpText(
+      "after",
+      "\nThe project is only read: what Hearth makes of it lives in Hearth's data directory.\n" +
+        "Examples:\n  hearth dev                       # the current folder\n" +
+        "  hearth dev ./api --parameter-overrides Stage=test\n  hearth dev --no-watch           # import and exit",
+    )
+    .action(async (dirArg: string | undefined, _o: unknown, cmd: Command) => {
+      const o = optionsOf<{
+        parameterOverrides: Record<string, string>;
+        stage?: string;
+        region?: string;
+        apiName?: string;
+        access: string;
+        watch: boolean;
+      }>(cmd);
+      if (o.access !== "public" && o.access !== "token") {
+        throw new InvalidArgumentError('--access is "public" or "token".');
+      }
+      const conn = await connect(o, "profile");
+      const { DevSession } = await import("./dev-session.ts");
+      const session = new DevSession(dirArg ?? ".", conn, {
+        parameterOverrides: o.parameterOverrides,
+        ...(o.stage !== undefined ? { stage: o.stage } : {}),
+        ...(o.region !== undefined ? { region: o.region } : {}),
+        ...(o.apiName !== undefined ? { apiName: o.apiName } : {}),
+        access: o.access,
+        watch: o.watch,
+      });
+      await session.start();
+      if (!o.watch) return;
+      session.watch();
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          process.off("SIGINT", done);
+          process.off("SIGTERM", done);
+          resolve();
+        };
+        process.on("SIGINT", done);
+        process.on("SIGTERM", done);
+      });
+      await session.stop();
+    });
+}
