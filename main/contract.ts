@@ -491,7 +491,7 @@ export const operations = {
       task: name,
       event: name,
       ownerAccountId: z.string().optional(),
-      payload: z.unknown(),
+      payload: z.string({ error: "must be the event as JSON text (a string)" }),
     }),
   }),
   renameTestEvent: op<TestEventView>()({
@@ -502,7 +502,7 @@ export const operations = {
       task: name,
       event: name,
       ownerAccountId: z.string().optional(),
-      newName: z.unknown(),
+      newName: z.string({ error: "must be a string" }),
     }),
   }),
   deleteTestEvent: op<{ deleted: string }>()({

@@ -26,12 +26,7 @@ export async function saveTestEvent(
 ): Promise<TestEventView> {
   const pid = actingAs(c);
   return c.host.store.documents.update((s) =>
-    saveCommand(
-      s,
-      pid,
-      { ...ref(input), name: input.event, payload: input.payload as string },
-      commandContext(c.host),
-    ),
+    saveCommand(s, pid, { ...ref(input), name: input.event, payload: input.payload }, commandContext(c.host)),
   );
 }
 
@@ -44,7 +39,7 @@ export async function renameTestEvent(
     renameCommand(
       s,
       pid,
-      { ...ref(input), name: input.event, newName: input.newName as string },
+      { ...ref(input), name: input.event, newName: input.newName },
       commandContext(c.host),
     ),
   );

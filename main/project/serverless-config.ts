@@ -25,8 +25,13 @@ export interface ServerlessOptions {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** The Serverless Framework's own defaults for a function (not Lambda's). */
+/**
+ * The Serverless Framework's own defaults for a function (not Lambda's), but for memory: Serverless deploys 1024 MB
+ * when nothing is said, more than a sandbox of one of Hearth's VMs may take, so Hearth takes Lambda's default and
+ * says so.
+ */
 const SLS_MEMORY_MB = 1024;
+const LAMBDA_MEMORY_MB = 128;
 const SLS_TIMEOUT_S = 6;
 const SLS_RUNTIME = "nodejs20.x";
 
@@ -192,7 +197,14 @@ export function readServerlessConfig(
     const runtime = (fn.runtime ?? provider.runtime ?? SLS_RUNTIME) as string;
     const rp = runtimeProblem(String(runtime));
     if (rp) fail(fn.runtime !== undefined ? "runtime" : "handler", `runtime ${rp}`);
-    const memory = fn.memorySize ?? provider.memorySize ?? SLS_MEMORY_MB;
+    let memory = fn.memorySize ?? provider.memorySize;
+    if (memory === undefined) {
+      memory = LAMBDA_MEMORY_MB;
+      note(
+        ["provider"],
+        `memorySize is not set: Serverless would deploy ${SLS_MEMORY_MB} MB, Hearth runs with Lambda's ${LAMBDA_MEMORY_MB} MB (set provider.memorySize to choose)`,
+      );
+    }
     const timeout = fn.timeout ?? provider.timeout ?? SLS_TIMEOUT_S;
     const environment: Record<string, string> = {};
     for (const [k, v] of Object.entries({

@@ -192,7 +192,7 @@ test("hearth dev runs a SAM project: Globals, parameters, both HTTP event types,
   const dev = await startDev(dir);
   try {
     assert.match(dev.err(), /template\.yaml: AWS SAM template with 2 functions and 2 routes/);
-    assert.match(dev.err(), /template\.yaml:38: UsersFunction: Layers is not honoured by Hearth/);
+    assert.match(dev.err(), /template\.yaml:37: UsersFunction: Layers is not honoured by Hearth/);
     assert.match(
       dev.err(),
       /UsersFunction → task UsersFunction: created \(nodejs24\.x, bundled src\/users\.ts/,
@@ -300,6 +300,10 @@ functions:
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /list → task shop-test-list: created \(nodejs20\.x, bundled src\/list\.ts/);
   assert.match(r.stdout, /^API test-shop \(public on this port\):$/m);
+  assert.match(
+    r.stderr,
+    /serverless\.yml:\d+: memorySize is not set: Serverless would deploy 1024 MB, Hearth runs with Lambda's 128 MB/,
+  );
   const urls = [...r.stdout.matchAll(/^\s+(\w+)\s+(http:\S+)\s+→ (\S+)$/gm)].map((m) => m[2]!);
   const items = await getJson(urls.find((u) => u.endsWith("/items"))!);
   assert.equal(items.status, 200, JSON.stringify(items.body));
