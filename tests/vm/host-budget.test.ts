@@ -81,8 +81,10 @@ describe("one profile floods the CPU of a host with room for three VMs", () => {
         const first = await invoke(bob, "echo", { first: true });
         const firstMs = performance.now() - t0;
         assert.equal(first.ok, true, JSON.stringify(first.error));
-        // Without the budget bob would wait for one of alice's VMs to stay idle for five minutes.
-        assert.ok(firstMs < 20_000, `bob's first call took ${Math.round(firstMs)} ms`);
+        // Without the budget bob would wait for one of alice's VMs to stay idle for five minutes. With it: a VM of
+        // alice's drains (at once from ready, after its flood call from busy), bob's is restored and loads his task,
+        // all on two cores the flood keeps saturated: 9.8–16.3 s in CI runs, 24.1 and 24.6 s in two of them.
+        assert.ok(firstMs < 30_000, `bob's first call took ${Math.round(firstMs)} ms`);
 
         assert.equal(gaveWay.length, 1, `alice gave way ${gaveWay.length} times: ${gaveWay.join("; ")}`);
         const bobVm = host.pool.list(bob)[0]!;
