@@ -56,7 +56,7 @@ test("a first start builds the image while the window shows each step, then open
   await page.goto(link);
   await expect(page.getByTestId("startup")).toBeVisible();
   // A step of the image build with its progress bar, and the build's own lines below it.
-  await expect(page.getByTestId("startup-step")).toContainText(/step \d of 7/, { timeout: 60_000 });
+  await expect(page.getByTestId("startup-step")).toContainText(/step \d of 8/, { timeout: 60_000 });
   await expect(page.getByTestId("startup-lines")).toContainText("[");
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}/18-startup-image-build.png`, fullPage: true });
@@ -81,7 +81,7 @@ test("a first start builds the image while the window shows each step, then open
   expect(status.phases.map((p) => p.phase)).toEqual(["image", "host"]);
   for (const p of status.phases) expect(p.ms).toBeGreaterThan(0);
   expect(stderr).toMatch(/serving on http:\/\/127\.0\.0\.1:\d+\//);
-  expect(stderr).toContain("[7/7] writing the manifest");
+  expect(stderr).toContain("[8/8] writing the manifest");
 });
 
 function assert503(body: unknown, retryAfter: string | null): void {
