@@ -77,3 +77,7 @@ export function hearthName(raw: string): string {
   const cleaned = raw.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
   return (cleaned || "project").slice(0, 64);
 }
+
+/** A YAML mapping, as the readers walk one. */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);

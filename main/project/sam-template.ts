@@ -9,7 +9,9 @@ import { bundleFor } from "./handler-source.ts";
 import { resolve, Unresolvable, type IntrinsicContext } from "./intrinsics.ts";
 import {
   hearthName,
+  isObj,
   ProjectError,
+  type Obj,
   type ProjectFunction,
   type ProjectModel,
   type ProjectNote,
@@ -24,9 +26,6 @@ export interface ReadOptions {
   /** The API's name; by default the project folder's name. */
   apiName?: string;
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Properties Hearth runs with. */
 const HONOURED = new Set([

@@ -7,7 +7,9 @@ import { parseYamlFile } from "./cfn-yaml.ts";
 import { bundleFor } from "./handler-source.ts";
 import {
   hearthName,
+  isObj,
   ProjectError,
+  type Obj,
   type ProjectFunction,
   type ProjectModel,
   type ProjectNote,
@@ -21,9 +23,6 @@ export interface ServerlessOptions {
   /** The environment `${env:…}` reads. */
   env?: Record<string, string | undefined>;
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * The Serverless Framework's own defaults for a function (not Lambda's), but for memory: Serverless deploys 1024 MB
