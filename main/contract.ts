@@ -115,6 +115,17 @@ export interface ApiShareAnswer {
   curl: string;
 }
 
+/** A task under the debugger: where a debugger attaches (always 127.0.0.1), and how many are attached. */
+export interface InspectView {
+  task: string;
+  host: "127.0.0.1";
+  port: number;
+  attached: number;
+}
+
+/** The longest one waitForDebugger call waits; a client waiting longer asks again. */
+export const MAX_DEBUGGER_WAIT_MS = 600_000;
+
 export interface AcceptedInvocation {
   requestId: string;
   state: string;
@@ -510,6 +521,39 @@ export const operations = {
     path: "/v1/tasks/:task/events/:event",
     access: "profile",
     input: z.strictObject({ task: name, event: name, ownerAccountId: z.string().optional() }),
+  }),
+
+  /**
+   * Puts one of the caller's own Node.js tasks under a debugger: its calls by its owner run in a sandbox started
+   * with the inspector, reached on the returned port of 127.0.0.1 (9229 first) as a local Node.js process is.
+   */
+  inspectTask: op<InspectView>()({
+    method: "POST",
+    path: "/v1/tasks/:task/inspect",
+    access: "profile",
+    input: z.strictObject({ task: name }),
+  }),
+  /** Waits until a debugger attached to the task's port has set itself up (it asked the runtime to go on). */
+  waitForDebugger: op<InspectView & { ready: boolean }>()({
+    method: "POST",
+    path: "/v1/tasks/:task/inspect/wait",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      timeoutMs: z
+        .number({ error: "must be a number of milliseconds" })
+        .int()
+        .min(0)
+        .max(MAX_DEBUGGER_WAIT_MS, `must be at most ${MAX_DEBUGGER_WAIT_MS} ms`)
+        .default(60_000),
+    }),
+  }),
+  /** Takes the task from under the debugger: its port closes, its calls go back to its usual sandboxes. */
+  stopInspectTask: op<{ task: string; stopped: boolean }>()({
+    method: "DELETE",
+    path: "/v1/tasks/:task/inspect",
+    access: "profile",
+    input: z.strictObject({ task: name }),
   }),
 
   /** Kept log records of a task (the owner sees every invocation, an alias holder only its own). */

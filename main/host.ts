@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
+import { InspectorPorts } from "./invoke/inspector-ports.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
 import { Invoker } from "./invoke/invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
@@ -76,7 +77,12 @@ export class Host {
     readonly remoteConnections: RemoteConnections,
     /** The shared listener serving this host while sharing is on, and what share links name. */
     readonly sharing: SharingRegistry,
-  ) {}
+  ) {
+    this.inspectors = new InspectorPorts(scheduler, (taskId) => engine.inspectExecution(taskId));
+  }
+
+  /** The ports debuggers attach to, one per task under the debugger (on 127.0.0.1 only). */
+  readonly inspectors: InspectorPorts;
 
   static async start(o: HostOptions): Promise<Host> {
     // First, before the acceleration probe writes its answer there: a data directory open to others is refused.
@@ -144,6 +150,7 @@ export class Host {
    */
   async close(drainMs = 10_000): Promise<void> {
     await this.sharing.close();
+    this.inspectors.closeAll();
     this.async.pause();
     await this.scheduler.drain(drainMs);
     this.async.close();

@@ -48,6 +48,10 @@ export function registerDevCommands(program: Command): void {
       "public",
     )
     .option("--no-watch", "import once and exit instead of following the files")
+    .option(
+      "--inspect",
+      "debug the Node.js functions: each gets a port on 127.0.0.1 (9229 first) for Chrome DevTools or VS Code",
+    )
     .addHelpText(
       "after",
       "\nThe project is only read: what Hearth makes of it lives in Hearth's data directory.\n" +
@@ -62,7 +66,11 @@ export function registerDevCommands(program: Command): void {
         apiName?: string;
         access: string;
         watch: boolean;
+        inspect?: boolean;
       }>(cmd);
+      if (o.inspect && !o.watch) {
+        throw new InvalidArgumentError("--inspect needs watching: the debugger ends when hearth dev stops.");
+      }
       if (o.access !== "public" && o.access !== "token") {
         throw new InvalidArgumentError('--access is "public" or "token".');
       }
@@ -75,6 +83,7 @@ export function registerDevCommands(program: Command): void {
         ...(o.apiName !== undefined ? { apiName: o.apiName } : {}),
         access: o.access,
         watch: o.watch,
+        ...(o.inspect ? { inspect: true } : {}),
       });
       await session.start();
       if (!o.watch) return;

@@ -18,6 +18,8 @@ export interface DevOptions extends ProjectOptions {
   watch: boolean;
   /** Milliseconds of quiet after a change before reloading (an editor writes a file in several steps). */
   settleMs?: number;
+  /** Put every Node.js function under the debugger, each on its own port of 127.0.0.1. */
+  inspect?: boolean;
 }
 
 /** A ProjectError as the CLI reports it: refused, at the file and line. */
@@ -100,6 +102,26 @@ export class DevSession {
       throw new CliError("PROJECT_NOT_DEPLOYED", `no function of ${m.file} could be uploaded`, EXIT.refused);
     }
     await this.publishRoutes();
+    if (this.o.inspect) await this.inspectAll();
+  }
+
+  /** Tasks this session put under the debugger, by name, with their ports. */
+  private readonly inspected = new Map<string, number>();
+
+  /** Puts each function not yet under the debugger there, and prints where a debugger attaches. */
+  private async inspectAll(): Promise<void> {
+    for (const fn of this.model.functions) {
+      if (this.inspected.has(fn.name)) continue;
+      try {
+        const v = await this.conn.call("inspectTask", { task: fn.name });
+        this.inspected.set(fn.name, v.port);
+        note(
+          `${fn.id}: debugger on ${v.host}:${v.port} (Chrome: chrome://inspect, "Configure…" ${v.host}:${v.port}; VS Code: attach to port ${v.port})`,
+        );
+      } catch (err) {
+        note(`${fn.id}: ${(err as Error).message.replace(/^[A-Z_]+: /, "")}`);
+      }
+    }
   }
 
   /** Uploads one function when it changed; false (with the reason printed) when its code does not build. */
@@ -226,6 +248,7 @@ export class DevSession {
       describeNotes(next);
       for (const fn of next.functions) await this.deploy(fn, `${next.file} changed`);
       await this.publishRoutes();
+      if (this.o.inspect) await this.inspectAll();
       return;
     }
     const touched = this.model.functions.filter((fn) =>
@@ -242,5 +265,9 @@ export class DevSession {
     this.watcher?.close();
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    // The debugger goes with the session; the tasks, their usual sandboxes and the API stay.
+    for (const task of this.inspected.keys())
+      await this.conn.call("stopInspectTask", { task }).catch(() => undefined);
+    this.inspected.clear();
   }
 }

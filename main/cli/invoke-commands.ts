@@ -19,6 +19,8 @@ interface InvokeFlags {
   follow?: boolean;
   async?: boolean;
   json?: boolean;
+  inspect?: boolean;
+  inspectWait?: string;
 }
 
 /** Codes that mean the task's code is at fault (it could not even load), not Hearth. */
@@ -55,6 +57,34 @@ export function formatInvocationSummary(r: InvocationResult): string {
     `request ${r.requestId} · version ${r.version}${served} · ${r.durationMs.toFixed(1)} ms · ` +
     `${r.maxMemoryUsedMb} MB${r.coldStart ? " · cold start" : ""}`
   );
+}
+
+/** Puts the task under the debugger and waits until a debugger has attached and set itself up. */
+async function attachDebugger(conn: Connection, task: string, waitArg: string | undefined): Promise<void> {
+  const waitS = waitArg === undefined ? 600 : Number(waitArg);
+  if (!Number.isFinite(waitS) || waitS <= 0 || waitS > 3600)
+    throw usageError("--inspect-wait takes a number of seconds from 1 to 3600");
+  const v = await conn.call("inspectTask", { task });
+  noteLines([
+    `debugger for ${task} on ${v.host}:${v.port}: the call starts once a debugger is attached`,
+    `  Chrome: chrome://inspect, "Configure…" ${v.host}:${v.port}, then "inspect"`,
+    `  VS Code: a launch configuration { "type": "node", "request": "attach", "port": ${v.port} }`,
+  ]);
+  const deadline = Date.now() + waitS * 1000;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      await conn.call("stopInspectTask", { task }).catch(() => undefined);
+      throw new CliError(
+        "NO_DEBUGGER",
+        `no debugger attached to ${v.host}:${v.port} within ${waitS} s`,
+        EXIT.hearthFailed,
+        { hint: "attach one, or give more time with --inspect-wait SECONDS" },
+      );
+    }
+    const r = await conn.call("waitForDebugger", { task, timeoutMs: Math.min(left, 60_000) });
+    if (r.ready) return;
+  }
 }
 
 /** A failure of the task's own code becomes exit 3 even when Hearth answered it as an error. */
@@ -198,9 +228,21 @@ export function registerInvokeCommands(program: Command): void {
     .option("--follow", "print the task's log lines on stderr as they come, then the result")
     .option("--async", "queue the call; print its request id and return at once")
     .option("--json", "print the whole invocation (request id, versions, duration, memory) as JSON")
+    .option(
+      "--inspect",
+      "run the call under a debugger: wait on 127.0.0.1:9229 (or the next free port) until one attaches",
+    )
+    .option("--inspect-wait <seconds>", "how long --inspect waits for a debugger (default 600)")
     .action(async (target: { task: string; qualifier?: string } | undefined, _o: unknown, cmd: Command) => {
       const o = optionsOf<InvokeFlags>(cmd);
       if (o.follow && o.async) throw usageError("--follow and --async do not go together");
+      if (o.inspect) {
+        if (!target) throw usageError("--inspect needs the task to debug");
+        if (target.qualifier !== undefined)
+          throw usageError("--inspect debugs the task's $LATEST: name it without :QUALIFIER");
+        if (o.owner !== undefined || o.async)
+          throw usageError("--inspect debugs your own task, called synchronously");
+      }
       if (!target && !(o.token ?? process.env.HEARTH_TOKEN)) {
         throw usageError("name the task to invoke (TASK or TASK:ALIAS), or give --token");
       }
@@ -233,6 +275,7 @@ export function registerInvokeCommands(program: Command): void {
         }
         return;
       }
+      if (o.inspect && task) await attachDebugger(conn, task, o.inspectWait);
       let result: InvocationResult;
       try {
         result = o.follow
@@ -240,6 +283,9 @@ export function registerInvokeCommands(program: Command): void {
           : await conn.call("invoke", { ...input, mode: "sync" });
       } catch (err) {
         throw asTaskFault(err, task);
+      } finally {
+        // The debugger's session ends with the call, as a debugged process's does when it exits.
+        if (o.inspect && task) await conn.call("stopInspectTask", { task }).catch(() => undefined);
       }
       finish(result, o, task);
     });

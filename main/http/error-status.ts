@@ -109,6 +109,10 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   EVENT_NOT_FOUND: missing,
   EVENT_EXISTS: conflict,
   EVENT_LIMIT_EXCEEDED: conflict,
+  // The task's runtime has no debugger in this image (Python, a custom bootstrap), or it is not being debugged.
+  INSPECT_UNAVAILABLE: conflict,
+  // Every port Hearth offers debuggers on (9229–9299) is taken on 127.0.0.1.
+  INSPECTOR_PORTS_BUSY: { status: 503, type: "ServiceUnavailableException" },
 
   ENGINE_CLOSED: internal,
   TOO_MANY_REQUESTS: throttled,
@@ -153,6 +157,10 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   SAVE_IMAGE_XML_TOO_LARGE: internal,
   AGENT_ERROR: internal,
   CODE_CHECKSUM_MISMATCH: internal,
+  // A debugger's tunnel to a sandbox started without the inspector, or one too many (inspector-tunnels.ts).
+  NOT_INSPECTABLE: conflict,
+  TUNNEL_EXISTS: conflict,
+  TOO_MANY_TUNNELS: { status: 503, type: "ServiceUnavailableException" },
   CODE_UNPACK_FAILED: internal,
   RUNTIME_UNSUPPORTED: { status: 502, type: "InvalidRuntimeException" },
   SANDBOX_SPAWN_FAILED: internal,

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { pickAliasVersion } from "../domain/aliases/alias-routing.ts";
 import { resolveInvokeTarget, type InvokeRef, type InvokeTarget } from "../domain/access/authorization.ts";
 import { HearthError } from "../domain/model/errors.ts";
+import { runtimeFamily } from "../domain/tasks/runtime-ids.ts";
 import { sandboxConfig } from "../domain/tasks/sandbox-config.ts";
 import { verifyToken } from "../domain/access/tokens.ts";
 import type { HearthState, VersionRef } from "../domain/model/state.ts";
@@ -75,11 +76,27 @@ export class Engine {
     return (d.start + d.n * GOLDEN) % 1;
   }
 
+  /**
+   * Tasks under a debugger (by id): their owner's own calls run in a sandbox started with the inspector, a line of
+   * its own beside the task's usual sandboxes. Anyone else's calls never do: a debugger sees the environment.
+   */
+  readonly inspecting = new Set<string>();
+
   /** Resolves and checks a request without running it (Lambda's DryRun does exactly this). */
   resolve(callerProfileId: string, ref: InvokeRef): Resolved {
     const state = this.store.documents.state;
     const target = resolveInvokeTarget(state, callerProfileId, ref);
-    return this.plan(state, target);
+    return this.plan(state, target, callerProfileId);
+  }
+
+  /** The execution of a task's $LATEST as its owner calls it while it is under the debugger. */
+  inspectExecution(taskId: string): Execution {
+    const state = this.store.documents.state;
+    const task = state.tasks.find((t) => t.id === taskId);
+    if (!task) throw new HearthError("TASK_NOT_FOUND", `no task with id "${taskId}"`, "task");
+    if (!this.inspecting.has(taskId))
+      throw new HearthError("INSPECT_UNAVAILABLE", `task "${task.name}" is not under the debugger`, "task");
+    return this.plan(state, { kind: "version", taskId, version: "$LATEST" }, task.profileId).execution;
   }
 
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
@@ -104,7 +121,12 @@ export class Engine {
     if (scope.kind !== "alias")
       throw new HearthError("TOKEN_INVALID", "the token is not valid for this request");
     // A token's holder is never the owner, whoever minted it: it learns what any outside caller learns.
-    return this.run(this.plan(state, { kind: "alias", aliasId: scope.aliasId }), req, scope.profileId, false);
+    return this.run(
+      this.plan(state, { kind: "alias", aliasId: scope.aliasId }, null),
+      req,
+      scope.profileId,
+      false,
+    );
   }
 
   /**
@@ -158,7 +180,7 @@ export class Engine {
     };
   }
 
-  private plan(state: HearthState, target: InvokeTarget): Resolved {
+  private plan(state: HearthState, target: InvokeTarget, callerProfileId: string | null): Resolved {
     let taskId: string;
     let version: VersionRef;
     let aliasId: string | null = null;
@@ -189,13 +211,21 @@ export class Engine {
     const cfg = sandboxConfig(state, { taskId, version, aliasId }, this.store.secrets);
     const blobs = this.store.blobs;
     const sha256 = cfg.code.sha256;
+    // Under the debugger only for the owner, in the owner's VM, with nothing set by anyone else.
+    const inspect =
+      this.inspecting.has(taskId) &&
+      callerProfileId === cfg.ownerProfileId &&
+      cfg.vmProfileId === cfg.ownerProfileId &&
+      (cfg.spec.callerEnv ?? []).length === 0 &&
+      runtimeFamily(cfg.spec.runtime) === "nodejs";
+    const under = inspect ? ":inspect" : "";
     const execution: Execution = {
       profile: cfg.vmProfileId,
-      configKey: cfg.configKey,
+      configKey: `${cfg.configKey}${under}`,
       taskKey: taskId,
-      lineKey: `${cfg.vmProfileId}:${lineKey}`,
+      lineKey: `${cfg.vmProfileId}:${lineKey}${under}`,
       follow,
-      spec: cfg.spec,
+      spec: inspect ? { ...cfg.spec, inspect: true } : cfg.spec,
       loadCode: async () => ({ zip: await blobs.get(sha256), sha256 }),
     };
     return { execution, taskId, version, aliasId, ownerProfileId: cfg.ownerProfileId };

@@ -1,7 +1,7 @@
 // Places invocations on sandboxes: reuse a warm one, load one into a held VM, take a VM from the pool, and
 // move a deployment line to newer code in the background while the older warm sandbox keeps serving.
 import { EventEmitter } from "node:events";
-import type { InvokeOptions, InvokeOutcome } from "../vm/guest-session.ts";
+import type { GuestSession, InvokeOptions, InvokeOutcome } from "../vm/guest-session.ts";
 import type { PooledVm, VmPool } from "../vm/pool.ts";
 import type { LambdaError, SandboxSpec } from "../vm/protocol.ts";
 
@@ -92,6 +92,8 @@ interface Sandbox {
   busy: boolean;
   loaded: Promise<void>;
   lastUsedAt: number;
+  /** Order of creation: the newest of a line runs its latest configuration. */
+  seq: number;
 }
 
 interface HeldVm {
@@ -148,6 +150,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   private readonly profileActiveAt = new Map<string, number>();
   private readonly startedAt = Date.now();
   private closed = false;
+  private sandboxSeq = 0;
 
   constructor(opts: SchedulerOptions) {
     super();
@@ -255,7 +258,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     const loading = mine.filter((s) => s.state === "loading").length;
     const ready = mine.length - loading;
     // Each old sandbox still serving wants one replacement; the first waits for no other.
-    const want = ready === 0 ? 1 : Math.min(older.length, this.o.maxSandboxesPerConfig - ready);
+    const want = ready === 0 ? 1 : Math.min(older.length, this.widthOf(exec) - ready);
     for (let n = loading; n < want; n++) void this.startSandbox(exec).catch(() => {});
     return older.filter((s) => !s.busy).sort((a, b) => b.lastUsedAt - a.lastUsedAt)[0] ?? null;
   }
@@ -285,7 +288,36 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     if (mine.some((s) => s.state === "loading")) return false;
     // While older sandboxes of the line still serve, wait for them (or the move) instead of a cold start.
     if (exec.follow && this.olderOfLine(exec).length > 0) return false;
-    return mine.length < this.o.maxSandboxesPerConfig;
+    return mine.length < this.widthOf(exec);
+  }
+
+  /**
+   * How many sandboxes one configuration may have. One under a debugger: its inspector is one process, and calls
+   * wait their turn for it rather than run unseen beside it.
+   */
+  private widthOf(exec: Execution): number {
+    return exec.spec.inspect ? 1 : this.o.maxSandboxesPerConfig;
+  }
+
+  /**
+   * Makes sure the execution has a sandbox, loading one if none is there or loading, and waits until one is
+   * ready. Used to have a debugger's target in place before any call comes.
+   */
+  async ensure(exec: Execution): Promise<void> {
+    const mine = (): Sandbox[] =>
+      this.sandboxes(exec.profile).filter((s) => s.exec.configKey === exec.configKey);
+    if (mine().length === 0) await this.startSandbox(exec);
+    else await Promise.all(mine().map((s) => s.loaded.catch(() => undefined)));
+  }
+
+  /** The session and slot of the newest ready sandbox of a line, or null: where a debugger attaches. */
+  newestOfLine(profile: string, lineKey: string): { session: GuestSession; slot: number } | null {
+    const ready = this.sandboxes(profile).filter(
+      (s) => s.exec.lineKey === lineKey && (s.state === "ready" || s.state === "retiring") && s.held,
+    );
+    const newest = ready.sort((a, b) => b.seq - a.seq)[0];
+    const session = newest?.held?.vm.session;
+    return newest && session ? { session, slot: newest.slot } : null;
   }
 
   private sandboxes(profile: string): Sandbox[] {
@@ -350,6 +382,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       busy: false,
       loaded: Promise.resolve(),
       lastUsedAt: Date.now(),
+      seq: ++this.sandboxSeq,
     };
     const placing = this.placing.get(exec.profile) ?? new Set<Sandbox>();
     placing.add(sb);

@@ -58,6 +58,9 @@ export const RUNTIME_ERROR_CODES = [
   "SANDBOX_SPAWN_FAILED",
   "SLOT_BROKEN",
   "SYNC_FAILED",
+  "NOT_INSPECTABLE",
+  "TUNNEL_EXISTS",
+  "TOO_MANY_TUNNELS",
   "UNKNOWN_FRAME",
 ] as const;
 
@@ -144,6 +147,10 @@ const NATIVE_STATUS: Record<KnownErrorCode, number> = {
   EVENT_EXISTS: 409,
   // A task holds at most MAX_TEST_EVENTS saved events per profile: the request is refused, nothing is dropped.
   EVENT_LIMIT_EXCEEDED: 409,
+  // The task's runtime has no debugger in this image (Python, a custom bootstrap), or it is not being debugged.
+  INSPECT_UNAVAILABLE: 409,
+  // Every port Hearth offers debuggers on (9229–9299) is taken on 127.0.0.1.
+  INSPECTOR_PORTS_BUSY: 503,
 
   ENGINE_CLOSED: 503,
   TOO_MANY_REQUESTS: 429,
@@ -187,6 +194,10 @@ const NATIVE_STATUS: Record<KnownErrorCode, number> = {
   SAVE_IMAGE_XML_TOO_LARGE: 500,
   AGENT_ERROR: 500,
   CODE_CHECKSUM_MISMATCH: 500,
+  // A debugger's tunnel to a sandbox started without the inspector, or one too many (inspector-tunnels.ts).
+  NOT_INSPECTABLE: 409,
+  TUNNEL_EXISTS: 409,
+  TOO_MANY_TUNNELS: 503,
   CODE_UNPACK_FAILED: 502,
   RUNTIME_UNSUPPORTED: 502,
   SANDBOX_SPAWN_FAILED: 502,

@@ -30,6 +30,7 @@ import {
   updateTaskCode,
 } from "./tasks.ts";
 import { deleteTestEvent, listTestEvents, renameTestEvent, saveTestEvent } from "./test-events.ts";
+import { inspectTask, stopInspectTask, waitForDebugger } from "./inspect.ts";
 import { listTokens, mintToken, revokeToken } from "./tokens.ts";
 
 /** One operation: its input as the contract's schema checked it, its answer in the contract's shapes. */
@@ -91,4 +92,7 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   saveTestEvent,
   renameTestEvent,
   deleteTestEvent,
+  inspectTask,
+  waitForDebugger,
+  stopInspectTask,
 };

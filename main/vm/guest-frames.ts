@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   MAX_LOG_LINE_CHARS,
+  TUNNEL_CHUNK_BYTES,
   type ControlEvent,
   type ControlReply,
   type LambdaError,
@@ -30,6 +31,11 @@ const measure = z
 
 const slot = z.number().int().min(0).max(1024);
 const requestId = z.number().int().min(0);
+const tunnelId = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31);
 
 const lambdaError: z.ZodType<LambdaError> = z.object({
   errorType: text(256),
@@ -65,6 +71,7 @@ const sandboxFrame = z.union([
     error: lambdaError,
     durationMs: measure,
     maxRssKb: measure,
+    ending: z.literal(true).optional(),
   }),
 ]);
 
@@ -100,6 +107,7 @@ const controlFrame = z.union([
     agentRssKb: measure,
     sandboxes: z.array(sandboxStats).max(1024),
   }),
+  z.object({ t: z.literal("tunnel-opened"), id: requestId, tunnel: tunnelId }),
   z.object({ t: z.literal("error"), id: requestId, code: text(64), message: text(MAX_ERROR_CHARS) }),
   z.object({
     t: z.literal("ready"),
@@ -128,6 +136,15 @@ const controlFrame = z.union([
   z.object({ t: z.literal("sandbox-up"), slot, initMs: measure, pid: z.number().int() }),
   z.object({ t: z.literal("sandbox-failed"), slot, error: lambdaError }),
   z.object({ t: z.literal("sandbox-output"), slot, stream, line: text(MAX_LOG_LINE_CHARS) }),
+  z.object({
+    t: z.literal("tunnel-data"),
+    tunnel: tunnelId,
+    data: z
+      .string()
+      .max(Math.ceil(TUNNEL_CHUNK_BYTES / 3) * 4)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  }),
+  z.object({ t: z.literal("tunnel-closed"), tunnel: tunnelId }),
 ]);
 
 /** A frame from a sandbox's port as the host may use it, or null when it is not one a runtime sends. */

@@ -9,6 +9,7 @@ import {
   MAX_RESULT_BYTES,
   responseTooLargeError,
   SANDBOX_FRAME_LIMIT,
+  TUNNEL_CHUNK_BYTES,
   sandboxPortName,
   type ControlEvent,
   type ControlReply,
@@ -72,6 +73,17 @@ interface Pending {
   resolve: (o: InvokeOutcome) => void;
   sentAt: number;
   timer: NodeJS.Timeout | null;
+  /** When the host's timeout fires (performance.now()), and what it does then; see setPaused. */
+  deadline?: number;
+  onTimeout?: () => void;
+  /** Time left on the timeout while a debugger holds the sandbox paused (the timer is off meanwhile). */
+  leftMs?: number;
+}
+
+/** A byte stream to a sandbox's inspector, through the agent. */
+export interface InspectorTunnel {
+  write(data: Buffer): void;
+  close(): void;
 }
 
 interface SlotState {
@@ -83,6 +95,8 @@ interface SlotState {
   running: Pending | null;
   queue: Pending[];
   upWaiters: (() => void)[];
+  /** A debugger holds the runtime paused: invocations' timeouts do not run meanwhile. */
+  paused?: boolean;
 }
 
 /** What a sandbox's invocation fails with when its port carried something no runtime sends. */
@@ -248,6 +262,10 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       case "sandbox-output":
         this.emit("sandbox-output", f as Extract<ControlEvent, { t: "sandbox-output" }>);
         break;
+      case "tunnel-data":
+      case "tunnel-closed":
+        this.onTunnelEvent(f as Extract<ControlEvent, { t: "tunnel-data" | "tunnel-closed" }>);
+        break;
     }
   }
 
@@ -412,13 +430,18 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     s.running = p;
     p.sentAt = performance.now();
     const timeoutMs = p.opts.hostTimeoutMs ?? s.spec?.timeoutMs ?? 3000;
-    p.timer = setTimeout(() => {
+    p.onTimeout = () => {
       // The sandbox cannot be trusted to stop itself (think `for (;;) {}`): the agent kills it and starts it again.
       s.state = "restarting";
       const pid = s.pid ?? undefined;
       this.request({ t: "kill", slot, reason: "timeout", ...(pid ? { pid } : {}) }).catch(() => {});
       this.finish(p, { ok: false, fault: "timeout" }, slot);
-    }, timeoutMs);
+    };
+    if (s.paused) p.leftMs = timeoutMs;
+    else {
+      p.deadline = performance.now() + timeoutMs;
+      p.timer = setTimeout(p.onTimeout, timeoutMs);
+    }
     try {
       s.socket.send(p.frame);
     } catch (err) {
@@ -440,7 +463,16 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       const bytes = f.ok ? Buffer.byteLength(f.payload, "utf8") : 0;
       if (bytes > MAX_RESULT_BYTES) this.resetSandbox(slot, responseTooLargeError(bytes));
       else if (f.ok) this.finish(p, { ok: true, payload: f.payload, ...base }, slot);
-      else this.finish(p, { ok: false, error: f.error, fault: "handler", ...base }, slot);
+      else {
+        // A runtime on its way out gets no next call: that one waits for the runtime started in its place. It is
+        // ended now rather than trusted to end itself.
+        if (f.ending && s.state === "up") {
+          s.state = "restarting";
+          const pid = s.pid ?? undefined;
+          this.request({ t: "kill", slot, reason: "host", ...(pid ? { pid } : {}) }).catch(() => {});
+        }
+        this.finish(p, { ok: false, error: f.error, fault: "handler", ...base }, slot);
+      }
     }
   }
 
@@ -538,6 +570,68 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
     queueMicrotask(() => this.pump(slot));
   }
 
+  /**
+   * A debugger paused (or resumed) the runtime in `slot`: the running invocation's timeout stops while paused and
+   * goes on with the time it had left, so a breakpoint never times a call out. Only sandboxes loaded with
+   * `inspect` are ever paused, by whoever holds their inspector.
+   */
+  setPaused(slot: number, paused: boolean): void {
+    const s = this.slots.get(slot);
+    if (!s || !s.spec?.inspect || s.paused === paused) return;
+    s.paused = paused;
+    const p = s.running;
+    if (!p?.onTimeout) return;
+    if (paused && p.timer) {
+      clearTimeout(p.timer);
+      p.timer = null;
+      p.leftMs = Math.max(0, (p.deadline ?? 0) - performance.now());
+    } else if (!paused && !p.timer && p.leftMs !== undefined) {
+      p.deadline = performance.now() + p.leftMs;
+      p.timer = setTimeout(p.onTimeout, p.leftMs);
+      p.leftMs = undefined;
+    }
+  }
+
+  private nextTunnel = 1;
+  private readonly tunnels = new Map<number, { onData: (b: Buffer) => void; onClose: () => void }>();
+
+  /** Opens a byte stream to the inspector of the runtime in `slot` (one loaded with `inspect`). */
+  async openTunnel(
+    slot: number,
+    onData: (data: Buffer) => void,
+    onClose: () => void,
+  ): Promise<InspectorTunnel> {
+    const tunnel = this.nextTunnel++;
+    this.tunnels.set(tunnel, { onData, onClose });
+    try {
+      await this.request({ t: "tunnel-open", slot, tunnel });
+    } catch (err) {
+      this.tunnels.delete(tunnel);
+      throw err;
+    }
+    return {
+      write: (data) => {
+        for (let at = 0; at < data.length; at += TUNNEL_CHUNK_BYTES) {
+          const chunk = data.subarray(at, at + TUNNEL_CHUNK_BYTES).toString("base64");
+          if (this.tunnels.has(tunnel)) this.control?.send({ t: "tunnel-data", tunnel, data: chunk });
+        }
+      },
+      close: () => {
+        if (this.tunnels.delete(tunnel)) this.control?.send({ t: "tunnel-close", tunnel });
+      },
+    };
+  }
+
+  private onTunnelEvent(e: Extract<ControlEvent, { t: "tunnel-data" | "tunnel-closed" }>): void {
+    const t = this.tunnels.get(e.tunnel);
+    if (!t) return;
+    if (e.t === "tunnel-data") t.onData(Buffer.from(e.data, "base64"));
+    else {
+      this.tunnels.delete(e.tunnel);
+      t.onClose();
+    }
+  }
+
   /** Waits until a slot's sandbox is serving again (after a crash or timeout restart). */
   whenUp(slot: number, timeoutMs = 30_000): Promise<void> {
     const s = this.slots.get(slot);
@@ -568,6 +662,8 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       for (const q of s.queue.splice(0)) this.finish(q, { ok: false, fault: "vm", detail: reason }, slot);
       s.socket.close();
     }
+    for (const t of this.tunnels.values()) t.onClose();
+    this.tunnels.clear();
     this.emit("lost", reason);
   }
 

@@ -66,7 +66,18 @@ export interface SandboxSpec {
    * to the runtime only after it has started, so none of them reaches a runtime's start.
    */
   callerEnv?: string[];
+  /**
+   * Start the runtime with Node.js's inspector on the sandbox's own loopback (INSPECTOR_PORT), reached from the host
+   * only through a tunnel of the agent's (tunnel-open). Never set for a call whose environment is not the owner's.
+   */
+  inspect?: boolean;
 }
+
+/** Where a sandbox's inspector listens, inside the sandbox's own network namespace. */
+export const INSPECTOR_PORT = 9229;
+
+/** Largest chunk of tunnel bytes one frame carries (base64 makes it a third bigger). */
+export const TUNNEL_CHUNK_BYTES = 64 * 1024;
 
 export interface LambdaError {
   errorType: string;
@@ -91,7 +102,13 @@ export type ControlRequest =
       /** Kill only this runtime: one that already died (and is being started again) is left alone. */
       pid?: number;
     }
-  | { t: "stats"; id: number };
+  | { t: "stats"; id: number }
+  /** Connects tunnel `tunnel` to the inspector of the runtime in `slot` (a load with `inspect`). */
+  | { t: "tunnel-open"; id: number; slot: number; tunnel: number };
+
+/** Host → agent frames that get no answer: a tunnel's bytes (base64) and its end. */
+export type TunnelFrame =
+  { t: "tunnel-data"; tunnel: number; data: string } | { t: "tunnel-close"; tunnel: number };
 
 export interface SandboxStats {
   slot: number;
@@ -127,6 +144,7 @@ export type ControlReply =
       agentRssKb: number;
       sandboxes: SandboxStats[];
     }
+  | { t: "tunnel-opened"; id: number; tunnel: number }
   | { t: "error"; id: number; code: string; message: string };
 
 export type ControlEvent =
@@ -154,7 +172,9 @@ export type ControlEvent =
     }
   | { t: "sandbox-up"; slot: number; initMs: number; pid: number }
   | { t: "sandbox-failed"; slot: number; error: LambdaError }
-  | { t: "sandbox-output"; slot: number; stream: "stdout" | "stderr"; line: string };
+  | { t: "sandbox-output"; slot: number; stream: "stdout" | "stderr"; line: string }
+  | { t: "tunnel-data"; tunnel: number; data: string }
+  | { t: "tunnel-closed"; tunnel: number };
 
 // ---- a sandbox's own port: host ⇄ runtime ----
 export interface InvokeFrame {
@@ -183,9 +203,11 @@ export type SandboxFrame =
       error: LambdaError;
       durationMs: number;
       maxRssKb: number;
+      /** The runtime ends after this answer (its bootstrap exited, or an error nobody caught): send it nothing more. */
+      ending?: true;
     };
 
-export type HostFrame = ControlRequest | InvokeFrame;
+export type HostFrame = ControlRequest | TunnelFrame | InvokeFrame;
 export type GuestFrame = ControlReply | ControlEvent | SandboxFrame;
 export type AnyFrame = HostFrame | GuestFrame;
 

@@ -2,7 +2,8 @@
 // name with the list it has, through the AWS SDK as a user deploys.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -141,5 +142,110 @@ describe("runtimes in the guest", () => {
       assert.match(e.message, /nodejs24\.x/);
       return true;
     });
+  });
+});
+
+describe("custom runtimes: a bootstrap served the Lambda Runtime API in the guest", () => {
+  const fixtures = join(import.meta.dirname, "..", "fixtures", "bootstraps");
+
+  test("provided.al2023: a shell-script bootstrap answers, fails and logs as Lambda's would", async () => {
+    const created = await client.send(
+      new CreateFunctionCommand({
+        FunctionName: "shell-runtime",
+        Runtime: "provided.al2023",
+        Role: "arn:aws:iam::000000000000:role/ignored",
+        Handler: "function.handler",
+        Environment: { Variables: { GREETING: "hi" } },
+        // Written without its executable bit, as a zip made on Windows arrives: the runtime still starts it.
+        Code: {
+          ZipFile: await zipOf({ bootstrap: readFileSync(join(fixtures, "shell-bootstrap.sh"), "utf8") }),
+        },
+      }),
+    );
+    assert.equal(created.Runtime, "provided.al2023");
+    const before = Date.now();
+    const r = await client.send(
+      new InvokeCommand({ FunctionName: "shell-runtime", Payload: Buffer.from('{"n":41}'), LogType: "Tail" }),
+    );
+    const log = Buffer.from(r.LogResult ?? "", "base64").toString("utf8");
+    assert.equal(r.FunctionError, undefined, `${text(r.Payload)}\n${log}`);
+    const out = JSON.parse(text(r.Payload)) as {
+      echo: unknown;
+      requestId: string;
+      deadline: number;
+      greeting: string;
+    };
+    assert.deepEqual(out.echo, { n: 41 });
+    assert.equal(out.greeting, "hi");
+    assert.equal(out.requestId, r.$metadata.requestId);
+    // Lambda-Runtime-Deadline-Ms: the call's start plus its timeout (3 s by default).
+    assert.ok(out.deadline > before && out.deadline <= Date.now() + 3_000, String(out.deadline));
+    assert.match(log, new RegExp(`handling ${out.requestId}`));
+    // What the bootstrap wrote during its init comes with the first call's log.
+    assert.match(log, /shell bootstrap up, handler function\.handler/);
+
+    const failed = await client.send(
+      new InvokeCommand({ FunctionName: "shell-runtime", Payload: Buffer.from('{"fail":true}') }),
+    );
+    assert.equal(failed.FunctionError, "Unhandled");
+    const err = JSON.parse(text(failed.Payload)) as { errorType: string; errorMessage: string };
+    assert.equal(err.errorType, "Custom.Fail");
+    assert.equal(err.errorMessage, "asked to fail");
+
+    // A bootstrap that exits mid-invocation fails that call; the next one gets a new environment.
+    const exited = await client.send(
+      new InvokeCommand({ FunctionName: "shell-runtime", Payload: Buffer.from('{"exit":true}') }),
+    );
+    assert.equal(exited.FunctionError, "Unhandled");
+    assert.match(text(exited.Payload), /Runtime exited with error: exit status 7/);
+    const again = await client.send(
+      new InvokeCommand({ FunctionName: "shell-runtime", Payload: Buffer.from('{"n":42}') }),
+    );
+    assert.equal(again.FunctionError, undefined, text(again.Payload));
+    assert.deepEqual((JSON.parse(text(again.Payload)) as { echo: unknown }).echo, { n: 42 });
+  });
+
+  test("provided.al2: a static binary bootstrap (C, built here) runs", async () => {
+    const dir = mkdtempSync(join(codeDir, "static-"));
+    const built = spawnSync(
+      "gcc",
+      ["-static", "-O2", "-o", join(dir, "bootstrap"), join(fixtures, "static-bootstrap.c")],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(
+      built.status,
+      0,
+      `gcc -static (scripts/setup-host.sh installs gcc and libc6-dev): ${built.stderr}`,
+    );
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: "static-runtime",
+        Runtime: "provided.al2",
+        Role: "arn:aws:iam::000000000000:role/ignored",
+        Handler: "bootstrap",
+        Code: { ZipFile: (await zipFolder(dir)).zip },
+      }),
+    );
+    const payload = '{"hello":"world"}';
+    const r = await client.send(
+      new InvokeCommand({ FunctionName: "static-runtime", Payload: Buffer.from(payload) }),
+    );
+    assert.equal(r.FunctionError, undefined, text(r.Payload));
+    assert.deepEqual(JSON.parse(text(r.Payload)), {
+      lang: "c",
+      eventBytes: payload.length,
+      requestId: r.$metadata.requestId,
+    });
+  });
+
+  test("a zip without a bootstrap fails its init with Lambda's error", async () => {
+    await create("no-bootstrap", "provided.al2023", { "README.txt": "no bootstrap here\n" }, "x.y");
+    const r = await invoke("no-bootstrap");
+    assert.equal(r.FunctionError, "Unhandled");
+    const err = JSON.parse(text(r.Payload)) as { errorType: string; errorMessage: string };
+    assert.equal(err.errorType, "Runtime.InvalidEntrypoint");
+    assert.match(err.errorMessage, /Couldn't find valid bootstrap/);
   });
 });

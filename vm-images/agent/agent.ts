@@ -12,6 +12,7 @@ import {
   type ControlRequest,
 } from "../../main/vm/protocol.ts";
 import { writeAccounts } from "./accounts.ts";
+import { InspectorTunnels } from "./inspector-tunnels.ts";
 import { discoverPorts, PortIO } from "./port-io.ts";
 import { PREWARM_MEMORY_MB, SandboxSlot, SlotError } from "./sandbox-slot.ts";
 
@@ -139,6 +140,8 @@ function main(path: string): void {
     for (const s of slots.values()) if (s.hasPrewarmed && !loading.has(s.slot)) s.dropPrewarmed();
   };
 
+  const tunnels = new InspectorTunnels(emit);
+
   const slotOf = (id: number, slot: number): SandboxSlot => {
     const s = slots.get(slot);
     if (!s) throw new SlotError("NO_SUCH_SLOT", `this VM has no sandbox slot ${slot} (request ${id})`);
@@ -182,6 +185,17 @@ function main(path: string): void {
       case "kill":
         slotOf(req.id, req.slot).kill(req.reason, req.pid);
         return { t: "killed", id: req.id, slot: req.slot };
+      case "tunnel-open": {
+        const s = slotOf(req.id, req.slot);
+        const pid = s.proc?.pid;
+        if (!s.spec?.inspect || s.state !== "up" || pid === undefined)
+          throw new SlotError(
+            "NOT_INSPECTABLE",
+            `slot ${req.slot} runs no runtime started with its inspector (state ${s.state})`,
+          );
+        tunnels.connect(req.tunnel, { pid, uid: s.uid });
+        return { t: "tunnel-opened", id: req.id, tunnel: req.tunnel };
+      }
       case "stats":
         return {
           t: "stats",
@@ -204,8 +218,16 @@ function main(path: string): void {
         emit(typeof id === "number" ? { ...ready(), id } : ready());
         return;
       }
+      // A tunnel's bytes and its end get no answer: they are a stream, not requests.
+      if (t === "tunnel-data" || t === "tunnel-close") {
+        const f = frame as { tunnel?: unknown; data?: unknown };
+        if (typeof f.tunnel !== "number") return;
+        if (t === "tunnel-close") tunnels.close(f.tunnel);
+        else if (typeof f.data === "string") tunnels.write(f.tunnel, f.data);
+        return;
+      }
       if (typeof id !== "number") return;
-      if (!["ping", "sync", "load", "unload", "kill", "stats"].includes(t ?? "")) {
+      if (!["ping", "sync", "load", "unload", "kill", "stats", "tunnel-open"].includes(t ?? "")) {
         emit({ t: "error", id, code: "UNKNOWN_FRAME", message: `the agent does not know frame type "${t}"` });
         return;
       }

@@ -16,15 +16,17 @@ export const GUEST_RUNTIMES_FILE = "/opt/hearth/runtimes.json";
 export interface GuestRuntimes {
   node: Record<string, string>;
   python: string;
+  /** Whether the image serves a custom `bootstrap` the Lambda Runtime API (`provided.al2023`, `provided.al2`). */
+  provided: boolean;
 }
 
 export function readGuestRuntimes(file = GUEST_RUNTIMES_FILE): GuestRuntimes {
   try {
     const raw = JSON.parse(readFileSync(file, "utf8")) as Partial<GuestRuntimes>;
-    return { node: raw.node ?? {}, python: raw.python ?? "" };
+    return { node: raw.node ?? {}, python: raw.python ?? "", provided: raw.provided === true };
   } catch {
     // An image from before the file: the one Node.js the agent runs on, and Python unknown.
-    return { node: { "20": process.version }, python: "" };
+    return { node: { "20": process.version }, python: "", provided: false };
   }
 }
 
@@ -33,7 +35,11 @@ export function availableRuntimes(g: GuestRuntimes): string[] {
   const majors = Object.keys(g.node)
     .map(Number)
     .sort((a, b) => a - b);
-  return [...majors.map((m) => `nodejs${m}.x`), ...(g.python ? [`python${g.python}`, "python3"] : [])];
+  return [
+    ...majors.map((m) => `nodejs${m}.x`),
+    ...(g.python ? [`python${g.python}`, "python3"] : []),
+    ...(g.provided ? ["provided.al2023", "provided.al2"] : []),
+  ];
 }
 
 /** Why this guest cannot run `runtime` (naming what it can), or null when it can. */
@@ -52,7 +58,7 @@ export function guestRuntimeProblem(runtime: Runtime, g: GuestRuntimes): string 
         : `${runtime}: this VM image has Python ${g.python}, not 3.${minor}; ${has}`;
     }
     case "provided":
-      return `${runtime}: custom runtimes (a bootstrap) are not available in this VM image yet; ${has}`;
+      return g.provided ? null : `${runtime}: custom runtimes (a bootstrap) are not in this VM image; ${has}`;
   }
 }
 

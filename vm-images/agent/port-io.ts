@@ -104,6 +104,13 @@ export class PortIO {
     return true;
   }
 
+  /** Resolves once everything sent so far has left for the host (at once when no host is there). */
+  flushed(): Promise<void> {
+    const socket = this.socket;
+    if (!socket || socket.destroyed || socket.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => socket.write("", () => resolve()));
+  }
+
   close(): void {
     this.closed = true;
     this.socket?.destroy();

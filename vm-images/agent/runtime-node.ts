@@ -10,6 +10,7 @@ import {
   type LambdaError,
 } from "../../main/vm/protocol.ts";
 import { PortIO } from "./port-io.ts";
+import { serveBootstrap } from "./runtime-provided.ts";
 
 type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
 
@@ -33,6 +34,10 @@ async function awaitTask(): Promise<void> {
 }
 await awaitTask();
 
+/** A `provided` task's runtime serves its `bootstrap` the Lambda Runtime API instead of loading a handler. */
+const customRuntime = process.env._HEARTH_BOOTSTRAP === "1";
+delete process.env._HEARTH_BOOTSTRAP;
+
 const env = process.env;
 const portPath = env._HEARTH_PORT ?? "";
 const handlerSpec = env._HANDLER ?? "index.handler";
@@ -41,8 +46,10 @@ const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? "";
 const functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST";
 const memoryMb = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? "128";
 // Hearth's own wiring is not the task's business.
-delete env._HEARTH_PORT;
-delete env._HEARTH_TIMEOUT_MS;
+if (!customRuntime) {
+  delete env._HEARTH_PORT;
+  delete env._HEARTH_TIMEOUT_MS;
+}
 
 /** Tells the agent (fd 3) whether the handler loaded; the agent answers the host's load request with it. */
 function status(msg: { up: boolean; error?: LambdaError }): void {
@@ -142,14 +149,16 @@ function flush(): void {
   }
 }
 
-for (const stream of ["stdout", "stderr"] as const) {
-  const target = process[stream];
-  target.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
-    capture(stream, chunk, encoding);
-    const done = typeof encoding === "function" ? encoding : cb;
-    if (typeof done === "function") queueMicrotask(() => (done as () => void)());
-    return true;
-  }) as typeof target.write;
+function captureOutput(): void {
+  for (const stream of ["stdout", "stderr"] as const) {
+    const target = process[stream];
+    target.write = ((chunk: unknown, encoding?: unknown, cb?: unknown) => {
+      capture(stream, chunk, encoding);
+      const done = typeof encoding === "function" ? encoding : cb;
+      if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+      return true;
+    }) as typeof target.write;
+  }
 }
 
 // ---- the guest's own timeout: a watchdog thread that still runs when a handler blocks the event loop ----
@@ -286,31 +295,40 @@ function fatal(err: unknown, type: string): void {
       id: currentId,
       ok: false,
       error,
+      ending: true,
       durationMs: 0,
       maxRssKb: process.resourceUsage().maxRSS,
     });
   }
   process.exit(129);
 }
-process.on("uncaughtException", (err) => fatal(err, "Runtime.UncaughtException"));
-process.on("unhandledRejection", (err) => fatal(err, "Runtime.UnhandledPromiseRejection"));
+async function serveHandler(): Promise<void> {
+  captureOutput();
+  process.on("uncaughtException", (err) => fatal(err, "Runtime.UncaughtException"));
+  process.on("unhandledRejection", (err) => fatal(err, "Runtime.UnhandledPromiseRejection"));
 
-try {
-  handler = await loadHandler();
-  port = new PortIO(portPath, (frame) => {
-    const f = frame as InvokeFrame;
-    if (f.t !== "invoke" || typeof f.id !== "string") return;
-    queue.push(f);
-    void drain();
-  });
-  port.start();
-  status({ up: true });
-  setImmediate(startWatchdog);
-} catch (err) {
-  const error =
-    err instanceof InitError
-      ? { errorType: err.type, errorMessage: err.message, trace: [] }
-      : toLambdaError(err, "Runtime.Unknown");
-  status({ up: false, error });
-  process.exit(1);
+  try {
+    handler = await loadHandler();
+    port = new PortIO(portPath, (frame) => {
+      const f = frame as InvokeFrame;
+      if (f.t !== "invoke" || typeof f.id !== "string") return;
+      queue.push(f);
+      void drain();
+    });
+    port.start();
+    status({ up: true });
+    // Under a debugger, time stands still while it is paused: the host keeps the timeout then, and stops its clock
+    // while the inspector says paused; this thread could not tell a breakpoint from a loop.
+    if (!process.execArgv.some((a) => a.startsWith("--inspect"))) setImmediate(startWatchdog);
+  } catch (err) {
+    const error =
+      err instanceof InitError
+        ? { errorType: err.type, errorMessage: err.message, trace: [] }
+        : toLambdaError(err, "Runtime.Unknown");
+    status({ up: false, error });
+    process.exit(1);
+  }
 }
+
+if (customRuntime) await serveBootstrap(status);
+else await serveHandler();

@@ -20,6 +20,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import {
+  INSPECTOR_PORT,
   slotUidRange,
   type ExitReason,
   type LambdaError,
@@ -70,6 +71,7 @@ const BASE_START_ENV = { ...BASE_ENV, _HEARTH_TASK_ON_STDIN: "1" };
  * task's environment: its heap limit is fixed at start, so it serves sandboxes of this size (Lambda's default).
  */
 export const PREWARM_MEMORY_MB = 128;
+const PREWARM_HEAP_MB = Math.floor(PREWARM_MEMORY_MB * 0.9);
 /**
  * Each slot's folder is a file system of its own (tmpfs) of this size: its code, home and /tmp. A sandbox that fills
  * it gets ENOSPC (or meets its memory limit first: what it writes there counts against it) and no other sandbox
@@ -319,10 +321,16 @@ export class SandboxSlot {
     const p = this.prewarmed;
     this.prewarmed = null;
     if (!p) return null;
+    // A `provided` task's runtime is the same Node.js program relaying to its bootstrap, whose heap limit the
+    // bootstrap does not share: it fits at any size.
+    const family = runtimeFamily(spec.runtime);
     const fits =
-      runtimeFamily(spec.runtime) === "nodejs" &&
-      nodeMajorOf(spec.runtime) === DEFAULT_NODE_MAJOR &&
-      spec.memoryMb === PREWARM_MEMORY_MB &&
+      ((family === "nodejs" &&
+        nodeMajorOf(spec.runtime) === DEFAULT_NODE_MAJOR &&
+        spec.memoryMb === PREWARM_MEMORY_MB) ||
+        family === "provided") &&
+      // The inspector is a start option too.
+      !spec.inspect &&
       // A runtime already started cannot honour what its owner set for its start (NODE_OPTIONS, say).
       !Object.keys(this.startEnvironment(spec)).some((k) => !Object.hasOwn(BASE_START_ENV, k)) &&
       p.exitCode === null &&
@@ -437,13 +445,24 @@ export class SandboxSlot {
     }
   }
 
-  private command(runtime: SandboxSpec["runtime"], memoryMb: number): string[] {
+  private command(runtime: SandboxSpec["runtime"], memoryMb: number, inspect = false): string[] {
     const enter = [GUESTCTL, "enter", join(this.dir, "tmp"), String(this.uid)];
     // -I: isolated, so no PYTHON* variable, user site or current folder shapes the runtime before it runs.
     if (runtimeFamily(runtime) === "python3")
       return [...enter, "/usr/bin/python3", "-I", "-B", `${RUNTIME_DIR}/python.py`];
-    const heapMb = Math.max(16, Math.floor(memoryMb * 0.9));
-    return [...enter, nodeBinary(runtime), `--max-old-space-size=${heapMb}`, `${RUNTIME_DIR}/node.mjs`];
+    // A `provided` task's bootstrap is served by Node.js's runtime program (see runtime-provided.ts).
+    const heapMb =
+      runtimeFamily(runtime) === "provided" ? PREWARM_HEAP_MB : Math.max(16, Math.floor(memoryMb * 0.9));
+    // The inspector listens on the sandbox's own loopback: only the agent's tunnels reach it (inspector-tunnels.ts).
+    const inspector =
+      inspect && runtimeFamily(runtime) === "nodejs" ? [`--inspect=127.0.0.1:${INSPECTOR_PORT}`] : [];
+    return [
+      ...enter,
+      nodeBinary(runtime),
+      `--max-old-space-size=${heapMb}`,
+      ...inspector,
+      `${RUNTIME_DIR}/node.mjs`,
+    ];
   }
 
   /**
@@ -540,6 +559,8 @@ export class SandboxSlot {
       AWS_LAMBDA_FUNCTION_VERSION: spec.functionVersion,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
       _HEARTH_PORT: this.portDevice,
+      // Set here whatever the task's environment said: only the agent decides whether a bootstrap runs.
+      _HEARTH_BOOTSTRAP: runtimeFamily(spec.runtime) === "provided" ? "1" : "0",
       _HEARTH_TIMEOUT_MS: String(spec.timeoutMs),
     };
   }
@@ -570,7 +591,7 @@ export class SandboxSlot {
     this.stderrTail = "";
     this.oomBefore = memoryEventsOomKills(this.cgroup);
     this.recentStarts = [...this.recentStarts.filter((t) => Date.now() - t < RESTART_WINDOW_MS), Date.now()];
-    const [cmd, ...args] = this.command(spec.runtime, spec.memoryMb);
+    const [cmd, ...args] = this.command(spec.runtime, spec.memoryMb, spec.inspect === true);
     const proc =
       ready ??
       spawn(cmd!, args, {

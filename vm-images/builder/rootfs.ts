@@ -150,7 +150,7 @@ export function assembleRoot(root: string, inputs: RootInputs, log: (msg: string
   // What the agent checks a task's runtime against (vm-images/agent/guest-runtimes.ts).
   writeFileSync(
     join(root, "opt", "hearth", "runtimes.json"),
-    `${JSON.stringify({ node: nodeVersions, python: pyVersion })}\n`,
+    `${JSON.stringify({ node: nodeVersions, python: pyVersion, provided: true })}\n`,
   );
 
   // Written at boot (sysinit) and by the agent as loads take new uids; the root image is read-only.

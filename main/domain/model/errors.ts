@@ -59,6 +59,8 @@ export const ERROR_CODES = [
   "EVENT_NOT_FOUND",
   "EVENT_EXISTS",
   "EVENT_LIMIT_EXCEEDED",
+  "INSPECT_UNAVAILABLE",
+  "INSPECTOR_PORTS_BUSY",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,5 +1,6 @@
 // Lambda's Invoke on the local port (POST /2015-03-31/functions/{name}/invocations): AWS SDKs and the awscli call
 // Hearth tasks with a profile's access key, signed with SigV4, and get Lambda's headers, errors and log tail.
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { InvokeRef } from "../../domain/access/authorization.ts";
 import { HearthError } from "../../domain/model/errors.ts";
@@ -48,6 +49,18 @@ export function sendLambdaError(reply: FastifyReply, err: unknown): FastifyReply
   const retry = (err as { retryAfterS?: number } | null)?.retryAfterS;
   if (retry !== undefined) reply.header("retry-after", String(retry));
   return reply.code(status).headers(headers).send(body);
+}
+
+interface InitError {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+/** The runtime's error of a sandbox that failed its init, or null when `err` is any other failure. */
+function initFailure(err: unknown): InitError | null {
+  const e = err as { code?: unknown; lambda?: InitError } | null;
+  return e?.code === "SANDBOX_INIT_FAILED" && e.lambda ? e.lambda : null;
 }
 
 /** Lambda's START/END/REPORT framing around the lines, trimmed to the last 4 KB. */
@@ -174,7 +187,24 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
           return reply.code(202).header("x-amzn-requestid", accepted.requestId).send();
         }
         const keepLines = req.headers["x-amz-log-type"] === "Tail";
-        return sendAnswer(reply, await app.invoker.invoke({ ...request, mode: "sync", keepLines }));
+        const requestId = randomUUID();
+        try {
+          return sendAnswer(
+            reply,
+            await app.invoker.invoke({ ...request, mode: "sync", keepLines, requestId }),
+          );
+        } catch (err) {
+          // Code that failed its init is the function's error, as Lambda answers it: 200 with the runtime's
+          // error (Runtime.ImportModuleError, Runtime.InvalidEntrypoint…), not a service fault.
+          const init = initFailure(err);
+          if (!init) throw err;
+          return reply
+            .code(200)
+            .header("x-amzn-requestid", requestId)
+            .header("x-amz-function-error", "Unhandled")
+            .header("content-type", "application/json")
+            .send(JSON.stringify(init));
+        }
       } catch (err) {
         return sendLambdaError(reply, err);
       }

@@ -11,7 +11,11 @@ import {
   readGuestRuntimes,
 } from "../../../vm-images/agent/guest-runtimes.ts";
 
-const guest = { node: { "20": "v20.20.2", "22": "v22.23.5", "24": "v24.22.3" }, python: "3.11" };
+const guest = {
+  node: { "20": "v20.20.2", "22": "v22.23.5", "24": "v24.22.3" },
+  python: "3.11",
+  provided: true,
+};
 
 test("lists what the image carries", () => {
   assert.deepEqual(availableRuntimes(guest), [
@@ -20,23 +24,29 @@ test("lists what the image carries", () => {
     "nodejs24.x",
     "python3.11",
     "python3",
+    "provided.al2023",
+    "provided.al2",
   ]);
 });
 
 test("a runtime the image carries passes; another is refused naming what it has", () => {
-  for (const ok of ["nodejs", "nodejs20.x", "nodejs22.x", "nodejs24.x", "python3", "python3.11"] as const) {
+  const runtimes = ["nodejs", "nodejs20.x", "nodejs22.x", "nodejs24.x", "python3", "python3.11"] as const;
+  for (const ok of [...runtimes, "provided", "provided.al2", "provided.al2023"] as const) {
     assert.equal(guestRuntimeProblem(ok, guest), null, ok);
   }
   assert.match(
     guestRuntimeProblem("python3.12", guest)!,
     /has Python 3\.11, not 3\.12; this VM image has nodejs20\.x/,
   );
-  const older = { node: { "20": "v20.20.2" }, python: "3.11" };
+  const older = { node: { "20": "v20.20.2" }, python: "3.11", provided: false };
   assert.match(
     guestRuntimeProblem("nodejs24.x", older)!,
     /Node\.js 24 is not in this VM image; this VM image has nodejs20\.x, python3\.11/,
   );
-  assert.match(guestRuntimeProblem("provided.al2023", guest)!, /not available in this VM image yet/);
+  assert.match(
+    guestRuntimeProblem("provided.al2023", older)!,
+    /custom runtimes \(a bootstrap\) are not in this VM image; this VM image has nodejs20\.x, python3\.11, python3$/,
+  );
 });
 
 test("each major starts its own binary", () => {
@@ -53,6 +63,7 @@ test("reads the image's record, and an image without one has only the agent's No
     const none = readGuestRuntimes(join(dir, "missing.json"));
     assert.deepEqual(Object.keys(none.node), ["20"]);
     assert.equal(none.python, "");
+    assert.equal(none.provided, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
