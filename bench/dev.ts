@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { packFunction } from "../main/cli/dev-package.ts";
+import { packFunction } from "../main/project/function-package.ts";
 import { HearthClient } from "../main/client/http-client.ts";
 import type { VmView } from "../main/contract.ts";
 import { readProject } from "../main/project/read-project.ts";

@@ -115,6 +115,41 @@ export interface ApiShareAnswer {
   curl: string;
 }
 
+/** A project open in the host (the window's "Open project…"): what it made of the folder and how its reloads went. */
+export interface ProjectStatus {
+  id: string;
+  /** The project's folder on this machine. */
+  dir: string;
+  /** The file it was read from, relative to dir (template.yaml, serverless.yml, task.json). */
+  file: string;
+  kind: "sam" | "serverless" | "task";
+  apiName: string;
+  watching: boolean;
+  openedAt: string;
+  functions: {
+    id: string;
+    task: string;
+    runtime: string;
+    /** Its last upload: done, or why not (a syntax error at file:line); null before the first. */
+    last: { at: string; ok: boolean; message: string; file?: string; line?: number } | null;
+  }[];
+  /** The routes on the local port: the path below the port's URL. */
+  routes: { method: string; path: string; task: string }[];
+  lastReload: {
+    at: string;
+    changed: string[];
+    ok: boolean;
+    message: string;
+    durationMs?: number;
+    file?: string;
+    line?: number;
+  } | null;
+  /** What Hearth does not honour in the project, by file and line. */
+  notes: { file: string; line: number; message: string }[];
+  /** The session's own lines, newest last. */
+  log: string[];
+}
+
 /** A task under the debugger: where a debugger attaches (always 127.0.0.1), and how many are attached. */
 export interface InspectView {
   task: string;
@@ -521,6 +556,41 @@ export const operations = {
     path: "/v1/tasks/:task/events/:event",
     access: "profile",
     input: z.strictObject({ task: name, event: name, ownerAccountId: z.string().optional() }),
+  }),
+
+  /**
+   * Opens a project folder of this machine (AWS SAM, Serverless or task.json) as the caller's tasks and API, and
+   * follows its files as `hearth dev` does. Only the machine's owner: the host reads the folder.
+   */
+  openProject: op<ProjectStatus>()({
+    method: "POST",
+    path: "/v1/projects",
+    access: "profile",
+    input: z.strictObject({
+      dir: z
+        .string({ error: "must be the project's folder (a path on this machine)" })
+        .min(1, "must be the project's folder (a path on this machine)")
+        .max(4096, "must be at most 4096 characters"),
+      stage: z.string().max(128).optional(),
+      region: z.string().max(64).optional(),
+      apiName: name.optional(),
+      access: z.enum(["public", "token"]).default("public"),
+      parameterOverrides: z.record(z.string().max(256), z.string().max(4096)).default({}),
+    }),
+  }),
+  /** The projects the caller's profile has open, with their state. */
+  listProjects: op<ProjectStatus[]>()({
+    method: "GET",
+    path: "/v1/projects",
+    access: "profile",
+    input: z.strictObject({}),
+  }),
+  /** Stops following a project; its tasks and API stay. */
+  closeProject: op<{ id: string; closed: boolean }>()({
+    method: "DELETE",
+    path: "/v1/projects/:projectId",
+    access: "profile",
+    input: z.strictObject({ projectId: id }),
   }),
 
   /**

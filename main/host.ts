@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
 import { InspectorPorts } from "./invoke/inspector-ports.ts";
+import { ProjectSessions } from "./project/project-sessions.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
 import { Invoker } from "./invoke/invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
@@ -84,6 +85,9 @@ export class Host {
   /** The ports debuggers attach to, one per task under the debugger (on 127.0.0.1 only). */
   readonly inspectors: InspectorPorts;
 
+  /** Projects opened from the window, following their files. */
+  readonly projects = new ProjectSessions();
+
   static async start(o: HostOptions): Promise<Host> {
     // First, before the acceleration probe writes its answer there: a data directory open to others is refused.
     await openDataDir(o.dataDir);
@@ -151,6 +155,7 @@ export class Host {
   async close(drainMs = 10_000): Promise<void> {
     await this.sharing.close();
     this.inspectors.closeAll();
+    await this.projects.closeAll();
     this.async.pause();
     await this.scheduler.drain(drainMs);
     this.async.close();

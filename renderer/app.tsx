@@ -9,6 +9,7 @@ import { AliasesView } from "./views/aliases-view.tsx";
 import { ApisView } from "./views/apis-view.tsx";
 import { GrantsView } from "./views/grants-view.tsx";
 import { InvokeView } from "./views/invoke-view.tsx";
+import { ProjectsView } from "./views/projects-view.tsx";
 import { PoolView } from "./views/pool-view.tsx";
 import { RemotesView } from "./views/remotes-view.tsx";
 import { ShareDialog } from "./views/share-dialog.tsx";
@@ -24,6 +25,7 @@ const LABELS: Record<View, string> = {
   tokens: "Tokens",
   remotes: "Remote aliases",
   apis: "APIs",
+  projects: "Projects",
   pool: "Pool",
   profiles: "Profiles",
 };
@@ -201,6 +203,8 @@ function ViewFor({ view }: { view: View }) {
       return <RemotesView />;
     case "apis":
       return <ApisView />;
+    case "projects":
+      return <ProjectsView />;
     case "pool":
       return <PoolView />;
     case "profiles":

@@ -1,9 +1,11 @@
 // `hearth dev [DIR]`: runs an AWS SAM, Serverless Framework or Hearth task project on this machine's Hearth and
-// follows its files (main/cli/dev-session.ts).
+// follows its files (main/project/project-session.ts).
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { optionsOf } from "./command-options.ts";
 import { connect } from "./connection.ts";
+import { CliError, EXIT } from "./exit-codes.ts";
+import { note, out } from "./output.ts";
 
 /** `Key=Value` pairs, several in one argument as `sam deploy` takes them, or SAM's `ParameterKey=K,ParameterValue=V`. */
 export function collectOverrides(
@@ -75,19 +77,40 @@ export function registerDevCommands(program: Command): void {
         throw new InvalidArgumentError('--access is "public" or "token".');
       }
       const conn = await connect(o, "profile");
-      const { DevSession } = await import("./dev-session.ts");
-      const session = new DevSession(dirArg ?? ".", conn, {
-        parameterOverrides: o.parameterOverrides,
-        ...(o.stage !== undefined ? { stage: o.stage } : {}),
-        ...(o.region !== undefined ? { region: o.region } : {}),
-        ...(o.apiName !== undefined ? { apiName: o.apiName } : {}),
-        access: o.access,
-        watch: o.watch,
-        ...(o.inspect ? { inspect: true } : {}),
-      });
-      await session.start();
+      const { ProjectSession } = await import("../project/project-session.ts");
+      const { ProjectError } = await import("../project/project-model.ts");
+      const refused = (err: unknown): unknown =>
+        err instanceof ProjectError
+          ? new CliError(err.code, err.message.replace(/^[A-Z_]+: /, ""), EXIT.refused, {
+              hint:
+                err.code === "API_EXISTS"
+                  ? "name this project's API with --api-name NAME"
+                  : "fix the project and run hearth dev again",
+            })
+          : err;
+      let session: InstanceType<typeof ProjectSession>;
+      try {
+        session = new ProjectSession(
+          dirArg ?? ".",
+          { call: (name, input) => conn.call(name, input), baseUrl: conn.url },
+          {
+            parameterOverrides: o.parameterOverrides,
+            ...(o.stage !== undefined ? { stage: o.stage } : {}),
+            ...(o.region !== undefined ? { region: o.region } : {}),
+            ...(o.apiName !== undefined ? { apiName: o.apiName } : {}),
+            access: o.access,
+            watch: o.watch,
+            ...(o.inspect ? { inspect: true } : {}),
+          },
+          { note, out },
+        );
+        await session.start();
+      } catch (err) {
+        throw refused(err);
+      }
       if (!o.watch) return;
       session.watch();
+      note("Ctrl+C stops watching; the tasks and the API stay");
       await new Promise<void>((resolve) => {
         const done = () => {
           process.off("SIGINT", done);

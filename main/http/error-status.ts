@@ -113,6 +113,8 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   INSPECT_UNAVAILABLE: conflict,
   // Every port Hearth offers debuggers on (9229–9299) is taken on 127.0.0.1.
   INSPECTOR_PORTS_BUSY: { status: 503, type: "ServiceUnavailableException" },
+  // As many projects are open as the host follows at once.
+  PROJECT_LIMIT_EXCEEDED: conflict,
 
   ENGINE_CLOSED: internal,
   TOO_MANY_REQUESTS: throttled,

@@ -151,6 +151,8 @@ const NATIVE_STATUS: Record<KnownErrorCode, number> = {
   INSPECT_UNAVAILABLE: 409,
   // Every port Hearth offers debuggers on (9229–9299) is taken on 127.0.0.1.
   INSPECTOR_PORTS_BUSY: 503,
+  // As many projects are open as the host follows at once.
+  PROJECT_LIMIT_EXCEEDED: 409,
 
   ENGINE_CLOSED: 503,
   TOO_MANY_REQUESTS: 429,

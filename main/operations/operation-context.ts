@@ -43,6 +43,11 @@ export interface OperationContext extends OperationHost {
   /** The profile the call acts as (null only for owner-wide and public operations). */
   profileId: string | null;
   transport: CallTransport;
+  /**
+   * Runs another operation as the same caller, with the same checks (a project's session uploads its functions this
+   * way): set by runOperation.
+   */
+  call?: (name: OperationName, input: unknown) => Promise<unknown>;
 }
 
 /** An operation's input once its contract schema has checked it. */

@@ -31,6 +31,7 @@ import {
 } from "./tasks.ts";
 import { deleteTestEvent, listTestEvents, renameTestEvent, saveTestEvent } from "./test-events.ts";
 import { inspectTask, stopInspectTask, waitForDebugger } from "./inspect.ts";
+import { closeProject, listProjects, openProject } from "./projects.ts";
 import { listTokens, mintToken, revokeToken } from "./tokens.ts";
 
 /** One operation: its input as the contract's schema checked it, its answer in the contract's shapes. */
@@ -95,4 +96,7 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   inspectTask,
   waitForDebugger,
   stopInspectTask,
+  openProject,
+  listProjects,
+  closeProject,
 };

@@ -64,7 +64,7 @@ export interface ProjectModel {
 /** A project that cannot be read at all: the file and line, and why. */
 export class ProjectError extends Error {
   constructor(
-    readonly code: "PROJECT_NOT_FOUND" | "PROJECT_INVALID",
+    readonly code: "PROJECT_NOT_FOUND" | "PROJECT_INVALID" | "PROJECT_NOT_DEPLOYED" | "API_EXISTS",
     message: string,
     readonly at?: SourceAt,
   ) {

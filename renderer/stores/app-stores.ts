@@ -5,6 +5,7 @@ import { createApisStore } from "./apis-store.ts";
 import { createGrantsStore } from "./grants-store.ts";
 import { createInvokeStore } from "./invoke-store.ts";
 import { createPoolStore } from "./pool-store.ts";
+import { createProjectsStore } from "./projects-store.ts";
 import { createRemotesStore } from "./remotes-store.ts";
 import { createSessionStore, type ProfileMemory } from "./session-store.ts";
 import { createShareStore } from "./share-store.ts";
@@ -27,6 +28,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
     invoke: createInvokeStore(transport.api),
     testEvents: createTestEventsStore(transport.api),
     remotes: createRemotesStore(transport.api),
+    projects: createProjectsStore(transport.api),
   };
   // A share mints a token: the tokens list shows it (and later its use) without a reload.
   const share = createShareStore(transport.api, () => void stores.tokens.getState().load());
@@ -44,6 +46,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
       stores.invoke.getState().reset();
       stores.testEvents.getState().reset();
       stores.remotes.getState().reset();
+      stores.projects.getState().reset();
       share.getState().close();
       await Promise.all([
         stores.tasks.getState().load(),

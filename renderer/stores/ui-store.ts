@@ -9,6 +9,7 @@ export const VIEWS = [
   "tokens",
   "remotes",
   "apis",
+  "projects",
   "pool",
   "profiles",
 ] as const;

@@ -1,5 +1,8 @@
 // The window end to end in Chromium against a real `hearth serve`: profiles, import, invoke with streamed logs,
 // versions, grants, a cross-profile alias, tokens, APIs and the pool; a screenshot of each main view.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { fixtureDir } from "../helpers/fixtures.ts";
 import { zipFolder } from "../helpers/zip-folder.ts";
@@ -341,6 +344,76 @@ test("the pool lists VMs with their state and refreshes on its own", async () =>
   await expect(page.getByTestId("pool-table")).toContainText("echo:");
   await expect(page.getByTestId("latency-chart")).toBeVisible();
   await shot("15-pool");
+});
+
+test("open a SAM project: its function and route, a save reloaded, a syntax error shown with its line", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-ui-project-"));
+  const code = (word: string) =>
+    `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(word)} });\n`;
+  writeFileSync(
+    join(dir, "template.yaml"),
+    `Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: nodejs20.x
+    Timeout: 10
+Resources:
+  Greeter:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Layers: [arn:aws:lambda:us-east-1:123456789012:layer:x:1]
+      Events:
+        Hello:
+          Type: HttpApi
+          Properties:
+            Path: /hello
+            Method: get
+`,
+  );
+  writeFileSync(join(dir, "app.mjs"), code("first"));
+  try {
+    await actAs("alice");
+    await go("projects");
+    await expect(page.getByTestId("empty-projects")).toBeVisible();
+    // No folder named: said before anything is asked of the host.
+    await page.getByTestId("project-open").click();
+    await expect(page.getByTestId("project-open-error")).toContainText("name the project's folder");
+    await page.getByTestId("project-dir").fill(dir);
+    await page.getByTestId("project-api-name").fill("greeter");
+    await page.getByTestId("project-open").click();
+    const card = page.getByTestId("project-greeter");
+    await expect(card).toBeVisible({ timeout: 60_000 });
+    await expect(card.getByTestId("project-watching")).toBeVisible();
+    await expect(card.getByTestId("project-fn-Greeter")).toContainText("ok");
+    await expect(card.getByTestId("project-routes")).toContainText("/apis/greeter/hello");
+    await expect(card.getByTestId("project-notes")).toContainText("template.yaml:11");
+    const route = `${url}apis/greeter/hello`.replace(/([^:])\/\//, "$1/");
+    await expect.poll(async () => (await page.request.get(route)).text(), { timeout: COLD }).toBe("first");
+
+    // A save: the window shows the reload, and the route answers with the new code.
+    writeFileSync(join(dir, "app.mjs"), code("second"));
+    await expect(card.getByTestId("project-last-reload")).toContainText("app.mjs", { timeout: 30_000 });
+    await expect(card.getByTestId("project-last-reload")).toContainText("reloaded");
+    await expect.poll(async () => (await page.request.get(route)).text(), { timeout: COLD }).toBe("second");
+
+    // A syntax error: shown with its file and line; the code already running keeps answering.
+    writeFileSync(
+      join(dir, "app.mjs"),
+      "export const handler = async () => {\n  return { statusCode: 200,, };\n};\n",
+    );
+    await expect(card.getByTestId("project-last-reload")).toContainText("failed", { timeout: 30_000 });
+    await expect(card.getByTestId("project-fn-error-Greeter")).toContainText("app.mjs:2");
+    await expect(card.getByTestId("project-last-reload")).toContainText("keeps serving");
+    expect(await (await page.request.get(route)).text()).toBe("second");
+    await shot("16-project");
+
+    page.once("dialog", (d) => void d.accept());
+    await card.getByTestId("project-close-greeter").click();
+    await expect(page.getByTestId("empty-projects")).toBeVisible();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("search with /, and the dark theme (toggle and the system's preference)", async () => {

@@ -32,6 +32,45 @@ async function awaitTask(): Promise<void> {
   Object.assign(process.env, task.env);
   process.chdir(task.cwd);
 }
+// ---- the guest's own timeout: a watchdog thread that still runs when a handler blocks the event loop ----
+// The host enforces timeouts too; this one holds when the host is gone. An odd counter means "an invocation is
+// running". The thread looks every WATCHDOG_TICK_MS instead of being woken, so an invocation costs two atomic
+// adds and no system call (a wake-up per invocation cost a context switch on the VM's one vCPU). The grace lets
+// the host's kill win normally.
+const WATCHDOG_GRACE_MS = 250;
+const WATCHDOG_TICK_MS = 250;
+const watchdogMemory = new SharedArrayBuffer(16);
+const inFlight = new Int32Array(watchdogMemory, 0, 1);
+const deadlineAt = new Float64Array(watchdogMemory, 8, 1);
+/**
+ * Started before the task is known (a prewarmed runtime starts it while it waits for one): a new thread's start is
+ * a V8 isolate's, seconds under TCG on a busy vCPU, and started after the handler reported up it competed with the
+ * sandbox's first call, which then overran a 3 s timeout during deploys under load.
+ */
+function startWatchdog(): void {
+  const watchdog = new Worker(
+    `const { workerData } = require("node:worker_threads");
+     const { writeSync } = require("node:fs");
+     const running = new Int32Array(workerData.memory, 0, 1);
+     const deadlineAt = new Float64Array(workerData.memory, 8, 1);
+     const sleep = new Int32Array(new SharedArrayBuffer(4));
+     for (;;) {
+       Atomics.wait(sleep, 0, 0, workerData.tick);
+       const seq = Atomics.load(running, 0);
+       if (seq % 2 === 0 || Date.now() < deadlineAt[0]) continue;
+       if (Atomics.load(running, 0) !== seq) continue;
+       try { writeSync(3, '{"timeout":true}\\n'); } catch {}
+       process.kill(process.pid, "SIGKILL");
+     }`,
+    { eval: true, workerData: { memory: watchdogMemory, tick: WATCHDOG_TICK_MS } },
+  );
+  watchdog.unref();
+}
+
+// Under a debugger, time stands still while it is paused: the host keeps the timeout then, and stops its clock
+// while the inspector says paused; this thread could not tell a breakpoint from a loop.
+if (!process.execArgv.some((a) => a.startsWith("--inspect"))) startWatchdog();
+
 await awaitTask();
 
 /** A `provided` task's runtime serves its `bootstrap` the Lambda Runtime API instead of loading a handler. */
@@ -161,37 +200,6 @@ function captureOutput(): void {
   }
 }
 
-// ---- the guest's own timeout: a watchdog thread that still runs when a handler blocks the event loop ----
-// The host enforces timeouts too; this one holds when the host is gone. An odd counter means "an invocation is
-// running". The thread looks every WATCHDOG_TICK_MS instead of being woken, so an invocation costs two atomic
-// adds and no system call (a wake-up per invocation cost a context switch on the VM's one vCPU). The grace lets
-// the host's kill win normally.
-const WATCHDOG_GRACE_MS = 250;
-const WATCHDOG_TICK_MS = 250;
-const watchdogMemory = new SharedArrayBuffer(16);
-const inFlight = new Int32Array(watchdogMemory, 0, 1);
-const deadlineAt = new Float64Array(watchdogMemory, 8, 1);
-/** Started once the handler is up, so the thread's start-up (a V8 isolate) does not delay the sandbox. */
-function startWatchdog(): void {
-  const watchdog = new Worker(
-    `const { workerData } = require("node:worker_threads");
-     const { writeSync } = require("node:fs");
-     const running = new Int32Array(workerData.memory, 0, 1);
-     const deadlineAt = new Float64Array(workerData.memory, 8, 1);
-     const sleep = new Int32Array(new SharedArrayBuffer(4));
-     for (;;) {
-       Atomics.wait(sleep, 0, 0, workerData.tick);
-       const seq = Atomics.load(running, 0);
-       if (seq % 2 === 0 || Date.now() < deadlineAt[0]) continue;
-       if (Atomics.load(running, 0) !== seq) continue;
-       try { writeSync(3, '{"timeout":true}\\n'); } catch {}
-       process.kill(process.pid, "SIGKILL");
-     }`,
-    { eval: true, workerData: { memory: watchdogMemory, tick: WATCHDOG_TICK_MS } },
-  );
-  watchdog.unref();
-}
-
 // ---- invocations run one at a time, in arrival order, as in a Lambda execution environment ----
 const queue: InvokeFrame[] = [];
 let running = false;
@@ -317,9 +325,6 @@ async function serveHandler(): Promise<void> {
     });
     port.start();
     status({ up: true });
-    // Under a debugger, time stands still while it is paused: the host keeps the timeout then, and stops its clock
-    // while the inspector says paused; this thread could not tell a breakpoint from a loop.
-    if (!process.execArgv.some((a) => a.startsWith("--inspect"))) setImmediate(startWatchdog);
   } catch (err) {
     const error =
       err instanceof InitError

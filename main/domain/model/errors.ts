@@ -61,6 +61,7 @@ export const ERROR_CODES = [
   "EVENT_LIMIT_EXCEEDED",
   "INSPECT_UNAVAILABLE",
   "INSPECTOR_PORTS_BUSY",
+  "PROJECT_LIMIT_EXCEEDED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -58,6 +58,9 @@ async function bundle(fn: ProjectFunction, projectDir: string): Promise<CodeFile
       absWorkingDir: projectDir,
       // Modules an ESM bundle of CommonJS code may still require.
       banner: { js: REQUIRE_SHIM },
+      // A debugger attached with --inspect shows the TypeScript as written, breakpoints in it included.
+      sourcemap: "inline",
+      sourcesContent: true,
     });
     return r.outputFiles.map((f) => ({
       path: `${b.module}.mjs`,

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import yauzl from "yauzl";
 import { collectOverrides } from "../../../../main/cli/dev-commands.ts";
-import { CodeError, packFunction, skippedPath } from "../../../../main/cli/dev-package.ts";
+import { CodeError, packFunction, skippedPath } from "../../../../main/project/function-package.ts";
 import type { ProjectFunction } from "../../../../main/project/project-model.ts";
 import { tempDir } from "../store/temp-dir.ts";
 
