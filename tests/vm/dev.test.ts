@@ -3,43 +3,16 @@
 // under load without a failed call, and a syntax error that keeps the old code serving.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliEnv, hearth, serveHearth, startHearth, stopHearth, type Running } from "../helpers/hearth-cli.ts";
 
 const data = mkdtempSync(join(tmpdir(), "hearth-dev-"));
 const projects = mkdtempSync(join(tmpdir(), "hearth-dev-projects-"));
-const env = {
-  ...process.env,
-  HEARTH_DATA: data,
-  HEARTH_URL: "",
-  HEARTH_TOKEN: "",
-  HEARTH_PROFILE: "",
-  AWS_ACCESS_KEY_ID: "",
-  AWS_SECRET_ACCESS_KEY: "",
-};
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hearth(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ["bin/hearth.mjs", ...args], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const env = cliEnv(data);
+const run = (args: string[]) => hearth(env, args);
 
 function write(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
@@ -48,33 +21,16 @@ function write(dir: string, files: Record<string, string>): void {
   }
 }
 
-let server: ChildProcess | null = null;
-let serverErr = "";
+let server: Running | null = null;
 
 before(async () => {
-  server = spawn(process.execPath, ["bin/hearth.mjs", "serve", "--port", "0"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  server.stderr!.on("data", (c: Buffer) => (serverErr += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no "serving" line within 120 s: ${serverErr}`)), 120_000);
-    server!.stderr!.on("data", () => {
-      if (/serving on http:\/\/127\.0\.0\.1:\d+\//.test(serverErr)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
-  const created = await hearth(["profile", "create", "dev"]);
+  server = await serveHearth(env);
+  const created = await run(["profile", "create", "dev"]);
   assert.equal(created.code, 0, created.stderr);
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    server.kill("SIGTERM");
-    await new Promise((r) => server!.on("exit", r));
-  }
+  await stopHearth(server);
   rmSync(data, { recursive: true, force: true });
   rmSync(projects, { recursive: true, force: true });
 });
@@ -155,35 +111,31 @@ async function getJson(url: string): Promise<{ status: number; body: Record<stri
 
 /** Starts `hearth dev` and resolves with its routes' URLs once it printed them. */
 async function startDev(dir: string, extra: string[] = []) {
-  const child = spawn(process.execPath, ["bin/hearth.mjs", "dev", dir, ...extra], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((r) => child.on("close", r));
+  const dev = startHearth(env, ["dev", dir, ...extra]);
+  const { child } = dev;
+  const exited = dev.done.then((r) => r.code);
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(
-      () => reject(new Error(`hearth dev printed no watching line: ${stdout}\n${stderr}`)),
+      () => reject(new Error(`hearth dev printed no watching line: ${dev.stdout()}\n${dev.stderr()}`)),
       180_000,
     );
     const check = () => {
-      if (/watching /.test(stderr)) {
+      if (/watching /.test(dev.stderr())) {
         clearTimeout(t);
         resolve();
       }
     };
-    child.stderr.on("data", check);
-    void exited.then((code) => reject(new Error(`hearth dev exited ${code}: ${stdout}\n${stderr}`)));
+    child.stderr!.on("data", check);
+    void exited.then((code) =>
+      reject(new Error(`hearth dev exited ${code}: ${dev.stdout()}\n${dev.stderr()}`)),
+    );
   });
-  const urls = [...stdout.matchAll(/^\s+(\w+)\s+(http:\S+)\s+→ (\S+)$/gm)].map((m) => ({
+  const urls = [...dev.stdout().matchAll(/^\s+(\w+)\s+(http:\S+)\s+→ (\S+)$/gm)].map((m) => ({
     method: m[1]!,
     url: m[2]!,
     task: m[3]!,
   }));
-  return { child, urls, out: () => stdout, err: () => stderr, exited };
+  return { child, urls, out: dev.stdout, err: dev.stderr, exited };
 }
 
 test("hearth dev runs a SAM project: Globals, parameters, both HTTP event types, a TypeScript handler", async () => {
@@ -296,7 +248,7 @@ functions:
 `,
     "legacy/index.py": `import json\ndef handler(event, context):\n    return {"statusCode": 200, "body": json.dumps({"id": event["pathParameters"]["id"]})}\n`,
   });
-  const r = await hearth(["dev", dir, "--no-watch", "--stage", "test"]);
+  const r = await run(["dev", dir, "--no-watch", "--stage", "test"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /list → task shop-test-list: created \(nodejs20\.x, bundled src\/list\.ts/);
   assert.match(r.stdout, /^API test-shop \(public on this port\):$/m);
@@ -313,14 +265,14 @@ functions:
   assert.equal(legacy.status, 200, JSON.stringify(legacy.body));
   assert.equal(legacy.body.id, "9");
   // Running it again updates the same tasks and API in place.
-  const again = await hearth(["dev", dir, "--no-watch", "--stage", "test"]);
+  const again = await run(["dev", dir, "--no-watch", "--stage", "test"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /list → task shop-test-list: updated/);
 });
 
 test("a folder without a project is refused with what hearth dev looks for", async () => {
   const empty = mkdtempSync(join(projects, "empty-"));
-  const r = await hearth(["dev", empty, "--no-watch"]);
+  const r = await run(["dev", empty, "--no-watch"]);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,

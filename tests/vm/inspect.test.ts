@@ -4,53 +4,18 @@
 // gives a project's function a port too. A Python task is refused by name.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
+import { cliEnv, hearth, serveHearth, startHearth, stopHearth, type Running } from "../helpers/hearth-cli.ts";
 
 const data = mkdtempSync(join(tmpdir(), "hearth-inspect-"));
 const work = mkdtempSync(join(tmpdir(), "hearth-inspect-work-"));
-const env = {
-  ...process.env,
-  HEARTH_DATA: data,
-  HEARTH_URL: "",
-  HEARTH_TOKEN: "",
-  HEARTH_PROFILE: "",
-  AWS_ACCESS_KEY_ID: "",
-  AWS_SECRET_ACCESS_KEY: "",
-};
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): {
-  child: ChildProcess;
-  done: Promise<Run>;
-  stderr: () => string;
-  stdout: () => string;
-} {
-  const child = spawn(process.execPath, ["bin/hearth.mjs", ...args], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, done, stderr: () => stderr, stdout: () => stdout };
-}
-
-const hearth = (args: string[]): Promise<Run> => start(args).done;
+const env = cliEnv(data);
+const start = (args: string[]) => startHearth(env, args);
+const run = (args: string[]) => hearth(env, args);
 
 async function waitFor<T>(what: string, fn: () => T | undefined | null, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -142,25 +107,16 @@ const HANDLER = `export const handler = async (event) => {
 };
 `;
 
-let server: ChildProcess | null = null;
+let server: Running | null = null;
 
 before(async () => {
-  const s = start(["serve", "--port", "0"]);
-  server = s.child;
-  await waitFor(
-    "hearth serve",
-    () => (/serving on http:\/\/127\.0\.0\.1:\d+\//.test(s.stderr()) ? true : null),
-    120_000,
-  );
-  const created = await hearth(["profile", "create", "dev"]);
+  server = await serveHearth(env);
+  const created = await run(["profile", "create", "dev"]);
   assert.equal(created.code, 0, created.stderr);
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    server.kill("SIGTERM");
-    await new Promise((r) => server!.on("exit", r));
-  }
+  await stopHearth(server);
   rmSync(data, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
@@ -177,7 +133,7 @@ test("hearth invoke --inspect: a breakpoint pauses the call past its timeout, a 
       timeoutS: 1,
     }),
   });
-  const imported = await hearth(["import", dir]);
+  const imported = await run(["import", dir]);
   assert.equal(imported.code, 0, imported.stderr);
 
   const call = start(["invoke", "doubler", "--inspect", "--payload", '{"n":21,"name":"Ann"}']);
@@ -230,7 +186,7 @@ test("hearth invoke --inspect: a breakpoint pauses the call past its timeout, a 
   assert.deepEqual(JSON.parse(r.stdout), { doubled: 42, greeting: "hello Ann" });
   // The debugger ends with the call: the port is closed, and the task answers as before (no breakpoint).
   assert.ok(await portClosed(port), `port ${port} still open`);
-  const plain = await hearth(["invoke", "doubler", "--payload", '{"n":1,"name":"Bo"}']);
+  const plain = await run(["invoke", "doubler", "--payload", '{"n":1,"name":"Bo"}']);
   assert.equal(plain.code, 0, plain.stderr);
   assert.deepEqual(JSON.parse(plain.stdout), { doubled: 2, greeting: "hello Bo" });
 });
@@ -302,8 +258,8 @@ test("a Python task has no debugger here, and is refused by name", async () => {
     "app.py": "def handler(event, context):\n    return 1\n",
     "task.json": JSON.stringify({ name: "pyfn", runtime: "python3", handler: "app.handler" }),
   });
-  assert.equal((await hearth(["import", dir])).code, 0);
-  const r = await hearth(["invoke", "pyfn", "--inspect"]);
+  assert.equal((await run(["import", dir])).code, 0);
+  const r = await run(["invoke", "pyfn", "--inspect"]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /INSPECT_UNAVAILABLE/);
   assert.match(r.stderr, /no debugpy/);

@@ -3,47 +3,17 @@
 // --set changed, through the CLI as a user drives it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliEnv, hearth, serveHearth, stopHearth, type Running } from "../helpers/hearth-cli.ts";
 
 const data = mkdtempSync(join(tmpdir(), "hearth-samples-"));
 const work = mkdtempSync(join(tmpdir(), "hearth-samples-work-"));
-const env = {
-  ...process.env,
-  HEARTH_DATA: data,
-  HEARTH_URL: "",
-  HEARTH_TOKEN: "",
-  HEARTH_PROFILE: "",
-  AWS_ACCESS_KEY_ID: "",
-  AWS_SECRET_ACCESS_KEY: "",
-};
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function hearth(args: string[], input?: string): Promise<Run> {
-  const child = spawn(process.execPath, ["bin/hearth.mjs", ...args], {
-    env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end(input ?? "");
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const env = cliEnv(data);
 
 async function ok(args: string[], input?: string): Promise<string> {
-  const r = await hearth(args, input);
+  const r = await hearth(env, args, input);
   assert.equal(r.code, 0, `hearth ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
@@ -79,24 +49,10 @@ const SET: Record<string, { set: string; expect: string | RegExp }> = {
   kinesis: { set: "data=sensor 4 up", expect: "sensor 4 up" },
 };
 
-let server: ChildProcess | null = null;
+let server: Running | null = null;
 
 before(async () => {
-  server = spawn(process.execPath, ["bin/hearth.mjs", "serve", "--port", "0"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let err = "";
-  server.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no "serving" line within 120 s: ${err}`)), 120_000);
-    server!.stderr!.on("data", () => {
-      if (/serving on http:\/\/127\.0\.0\.1:\d+\//.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
+  server = await serveHearth(env);
   await ok(["profile", "create", "samples"]);
   const dir = join(work, "reader");
   mkdirSync(dir, { recursive: true });
@@ -109,10 +65,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    server.kill("SIGTERM");
-    await new Promise((r) => server!.on("exit", r));
-  }
+  await stopHearth(server);
   rmSync(data, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
