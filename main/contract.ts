@@ -13,6 +13,7 @@ import type {
 } from "./domain/model/views.ts";
 import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
 import type { LogRecord } from "./domain/model/log-record.ts";
+import type { InvocationStatsView, InvocationView } from "./domain/metrics/metrics-views.ts";
 import type { TestEventView } from "./domain/events/test-events.ts";
 import type { StartupStatus } from "./domain/model/startup-status.ts";
 import { DEFAULT_IMPORT_LIMITS } from "./domain/tasks/import-limits.ts";
@@ -28,6 +29,17 @@ export type {
   TokenView,
 } from "./domain/model/views.ts";
 export type { LogRecord } from "./domain/model/log-record.ts";
+export type {
+  CallerLabel,
+  DurationFigures,
+  InvocationOutcome,
+  InvocationPhases,
+  InvocationStatsView,
+  InvocationView,
+  StatsBucket,
+  StatsFigures,
+  VmTake,
+} from "./domain/metrics/metrics-views.ts";
 export type { TestEventView } from "./domain/events/test-events.ts";
 /** A saved test event's name rule, checked by the window before it asks the host (which checks it again). */
 export { TEST_EVENT_NAME_PATTERN } from "./domain/events/test-event-limits.ts";
@@ -82,6 +94,8 @@ export interface InvocationResult {
   durationMs: number;
   maxMemoryUsedMb: number;
   coldStart: boolean;
+  /** A cold start's module init (Lambda's Init Duration), in ms. */
+  initDurationMs?: number;
 }
 
 /** An alias shared in one step: the token, and the share link with ready commands, all in this answer only. */
@@ -253,6 +267,11 @@ const invokeMode = z.enum(["sync", "async", "stream"], { error: 'must be "sync",
 /** A query flag: "true" or "false". */
 const force = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional();
 const optionalNumber = z.coerce.number({ error: "must be a number" }).int("must be a whole number");
+const accountIdField = z.string().regex(/^\d{12}$/, "must be a 12-digit account id");
+/** A time as metrics take it: a duration back from now (15m, 1h, 7d) or an ISO date-time (checked by the operation). */
+const timePoint = z
+  .string({ error: "must be a duration (15m, 1h, 7d) or an ISO date-time" })
+  .max(64, "is too long");
 
 /**
  * Inputs of commands the domain validates itself (main/domain/*.ts, with the field named in each error) are
@@ -642,6 +661,47 @@ export const operations = {
       since: z.iso.datetime({ error: "must be an ISO date-time" }).optional(),
       until: z.iso.datetime({ error: "must be an ISO date-time" }).optional(),
       limit: optionalNumber.min(1, "must be at least 1").max(10_000, "must be at most 10000").optional(),
+    }),
+  }),
+
+  /**
+   * A task's numbers over a time range (all of the acting profile's tasks without `task`): totals and buckets of
+   * invocations, errors, throttles, duration percentiles, cold starts, peak memory and concurrency. The owner
+   * counts every call; a profile calling through a cross-profile alias (`ownerAccountId`) only its own.
+   */
+  invocationStats: op<InvocationStatsView>()({
+    method: "GET",
+    path: "/v1/stats",
+    access: "profile",
+    input: z.strictObject({
+      task: name.optional(),
+      ownerAccountId: accountIdField.optional(),
+      alias: name.optional(),
+      since: timePoint.optional(),
+      until: timePoint.optional(),
+      periodSeconds: optionalNumber
+        .min(1, "must be at least 1")
+        .max(86_400, "must be at most 86400")
+        .optional(),
+    }),
+  }),
+  /**
+   * Invocations with their figures and timelines, newest first: a task's (the acting profile's tasks without
+   * `task`), through one alias, one outcome, or one request id (`invocation`).
+   */
+  listInvocations: op<InvocationView[]>()({
+    method: "GET",
+    path: "/v1/invocations",
+    access: "profile",
+    input: z.strictObject({
+      task: name.optional(),
+      ownerAccountId: accountIdField.optional(),
+      alias: name.optional(),
+      invocation: name.optional(),
+      outcome: z.enum(["ok", "error", "throttle"], { error: "must be ok, error or throttle" }).optional(),
+      since: timePoint.optional(),
+      until: timePoint.optional(),
+      limit: optionalNumber.min(1, "must be at least 1").max(5000, "must be at most 5000").optional(),
     }),
   }),
 } as const;

@@ -7,6 +7,7 @@ import { Engine } from "./invoke/engine.ts";
 import { InspectorPorts } from "./invoke/inspector-ports.ts";
 import { ProjectSessions } from "./project/project-sessions.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
+import { InvocationMetrics } from "./invoke/invocation-metrics.ts";
 import { Invoker } from "./invoke/invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { RemoteConnections } from "./remote/remote-connections.ts";
@@ -44,6 +45,20 @@ export interface HostOptions {
    * never (free page reporting alone gives back what the guest frees).
    */
   squeezeIdleMs?: number;
+  /** The bound of the metrics kept on disk, in MB; by default HEARTH_METRICS_MB, else 50. */
+  metricsMb?: number;
+}
+
+/** The metrics' bound on disk in bytes: asked for, else HEARTH_METRICS_MB, else 50 MB (at least 1 MB). */
+export function metricsBytes(asked: number | undefined, env: NodeJS.ProcessEnv): number {
+  const raw = asked ?? env.HEARTH_METRICS_MB;
+  if (raw === undefined || raw === "") return 50 * 1024 * 1024;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 1 || n > 100_000)
+    throw new Error(
+      `INVALID_CONFIG: HEARTH_METRICS_MB must be a number of megabytes from 1 to 100000, not "${String(raw)}"`,
+    );
+  return Math.round(n * 1024 * 1024);
 }
 
 /** HEARTH_SQUEEZE_SECONDS: seconds a VM stays untouched before its spare memory is squeezed out; unset or 0: never. */
@@ -69,6 +84,8 @@ export class Host {
     readonly pool: VmPool,
     readonly scheduler: SandboxScheduler,
     readonly logs: InvocationLogs,
+    /** Every invocation's figures and timeline, kept within the metrics' bound. */
+    readonly metrics: InvocationMetrics,
     readonly engine: Engine,
     readonly async: AsyncInvocations,
     /** The one way into an invocation: the Lambda API, the native API, the window and APIs all call it. */
@@ -121,7 +138,12 @@ export class Host {
       ...(o.idleProfileMs !== undefined ? { idleProfileMs: o.idleProfileMs } : {}),
     });
     const logs = new InvocationLogs(new LogFiles(join(o.dataDir, "logs", "tasks")));
-    const engine = new Engine(store, scheduler, systemRandom.float, logs);
+    const metrics = new InvocationMetrics({
+      dir: join(o.dataDir, "metrics", "invocations"),
+      maxBytes: metricsBytes(o.metricsMb, process.env),
+    });
+    await metrics.open();
+    const engine = new Engine(store, scheduler, systemRandom.float, logs, metrics);
     const asyncInvocations = new AsyncInvocations(engine, {
       dir: join(o.dataDir, "async"),
       ...(o.asyncRetryDelaysMs ? { retryDelaysMs: o.asyncRetryDelaysMs } : {}),
@@ -139,6 +161,7 @@ export class Host {
       pool,
       scheduler,
       logs,
+      metrics,
       engine,
       asyncInvocations,
       new Invoker({ store, engine, async: asyncInvocations, remoteConnections }),
@@ -160,6 +183,7 @@ export class Host {
     await this.scheduler.drain(drainMs);
     this.async.close();
     await this.logs.flush();
+    await this.metrics.close();
     this.remoteConnections.close();
     await this.pool.close();
     await this.driver.close();

@@ -8,8 +8,16 @@ export function formatLogRecord(r: LogRecord): string[] {
       return [`${prefix}START RequestId: ${r.inv} Version: ${r.version ?? "$LATEST"}`];
     case "end": {
       const duration = r.durationMs === undefined ? "" : `\tDuration: ${r.durationMs.toFixed(2)} ms`;
+      const memory =
+        r.memoryMb === undefined || r.maxMemoryUsedMb === undefined
+          ? ""
+          : `\tMemory Size: ${r.memoryMb} MB\tMax Memory Used: ${r.maxMemoryUsedMb} MB`;
+      const init = r.initMs === undefined ? "" : `\tInit Duration: ${r.initMs.toFixed(2)} ms`;
       const status = r.ok === false ? `\tStatus: error${r.error ? `\tError: ${r.error}` : ""}` : "";
-      return [`${prefix}END RequestId: ${r.inv}`, `${prefix}REPORT RequestId: ${r.inv}${duration}${status}`];
+      return [
+        `${prefix}END RequestId: ${r.inv}`,
+        `${prefix}REPORT RequestId: ${r.inv}${duration}${memory}${init}${status}`,
+      ];
     }
     default:
       return [`${prefix}${r.line ?? ""}`];

@@ -13,6 +13,7 @@ import { registerLogCommands } from "./log-commands.ts";
 import { registerPoolCommands } from "./pool-commands.ts";
 import { registerProfileCommands } from "./profile-commands.ts";
 import { registerShareCommands } from "./share-commands.ts";
+import { registerStatsCommands } from "./stats-commands.ts";
 import { registerTaskCommands } from "./task-commands.ts";
 import { registerTokenCommands } from "./token-commands.ts";
 import { registerWaitCommand } from "./wait-command.ts";
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerEventCommands(program);
   registerDevCommands(program);
   registerLogCommands(program);
+  registerStatsCommands(program);
   registerPoolCommands(program);
   registerHostCommands(program);
   registerWaitCommand(program);

@@ -282,6 +282,7 @@ export class AsyncInvocations {
           ref: item.ref,
           payload: item.payload,
           requestId: item.id,
+          via: { kind: "async" },
           ...(item.outsider ? { outsider: true } : {}),
         });
         outcome = boundedOutcome(

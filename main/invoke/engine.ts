@@ -7,12 +7,14 @@ import { HearthError } from "../domain/model/errors.ts";
 import { runtimeFamily } from "../domain/tasks/runtime-ids.ts";
 import { sandboxConfig } from "../domain/tasks/sandbox-config.ts";
 import { verifyToken } from "../domain/access/tokens.ts";
+import { ms, type CallerLabel, type InvocationRecord } from "../domain/metrics/invocation-record.ts";
 import type { HearthState, VersionRef } from "../domain/model/state.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
 import { systemRandom } from "../store/system-random.ts";
 import type { InvokeOptions } from "../vm/guest-session.ts";
 import { errorForCaller, thrownForCaller } from "./caller-view.ts";
 import type { InvocationLogs } from "./invocation-logs.ts";
+import type { InvocationMetrics } from "./invocation-metrics.ts";
 import type { Execution, RunOutcome, SandboxScheduler } from "./sandbox-scheduler.ts";
 
 export interface InvokeRequest {
@@ -25,6 +27,8 @@ export interface InvokeRequest {
   onLog?: InvokeOptions["onLog"];
   /** A token's holder (not a profile acting for itself): never treated as the task's owner. */
   outsider?: boolean;
+  /** Who called, as the metrics name it (a profile by default). */
+  via?: CallerLabel;
 }
 
 export interface InvokeResult extends RunOutcome {
@@ -36,6 +40,8 @@ export interface InvokeResult extends RunOutcome {
   ranIn: string;
   /** The memory limit it ran with, in MB: the version's, or what a cross-profile alias set. */
   memoryMb: number;
+  /** A cold start's module init (Lambda's Init Duration), in ms. */
+  initMs?: number;
 }
 
 export interface Resolved {
@@ -59,6 +65,7 @@ export class Engine {
     private readonly scheduler: SandboxScheduler,
     private readonly random: () => number = systemRandom.float,
     readonly logs: InvocationLogs | null = null,
+    readonly metrics: InvocationMetrics | null = null,
   ) {}
 
   /**
@@ -105,12 +112,58 @@ export class Engine {
   }
 
   /**
+   * Counts a call refused for a limit before it reached the engine (a token's rate limit) as the task's throttle,
+   * when the target resolves; nothing otherwise (the call named nothing it may run).
+   */
+  recordThrottle(
+    callerProfileId: string,
+    ref: InvokeRef | { aliasId: string },
+    via: CallerLabel,
+    code: string,
+  ): void {
+    if (!this.metrics) return;
+    let r: Resolved;
+    try {
+      r =
+        "aliasId" in ref
+          ? this.plan(this.store.documents.state, { kind: "alias", aliasId: ref.aliasId }, null)
+          : this.resolve(callerProfileId, ref);
+    } catch {
+      return;
+    }
+    this.metrics.record({
+      id: randomUUID(),
+      t: Date.now(),
+      task: r.taskId,
+      owner: r.ownerProfileId,
+      ...(r.aliasId ? { alias: r.aliasId } : {}),
+      caller: callerProfileId,
+      via,
+      version: String(r.version),
+      outcome: "throttle",
+      errorType: code,
+      cold: false,
+      phases: { queue: 0, host: 0 },
+      total: 0,
+      maxRssKb: 0,
+      memoryMb: r.execution.spec.memoryMb,
+      concurrency: 0,
+    });
+  }
+
+  /**
    * Invokes with a teammate's token: it names exactly one alias and runs as the profile that holds it. `aliasId`
    * is the alias the request addressed; a token for any other alias is refused like a wrong one.
    */
   async invokeWithToken(
     token: string,
-    req: { aliasId?: string; payload: string; requestId?: string; onLog?: InvokeOptions["onLog"] },
+    req: {
+      aliasId?: string;
+      payload: string;
+      requestId?: string;
+      onLog?: InvokeOptions["onLog"];
+      via?: CallerLabel;
+    },
   ): Promise<InvokeResult> {
     const state = this.store.documents.state;
     const holder = state.aliases.find((a) => a.id === req.aliasId)?.profileId ?? "";
@@ -136,11 +189,13 @@ export class Engine {
    */
   private async run(
     r: Resolved,
-    req: { payload: string; requestId?: string; onLog?: InvokeOptions["onLog"] },
+    req: { payload: string; requestId?: string; onLog?: InvokeOptions["onLog"]; via?: CallerLabel },
     caller: string,
     callerIsOwner: boolean,
   ): Promise<InvokeResult> {
     const requestId = req.requestId ?? randomUUID();
+    const t = Date.now();
+    const began = performance.now();
     const log = this.logs?.begin(r.taskId, requestId, caller, String(r.version));
     const onLog: InvokeOptions["onLog"] = log
       ? (l) => {
@@ -152,6 +207,7 @@ export class Engine {
     try {
       outcome = await this.scheduler.run(r.execution, req.payload, { requestId, onLog });
     } catch (err) {
+      this.recordFailure(r, requestId, caller, req.via, t, performance.now() - began, err);
       if (callerIsOwner) {
         log?.end(false, 0, (err as Error).message);
         throw err;
@@ -163,13 +219,19 @@ export class Engine {
     const text = (e: { errorType: string; errorMessage: string }): string =>
       `${e.errorType}: ${e.errorMessage}`;
     const error = outcome.error ? text(outcome.error) : undefined;
+    const figures = {
+      ...(outcome.cold ? { initMs: ms(outcome.cold.initMs) } : {}),
+      maxMemoryUsedMb: Math.ceil(outcome.maxRssKb / 1024),
+      memoryMb: r.execution.spec.memoryMb,
+    };
     if (!callerIsOwner && outcome.error) {
       const shown = errorForCaller(outcome.error, requestId);
-      log?.end(outcome.ok, outcome.durationMs, error, text(shown));
+      log?.end(outcome.ok, outcome.durationMs, error, text(shown), figures);
       outcome = { ...outcome, error: shown };
     } else {
-      log?.end(outcome.ok, outcome.durationMs, error);
+      log?.end(outcome.ok, outcome.durationMs, error, undefined, figures);
     }
+    if (this.metrics) this.recordRun(r, requestId, caller, req.via, t, performance.now() - began, outcome);
     return {
       ...outcome,
       taskId: r.taskId,
@@ -177,7 +239,85 @@ export class Engine {
       aliasId: r.aliasId,
       ranIn: r.execution.profile,
       memoryMb: r.execution.spec.memoryMb,
+      ...(outcome.cold ? { initMs: ms(outcome.cold.initMs) } : {}),
     };
+  }
+
+  /** The record of a call that reached a handler: its timeline from the scheduler's figures and the guest's. */
+  private recordRun(
+    r: Resolved,
+    id: string,
+    caller: string,
+    via: CallerLabel | undefined,
+    t: number,
+    totalMs: number,
+    o: RunOutcome,
+  ): void {
+    const c = o.cold;
+    const ownWait = c ? c.vmMs + c.loadMs + c.initMs : 0;
+    const rec: InvocationRecord = {
+      id,
+      t,
+      task: r.taskId,
+      owner: r.ownerProfileId,
+      ...(r.aliasId ? { alias: r.aliasId } : {}),
+      caller,
+      via: via ?? { kind: "profile" },
+      version: String(r.version),
+      served: o.servedVersion,
+      outcome: o.ok ? "ok" : "error",
+      ...(o.error ? { errorType: o.error.errorType } : {}),
+      cold: o.coldStart,
+      vm: o.vm,
+      ...(c ? { take: c.take } : {}),
+      phases: {
+        queue: ms(o.queuedMs - ownWait),
+        ...(c ? { vm: ms(c.vmMs), load: ms(c.loadMs), init: ms(c.initMs) } : {}),
+        handler: ms(o.durationMs),
+        transfer: ms(o.roundTripMs - o.durationMs),
+        host: ms(totalMs - Math.max(o.queuedMs, ownWait) - Math.max(o.roundTripMs, o.durationMs)),
+      },
+      total: ms(totalMs),
+      maxRssKb: o.maxRssKb,
+      memoryMb: r.execution.spec.memoryMb,
+      concurrency: o.concurrency,
+    };
+    this.metrics!.record(rec);
+  }
+
+  /** The record of a call that failed around its handler: a throttle, a failed init, a lost sandbox. */
+  private recordFailure(
+    r: Resolved,
+    id: string,
+    caller: string,
+    via: CallerLabel | undefined,
+    t: number,
+    totalMs: number,
+    err: unknown,
+  ): void {
+    if (!this.metrics) return;
+    const e = err as { code?: unknown; lambda?: { errorType?: unknown } };
+    const code = typeof e.code === "string" ? e.code : "ServiceException";
+    const throttle = code === "TOO_MANY_REQUESTS";
+    const lambdaType = typeof e.lambda?.errorType === "string" ? e.lambda.errorType : undefined;
+    this.metrics.record({
+      id,
+      t,
+      task: r.taskId,
+      owner: r.ownerProfileId,
+      ...(r.aliasId ? { alias: r.aliasId } : {}),
+      caller,
+      via: via ?? { kind: "profile" },
+      version: String(r.version),
+      outcome: throttle ? "throttle" : "error",
+      errorType: lambdaType ?? code,
+      cold: code === "SANDBOX_INIT_FAILED",
+      phases: { queue: ms(totalMs), host: 0 },
+      total: ms(totalMs),
+      maxRssKb: 0,
+      memoryMb: r.execution.spec.memoryMb,
+      concurrency: 0,
+    });
   }
 
   private plan(state: HearthState, target: InvokeTarget, callerProfileId: string | null): Resolved {

@@ -7,6 +7,13 @@ export interface LiveLogEvent {
   record: LogRecord;
 }
 
+/** What an invocation's end carries for its REPORT line beside its duration. */
+export interface EndFigures {
+  initMs?: number;
+  maxMemoryUsedMb?: number;
+  memoryMb?: number;
+}
+
 /** Lines are written in batches: one append per task every FLUSH_MS keeps disk work off the invoke path. */
 const FLUSH_MS = 100;
 
@@ -28,7 +35,13 @@ export class InvocationLogs extends EventEmitter<{ record: [LiveLogEvent] }> {
       line: (stream: "stdout" | "stderr", line: string): void =>
         this.add(taskId, { t: new Date().toISOString(), inv, caller, kind: "line", stream, line }),
       /** `callerError` is the error as a caller who is not the owner was told it; that caller reads only it. */
-      end: (ok: boolean, durationMs: number, error?: string, callerError?: string): void =>
+      end: (
+        ok: boolean,
+        durationMs: number,
+        error?: string,
+        callerError?: string,
+        figures?: EndFigures,
+      ): void =>
         this.add(taskId, {
           t: new Date().toISOString(),
           inv,
@@ -38,6 +51,7 @@ export class InvocationLogs extends EventEmitter<{ record: [LiveLogEvent] }> {
           durationMs: Math.round(durationMs * 100) / 100,
           ...(error ? { error } : {}),
           ...(callerError ? { callerError } : {}),
+          ...figures,
         }),
     };
   }

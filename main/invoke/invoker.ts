@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { AcceptedInvocation, InvocationEvent, InvocationResult } from "../contract.ts";
 import type { InvokeRef } from "../domain/access/authorization.ts";
+import type { CallerLabel } from "../domain/metrics/invocation-record.ts";
 import { HearthError } from "../domain/model/errors.ts";
 import type { RemoteAlias } from "../domain/model/state.ts";
 import { checkPayloadJson } from "../domain/tasks/payload-check.ts";
@@ -27,6 +28,8 @@ export interface InvocationCaller {
    * without their detail), and a local name never leads it to a remote alias.
    */
   outsider?: boolean;
+  /** Who called, as the metrics name it: a token's label, a teammate's remote call, an API (a profile by default). */
+  via?: CallerLabel;
 }
 
 /**
@@ -111,6 +114,8 @@ export interface InvocationAnswer {
    */
   memoryMb: number;
   maxRssKb: number;
+  /** A cold start's module init (Lambda's Init Duration), in ms. */
+  initMs?: number;
   /** This invocation's log lines (the first MAX_KEPT_LINES), when the request asked to keep them. */
   lines?: string[];
 }
@@ -157,6 +162,7 @@ export function invocationResult(a: InvocationAnswer): InvocationResult {
     durationMs: a.durationMs,
     maxMemoryUsedMb: Math.ceil(a.maxRssKb / 1024),
     coldStart: a.coldStart,
+    ...(a.initMs !== undefined ? { initDurationMs: a.initMs } : {}),
   };
 }
 
@@ -172,6 +178,7 @@ function localAnswer(r: InvokeResult, lines: string[] | undefined): InvocationAn
     coldStart: r.coldStart,
     memoryMb: r.memoryMb,
     maxRssKb: r.maxRssKb,
+    ...(r.initMs !== undefined ? { initMs: r.initMs } : {}),
     ...(lines ? { lines } : {}),
   };
 }
@@ -188,6 +195,7 @@ function remoteAnswer(r: InvocationResult, lines: string[] | undefined): Invocat
     coldStart: r.coldStart,
     memoryMb: r.maxMemoryUsedMb,
     maxRssKb: r.maxMemoryUsedMb * 1024,
+    ...(r.initDurationMs !== undefined ? { initMs: r.initDurationMs } : {}),
     ...(lines ? { lines } : {}),
   };
 }
@@ -250,6 +258,7 @@ export class Invoker {
           ref: req.target,
           payload,
           outsider,
+          ...(req.caller.via ? { via: req.caller.via } : {}),
           ...(req.requestId !== undefined ? { requestId: req.requestId } : {}),
           ...(kept ? { onLog: ({ line }) => kept.keep(line) } : {}),
         });
@@ -274,6 +283,7 @@ export class Invoker {
         ref: req.target,
         payload,
         outsider: req.caller.outsider === true,
+        ...(req.caller.via ? { via: req.caller.via } : {}),
         requestId,
         onLog: (l) => sink.send({ type: "log", t: new Date().toISOString(), stream: l.stream, line: l.line }),
       });

@@ -29,6 +29,18 @@ export interface RunOutcome extends InvokeOutcome {
   /** This request waited for a sandbox to load. */
   coldStart: boolean;
   queuedMs: number;
+  /** Where a cold start's wait went: the VM taken for its sandbox and that sandbox's load (its init apart). */
+  cold?: SandboxStart;
+  /** Invocations of the task running as this one started, itself included. */
+  concurrency: number;
+}
+
+/** How one sandbox came to be: its VM (and how it got one), its load and its module's init, in ms. */
+export interface SandboxStart {
+  take: "held" | "warm" | "restored" | "booted";
+  vmMs: number;
+  loadMs: number;
+  initMs: number;
 }
 
 /** What `execute` answers when the request never reached a handler (see `run`). */
@@ -94,6 +106,10 @@ interface Sandbox {
   lastUsedAt: number;
   /** Order of creation: the newest of a line runs its latest configuration. */
   seq: number;
+  /** When its placement began (performance.now()), and how it went once it is ready. */
+  startedAt: number;
+  start?: SandboxStart;
+  take?: SandboxStart["take"];
 }
 
 interface HeldVm {
@@ -189,9 +205,12 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       for (;;) {
         const pick = this.withinLimits(exec) ? this.pick(exec) : null;
         if (pick) {
+          // A sandbox loaded while this request waited is the cold start it had: its load is part of this wait.
+          const cold = coldStart && pick.startedAt >= started ? pick.start : undefined;
           const outcome = await this.execute(pick, payload, opts, {
             coldStart,
             queuedMs: performance.now() - started,
+            ...(cold ? { cold } : {}),
           });
           // Its sandbox died before the handler saw it (a crash, a restart that failed): no code ran for it, so it
           // goes to another sandbox; a caller hears of the sandbox's trouble only when that happens again.
@@ -329,13 +348,14 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     sb: Sandbox,
     payload: string,
     opts: InvokeOptions,
-    m: { coldStart: boolean; queuedMs: number },
+    m: { coldStart: boolean; queuedMs: number; cold?: SandboxStart },
   ): Promise<RunOutcome | typeof NOT_DELIVERED> {
     sb.busy = true;
     sb.lastUsedAt = Date.now();
     this.profileActiveAt.set(sb.exec.profile, sb.lastUsedAt);
     this.count(this.runningByProfile, sb.exec.profile, 1);
     this.count(this.runningByTask, sb.exec.taskKey, 1);
+    const concurrency = this.runningByTask.get(sb.exec.taskKey) ?? 1;
     const vm = sb.held!.vm; // a ready sandbox is always placed
     vm.touch();
     this.served.set(vm, (this.served.get(vm) ?? 0) + 1);
@@ -349,6 +369,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
         vm: vm.name,
         coldStart: m.coldStart,
         queuedMs: m.queuedMs,
+        ...(m.cold ? { cold: m.cold } : {}),
+        concurrency,
       };
     } catch {
       // The session refuses only when the VM is gone or the slot failed or was emptied under us, before sending
@@ -383,6 +405,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       loaded: Promise.resolve(),
       lastUsedAt: Date.now(),
       seq: ++this.sandboxSeq,
+      startedAt: performance.now(),
     };
     const placing = this.placing.get(exec.profile) ?? new Set<Sandbox>();
     placing.add(sb);
@@ -402,9 +425,17 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       this.emitSandbox(sb);
       // A load needs the VM's memory: an idle squeeze under way stops.
       held.vm.touch();
+      const placedAt = performance.now();
       try {
         const { zip, sha256 } = await exec.loadCode();
-        await held.vm.session!.load(sb.slot, exec.spec, zip, sha256);
+        const loaded = await held.vm.session!.load(sb.slot, exec.spec, zip, sha256);
+        const loadMs = performance.now() - placedAt;
+        sb.start = {
+          take: sb.take ?? "held",
+          vmMs: placedAt - sb.startedAt,
+          loadMs: Math.max(0, loadMs - loaded.initMs),
+          initMs: Math.min(loaded.initMs, loadMs),
+        };
       } catch (err) {
         if (held.sandboxes.get(sb.slot) === sb) held.sandboxes.delete(sb.slot);
         this.emitSandbox(sb, "gone");
@@ -452,6 +483,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       h.sandboxes.set(slot, sb);
       sb.held = h;
       sb.slot = slot;
+      sb.take ??= "held";
       return true;
     };
     const held = this.held.get(exec.profile) ?? [];
@@ -531,6 +563,9 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   /** Takes a VM from the pool into the scheduler's hands and claims a slot on it. */
   private adopt(vm: PooledVm, sb: Sandbox, claim: (h: HeldVm) => boolean): HeldVm {
     const exec = sb.exec;
+    // A VM that became ready after this sandbox asked for one was started for it; else it was a waiting spare.
+    const placeEpoch = Date.now() - (performance.now() - sb.startedAt);
+    sb.take = (vm.readyAt ?? 0) >= placeEpoch ? (vm.origin === "restore" ? "restored" : "booted") : "warm";
     const h: HeldVm = { vm, sandboxes: new Map(), idleSince: Date.now() };
     const list = this.held.get(exec.profile) ?? [];
     list.push(h);

@@ -2,7 +2,8 @@
 // alias) for a profile or a token's holder, and read an async invocation's state.
 import type { InvocationEvent } from "../contract.ts";
 import type { InvokeRef } from "../domain/access/authorization.ts";
-import { HearthError } from "../domain/model/errors.ts";
+import type { CallerLabel } from "../domain/metrics/invocation-record.ts";
+import { HearthError, isHearthError } from "../domain/model/errors.ts";
 import { invocationResult, type InvocationEventSink } from "../invoke/invoker.ts";
 import { errorBody } from "./error-status.ts";
 import { actingAs, type OperationContext, type OperationInput } from "./operation-context.ts";
@@ -51,6 +52,20 @@ function invokeTarget(
   };
 }
 
+/** Loopback addresses: a token used from this machine is a local script's, not a teammate's. */
+function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
+}
+
+/** Who calls, as the task's metrics name it: a token by its label (a teammate's remote call when from elsewhere). */
+function callerLabel(c: OperationContext): CallerLabel {
+  if (c.caller.kind !== "token") return { kind: "profile" };
+  const tokenId = c.caller.tokenId;
+  const token = c.host.store.documents.state.tokens.find((t) => t.id === tokenId);
+  const remote = c.caller.remote && !isLoopback(c.caller.client);
+  return { kind: remote ? "remote" : "token", ...(token ? { label: token.label } : {}) };
+}
+
 /**
  * The invoke operation: the result (sync), the accepted invocation (async; the transport is told it was accepted),
  * or nothing once the events of a streamed invocation went to the transport's event stream. What runs where
@@ -59,12 +74,20 @@ function invokeTarget(
 export async function invoke(c: OperationContext, input: OperationInput<"invoke">): Promise<unknown> {
   const app = c.host;
   const { callerProfileId, ref } = invokeTarget(c, input);
+  const via = callerLabel(c);
   // Counted (and held to the token's rate limit) in memory before anything runs; saved later, not per call.
   if (c.caller.kind === "token") {
     const { tokenId, rateLimitPerMinute, client } = c.caller;
-    app.store.tokenUsage.admit({ id: tokenId, rateLimitPerMinute }, client);
+    try {
+      app.store.tokenUsage.admit({ id: tokenId, rateLimitPerMinute }, client);
+    } catch (err) {
+      // The task's owner sees the refused call among the task's throttles.
+      if (isHearthError(err, "TOKEN_RATE_LIMITED"))
+        app.engine.recordThrottle(callerProfileId, { aliasId: c.caller.aliasId }, via, err.code);
+      throw err;
+    }
   }
-  const caller = { profileId: callerProfileId, outsider: c.caller.kind === "token" };
+  const caller = { profileId: callerProfileId, outsider: c.caller.kind === "token", via };
   const request = { caller, target: ref, payload: str(input.payload) };
   const mode = str(input.mode);
   if (mode === "async") {

@@ -14,6 +14,7 @@ import { createGrant, listGrants, revokeGrant } from "./grants.ts";
 import { health, startup } from "./health.ts";
 import { getInvocation, invoke } from "./invoke.ts";
 import { queryLogs } from "./logs.ts";
+import { invocationStats, listInvocations } from "./metrics.ts";
 import type { OperationContext, OperationInput } from "./operation-context.ts";
 import { pool } from "./pool.ts";
 import { createProfile, deleteProfile, listProfiles } from "./profiles.ts";
@@ -89,6 +90,8 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   getInvocation,
 
   queryLogs,
+  invocationStats,
+  listInvocations,
   listTestEvents,
   saveTestEvent,
   renameTestEvent,

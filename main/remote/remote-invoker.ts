@@ -66,6 +66,7 @@ const invocationResultSchema = z.object({
   durationMs: z.number(),
   maxMemoryUsedMb: z.number(),
   coldStart: z.boolean(),
+  initDurationMs: z.number().optional(),
 });
 
 const eventSchema = z.discriminatedUnion("type", [

@@ -14,6 +14,10 @@ export interface LogRecord {
   version?: string;
   ok?: boolean;
   durationMs?: number;
+  /** On an end: a cold start's module init, the peak memory and the limit (Lambda's REPORT line). */
+  initMs?: number;
+  maxMemoryUsedMb?: number;
+  memoryMb?: number;
   error?: string;
   /** The error as told to a caller who is not the task's owner; what that caller reads instead of `error`. */
   callerError?: string;

@@ -240,7 +240,7 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     try {
       result = await invoker.invoke({
         // Whoever calls an API is an outside caller, whatever profile the API belongs to.
-        caller: { profileId: api.profileId, outsider: true },
+        caller: { profileId: api.profileId, outsider: true, via: { kind: "api", label: api.name } },
         target: { ...route.target },
         event,
         requestId,

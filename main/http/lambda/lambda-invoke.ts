@@ -71,12 +71,13 @@ function logTail(
   durationMs: number,
   memoryMb: number,
   maxRssKb: number,
+  initMs: number | undefined,
 ): string {
   const text = [
     `START RequestId: ${requestId} Version: ${version}`,
     ...lines,
     `END RequestId: ${requestId}`,
-    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${Math.ceil(maxRssKb / 1024)} MB`,
+    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${Math.ceil(maxRssKb / 1024)} MB${initMs === undefined ? "" : `\tInit Duration: ${initMs.toFixed(2)} ms`}`,
     "",
   ].join("\n");
   const bytes = Buffer.from(text, "utf8");
@@ -119,7 +120,7 @@ function sendAnswer(reply: FastifyReply, a: InvocationAnswer): FastifyReply {
   if (a.lines) {
     reply.header(
       "x-amz-log-result",
-      logTail(a.requestId, a.servedVersion, a.lines, a.durationMs, a.memoryMb, a.maxRssKb),
+      logTail(a.requestId, a.servedVersion, a.lines, a.durationMs, a.memoryMb, a.maxRssKb, a.initMs),
     );
   }
   if (!a.ok) {

@@ -62,6 +62,7 @@ export async function stubHost(t: TestContext) {
         vm: "vm",
         coldStart: false,
         queuedMs: 0,
+        concurrency: 1,
       };
     },
     vmReport: () => new Map(),

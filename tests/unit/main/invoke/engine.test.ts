@@ -45,6 +45,7 @@ async function world() {
         vm: "vm",
         coldStart: false,
         queuedMs: 0,
+        concurrency: 1,
       };
     },
   } as unknown as SandboxScheduler;

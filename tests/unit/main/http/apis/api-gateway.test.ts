@@ -71,6 +71,7 @@ async function gateway(t: TestContext) {
         vm: "vm",
         coldStart: false,
         queuedMs: 0,
+        concurrency: 1,
       };
       return "error" in b
         ? { ...base, ok: false, error: { errorType: "Error", errorMessage: b.error, trace: [] } }
