@@ -14,6 +14,7 @@ import type {
 import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
 import type { LogRecord } from "./domain/model/log-record.ts";
 import type { InvocationStatsView, InvocationView } from "./domain/metrics/metrics-views.ts";
+import type { PoolHistoryView } from "./domain/metrics/pool-series.ts";
 import type { TestEventView } from "./domain/events/test-events.ts";
 import type { StartupStatus } from "./domain/model/startup-status.ts";
 import { DEFAULT_IMPORT_LIMITS } from "./domain/tasks/import-limits.ts";
@@ -40,6 +41,7 @@ export type {
   StatsFigures,
   VmTake,
 } from "./domain/metrics/metrics-views.ts";
+export type { PoolHistoryView, StartsPerHour, VmPoint, VmSeries } from "./domain/metrics/pool-series.ts";
 export type { TestEventView } from "./domain/events/test-events.ts";
 /** A saved test event's name rule, checked by the window before it asks the host (which checks it again). */
 export { TEST_EVENT_NAME_PATTERN } from "./domain/events/test-event-limits.ts";
@@ -284,6 +286,16 @@ export const operations = {
   /** What Hearth is doing while it starts (image, checks, pool); "ready" from then on. */
   startup: op<StartupStatus>()({ method: "GET", path: "/v1/startup", access: "public", input: z.object({}) }),
   pool: op<PoolStatus>()({ method: "GET", path: "/v1/pool", access: "profile", input: z.object({}) }),
+  /**
+   * The pool over a time range: each VM's memory (QEMU's PSS, the guest's use), CPU, sandboxes and calls, and VM
+   * starts (boots, restores) per hour; the acting profile's VMs, or every profile's for the owner naming none.
+   */
+  poolHistory: op<PoolHistoryView>()({
+    method: "GET",
+    path: "/v1/pool/history",
+    access: "profile",
+    input: z.strictObject({ since: timePoint.optional(), until: timePoint.optional() }),
+  }),
 
   listProfiles: op<ProfileView[]>()({
     method: "GET",

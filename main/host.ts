@@ -8,6 +8,7 @@ import { InspectorPorts } from "./invoke/inspector-ports.ts";
 import { ProjectSessions } from "./project/project-sessions.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
 import { InvocationMetrics } from "./invoke/invocation-metrics.ts";
+import { PoolHistory, poolSampleMs } from "./invoke/pool-history.ts";
 import { Invoker } from "./invoke/invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { RemoteConnections } from "./remote/remote-connections.ts";
@@ -86,6 +87,8 @@ export class Host {
     readonly logs: InvocationLogs,
     /** Every invocation's figures and timeline, kept within the metrics' bound. */
     readonly metrics: InvocationMetrics,
+    /** Each VM's memory, CPU, sandboxes and calls over time, and every VM start. */
+    readonly poolHistory: PoolHistory,
     readonly engine: Engine,
     readonly async: AsyncInvocations,
     /** The one way into an invocation: the Lambda API, the native API, the window and APIs all call it. */
@@ -138,11 +141,22 @@ export class Host {
       ...(o.idleProfileMs !== undefined ? { idleProfileMs: o.idleProfileMs } : {}),
     });
     const logs = new InvocationLogs(new LogFiles(join(o.dataDir, "logs", "tasks")));
+    // Four fifths of the bound for invocations, one for the pool's samples.
+    const metricsBound = metricsBytes(o.metricsMb, process.env);
     const metrics = new InvocationMetrics({
       dir: join(o.dataDir, "metrics", "invocations"),
-      maxBytes: metricsBytes(o.metricsMb, process.env),
+      maxBytes: Math.floor(metricsBound * 0.8),
     });
     await metrics.open();
+    const poolHistory = new PoolHistory({
+      dir: join(o.dataDir, "metrics", "pool"),
+      maxBytes: Math.max(64 * 1024, Math.floor(metricsBound * 0.2)),
+      pool,
+      scheduler,
+      driver,
+      intervalMs: poolSampleMs(process.env),
+    });
+    await poolHistory.start();
     const engine = new Engine(store, scheduler, systemRandom.float, logs, metrics);
     const asyncInvocations = new AsyncInvocations(engine, {
       dir: join(o.dataDir, "async"),
@@ -162,6 +176,7 @@ export class Host {
       scheduler,
       logs,
       metrics,
+      poolHistory,
       engine,
       asyncInvocations,
       new Invoker({ store, engine, async: asyncInvocations, remoteConnections }),
@@ -184,6 +199,7 @@ export class Host {
     this.async.close();
     await this.logs.flush();
     await this.metrics.close();
+    await this.poolHistory.close();
     this.remoteConnections.close();
     await this.pool.close();
     await this.driver.close();

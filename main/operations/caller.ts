@@ -45,7 +45,7 @@ export interface ProfileSource {
 }
 
 /** Operations the owner key may call without naming a profile: they then span every profile. */
-const OWNER_WIDE = new Set<OperationName>(["listProfiles", "pool"]);
+const OWNER_WIDE = new Set<OperationName>(["listProfiles", "pool", "poolHistory"]);
 
 /** Checks that the caller may call an operation of this access level; answers with the profile it acts as. */
 export function actingProfile(

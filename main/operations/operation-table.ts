@@ -16,7 +16,7 @@ import { getInvocation, invoke } from "./invoke.ts";
 import { queryLogs } from "./logs.ts";
 import { invocationStats, listInvocations } from "./metrics.ts";
 import type { OperationContext, OperationInput } from "./operation-context.ts";
-import { pool } from "./pool.ts";
+import { pool, poolHistory } from "./pool.ts";
 import { createProfile, deleteProfile, listProfiles } from "./profiles.ts";
 import { addRemote, listRemotes, removeRemote } from "./remotes.ts";
 import { shareAlias, shareApi } from "./sharing.ts";
@@ -92,6 +92,7 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   queryLogs,
   invocationStats,
   listInvocations,
+  poolHistory,
   listTestEvents,
   saveTestEvent,
   renameTestEvent,

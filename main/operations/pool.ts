@@ -1,12 +1,14 @@
 // The pool as callers see it: each VM with the sandboxes it holds (from the scheduler), warm-up per profile, and
 // the live feed of VM changes, which HTTP serves as server-sent events and IPC on a stream channel.
-import type { PoolStatus, SandboxView, VmView } from "../contract.ts";
+import type { PoolHistoryView, PoolStatus, SandboxView, VmView } from "../contract.ts";
+import { poolHistoryView } from "../domain/metrics/pool-series.ts";
+import { parseTimeRange } from "../domain/metrics/time-range.ts";
 import { HearthError } from "../domain/model/errors.ts";
 import type { Host } from "../host.ts";
 import type { VmReport } from "../invoke/sandbox-scheduler.ts";
 import type { VmInfo } from "../vm/pool.ts";
 import type { Caller } from "./caller.ts";
-import type { OperationContext } from "./operation-context.ts";
+import type { OperationContext, OperationInput } from "./operation-context.ts";
 
 /** Sandbox changes come in bursts (load, ready, retire): one event per VM per this many ms. */
 const SANDBOX_COALESCE_MS = 100;
@@ -101,4 +103,21 @@ export function poolFeed(app: Host, caller: Caller): (onChange: (vm: VmView) => 
       pending.clear();
     };
   };
+}
+
+/** The `poolHistory` operation: the VMs of the profile acted as (every profile's for the owner naming none). */
+export async function poolHistory(
+  { host, profileId }: OperationContext,
+  input: OperationInput<"poolHistory">,
+): Promise<PoolHistoryView> {
+  const range = parseTimeRange(input, Date.now() + 1);
+  const samples = await host.poolHistory.read({
+    ...range,
+    ...(profileId !== null ? { profile: profileId } : {}),
+  });
+  const profiles = host.store.documents.state.profiles;
+  return poolHistoryView(samples, {
+    ...range,
+    profileName: (id) => profiles.find((p) => p.id === id)?.name ?? id,
+  });
 }

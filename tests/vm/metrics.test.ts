@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { InvocationStatsView, InvocationView } from "../../main/contract.ts";
+import type { InvocationStatsView, InvocationView, PoolHistoryView } from "../../main/contract.ts";
 import { percentile } from "../../main/domain/metrics/invocation-stats.ts";
 import { cliEnv, hearth, serveHearth, stopHearth, type Running } from "../helpers/hearth-cli.ts";
 
 const data = mkdtempSync(join(tmpdir(), "hearth-metrics-"));
 const work = mkdtempSync(join(tmpdir(), "hearth-metrics-work-"));
-const env = cliEnv(data);
+// The pool is sampled every second here (10 s by default), so a short test sees several samples.
+const env = { ...cliEnv(data), HEARTH_POOL_SAMPLE_SECONDS: "1" };
 
 const HANDLER = `export const handler = async (event) => {
   if (event.mode === "fail") throw new TypeError("asked to fail");
@@ -229,6 +230,27 @@ test("the cold start's timeline has its VM, load and init, adding up to its tota
       `REPORT RequestId: ${first.requestId}\\tDuration: [\\d.]+ ms\\tMemory Size: 256 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: ${p.init!.toFixed(2)} ms`,
     ),
   );
+});
+
+test("the pool's history has the VM that served the pattern: its memory, CPU, calls, and how it started", async () => {
+  const h = JSON.parse(await ok(["pool", "history", "--since", "15m", "--json"])) as PoolHistoryView;
+  const served = answers.length;
+  const vm = h.vms.find((v) => v.points.some((p) => p.calls >= served));
+  assert.ok(vm, `a VM served all ${served} calls: ${JSON.stringify(h.vms.map((v) => v.points.at(-1)))}`);
+  assert.equal(vm.profile, "mon");
+  const last = vm.points.at(-1)!;
+  assert.ok(last.pssMb !== null && last.pssMb > 10, `QEMU PSS ${last.pssMb} MB`);
+  assert.ok(last.guestUsedMb !== null && last.guestUsedMb > 10, `guest used ${last.guestUsedMb} MB`);
+  assert.ok(last.sandboxes >= 1);
+  assert.ok(
+    vm.points.some((p) => p.cpuPct !== null && p.cpuPct > 0),
+    "some CPU was used",
+  );
+  const starts = h.starts.reduce((n, s) => n + s.boots + s.restores, 0);
+  assert.ok(starts >= 1, "the VM's start is counted");
+  assert.equal(starts, h.startList.length);
+  const text = await ok(["pool", "history", "--since", "15m"]);
+  assert.match(text, /RESTORES|BOOTS/);
 });
 
 test("the numbers are the same after a restart", async () => {
