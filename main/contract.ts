@@ -15,6 +15,7 @@ import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
 import type { LogRecord } from "./domain/model/log-record.ts";
 import type { InvocationStatsView, InvocationView } from "./domain/metrics/metrics-views.ts";
 import type { PoolHistoryView } from "./domain/metrics/pool-series.ts";
+import type { TelemetryView } from "./domain/metrics/telemetry-view.ts";
 import type { TestEventView } from "./domain/events/test-events.ts";
 import type { StartupStatus } from "./domain/model/startup-status.ts";
 import { DEFAULT_IMPORT_LIMITS } from "./domain/tasks/import-limits.ts";
@@ -42,6 +43,7 @@ export type {
   VmTake,
 } from "./domain/metrics/metrics-views.ts";
 export type { PoolHistoryView, StartsPerHour, VmPoint, VmSeries } from "./domain/metrics/pool-series.ts";
+export type { TelemetryView } from "./domain/metrics/telemetry-view.ts";
 export type { TestEventView } from "./domain/events/test-events.ts";
 /** A saved test event's name rule, checked by the window before it asks the host (which checks it again). */
 export { TEST_EVENT_NAME_PATTERN } from "./domain/events/test-event-limits.ts";
@@ -714,6 +716,36 @@ export const operations = {
       since: timePoint.optional(),
       until: timePoint.optional(),
       limit: optionalNumber.min(1, "must be at least 1").max(5000, "must be at most 5000").optional(),
+    }),
+  }),
+  /** Where invocation traces are exported (OpenTelemetry OTLP/HTTP), and how that export is going. */
+  getTelemetry: op<TelemetryView>()({
+    method: "GET",
+    path: "/v1/telemetry",
+    access: "owner",
+    input: z.object({}),
+  }),
+  /**
+   * Exports each invocation as a span, its phases as child spans, to the collector named (null: no export); kept
+   * across restarts. Header values (an API key) are kept and never shown back.
+   */
+  setTelemetry: op<TelemetryView>()({
+    method: "PUT",
+    path: "/v1/telemetry",
+    access: "owner",
+    input: z.strictObject({
+      otlpEndpoint: z
+        .string({ error: "must be the collector's http(s) address, or null for no export" })
+        .max(2048, "is too long")
+        .nullable(),
+      otlpHeaders: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "header names are letters, digits and dashes"),
+          z.string().max(4096, "is too long"),
+          { error: "must be an object of header names to values" },
+        )
+        .refine((h) => Object.keys(h).length <= 32, "at most 32 headers")
+        .optional(),
     }),
   }),
 } as const;

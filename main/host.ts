@@ -9,6 +9,7 @@ import { ProjectSessions } from "./project/project-sessions.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
 import { InvocationMetrics } from "./invoke/invocation-metrics.ts";
 import { PoolHistory, poolSampleMs } from "./invoke/pool-history.ts";
+import { Telemetry } from "./invoke/telemetry.ts";
 import { Invoker } from "./invoke/invoker.ts";
 import { SandboxScheduler } from "./invoke/sandbox-scheduler.ts";
 import { RemoteConnections } from "./remote/remote-connections.ts";
@@ -89,6 +90,8 @@ export class Host {
     readonly metrics: InvocationMetrics,
     /** Each VM's memory, CPU, sandboxes and calls over time, and every VM start. */
     readonly poolHistory: PoolHistory,
+    /** The export of invocations as OpenTelemetry spans, when the owner names a collector. */
+    readonly telemetry: Telemetry,
     readonly engine: Engine,
     readonly async: AsyncInvocations,
     /** The one way into an invocation: the Lambda API, the native API, the window and APIs all call it. */
@@ -157,6 +160,8 @@ export class Host {
       intervalMs: poolSampleMs(process.env),
     });
     await poolHistory.start();
+    const telemetry = new Telemetry(o.dataDir, metrics, store);
+    await telemetry.start();
     const engine = new Engine(store, scheduler, systemRandom.float, logs, metrics);
     const asyncInvocations = new AsyncInvocations(engine, {
       dir: join(o.dataDir, "async"),
@@ -177,6 +182,7 @@ export class Host {
       logs,
       metrics,
       poolHistory,
+      telemetry,
       engine,
       asyncInvocations,
       new Invoker({ store, engine, async: asyncInvocations, remoteConnections }),
@@ -198,6 +204,7 @@ export class Host {
     await this.scheduler.drain(drainMs);
     this.async.close();
     await this.logs.flush();
+    await this.telemetry.close();
     await this.metrics.close();
     await this.poolHistory.close();
     this.remoteConnections.close();

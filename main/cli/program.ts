@@ -14,6 +14,7 @@ import { registerPoolCommands } from "./pool-commands.ts";
 import { registerProfileCommands } from "./profile-commands.ts";
 import { registerShareCommands } from "./share-commands.ts";
 import { registerStatsCommands } from "./stats-commands.ts";
+import { registerTelemetryCommands } from "./telemetry-commands.ts";
 import { registerTaskCommands } from "./task-commands.ts";
 import { registerTokenCommands } from "./token-commands.ts";
 import { registerWaitCommand } from "./wait-command.ts";
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
   registerDevCommands(program);
   registerLogCommands(program);
   registerStatsCommands(program);
+  registerTelemetryCommands(program);
   registerPoolCommands(program);
   registerHostCommands(program);
   registerWaitCommand(program);

@@ -255,6 +255,15 @@ export class Engine {
   ): void {
     const c = o.cold;
     const ownWait = c ? c.vmMs + c.loadMs + c.initMs : 0;
+    const timed = {
+      queue: ms(o.queuedMs - ownWait),
+      ...(c ? { vm: ms(c.vmMs), load: ms(c.loadMs), init: ms(c.initMs) } : {}),
+      handler: ms(o.durationMs),
+      transfer: ms(o.roundTripMs - o.durationMs),
+    };
+    // Hearth's own share is what the rest leaves of the total, so the phases add up to it exactly.
+    const measured = ms(Object.values(timed).reduce((a, b) => a + b, 0));
+    const total = Math.max(ms(totalMs), measured);
     const rec: InvocationRecord = {
       id,
       t,
@@ -270,14 +279,8 @@ export class Engine {
       cold: o.coldStart,
       vm: o.vm,
       ...(c ? { take: c.take } : {}),
-      phases: {
-        queue: ms(o.queuedMs - ownWait),
-        ...(c ? { vm: ms(c.vmMs), load: ms(c.loadMs), init: ms(c.initMs) } : {}),
-        handler: ms(o.durationMs),
-        transfer: ms(o.roundTripMs - o.durationMs),
-        host: ms(totalMs - Math.max(o.queuedMs, ownWait) - Math.max(o.roundTripMs, o.durationMs)),
-      },
-      total: ms(totalMs),
+      phases: { ...timed, host: ms(total - measured) },
+      total,
       maxRssKb: o.maxRssKb,
       memoryMb: r.execution.spec.memoryMb,
       concurrency: o.concurrency,

@@ -15,6 +15,7 @@ import { health, startup } from "./health.ts";
 import { getInvocation, invoke } from "./invoke.ts";
 import { queryLogs } from "./logs.ts";
 import { invocationStats, listInvocations } from "./metrics.ts";
+import { getTelemetry, setTelemetry } from "./telemetry.ts";
 import type { OperationContext, OperationInput } from "./operation-context.ts";
 import { pool, poolHistory } from "./pool.ts";
 import { createProfile, deleteProfile, listProfiles } from "./profiles.ts";
@@ -93,6 +94,8 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   invocationStats,
   listInvocations,
   poolHistory,
+  getTelemetry,
+  setTelemetry,
   listTestEvents,
   saveTestEvent,
   renameTestEvent,

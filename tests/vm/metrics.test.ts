@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InvocationStatsView, InvocationView, PoolHistoryView } from "../../main/contract.ts";
@@ -59,6 +60,20 @@ async function call(
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: { key: string; value: Record<string, unknown> }[];
+}
+
+/** An OpenTelemetry collector as far as OTLP/HTTP JSON goes: it keeps every span it is sent. */
+const received: Span[] = [];
+let collector: Server | null = null;
+
 let server: Running | null = null;
 const answers: Answer[] = [];
 let throttled = 0;
@@ -87,6 +102,22 @@ before(async () => {
     await ok(["token", "mint", "pattern", "live", "--label", "ci-bot", "--rate-limit", "2", "--json"]),
   ) as { secret: string };
 
+  collector = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      if (req.url === "/v1/traces" && req.headers["content-type"] === "application/json") {
+        const doc = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] };
+        for (const r of doc.resourceSpans) for (const ss of r.scopeSpans) received.push(...ss.spans);
+      }
+      res.setHeader("content-type", "application/json");
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => collector!.listen(0, "127.0.0.1", r));
+  const port = (collector.address() as { port: number }).port;
+  await ok(["telemetry", "set", `http://127.0.0.1:${port}`]);
+
   since = new Date(Date.now() - 1000).toISOString();
   // The pattern: a cold start, fast calls, slow calls, errors, then three calls of a token allowed two a minute.
   answers.push(await call({ mode: "fast" }));
@@ -106,6 +137,7 @@ before(async () => {
 
 after(async () => {
   await stopHearth(server);
+  collector?.close();
   rmSync(data, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
@@ -251,6 +283,42 @@ test("the pool's history has the VM that served the pattern: its memory, CPU, ca
   assert.equal(starts, h.startList.length);
   const text = await ok(["pool", "history", "--since", "15m"]);
   assert.match(text, /RESTORES|BOOTS/);
+});
+
+test("with OTLP export on, the collector got one span per call with the phases as its children", async () => {
+  const attr = (s: Span, key: string): unknown => {
+    const v = s.attributes.find((a) => a.key === key)?.value;
+    return v === undefined ? undefined : Object.values(v)[0];
+  };
+  const deadline = Date.now() + 15_000;
+  while (
+    received.filter((s) => !s.parentSpanId).length < answers.length + throttled &&
+    Date.now() < deadline
+  ) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const roots = received.filter((s) => !s.parentSpanId);
+  assert.equal(roots.length, answers.length + throttled, "one span per call, the throttled one included");
+  for (const a of answers) {
+    const root = roots.find((s) => attr(s, "faas.invocation_id") === a.requestId);
+    assert.ok(root, `a span for ${a.requestId}`);
+    assert.equal(attr(root, "faas.coldstart"), a.coldStart);
+    const v = JSON.parse(await ok(["invocation", "show", a.requestId, "--json"])) as InvocationView;
+    const children = received.filter((s) => s.parentSpanId === root.spanId);
+    const phases = Object.keys(v.phases);
+    assert.deepEqual(
+      children.map((c) => c.name.replace(/ \(.*\)$/, "")),
+      phases,
+      `the children of ${a.requestId} are its phases`,
+    );
+    assert.ok(children.every((c) => c.traceId === root.traceId));
+    assert.equal(children.at(-1)!.endTimeUnixNano, root.endTimeUnixNano);
+  }
+  const status = JSON.parse(await ok(["telemetry", "--json"])) as {
+    figures: { exported: number; failedBatches: number };
+  };
+  assert.equal(status.figures.exported, answers.length + throttled);
+  assert.equal(status.figures.failedBatches, 0);
 });
 
 test("the numbers are the same after a restart", async () => {
