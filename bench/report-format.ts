@@ -129,6 +129,8 @@ function peers(d: unknown): string[] {
 function engine(d: unknown): string[] {
   return [
     `First invocation (VM from the pool + sandbox load): ${cell(num(d, "firstInvokeMs", "total"))} ms.`,
+    `Keeping each call's record (metrics and timeline): p50 ${cell(num(d, "recording", "p50Us"), 1)} µs, ` +
+      `p99 ${cell(num(d, "recording", "p99Us"), 1)} µs (n=${cell(num(d, "recording", "n"))}).`,
     "",
     ...table(
       ["path", "n", "p50 ms", "p90 ms", "p99 ms", "req/s"],
@@ -572,6 +574,7 @@ export function targetRows(inputs: Partial<Record<SectionName, BenchInput>>): Ta
     "memory",
   );
   row("next call after scaling to zero", num(mem, "targets", "fromZeroMs", "measured"), "ms", 1500, "memory");
+  row("keeping a call's record, p50", num(data("engine"), "recording", "p50Us"), "µs", 20, "engine");
   const modes = arr(data("deploy"), "modes").filter((m) => at(m, "target") !== undefined);
   const deploy = modes.find((m) => str(m, "mode") === "dynamic");
   const dc = `deploy at c=${num(data("deploy"), "settings", "concurrency") ?? 8}`;

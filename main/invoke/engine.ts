@@ -53,6 +53,9 @@ export interface Resolved {
   ownerProfileId: string;
 }
 
+/** Who calls when nobody says otherwise: a profile, for itself. */
+const PROFILE_CALLER: CallerLabel = { kind: "profile" };
+
 /** 1/φ: successive multiples of it, modulo 1, spread over [0, 1) more evenly than independent draws. */
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
@@ -253,33 +256,42 @@ export class Engine {
     totalMs: number,
     o: RunOutcome,
   ): void {
+    // Written without spreads or intermediate objects: this runs on every call's way back.
     const c = o.cold;
-    const ownWait = c ? c.vmMs + c.loadMs + c.initMs : 0;
-    const timed = {
-      queue: ms(o.queuedMs - ownWait),
-      ...(c ? { vm: ms(c.vmMs), load: ms(c.loadMs), init: ms(c.initMs) } : {}),
-      handler: ms(o.durationMs),
-      transfer: ms(o.roundTripMs - o.durationMs),
-    };
+    const queue = ms(o.queuedMs - (c ? c.vmMs + c.loadMs + c.initMs : 0));
+    const handler = ms(o.durationMs);
+    const transfer = ms(o.roundTripMs - o.durationMs);
+    // Keys in the order the phases happen (host last): readers list them as they come.
+    const phases = { queue } as InvocationRecord["phases"];
+    let measured = queue + handler + transfer;
+    if (c) {
+      phases.vm = ms(c.vmMs);
+      phases.load = ms(c.loadMs);
+      phases.init = ms(c.initMs);
+      measured += phases.vm + phases.load + phases.init;
+    }
+    phases.handler = handler;
+    phases.transfer = transfer;
     // Hearth's own share is what the rest leaves of the total, so the phases add up to it exactly.
-    const measured = ms(Object.values(timed).reduce((a, b) => a + b, 0));
+    measured = ms(measured);
     const total = Math.max(ms(totalMs), measured);
+    phases.host = ms(total - measured);
     const rec: InvocationRecord = {
       id,
       t,
       task: r.taskId,
       owner: r.ownerProfileId,
-      ...(r.aliasId ? { alias: r.aliasId } : {}),
+      alias: r.aliasId ?? undefined,
       caller,
-      via: via ?? { kind: "profile" },
+      via: via ?? PROFILE_CALLER,
       version: String(r.version),
       served: o.servedVersion,
       outcome: o.ok ? "ok" : "error",
-      ...(o.error ? { errorType: o.error.errorType } : {}),
+      errorType: o.error?.errorType,
       cold: o.coldStart,
       vm: o.vm,
-      ...(c ? { take: c.take } : {}),
-      phases: { ...timed, host: ms(total - measured) },
+      take: c?.take,
+      phases,
       total,
       maxRssKb: o.maxRssKb,
       memoryMb: r.execution.spec.memoryMb,

@@ -152,7 +152,7 @@ export interface ListQuery extends MetricsScope {
 export class InvocationMetrics {
   readonly series: SeriesStore<InvocationRecord>;
   private readonly columns = new Columns();
-  private readonly listeners = new Set<(r: InvocationRecord) => void>();
+  private listeners: ((r: InvocationRecord) => void)[] = [];
 
   constructor(o: InvocationMetricsOptions) {
     this.series = new SeriesStore<InvocationRecord>(
@@ -176,13 +176,16 @@ export class InvocationMetrics {
   record(r: InvocationRecord): void {
     this.columns.push(r);
     this.series.append(r);
-    for (const l of this.listeners) l(r);
+    // Most hosts export nothing: no iterator is made then.
+    if (this.listeners.length !== 0) for (const l of this.listeners) l(r);
   }
 
   /** Follows records as they come (an exporter, a live view); returns the unsubscribe. */
   subscribe(fn: (r: InvocationRecord) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.listeners = [...this.listeners, fn];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== fn);
+    };
   }
 
   get count(): number {
