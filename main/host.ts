@@ -16,7 +16,7 @@ import { RemoteConnections } from "./remote/remote-connections.ts";
 import { SharingRegistry } from "./remote/sharing-registry.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
 import { openDataDir } from "./store/private-data-dir.ts";
-import { LogFiles } from "./store/log-files.ts";
+import { LogFiles, logsBytes } from "./store/log-files.ts";
 import { systemRandom } from "./store/system-random.ts";
 import { chooseAccel } from "./vm/accel-probe.ts";
 import type { Accel } from "./vm/domain-xml.ts";
@@ -143,7 +143,9 @@ export class Host {
       pool,
       ...(o.idleProfileMs !== undefined ? { idleProfileMs: o.idleProfileMs } : {}),
     });
-    const logs = new InvocationLogs(new LogFiles(join(o.dataDir, "logs", "tasks")));
+    const logs = new InvocationLogs(
+      new LogFiles(join(o.dataDir, "logs", "tasks"), { maxTotalBytes: logsBytes(process.env) }),
+    );
     // Four fifths of the bound for invocations, one for the pool's samples.
     const metricsBound = metricsBytes(o.metricsMb, process.env);
     const metrics = new InvocationMetrics({

@@ -1,5 +1,5 @@
 // Invocation logs on disk: one append-only file per task with a size cap and rotation, searchable afterwards.
-import { appendFile, readFile, rename, rm, stat } from "node:fs/promises";
+import { appendFile, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LogRecord } from "../domain/model/log-record.ts";
 import { makePrivateDir, PRIVATE_FILE_MODE } from "./private-data-dir.ts";
@@ -28,6 +28,23 @@ export interface LogFilesOptions {
   maxFileBytes?: number;
   /** Rotated files kept per task, beside the current one. */
   keepFiles?: number;
+  /**
+   * Every task's logs together stay within this: past it, the oldest rotated files (of any task) go first, then
+   * the least recently written current files. 200 MB by default.
+   */
+  maxTotalBytes?: number;
+}
+
+/** The logs' bound in bytes: asked for, else HEARTH_LOGS_MB, else 200 MB. */
+export function logsBytes(env: NodeJS.ProcessEnv): number {
+  const raw = env.HEARTH_LOGS_MB;
+  if (raw === undefined || raw === "") return 200 * 1024 * 1024;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 1 || n > 1_000_000)
+    throw new Error(
+      `INVALID_CONFIG: HEARTH_LOGS_MB must be a number of megabytes from 1 to 1000000, not "${raw}"`,
+    );
+  return Math.round(n * 1024 * 1024);
 }
 
 const TASK_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
@@ -38,6 +55,10 @@ export class LogFiles {
   /** Appends per task go one after another: rotation must not interleave with a write. */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly sizes = new Map<string, number>();
+  private readonly maxTotalBytes: number;
+  /** Bytes in every task's files together, as far as this process wrote and last counted; null: not counted yet. */
+  private total: number | null = null;
+  private trimming: Promise<void> | null = null;
 
   constructor(
     readonly dir: string,
@@ -45,6 +66,50 @@ export class LogFiles {
   ) {
     this.maxFileBytes = o.maxFileBytes ?? 8 * 1024 * 1024;
     this.keepFiles = o.keepFiles ?? 4;
+    this.maxTotalBytes = o.maxTotalBytes ?? 200 * 1024 * 1024;
+    // A bound below one file would remove what was just written.
+    this.maxFileBytes = Math.min(this.maxFileBytes, Math.max(4096, Math.floor(this.maxTotalBytes / 4)));
+  }
+
+  /** Every log file with its size and last write, as the disk has them. */
+  private async files(): Promise<{ task: string; name: string; size: number; mtimeMs: number }[]> {
+    const out: { task: string; name: string; size: number; mtimeMs: number }[] = [];
+    const tasks = await readdir(this.dir).catch(() => [] as string[]);
+    for (const task of tasks) {
+      if (!TASK_ID_RE.test(task)) continue;
+      const names = await readdir(join(this.dir, task)).catch(() => [] as string[]);
+      for (const name of names) {
+        if (!/^(current|\d+)\.log$/.test(name)) continue;
+        const st = await stat(join(this.dir, task, name)).catch(() => null);
+        if (st) out.push({ task, name, size: st.size, mtimeMs: st.mtimeMs });
+      }
+    }
+    return out;
+  }
+
+  /** Keeps all tasks' logs within the bound: the oldest rotated files go first, then idle tasks' current ones. */
+  private async trim(): Promise<void> {
+    const files = await this.files();
+    let total = files.reduce((n, f) => n + f.size, 0);
+    const order = files.sort(
+      (a, b) => Number(a.name === "current.log") - Number(b.name === "current.log") || a.mtimeMs - b.mtimeMs,
+    );
+    for (const f of order) {
+      if (total <= this.maxTotalBytes) break;
+      // The file written last stays whatever happens: it holds what its owner is looking for now.
+      if (f === order.at(-1)) break;
+      await rm(join(this.dir, f.task, f.name), { force: true });
+      if (f.name === "current.log") this.sizes.delete(f.task);
+      total -= f.size;
+    }
+    this.total = total;
+  }
+
+  /** The bytes every task's logs hold now, as counted on disk. */
+  async totalBytes(): Promise<number> {
+    await Promise.all(this.queues.values());
+    await this.trimming;
+    return (await this.files()).reduce((n, f) => n + f.size, 0);
   }
 
   private taskDir(taskId: string): string {
@@ -91,7 +156,14 @@ export class LogFiles {
       size = 0;
     }
     await appendFile(current, text, { mode: PRIVATE_FILE_MODE });
-    this.sizes.set(taskId, size + Buffer.byteLength(text));
+    const bytes = Buffer.byteLength(text);
+    this.sizes.set(taskId, size + bytes);
+    this.total ??= (await this.files()).reduce((n, f) => n + f.size, 0) - bytes;
+    this.total += bytes;
+    if (this.total > this.maxTotalBytes && !this.trimming) {
+      this.trimming = this.trim().finally(() => (this.trimming = null));
+      await this.trimming;
+    }
   }
 
   /** Records matching the query, oldest first, from the newest files back until the limit is met. */

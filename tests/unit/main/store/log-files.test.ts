@@ -76,3 +76,29 @@ test("task ids that could leave the log folder are refused", async () => {
   await assert.rejects(logs.append("../etc", [rec(1)]), /INVALID_INPUT/);
   await assert.rejects(logs.query("a/b"), /INVALID_INPUT/);
 });
+
+test("all tasks' logs together stay within their bound: the oldest files go first, the newest stays", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-logs-"));
+  const maxTotalBytes = 64 * 1024;
+  const logs = new LogFiles(dir, { maxFileBytes: 8 * 1024, keepFiles: 4, maxTotalBytes });
+  const line = "y".repeat(400);
+  // About 1.2 MB over twenty tasks: far past the bound.
+  for (let round = 0; round < 150; round++) {
+    for (let task = 0; task < 20; task++) {
+      await logs.append(`tsk_${task}`, [
+        rec(round, { inv: `inv-${task}-${round}`, line: `${line} ${round}` }),
+      ]);
+    }
+  }
+  const total = await logs.totalBytes();
+  assert.ok(total <= maxTotalBytes, `${total} bytes kept, over the ${maxTotalBytes} bound`);
+  assert.ok(total > maxTotalBytes / 2, `only ${total} bytes kept: too much went`);
+  // The last task written still has its newest record.
+  const newest = await logs.query("tsk_19", { limit: 1 });
+  assert.equal(newest[0]?.line, `${line} 149`);
+  // A fresh process counts what is on disk and keeps the bound too.
+  const again = new LogFiles(dir, { maxFileBytes: 8 * 1024, keepFiles: 4, maxTotalBytes });
+  for (let i = 0; i < 50; i++) await again.append("tsk_new", [rec(i, { line })]);
+  assert.ok((await again.totalBytes()) <= maxTotalBytes);
+  assert.equal((await again.query("tsk_new", { limit: 1 }))[0]?.line, line);
+});
