@@ -152,7 +152,11 @@ export class Host {
       dir: join(o.dataDir, "metrics", "invocations"),
       maxBytes: Math.floor(metricsBound * 0.8),
     });
-    await metrics.open();
+    metrics
+      .open()
+      .catch((err: unknown) =>
+        console.error(`hearth: earlier invocation metrics could not be read: ${(err as Error).message}`),
+      );
     const poolHistory = new PoolHistory({
       dir: join(o.dataDir, "metrics", "pool"),
       maxBytes: Math.max(64 * 1024, Math.floor(metricsBound * 0.2)),

@@ -167,14 +167,31 @@ export class InvocationMetrics {
     this.series.onEvict = (n) => this.columns.dropOldest(n);
   }
 
-  /** Reads what earlier runs recorded. */
-  async open(): Promise<void> {
-    for (const r of await this.series.open()) this.columns.push(r);
+  /** Records of calls that ended while earlier runs' were still being read: indexed after them. */
+  private early: InvocationRecord[] | null = [];
+  /** Resolves once what earlier runs recorded is read (queries wait for it; calls never do). */
+  ready: Promise<void> = Promise.resolve();
+
+  /** Reads what earlier runs recorded, in the background: a host with 100k kept calls starts without waiting. */
+  open(): Promise<void> {
+    this.ready = this.series.open().then(
+      (old) => {
+        for (const r of old) this.columns.push(r);
+        for (const r of this.early ?? []) this.columns.push(r);
+        this.early = null;
+      },
+      (err: unknown) => {
+        this.early = null;
+        throw err;
+      },
+    );
+    return this.ready;
   }
 
   /** Keeps one invocation's record; on the invoke path, so it only queues and indexes. */
   record(r: InvocationRecord): void {
-    this.columns.push(r);
+    if (this.early) this.early.push(r);
+    else this.columns.push(r);
     this.series.append(r);
     // Most hosts export nothing: no iterator is made then.
     if (this.listeners.length !== 0) for (const l of this.listeners) l(r);

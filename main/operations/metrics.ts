@@ -82,6 +82,7 @@ export async function invocationStats(
   c: OperationContext,
   input: OperationInput<"invocationStats">,
 ): Promise<InvocationStatsView> {
+  await c.host.metrics.ready;
   const state = c.host.store.documents.state;
   const s = resolveScope(state, actingAs(c), input);
   const now = Date.now();
@@ -106,6 +107,7 @@ export async function listInvocations(
   c: OperationContext,
   input: OperationInput<"listInvocations">,
 ): Promise<InvocationView[]> {
+  await c.host.metrics.ready;
   const state = c.host.store.documents.state;
   const s = resolveScope(state, actingAs(c), input);
   const now = Date.now();

@@ -40,6 +40,8 @@ export class SeriesStore<T extends { t: number }> {
   private readonly segmentBytes: number;
   private readonly flushMs: number;
   private opened = false;
+  /** Set by open(): writes wait for the folder to be read first. */
+  private opening: Promise<void> | null = null;
   /** Records dropped because a burst outran the disk (the queue is bounded too). */
   dropped = 0;
   /** Called after the oldest segment went, with how many records (the oldest) went with it. */
@@ -60,7 +62,16 @@ export class SeriesStore<T extends { t: number }> {
   }
 
   /** Reads what earlier runs kept (oldest first); a line a crash cut off is dropped from the file. */
-  async open(): Promise<T[]> {
+  open(): Promise<T[]> {
+    const reading = this.read();
+    this.opening = reading.then(
+      () => undefined,
+      () => undefined,
+    );
+    return reading;
+  }
+
+  private async read(): Promise<T[]> {
     await makePrivateDir(this.dir);
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
     const out: T[] = [];
@@ -135,6 +146,7 @@ export class SeriesStore<T extends { t: number }> {
 
   private async write(batch: T[]): Promise<void> {
     if (batch.length === 0) return;
+    await this.opening;
     if (!this.opened) throw new Error("the series store was not opened");
     let i = 0;
     try {

@@ -79,3 +79,35 @@ test("a damaged record is not read back", () => {
   assert.equal(decodeInvocationRecord({ ...rec(1), take: "stolen" }), null);
   assert.ok(decodeInvocationRecord(JSON.parse(JSON.stringify(rec(1)))));
 });
+
+test("100k kept calls: stats over 7 days and the newest page answer quickly, and a restart reads them back", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-metrics-"));
+  const m = new InvocationMetrics({ dir, maxBytes: 40 * 1024 * 1024 });
+  await m.open();
+  const start = 1_700_000_000_000;
+  for (let i = 0; i < 100_000; i++) {
+    m.record(rec(i, { t: start + i * 6000, id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` }));
+  }
+  await m.flush();
+  const bytes = await m.series.diskBytes();
+  const range = { since: start, until: start + 7 * 86_400_000 };
+  let t0 = performance.now();
+  const s = m.stats({ task: "tsk_a" }, range);
+  const statsMs = performance.now() - t0;
+  assert.equal(s.totals.invocations, 50_000);
+  t0 = performance.now();
+  const page = await m.list({ task: "tsk_a", limit: 200 });
+  const listMs = performance.now() - t0;
+  assert.equal(page.length, 200);
+  t0 = performance.now();
+  const again = new InvocationMetrics({ dir, maxBytes: 40 * 1024 * 1024 });
+  await again.open();
+  const openMs = performance.now() - t0;
+  assert.equal(again.count, 100_000);
+  console.log(
+    `100k calls: ${(bytes / 1024 / 1024).toFixed(1)} MB on disk; 7-day stats of 50k in ${statsMs.toFixed(0)} ms, ` +
+      `newest 200 in ${listMs.toFixed(0)} ms, read back in ${openMs.toFixed(0)} ms`,
+  );
+  assert.ok(statsMs < 500, `stats took ${statsMs} ms`);
+  assert.ok(listMs < 500, `the newest page took ${listMs} ms`);
+});
