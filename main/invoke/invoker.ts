@@ -221,6 +221,15 @@ export class Invoker {
     this.callRemote = deps.callRemote ?? ((caller, remote, o) => callRemoteAlias(deps, caller, remote, o));
   }
 
+  /**
+   * Counts a call refused for a limit before it could run (a token's rate limit) among the throttles of the task it
+   * named; a remote alias's calls are the owner's to count.
+   */
+  recordThrottle(callerProfileId: string, target: InvokeRef, via: CallerLabel, code: string): void {
+    if (remoteAliasFor(this.deps.store.documents.state, callerProfileId, target)) return;
+    this.deps.engine.recordThrottle(callerProfileId, target, via, code);
+  }
+
   invoke(req: SyncInvocation): Promise<InvocationAnswer>;
   invoke(req: AsyncInvocation): Promise<AcceptedInvocation>;
   invoke(req: StreamedInvocation | DryRunInvocation): Promise<void>;

@@ -171,6 +171,17 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     return undefined;
   };
 
+  /** A call its token's rate limit refused counts as a throttle of the task its route leads to. */
+  const throttledRoute = (api: Api, req: FastifyRequest, code: string): void => {
+    try {
+      const match = matchRoute(tableOf(api), req.method, splitUrl(req.raw.url ?? req.url).rawPath);
+      const route = match && api.routes[match.index];
+      if (route) invoker.recordThrottle(api.profileId, route.target, { kind: "api", label: api.name }, code);
+    } catch {
+      // A path that matches nothing (or cannot be read) throttled no task.
+    }
+  };
+
   /**
    * A token API's answer to a request without a valid token of its own, or null when it holds one (and is within
    * its rate). A valid token is taken before any wait is looked at; no credentials is refused without counting.
@@ -201,6 +212,7 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
       store.tokenUsage.admit(token, req.ip);
     } catch (err) {
       if (!isHearthError(err, "TOKEN_RATE_LIMITED")) throw err;
+      throttledRoute(api, req, err.code);
       const retryAfterS = (err as { retryAfterS?: number }).retryAfterS ?? 60;
       return message(429, "Too Many Requests", { "retry-after": String(retryAfterS) });
     }

@@ -17,6 +17,7 @@ import { publishVersion } from "../../../../../main/domain/tasks/versions.ts";
 import type { HttpApiEventV2 } from "../../../../../main/http/apis/apigw-event.ts";
 import { MAX_API_BODY_BYTES, registerApiGateway } from "../../../../../main/http/apis/api-gateway.ts";
 import { AsyncInvocations } from "../../../../../main/invoke/async-invocations.ts";
+import { InvocationMetrics } from "../../../../../main/invoke/invocation-metrics.ts";
 import { Engine } from "../../../../../main/invoke/engine.ts";
 import { Invoker } from "../../../../../main/invoke/invoker.ts";
 import {
@@ -78,7 +79,9 @@ async function gateway(t: TestContext) {
         : { ...base, ok: true, payload: JSON.stringify(b.payload) };
     },
   } as unknown as SandboxScheduler;
-  const engine = new Engine(store, scheduler);
+  const metrics = new InvocationMetrics({ dir: join(dir, "metrics"), maxBytes: 1024 * 1024 });
+  await metrics.open();
+  const engine = new Engine(store, scheduler, systemRandom.float, null, metrics);
   const server = Fastify({ logger: false, bodyLimit: 1024 });
   const invoker = new Invoker({
     store,
@@ -97,6 +100,7 @@ async function gateway(t: TestContext) {
     other,
     events,
     engine,
+    metrics,
     server,
     behave: (b: Behaviour) => {
       behaviour = b;
@@ -450,4 +454,33 @@ test("routes may reach another profile's task through a held alias; a target gon
   assert.equal(g.events.length, before);
   // The API's other routes still answer.
   assert.equal((await g.server.inject({ method: "GET", url: "/apis/mixed/orders/1" })).statusCode, 200);
+});
+
+test("calls an API token's rate limit refuses, and calls the scheduler throttles, count as the task's throttles", async (t) => {
+  const g = await gateway(t);
+  const api = await shopApi(g, "token");
+  const { secret } = await g.update((s) =>
+    mintApiToken(s, g.owner.id, { apiId: api.id, rateLimitPerMinute: 1 }, g.ctx()),
+  );
+  const call = () =>
+    g.server.inject({
+      method: "GET",
+      url: "/apis/shop/orders/1",
+      headers: { authorization: `Bearer ${secret}` },
+    });
+  assert.equal((await call()).statusCode, 200);
+  assert.equal((await call()).statusCode, 429);
+  g.behave(() => new SchedulerError("TOO_MANY_REQUESTS", "too many waiting"));
+  await g.update((s) => updateApi(s, g.owner.id, { apiId: api.id, access: "public" }, g.ctx()));
+  assert.equal((await g.server.inject({ method: "GET", url: "/apis/shop/orders/1" })).statusCode, 429);
+  const orders = g.store.documents.state.tasks.find((x) => x.name === "orders")!;
+  const stats = g.metrics.stats({ task: orders.id }, { since: 0, until: Date.now() + 1 });
+  assert.equal(stats.totals.invocations, 1);
+  assert.equal(stats.totals.throttles, 2);
+  const listed = await g.metrics.list({ task: orders.id });
+  assert.deepEqual(listed.map((r) => [r.outcome, r.errorType ?? null, r.via.kind, r.via.label]).sort(), [
+    ["ok", null, "api", "shop"],
+    ["throttle", "TOKEN_RATE_LIMITED", "api", "shop"],
+    ["throttle", "TOO_MANY_REQUESTS", "api", "shop"],
+  ]);
 });
