@@ -220,6 +220,8 @@ export interface VmView {
   /** What the VM holds now (empty for a spare), and the invocations it has served. */
   sandboxes?: SandboxView[];
   invocations?: number;
+  /** The request id of the last call it ran (its log and timeline are the VM's profile's to read). */
+  lastRequestId?: string;
   [k: string]: unknown;
 }
 

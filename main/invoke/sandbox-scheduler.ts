@@ -133,6 +133,8 @@ export interface SandboxReport {
 export interface VmReport {
   sandboxes: SandboxReport[];
   invocations: number;
+  /** The request id of the last call it ran. */
+  lastRequestId?: string;
 }
 
 export interface SchedulerEvents {
@@ -160,6 +162,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   private changeWaiters: (() => void)[] = [];
   /** Invocations each VM has served; kept on the VM itself so a VM given back and taken again keeps its count. */
   private readonly served = new WeakMap<PooledVm, number>();
+  private readonly lastRequest = new WeakMap<PooledVm, string>();
   private idleTimer: NodeJS.Timeout;
   private profileTimer: NodeJS.Timeout | null = null;
   /** Last invocation (start or end) per profile; a profile never invoked counts from the scheduler's start. */
@@ -359,6 +362,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     const vm = sb.held!.vm; // a ready sandbox is always placed
     vm.touch();
     this.served.set(vm, (this.served.get(vm) ?? 0) + 1);
+    if (opts.requestId !== undefined) this.lastRequest.set(vm, opts.requestId);
     try {
       const outcome = await vm.session!.invoke(sb.slot, payload, opts);
       if (outcome.undelivered) return NOT_DELIVERED;
@@ -761,7 +765,12 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
           });
         }
         sandboxes.sort((a, b) => a.slot - b.slot);
-        out.set(h.vm.name, { sandboxes, invocations: this.served.get(h.vm) ?? 0 });
+        const last = this.lastRequest.get(h.vm);
+        out.set(h.vm.name, {
+          sandboxes,
+          invocations: this.served.get(h.vm) ?? 0,
+          ...(last !== undefined ? { lastRequestId: last } : {}),
+        });
       }
     }
     return out;

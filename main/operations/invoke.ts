@@ -1,5 +1,6 @@
 // The invoke operations: run a task (sync, async or streamed; locally, or on a teammate's machine through a remote
 // alias) for a profile or a token's holder, and read an async invocation's state.
+import { randomUUID } from "node:crypto";
 import type { InvocationEvent } from "../contract.ts";
 import type { InvokeRef } from "../domain/access/authorization.ts";
 import type { CallerLabel } from "../domain/metrics/invocation-record.ts";
@@ -75,11 +76,13 @@ export async function invoke(c: OperationContext, input: OperationInput<"invoke"
   const app = c.host;
   const { callerProfileId, ref } = invokeTarget(c, input);
   const via = callerLabel(c);
+  // A token's call gets its request id here, so the token's usage can name its last call.
+  const requestId = c.caller.kind === "token" ? randomUUID() : undefined;
   // Counted (and held to the token's rate limit) in memory before anything runs; saved later, not per call.
   if (c.caller.kind === "token") {
     const { tokenId, rateLimitPerMinute, client } = c.caller;
     try {
-      app.store.tokenUsage.admit({ id: tokenId, rateLimitPerMinute }, client);
+      app.store.tokenUsage.admit({ id: tokenId, rateLimitPerMinute }, client, requestId);
     } catch (err) {
       // The task's owner sees the refused call among the task's throttles.
       if (isHearthError(err, "TOKEN_RATE_LIMITED"))
@@ -88,7 +91,12 @@ export async function invoke(c: OperationContext, input: OperationInput<"invoke"
     }
   }
   const caller = { profileId: callerProfileId, outsider: c.caller.kind === "token", via };
-  const request = { caller, target: ref, payload: str(input.payload) };
+  const request = {
+    caller,
+    target: ref,
+    payload: str(input.payload),
+    ...(requestId !== undefined ? { requestId } : {}),
+  };
   const mode = str(input.mode);
   if (mode === "async") {
     const accepted = await app.invoker.invoke({ ...request, mode: "async" });

@@ -39,7 +39,12 @@ function vmView(app: Host, info: VmInfo, report: VmReport | undefined, names: Ta
   });
   const pooled = app.pool.get(info.name);
   const invocations = report?.invocations ?? (pooled ? app.scheduler.invocationsOn(pooled) : 0);
-  return { ...info, sandboxes, invocations };
+  return {
+    ...info,
+    sandboxes,
+    invocations,
+    ...(report?.lastRequestId !== undefined ? { lastRequestId: report.lastRequestId } : {}),
+  };
 }
 
 /** The `pool` operation: the VMs of the profile acted as, or of every profile for the owner naming none. */

@@ -33,6 +33,8 @@ interface Entry {
   addresses: string[];
   /** Times of the calls let through in the last minute, oldest first: only kept for rate-limited tokens. */
   recent: number[];
+  /** The request id of the last call let through, when the caller gave it one. */
+  lastRequestId?: string;
 }
 
 const savedSchema = z.object({
@@ -43,6 +45,7 @@ const savedSchema = z.object({
       calls: z.number().int().min(0),
       throttled: z.number().int().min(0).default(0),
       addresses: z.array(z.string()).default([]),
+      lastRequestId: z.string().max(256).optional(),
     }),
   ),
 });
@@ -102,6 +105,7 @@ export class TokenUsage {
         throttled: t.throttled,
         addresses: t.addresses.slice(0, this.maxAddresses),
         recent: [],
+        ...(t.lastRequestId !== undefined ? { lastRequestId: t.lastRequestId } : {}),
       });
     }
   }
@@ -110,7 +114,7 @@ export class TokenUsage {
    * Counts a call of a token that was just verified, from `client`; throws TOKEN_RATE_LIMITED (with the seconds to
    * wait) when the token already had its rate-limit's worth of calls in the last 60 s. Memory only: never awaits.
    */
-  admit(token: Pick<Token, "id" | "rateLimitPerMinute">, client: string): void {
+  admit(token: Pick<Token, "id" | "rateLimitPerMinute">, client: string, requestId?: string): void {
     const now = this.now();
     const e = this.entry(token.id);
     const limit = token.rateLimitPerMinute ?? null;
@@ -140,6 +144,7 @@ export class TokenUsage {
     }
     e.calls++;
     e.lastUsedAt = now;
+    if (requestId !== undefined) e.lastRequestId = requestId;
     const address = clientAddress(client);
     const at = e.addresses.indexOf(address);
     if (at !== 0) {
@@ -159,6 +164,7 @@ export class TokenUsage {
       calls: e.calls,
       throttled: e.throttled,
       addresses: [...e.addresses],
+      ...(e.lastRequestId !== undefined ? { lastRequestId: e.lastRequestId } : {}),
     };
   }
 
@@ -220,6 +226,7 @@ export class TokenUsage {
         calls: e.calls,
         throttled: e.throttled,
         addresses: [...e.addresses],
+        ...(e.lastRequestId !== undefined ? { lastRequestId: e.lastRequestId } : {}),
       };
     }
     const snapshot = { tokens };

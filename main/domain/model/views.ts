@@ -304,6 +304,8 @@ export interface TokenUsageView {
   throttled: number;
   /** The client addresses calls came from, most recent first, a bounded number of distinct ones. */
   addresses: string[];
+  /** The request id of its last call let through (the window opens that call's log and timeline). */
+  lastRequestId?: string;
 }
 
 export const NO_TOKEN_USAGE: TokenUsageView = Object.freeze({
