@@ -309,7 +309,7 @@ test("a full queue drops its oldest records and counts them", async () => {
   }
 });
 
-test("export() only queues: 10,000 records take well under 50 ms and nothing is sent on the spot", async () => {
+test("export() only queues: 10,000 records take well under the time encoding them takes, and nothing is sent on the spot", async () => {
   let posts = 0;
   const exporter = new OtlpExporter({
     endpoint: "http://127.0.0.1:4318",
@@ -333,7 +333,8 @@ test("export() only queues: 10,000 records take well under 50 ms and nothing is 
   const started = performance.now();
   for (const rec of records) exporter.export(rec, { task: "resize" });
   const took = performance.now() - started;
-  assert.ok(took < 50, `export() of 10,000 records took ${took.toFixed(1)} ms`);
+  // Encoding them into spans took about 650 ms here; queueing takes a few. The bound leaves room for a busy machine.
+  assert.ok(took < 200, `export() of 10,000 records took ${took.toFixed(1)} ms`);
   assert.equal(posts, 0);
   await exporter.close();
   // 10,000 records in batches of 512.
