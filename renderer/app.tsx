@@ -9,6 +9,8 @@ import { AliasesView } from "./views/aliases-view.tsx";
 import { ApisView } from "./views/apis-view.tsx";
 import { GrantsView } from "./views/grants-view.tsx";
 import { InvokeView } from "./views/invoke-view.tsx";
+import { LogsView } from "./views/logs-view.tsx";
+import { MonitorView } from "./views/monitor-view.tsx";
 import { ProjectsView } from "./views/projects-view.tsx";
 import { PoolView } from "./views/pool-view.tsx";
 import { RemotesView } from "./views/remotes-view.tsx";
@@ -20,6 +22,8 @@ import { TokensView } from "./views/tokens-view.tsx";
 const LABELS: Record<View, string> = {
   tasks: "Tasks",
   invoke: "Invoke",
+  logs: "Logs",
+  monitor: "Monitor",
   aliases: "Aliases",
   grants: "Grants",
   tokens: "Tokens",
@@ -193,6 +197,10 @@ function ViewFor({ view }: { view: View }) {
       return <TasksView />;
     case "invoke":
       return <InvokeView />;
+    case "logs":
+      return <LogsView />;
+    case "monitor":
+      return <MonitorView />;
     case "aliases":
       return <AliasesView />;
     case "grants":

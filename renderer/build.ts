@@ -68,10 +68,8 @@ export async function buildUi(outDir = UI_OUT_DIR): Promise<{ files: string[]; m
   try {
     const result = await esbuild.build({
       absWorkingDir: REPO,
-      entryPoints: [
-        { in: join(RENDERER, "main.tsx"), out: "app" },
-        { in: join(RENDERER, "app.css"), out: "app" },
-      ],
+      // One entry: the stylesheets the code imports (app.css, uPlot's) become app.css beside app.js, in import order.
+      entryPoints: [{ in: join(RENDERER, "main.tsx"), out: "app" }],
       outdir: tmp,
       bundle: true,
       // A classic script: Electron loads the page from file://, where module scripts meet CORS rules.

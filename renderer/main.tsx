@@ -11,6 +11,8 @@ import { isAuthError } from "./logic/errors.ts";
 import { createAppStores, type AppStores } from "./stores/app-stores.ts";
 import { isView, type Theme } from "./stores/ui-store.ts";
 import { httpTransport, ipcTransport, type Transport } from "./transport.ts";
+// Last, so the window's own rules come after those of the libraries its components import.
+import "./app.css";
 
 const PROFILE_KEY = "hearth.profile";
 const THEME_KEY = "hearth.theme";

@@ -35,3 +35,21 @@ export function formatWhen(iso: string | null, now: number): string {
   if (d < 48 * 3600_000) return `${formatAge(d)} ago`;
   return new Date(t).toLocaleDateString();
 }
+
+/** A measured duration as the metrics keep it, to the hundredth: "12.34 ms"; "—" when there is none. */
+export function formatPreciseMs(ms: number | null | undefined): string {
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? "—" : `${ms.toFixed(2)} ms`;
+}
+
+/** The local time of day to the millisecond, "14:03:22.123": calls a few ms apart stay apart. */
+export function formatClock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+}
+
+/** Peak memory against the limit: "45 / 256 MB"; "—" before any call ran. */
+export function formatMemory(usedMb: number, limitMb: number): string {
+  return limitMb > 0 ? `${usedMb} / ${limitMb} MB` : "—";
+}

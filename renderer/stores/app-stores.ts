@@ -4,6 +4,8 @@ import { createAliasesStore } from "./aliases-store.ts";
 import { createApisStore } from "./apis-store.ts";
 import { createGrantsStore } from "./grants-store.ts";
 import { createInvokeStore } from "./invoke-store.ts";
+import { createLogsStore } from "./logs-store.ts";
+import { createMonitorStore } from "./monitor-store.ts";
 import { createPoolStore } from "./pool-store.ts";
 import { createProjectsStore } from "./projects-store.ts";
 import { createRemotesStore } from "./remotes-store.ts";
@@ -26,6 +28,8 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
     apis: createApisStore(transport.api, transport.tryRoute?.bind(transport)),
     pool: createPoolStore(transport.api, transport.ownerWide),
     invoke: createInvokeStore(transport.api),
+    logs: createLogsStore(transport.api),
+    monitor: createMonitorStore(transport.api),
     testEvents: createTestEventsStore(transport.api),
     remotes: createRemotesStore(transport.api),
     projects: createProjectsStore(transport.api),
@@ -44,6 +48,8 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
       stores.apis.getState().reset();
       stores.pool.getState().reset();
       stores.invoke.getState().reset();
+      stores.logs.getState().reset();
+      stores.monitor.getState().reset();
       stores.testEvents.getState().reset();
       stores.remotes.getState().reset();
       stores.projects.getState().reset();

@@ -4,6 +4,8 @@ import { createStore } from "zustand/vanilla";
 export const VIEWS = [
   "tasks",
   "invoke",
+  "logs",
+  "monitor",
   "aliases",
   "grants",
   "tokens",

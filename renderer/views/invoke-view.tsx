@@ -5,6 +5,7 @@ import type { AliasView, OwnedTaskView, SharedTaskView, TaskView } from "../../m
 import { Badge, EmptyState, ErrorNote } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { formatMs } from "../logic/format.ts";
+import { taskRefOf } from "../logic/metrics-scope.ts";
 import { formatPayload } from "../logic/payload.ts";
 import type { InvokeTarget } from "../stores/invoke-store.ts";
 import type { TestEventTask } from "../stores/test-events-store.ts";
@@ -27,7 +28,7 @@ function qualifiersFor(task: TaskView, aliases: AliasView[]): { value: string; l
 }
 
 export function InvokeView() {
-  const { tasks, aliases, invoke, ui, remotes } = useStores();
+  const { tasks, aliases, invoke, ui, remotes, logs } = useStores();
   const taskList = useStore(tasks, (s) => s.items);
   // Remote APIs are called route by route through the port, not invoked as functions.
   const remoteList = useStore(remotes, (s) => s.items).filter((r) => r.kind === "alias");
@@ -288,7 +289,25 @@ export function InvokeView() {
                   </span>
                   {r.coldStart && <Badge tone="info">cold start</Badge>}
                   <span>{r.maxMemoryUsedMb} MB peak</span>
-                  <span className="muted mono">{r.requestId}</span>
+                  {selectedTask ? (
+                    <button
+                      type="button"
+                      className="link mono"
+                      data-testid="result-request-id"
+                      title="Open this call in Logs, with its timeline"
+                      onClick={() => {
+                        logs.getState().showInvocation(r.requestId, taskRefOf(selectedTask));
+                        ui.getState().go("logs");
+                      }}
+                    >
+                      {r.requestId}
+                    </button>
+                  ) : (
+                    // A remote alias runs on its owner's machine: this host keeps no record of the call.
+                    <span className="muted mono" data-testid="result-request-id">
+                      {r.requestId}
+                    </span>
+                  )}
                 </div>
                 {r.ok ? (
                   <pre className="mono" data-testid="result-json">
