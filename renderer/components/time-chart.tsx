@@ -48,6 +48,16 @@ const hasLoneValue = (u: uPlot, seriesIdx: number): boolean => {
   return false;
 };
 
+/**
+ * Each x is the start of its period: the scale runs to the end of the last one, so its bar (drawn from its start)
+ * and its step are inside the plot rather than past its right edge.
+ */
+const throughLastPeriod: uPlot.Range.Function = (u, min, max) => {
+  const xs = u.data[0];
+  const step = xs.length > 1 ? xs[xs.length - 1]! - xs[xs.length - 2]! : 0;
+  return [min, max + step];
+};
+
 /** Counts never go below zero, and an empty range still shows a scale. */
 const fromZero: uPlot.Range.Function = (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1];
 
@@ -93,7 +103,7 @@ export function TimeChart({
       {
         width: Math.max(200, Math.floor(el.clientWidth)),
         height,
-        scales: { x: { time: true }, y: { range: fromZero } },
+        scales: { x: { time: true, range: throughLastPeriod }, y: { range: fromZero } },
         axes: [axis(), { ...axis(), size: 56 }],
         legend: { markers: { width: 0, fill: "" } },
         cursor: { drag: { x: false, y: false } },
@@ -112,7 +122,11 @@ export function TimeChart({
                   points: { show: false },
                 };
               case "step":
-                return { ...common, paths: uPlot.paths.stepped!({ align: 1 }) };
+                return {
+                  ...common,
+                  paths: uPlot.paths.stepped!({ align: 1 }),
+                  points: { show: hasLoneValue, size: 5 },
+                };
               case "dashed":
                 return { ...common, width: 1.5, dash: [6, 4], points: { show: false } };
               default:

@@ -6,12 +6,14 @@ import { createGrantsStore } from "./grants-store.ts";
 import { createInvokeStore } from "./invoke-store.ts";
 import { createLogsStore } from "./logs-store.ts";
 import { createMonitorStore } from "./monitor-store.ts";
+import { createPoolHistoryStore } from "./pool-history-store.ts";
 import { createPoolStore } from "./pool-store.ts";
 import { createProjectsStore } from "./projects-store.ts";
 import { createRemotesStore } from "./remotes-store.ts";
 import { createSessionStore, type ProfileMemory } from "./session-store.ts";
 import { createShareStore } from "./share-store.ts";
 import { createTasksStore } from "./tasks-store.ts";
+import { createTelemetryStore } from "./telemetry-store.ts";
 import { createTestEventsStore } from "./test-events-store.ts";
 import { createTokensStore } from "./tokens-store.ts";
 import { createUiStore, type UiMemory, type View } from "./ui-store.ts";
@@ -27,9 +29,11 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
     tokens: createTokensStore(transport.api),
     apis: createApisStore(transport.api, transport.tryRoute?.bind(transport)),
     pool: createPoolStore(transport.api, transport.ownerWide),
+    poolHistory: createPoolHistoryStore(transport.api, transport.ownerWide),
     invoke: createInvokeStore(transport.api),
     logs: createLogsStore(transport.api),
     monitor: createMonitorStore(transport.api),
+    telemetry: createTelemetryStore(transport.api),
     testEvents: createTestEventsStore(transport.api),
     remotes: createRemotesStore(transport.api),
     projects: createProjectsStore(transport.api),
@@ -47,6 +51,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
       stores.tokens.getState().reset();
       stores.apis.getState().reset();
       stores.pool.getState().reset();
+      stores.poolHistory.getState().reset();
       stores.invoke.getState().reset();
       stores.logs.getState().reset();
       stores.monitor.getState().reset();

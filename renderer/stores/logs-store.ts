@@ -59,7 +59,8 @@ export interface LogsState {
   applyRecord(r: LogRecord): void;
   openTimeline(requestId: string | null): void;
   /** Shows one call of a task with its timeline open (the Invoke view's request id). */
-  showInvocation(requestId: string, task: TaskRef): void;
+  /** Opens one call with its timeline; `task` null looks for it among all of the profile's own tasks. */
+  showInvocation(requestId: string, task: TaskRef | null): void;
   reset(): void;
 }
 

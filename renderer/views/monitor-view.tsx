@@ -11,6 +11,7 @@ import { formatAge, formatMemory, formatPreciseMs } from "../logic/format.ts";
 import { RANGE_LABELS } from "../logic/metrics-scope.ts";
 import { periodText, statsColumns, type StatsColumns } from "../logic/stats-series.ts";
 import { MONITOR_REFRESH_MS } from "../stores/monitor-store.ts";
+import { TelemetryPanel } from "./telemetry-panel.tsx";
 import { RangePicker, TaskAliasPicker } from "./metric-controls.tsx";
 
 // Each chart's series, fixed for the view's life: a chart is made once and only its data changes.
@@ -85,6 +86,7 @@ export function MonitorView() {
       </div>
       <ErrorNote error={st.error} testId="monitor-error" />
       <Figures totals={t} range={RANGE_LABELS[st.range]} />
+      <TelemetryPanel />
       <div className="chart-grid">
         <TimeChart
           title={`Invocations, errors and throttles${per}`}

@@ -8,6 +8,7 @@ import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
 import { formatAge, formatMs } from "../logic/format.ts";
 import { POOL_REFRESH_MS } from "../stores/pool-store.ts";
+import { PoolHistory } from "./pool-history.tsx";
 import type { RunRecord } from "../stores/invoke-store.ts";
 
 const TONES: Record<string, string> = {
@@ -22,7 +23,7 @@ const TONES: Record<string, string> = {
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 export function PoolView() {
-  const { pool, session, invoke, transport, ui } = useStores();
+  const { pool, session, invoke, transport, ui, logs } = useStores();
   const st = useStore(pool);
   const activeId = useStore(session, (s) => s.activeId);
   const profiles = useStore(session, (s) => s.profiles);
@@ -112,6 +113,7 @@ export function PoolView() {
           "Restore",
           "Sandboxes",
           "Served",
+          "Last call",
           "Note",
         ]}
       >
@@ -134,12 +136,31 @@ export function PoolView() {
                 <Sandboxes list={v.sandboxes ?? []} />
               </td>
               <td data-testid="vm-invocations">{v.invocations ?? 0}</td>
+              <td>
+                {typeof v.lastRequestId === "string" && v.profile === activeId ? (
+                  <button
+                    type="button"
+                    className="link mono small"
+                    data-testid="vm-last-call"
+                    title="Open this call in Logs, with its timeline"
+                    onClick={() => {
+                      logs.getState().showInvocation(v.lastRequestId as string, null);
+                      ui.getState().go("logs");
+                    }}
+                  >
+                    {v.lastRequestId.slice(0, 8)}
+                  </button>
+                ) : (
+                  "—"
+                )}
+              </td>
               <td className="muted">{String(v.reason ?? "")}</td>
             </tr>
           );
         })}
       </RecordList>
       <LatencyChart runs={recent} />
+      <PoolHistory allProfiles={st.allProfiles} />
     </section>
   );
 }

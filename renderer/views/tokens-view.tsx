@@ -18,7 +18,7 @@ const aliasLabel = (a: AliasView | undefined, fallback: string) =>
   a ? `${a.task.name}:${a.name}${a.crossProfile ? " (cross-profile)" : ""}` : fallback;
 
 export function TokensView() {
-  const { tokens, aliases, ui, session, transport, share } = useStores();
+  const { tokens, aliases, ui, session, transport, share, logs } = useStores();
   const t = useStore(tokens);
   const held = useStore(aliases, (s) => s.items);
   const query = useStore(ui, (s) => s.query);
@@ -35,9 +35,11 @@ export function TokensView() {
   const minted = t.minted;
   const mintedAlias = minted ? held.find((a) => a.id === minted.aliasId) : undefined;
   // Calls, last use and addresses change with every call a teammate makes: fresh figures each time the view opens.
+  // The aliases too: one made from the CLI since would otherwise read as deleted.
   useEffect(() => {
     void tokens.getState().load();
-  }, [tokens]);
+    void aliases.getState().load();
+  }, [tokens, aliases]);
 
   return (
     <section data-testid="view-tokens">
@@ -191,6 +193,7 @@ export function TokensView() {
           "Limit",
           "Calls",
           "Last use",
+          "Last call",
           "From",
           "",
         ]}
@@ -236,6 +239,33 @@ export function TokensView() {
                   )}
                 </td>
                 <td data-testid={`token-last-use-${x.id}`}>{formatWhen(x.usage.lastUsedAt, now)}</td>
+                <td>
+                  {(() => {
+                    const alias =
+                      scope.kind === "alias" ? held.find((h) => h.id === scope.aliasId) : undefined;
+                    const last = x.usage.lastRequestId;
+                    if (!alias || last === undefined) return <span className="muted">—</span>;
+                    // The alias's task: the profile's own, or another's shared with it.
+                    const task =
+                      me && alias.task.ownerAccountId === me.accountId
+                        ? { task: alias.task.name }
+                        : { task: alias.task.name, ownerAccountId: alias.task.ownerAccountId };
+                    return (
+                      <button
+                        type="button"
+                        className="link mono small"
+                        data-testid={`token-last-call-${x.id}`}
+                        title="Open this call in Logs, with its timeline"
+                        onClick={() => {
+                          logs.getState().showInvocation(last, task);
+                          ui.getState().go("logs");
+                        }}
+                      >
+                        {last.slice(0, 8)}
+                      </button>
+                    );
+                  })()}
+                </td>
                 <td className="mono small" data-testid={`token-addresses-${x.id}`}>
                   {x.usage.addresses.length === 0 ? (
                     <span className="muted">—</span>

@@ -23,6 +23,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       // Room for every profile of the window's tests and their spares: the window shows the pool, the host-wide
       // budget has tests of its own (tests/vm/host-budget.test.ts).
       HEARTH_MAX_VMS: "8",
+      // The Pool's history samples every 2 s here (10 s by default), so its charts fill within a test.
+      HEARTH_POOL_SAMPLE_SECONDS: "2",
       HEARTH_URL: "",
       HEARTH_TOKEN: "",
       HEARTH_PROFILE: "",

@@ -2,6 +2,7 @@
 // the API in a known pattern (a cold call, fast ones, slow ones, failing ones), then the totals the window shows
 // checked against those answers and against the host's own stats; a failing call's and the cold call's groups in
 // Logs, the cold call's timeline; and a call made in Invoke opened in Logs from its request id.
+import { createServer } from "node:http";
 import { expect, test, type Page } from "@playwright/test";
 import { HearthClient } from "../../main/client/http-client.ts";
 import type { InvocationResult } from "../../main/contract.ts";
@@ -252,6 +253,107 @@ test("Invoke: a result's request id opens Logs on that call, its timeline open",
   await expect(page.getByTestId("timeline").getByTestId("timeline-handler")).toBeVisible();
   await page.getByTestId("timeline-close").click();
   await expect(page.getByTestId("timeline-dialog")).toHaveCount(0);
+});
+
+test("Pool: the VM that served the pattern over time (memory, CPU, calls), and its last call opened in Logs", async () => {
+  await go("pool");
+  const history = page.getByTestId("pool-history");
+  await expect(history).toBeVisible();
+  // The VM that served the pattern, by the host's own answer (the profile's spare has served nothing).
+  let vm = "";
+  await expect(async () => {
+    const host = await client.call("poolHistory", { since: "15m" });
+    const served = host.vms.find((v) => v.points.some((p) => p.calls >= answers.length));
+    expect(served).toBeDefined();
+    vm = served!.vm;
+  }).toPass({ timeout: 30_000 });
+  const row = history.locator(`[data-testid="pool-history-row"][data-vm="${vm}"]`);
+  await expect(async () => {
+    const pss = Number((await row.getByTestId("pool-history-pss").textContent())!.replace(" MB", ""));
+    const guest = Number((await row.getByTestId("pool-history-guest").textContent())!.replace(" MB", ""));
+    const calls = Number(await row.getByTestId("pool-history-calls").textContent());
+    expect(pss).toBeGreaterThan(10);
+    expect(guest).toBeGreaterThan(10);
+    expect(calls).toBeGreaterThanOrEqual(answers.length);
+  }).toPass({ timeout: 30_000 });
+  for (const chart of ["memory", "cpu", "load", "starts"]) {
+    await expect(history.getByTestId(`pool-chart-${chart}`).locator("canvas")).toHaveCount(1);
+  }
+  await expect(history.getByTestId("pool-history-starts")).toContainText(/[1-9]\d* VM starts?/);
+  await shot("23-pool-history");
+
+  const pool = await client.call("pool", {});
+  const last = pool.vms.find((v) => v.name === vm)?.lastRequestId;
+  expect(typeof last).toBe("string");
+  await page.getByTestId("vm-row").filter({ hasText: vm }).getByTestId("vm-last-call").click();
+  await expect(page.getByTestId("view-logs")).toBeVisible();
+  await expect(page.getByTestId("logs-request-id")).toHaveValue(last as string);
+  await expect(page.getByTestId(`logs-group-${last as string}`)).toBeVisible();
+  await page.getByTestId("timeline-close").click();
+});
+
+test("Tokens: a token's last call opens in Logs, its caller the token's label", async () => {
+  await client.call("createAlias", { task: TASK, name: "live", version: "$LATEST" });
+  const alias = (await client.call("listAliases", {})).find((a) => a.name === "live")!;
+  const minted = await client.call("mintToken", { aliasId: alias.id, label: "ci-bot" });
+  const answer = await new HearthClient(url, { kind: "token", token: minted.secret }).call("invoke", {
+    payload: "{}",
+  });
+  await go("tokens");
+  await page.getByTestId(`token-last-call-${minted.token.id}`).click();
+  await expect(page.getByTestId("view-logs")).toBeVisible();
+  await expect(page.getByTestId("logs-request-id")).toHaveValue(answer.requestId);
+  const group = page.getByTestId(`logs-group-${answer.requestId}`);
+  await expect(group.getByTestId("logs-caller")).toContainText("ci-bot");
+  await page.getByTestId("timeline-close").click();
+});
+
+test("Export: set a collector in Monitor; a call arrives there as a span with its phases; turned off again", async () => {
+  const spans: {
+    name: string;
+    spanId: string;
+    parentSpanId?: string;
+    attributes: { key: string; value: Record<string, unknown> }[];
+  }[] = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      const doc = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: typeof spans }[] }[] };
+      for (const r of doc.resourceSpans) for (const ss of r.scopeSpans) spans.push(...ss.spans);
+      res.setHeader("content-type", "application/json");
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  const port = (receiver.address() as { port: number }).port;
+  try {
+    await go("monitor");
+    await page.getByTestId("telemetry-panel").locator("summary").click();
+    await expect(page.getByTestId("telemetry-status")).toHaveText("off");
+    await page.getByTestId("telemetry-endpoint").fill(`http://127.0.0.1:${port}`);
+    await page.getByTestId("telemetry-headers").fill("x-tenant=hearth-tests");
+    await page.getByTestId("telemetry-save").click();
+    await expect(page.getByTestId("telemetry-status")).toHaveText(`http://127.0.0.1:${port}/v1/traces`);
+    await expect(page.getByTestId("telemetry-panel")).toContainText("Headers sent: x-tenant");
+    const answer = await call({});
+    await expect(async () => {
+      const root = spans.find((s) =>
+        s.attributes?.some((a) => a.key === "faas.invocation_id" && a.value.stringValue === answer.requestId),
+      );
+      expect(root?.name).toBe(TASK);
+      const children = spans.filter((s) => s.parentSpanId === root!.spanId).map((s) => s.name);
+      expect(children).toEqual(["queue", "handler", "transfer", "host"]);
+    }).toPass({ timeout: 20_000 });
+    await expect(page.getByTestId("telemetry-figures")).toContainText(/[1-9]\d* exported/, {
+      timeout: 20_000,
+    });
+    await shot("24-telemetry");
+    await page.getByTestId("telemetry-off").click();
+    await expect(page.getByTestId("telemetry-status")).toHaveText("off");
+  } finally {
+    receiver.close();
+  }
 });
 
 test("nothing went wrong in the page along the way", async () => {
