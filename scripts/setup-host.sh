@@ -48,7 +48,12 @@ mkdir -p /var/log/libvirt /var/lib/libvirt /var/cache/libvirt
 if ! virsh -c qemu:///system version >/dev/null 2>&1; then
   echo "== starting virtlogd and libvirtd"
   pgrep -x virtlogd >/dev/null || virtlogd -d
-  pgrep -x libvirtd >/dev/null && pkill -x libvirtd && sleep 1
+  # A libvirtd that no longer answers goes first, and fully: a new one started beside it cannot take its pid file.
+  if pgrep -x libvirtd >/dev/null; then
+    pkill -x libvirtd || true
+    for _ in $(seq 1 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done
+    pkill -KILL -x libvirtd 2>/dev/null || true
+  fi
   libvirtd -d
   for _ in $(seq 1 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
 fi

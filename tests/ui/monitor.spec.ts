@@ -35,6 +35,9 @@ let client: HearthClient;
 const problems: string[] = [];
 /** Every answer of the pattern, in the order the calls were made. */
 const answers: InvocationResult[] = [];
+/** The pattern's throttle: a token allowed one call a minute, called twice. */
+const THROTTLES = 1;
+let token: { id: string; lastCall?: string } = { id: "" };
 const { url, link, key } = hearthUnderTest();
 
 const { shot, go, actAs } = pageSteps(() => page);
@@ -81,6 +84,20 @@ test.beforeAll(async ({ browser }) => {
   await call({ mode: "slow", ms: 700 });
   await call({ mode: "fail" });
   await call({ mode: "fail" });
+  // A token allowed one call a minute, through an alias: its first call runs, its second is a throttle.
+  await client.call("createAlias", { task: TASK, name: "live", version: "$LATEST" });
+  const alias = (await client.call("listAliases", {})).find((a) => a.name === "live")!;
+  const minted = await client.call("mintToken", {
+    aliasId: alias.id,
+    label: "ci-bot",
+    rateLimitPerMinute: 1,
+  });
+  token = { id: minted.token.id };
+  const holder = new HearthClient(url, { kind: "token", token: minted.secret });
+  const viaToken = await holder.call("invoke", { payload: "{}" });
+  answers.push(viaToken);
+  token.lastCall = viaToken.requestId;
+  await expect(holder.call("invoke", { payload: "{}" })).rejects.toThrow(/TOKEN_RATE_LIMITED/);
 
   page = await browser.newPage();
   // CSP violations, failed calls and uncaught errors all end up here; the flow expects none.
@@ -102,7 +119,7 @@ test.afterAll(async () => {
 });
 
 test("the pattern's answers: one cold start first, two slow calls, two TypeErrors", () => {
-  expect(answers).toHaveLength(9);
+  expect(answers).toHaveLength(10);
   expect(answers[0]!.coldStart).toBe(true);
   expect(answers[0]!.initDurationMs).toBeGreaterThan(0);
   expect(answers.filter((a) => !a.ok).map((a) => a.error?.errorType)).toEqual(["TypeError", "TypeError"]);
@@ -113,9 +130,9 @@ test("the pattern's answers: one cold start first, two slow calls, two TypeError
 test("Monitor: the totals are the answers' numbers and the host's stats; the charts are drawn", async () => {
   const durations = answers.map((a) => a.durationMs);
   const expected = {
-    invocations: "9",
+    invocations: String(answers.length),
     errors: "2",
-    throttles: "0",
+    throttles: String(THROTTLES),
     coldStarts: String(answers.filter((a) => a.coldStart).length),
     p50: msText(nearestRank(durations, 50)),
     p95: msText(nearestRank(durations, 95)),
@@ -205,7 +222,8 @@ test("Logs: a failing call says TypeError; the cold call shows its init, its lin
   await expect(page.getByTestId(`logs-group-${answers[1]!.requestId}`).getByTestId("logs-init")).toHaveCount(
     0,
   );
-  await expect(page.locator('[data-testid^="logs-group-"]')).toHaveCount(9);
+  // Every call is a group, the throttled one too.
+  await expect(page.locator('[data-testid^="logs-group-"]')).toHaveCount(answers.length + THROTTLES);
   await shot("21-logs");
 
   const [view] = await client.call("listInvocations", { task: TASK, invocation: cold.requestId });
@@ -293,17 +311,12 @@ test("Pool: the VM that served the pattern over time (memory, CPU, calls), and i
 });
 
 test("Tokens: a token's last call opens in Logs, its caller the token's label", async () => {
-  await client.call("createAlias", { task: TASK, name: "live", version: "$LATEST" });
-  const alias = (await client.call("listAliases", {})).find((a) => a.name === "live")!;
-  const minted = await client.call("mintToken", { aliasId: alias.id, label: "ci-bot" });
-  const answer = await new HearthClient(url, { kind: "token", token: minted.secret }).call("invoke", {
-    payload: "{}",
-  });
   await go("tokens");
-  await page.getByTestId(`token-last-call-${minted.token.id}`).click();
+  await expect(page.getByTestId(`token-calls-${token.id}`)).toContainText("(+1 refused)");
+  await page.getByTestId(`token-last-call-${token.id}`).click();
   await expect(page.getByTestId("view-logs")).toBeVisible();
-  await expect(page.getByTestId("logs-request-id")).toHaveValue(answer.requestId);
-  const group = page.getByTestId(`logs-group-${answer.requestId}`);
+  await expect(page.getByTestId("logs-request-id")).toHaveValue(token.lastCall!);
+  const group = page.getByTestId(`logs-group-${token.lastCall!}`);
   await expect(group.getByTestId("logs-caller")).toContainText("ci-bot");
   await page.getByTestId("timeline-close").click();
 });

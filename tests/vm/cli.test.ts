@@ -202,7 +202,13 @@ test("logs shows an invocation's START, lines, END and REPORT", async () => {
   assert.match(lines[1]!, new RegExp(`  ${id}  line 1 of 2$`));
   assert.match(lines[2]!, new RegExp(`  ${id}  line 2 of 2$`));
   assert.match(lines[3]!, new RegExp(`  ${id}  END RequestId: ${id}$`));
-  assert.match(lines[4]!, new RegExp(`  ${id}  REPORT RequestId: ${id}\tDuration: [\\d.]+ ms$`));
+  // Lambda's REPORT: the duration, the memory limit and the peak (and Init Duration after a cold start).
+  assert.match(
+    lines[4]!,
+    new RegExp(
+      `  ${id}  REPORT RequestId: ${id}\tDuration: [\\d.]+ ms\tMemory Size: \\d+ MB\tMax Memory Used: \\d+ MB(\tInit Duration: [\\d.]+ ms)?$`,
+    ),
+  );
   const records = await okJson<LogRecord[]>(["logs", "slow-logger", "--invocation", id]);
   assert.deepEqual(
     records.map((x) => x.kind),
