@@ -16,7 +16,8 @@ import { RemoteConnections } from "./remote/remote-connections.ts";
 import { SharingRegistry } from "./remote/sharing-registry.ts";
 import { openHearthStore, type HearthStore } from "./store/hearth-store.ts";
 import { openDataDir } from "./store/private-data-dir.ts";
-import { LogFiles, logsBytes } from "./store/log-files.ts";
+import { LogFiles } from "./store/log-files.ts";
+import { megabytesSetting } from "./store/size-setting.ts";
 import { systemRandom } from "./store/system-random.ts";
 import { chooseAccel } from "./vm/accel-probe.ts";
 import type { Accel } from "./vm/domain-xml.ts";
@@ -49,18 +50,6 @@ export interface HostOptions {
   squeezeIdleMs?: number;
   /** The bound of the metrics kept on disk, in MB; by default HEARTH_METRICS_MB, else 50. */
   metricsMb?: number;
-}
-
-/** The metrics' bound on disk in bytes: asked for, else HEARTH_METRICS_MB, else 50 MB (at least 1 MB). */
-export function metricsBytes(asked: number | undefined, env: NodeJS.ProcessEnv): number {
-  const raw = asked ?? env.HEARTH_METRICS_MB;
-  if (raw === undefined || raw === "") return 50 * 1024 * 1024;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 1 || n > 100_000)
-    throw new Error(
-      `INVALID_CONFIG: HEARTH_METRICS_MB must be a number of megabytes from 1 to 100000, not "${String(raw)}"`,
-    );
-  return Math.round(n * 1024 * 1024);
 }
 
 /** HEARTH_SQUEEZE_SECONDS: seconds a VM stays untouched before its spare memory is squeezed out; unset or 0: never. */
@@ -144,10 +133,17 @@ export class Host {
       ...(o.idleProfileMs !== undefined ? { idleProfileMs: o.idleProfileMs } : {}),
     });
     const logs = new InvocationLogs(
-      new LogFiles(join(o.dataDir, "logs", "tasks"), { maxTotalBytes: logsBytes(process.env) }),
+      new LogFiles(join(o.dataDir, "logs", "tasks"), {
+        maxTotalBytes: megabytesSetting("HEARTH_LOGS_MB", process.env.HEARTH_LOGS_MB, 200, 1_000_000),
+      }),
     );
     // Four fifths of the bound for invocations, one for the pool's samples.
-    const metricsBound = metricsBytes(o.metricsMb, process.env);
+    const metricsBound = megabytesSetting(
+      "HEARTH_METRICS_MB",
+      o.metricsMb ?? process.env.HEARTH_METRICS_MB,
+      50,
+      100_000,
+    );
     const metrics = new InvocationMetrics({
       dir: join(o.dataDir, "metrics", "invocations"),
       maxBytes: Math.floor(metricsBound * 0.8),

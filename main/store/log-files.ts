@@ -35,18 +35,6 @@ export interface LogFilesOptions {
   maxTotalBytes?: number;
 }
 
-/** The logs' bound in bytes: asked for, else HEARTH_LOGS_MB, else 200 MB. */
-export function logsBytes(env: NodeJS.ProcessEnv): number {
-  const raw = env.HEARTH_LOGS_MB;
-  if (raw === undefined || raw === "") return 200 * 1024 * 1024;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 1 || n > 1_000_000)
-    throw new Error(
-      `INVALID_CONFIG: HEARTH_LOGS_MB must be a number of megabytes from 1 to 1000000, not "${raw}"`,
-    );
-  return Math.round(n * 1024 * 1024);
-}
-
 const TASK_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
 
 export class LogFiles {
