@@ -32,7 +32,7 @@ npx hearth import ../shared/fixtures/tasks/echo-node
 t1=$(date +%s%N)
 out="$(npx hearth invoke echo --payload '{"first":"run"}')"
 echo "first invocation answered in $((($(date +%s%N) - t1) / 1000000)) ms: $out"
-echo "$out" | grep -Eq '"first": *"run"' || { echo "unexpected answer: $out"; exit 1; }
+grep -Eq '"first": *"run"' <<<"$out" || { echo "unexpected answer: $out"; exit 1; }
 
 trap - EXIT
 stop

@@ -68,7 +68,7 @@ as_user "npx hearth import ~/task"
 t1=$(date +%s%N)
 out="$(as_user "npx hearth invoke echo --payload '{\"first\":\"run\"}'")"
 echo "first invocation answered in $((($(date +%s%N) - t1) / 1000000)) ms: $out"
-echo "$out" | grep -Eq '"first": *"run"' || { echo "unexpected answer: $out"; exit 1; }
+grep -Eq '"first": *"run"' <<<"$out" || { echo "unexpected answer: $out"; exit 1; }
 pgrep -u "$user" -f qemu-system >/dev/null || { echo "no QEMU runs as $user"; exit 1; }
 
 trap - EXIT
