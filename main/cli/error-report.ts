@@ -30,7 +30,8 @@ const HINTS: Record<string, string> = {
   TOO_MANY_ATTEMPTS: "too many failed logins from this address: wait, then check the credentials",
   STORE_LOCKED:
     "a Hearth is running on this data directory: let it do this (it answers at the URL in serve.json)",
-  FORBIDDEN: "a token only invokes its alias; manage things with the owner key or an access key",
+  FORBIDDEN:
+    "a token only invokes its alias, and another profile's task runs only through an alias on its grant or the ARN its policy names for you; manage things with the owner key or an access key",
 };
 
 function codeOf(err: unknown): string | undefined {

@@ -8,6 +8,8 @@ export type LambdaErrorType =
   | "ResourceNotFoundException"
   | "ResourceConflictException"
   | "PolicyLengthExceededException"
+  | "PreconditionFailedException"
+  | "RequestEntityTooLargeException"
   | "AccessDeniedException"
   | "UnrecognizedClientException"
   | "RequestTooLargeException"
@@ -52,6 +54,11 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   ALIAS_EXISTS: conflict,
   GRANT_NOT_FOUND: missing,
   GRANT_EXISTS: conflict,
+  STATEMENT_EXISTS: conflict,
+  STATEMENT_NOT_FOUND: missing,
+  POLICY_NOT_FOUND: missing,
+  POLICY_TOO_LARGE: { status: 400, type: "PolicyLengthExceededException" },
+  REVISION_MISMATCH: { status: 412, type: "PreconditionFailedException" },
   // A cross-profile alias asks for more than the grant allows: the request is wrong, not the server.
   GRANT_LIMIT_EXCEEDED: bad,
   CUSTOMIZATION_NOT_ALLOWED: bad,
@@ -86,7 +93,8 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   // Too many failed authentications from one client address: it waits before trying again.
   TOO_MANY_ATTEMPTS: throttled,
   ROUTE_NOT_FOUND: { status: 404, type: "UnknownOperationException" },
-  PAYLOAD_TOO_LARGE: { status: 413, type: "RequestTooLargeException" },
+  // Lambda answers an Invoke payload over 6 MB with this type (its SDK model names RequestTooLargeException).
+  PAYLOAD_TOO_LARGE: { status: 413, type: "RequestEntityTooLargeException" },
   // The shared listener's certificate or key in the data directory is unusable: the owner's machine, not a request.
   TLS_IDENTITY_INVALID: internal,
   REMOTE_NOT_FOUND: missing,
@@ -183,13 +191,19 @@ export function lambdaError(code: string): LambdaErrorAnswer {
 export function lambdaErrorResponse(err: unknown): {
   status: number;
   headers: Record<string, string>;
-  body: { Type: "User" | "Service"; message: string };
+  body: { Type: "User" | "Service"; message: string; Reason?: string };
 } {
   const body = errorBody(err);
   const { status, type } = lambdaError(body.error.code);
+  // A throttle says why, as Lambda's TooManyRequestsException does (ReservedFunctionConcurrentInvocationLimitExceeded…).
+  const reason = (err as { reason?: unknown } | null)?.reason;
   return {
     status,
     headers: { "x-amzn-errortype": type, "content-type": "application/json" },
-    body: { Type: status < 500 ? "User" : "Service", message: body.error.message },
+    body: {
+      Type: status < 500 ? "User" : "Service",
+      message: body.error.message,
+      ...(typeof reason === "string" ? { Reason: reason } : {}),
+    },
   };
 }

@@ -12,6 +12,8 @@ import { DoctorProbe, registerDoctor } from "./doctor-route.ts";
 import { LOCAL_PORT_TIMEOUTS, type LocalPort } from "./local-port.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
+import { registerLambdaPolicy } from "./lambda/lambda-policy.ts";
+import { registerLambdaVersions } from "./lambda/lambda-versions.ts";
 import { AuthFailures } from "./native/auth-failures.ts";
 import { NativeAuth } from "./native/native-auth.ts";
 import { registerNativeApi } from "./native/native-api.ts";
@@ -67,6 +69,8 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerNativeApi(server, o.app, auth, () => o.app.sharing.current());
   registerLambdaInvoke(server, o.app, failures);
   registerLambdaFunctions(server, o.app, failures);
+  registerLambdaVersions(server, o.app, failures);
+  registerLambdaPolicy(server, o.app, failures);
   registerApiGateway(server, { store: o.app.store, invoker: o.app.invoker, failures });
   registerRemoteApiProxy(server, o.app, auth);
   registerUi(server);

@@ -99,6 +99,18 @@ export class Engine {
     return this.plan(state, target, callerProfileId);
   }
 
+  /**
+   * Where a task's $LATEST stands after a change, as its owner calls it: loading beside a warm older sandbox, or
+   * serving (see SandboxScheduler.deployState). Starts that load when one is due.
+   */
+  deployState(taskId: string): { state: "current" | "moving" | "failed"; reason?: string } {
+    const state = this.store.documents.state;
+    const task = state.tasks.find((t) => t.id === taskId);
+    if (!task) throw new HearthError("TASK_NOT_FOUND", `no task with id "${taskId}"`, "task");
+    const plan = this.plan(state, { kind: "version", taskId, version: "$LATEST" }, task.profileId);
+    return this.scheduler.deployState(plan.execution);
+  }
+
   /** The execution of a task's $LATEST as its owner calls it while it is under the debugger. */
   inspectExecution(taskId: string): Execution {
     const state = this.store.documents.state;
@@ -383,6 +395,8 @@ export class Engine {
       spec: inspect ? { ...cfg.spec, inspect: true } : cfg.spec,
       loadCode: async () => ({ zip: await blobs.get(sha256), sha256 }),
     };
+    const reserved = state.tasks.find((t) => t.id === taskId)?.reservedConcurrency;
+    if (reserved !== undefined) execution.reservedConcurrency = reserved;
     return { execution, taskId, version, aliasId, ownerProfileId: cfg.ownerProfileId };
   }
 }

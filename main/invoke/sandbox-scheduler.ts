@@ -19,6 +19,11 @@ export interface Execution {
   follow: boolean;
   spec: SandboxSpec;
   loadCode(): Promise<{ zip: Buffer; sha256: string }>;
+  /**
+   * The task's reserved concurrency (Lambda's): requests of the task in flight beyond it are throttled at once
+   * rather than queued. Absent: only the scheduler's own per-task limit, with its queue.
+   */
+  reservedConcurrency?: number;
 }
 
 export interface RunOutcome extends InvokeOutcome {
@@ -88,6 +93,8 @@ export class SchedulerError extends Error {
     readonly code: string,
     message: string,
     readonly lambda?: LambdaError,
+    /** Lambda's Reason of a throttle (TooManyRequestsException), when it is one Lambda names. */
+    readonly reason?: string,
   ) {
     super(`${code}: ${message}`);
   }
@@ -154,6 +161,10 @@ export interface SchedulerEvents {
 export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   private readonly o: Required<SchedulerOptions>;
   private readonly held = new Map<string, HeldVm[]>();
+  /** Configurations whose background load (deployState) failed, with the error, by config key. */
+  private readonly failedLoads = new Map<string, string>();
+  /** Requests of a task with reserved concurrency between their arrival and their answer, by task. */
+  private readonly inFlightByTask = new Map<string, number>();
   /** Sandboxes being placed, by profile: visible as "loading" at once, so no second request starts the same. */
   private readonly placing = new Map<string, Set<Sandbox>>();
   private readonly waiting = new Map<string, number>();
@@ -198,6 +209,30 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   /** Runs one invocation to its end; never throws for the handler's own failures (see RunOutcome.error). */
   async run(exec: Execution, payload: string, opts: InvokeOptions = {}): Promise<RunOutcome> {
     if (this.closed) throw new SchedulerError("ENGINE_CLOSED", "Hearth is shutting down");
+    const reserved = exec.reservedConcurrency;
+    if (reserved === undefined) return this.admitted(exec, payload, opts);
+    const inFlight = this.inFlightByTask.get(exec.taskKey) ?? 0;
+    if (inFlight >= reserved) {
+      throw new SchedulerError(
+        "TOO_MANY_REQUESTS",
+        reserved === 0
+          ? `Rate Exceeded: ${exec.spec.functionName} has a reserved concurrency of 0, which stops every call`
+          : `Rate Exceeded: ${exec.spec.functionName} has a reserved concurrency of ${reserved}, all in use`,
+        undefined,
+        "ReservedFunctionConcurrentInvocationLimitExceeded",
+      );
+    }
+    this.inFlightByTask.set(exec.taskKey, inFlight + 1);
+    try {
+      return await this.admitted(exec, payload, opts);
+    } finally {
+      const n = (this.inFlightByTask.get(exec.taskKey) ?? 1) - 1;
+      if (n <= 0) this.inFlightByTask.delete(exec.taskKey);
+      else this.inFlightByTask.set(exec.taskKey, n);
+    }
+  }
+
+  private async admitted(exec: Execution, payload: string, opts: InvokeOptions): Promise<RunOutcome> {
     const started = performance.now();
     const deadline = Date.now() + this.o.maxWaitMs;
     let coldStart = false;
@@ -330,6 +365,29 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       this.sandboxes(exec.profile).filter((s) => s.exec.configKey === exec.configKey);
     if (mine().length === 0) await this.startSandbox(exec);
     else await Promise.all(mine().map((s) => s.loaded.catch(() => undefined)));
+  }
+
+  /**
+   * Where a following line stands against `exec`'s configuration, moving it when it must: when older sandboxes of
+   * the line are warm and none of this configuration is there, one loads now, in the background, so the next call
+   * finds it ready instead of being served the old one. "current": this configuration serves the line's next call
+   * (or nothing warm is left to replace); "moving": it is loading while the old one serves; "failed": its load
+   * failed, and the old one still serves.
+   */
+  deployState(exec: Execution): { state: "current" | "moving" | "failed"; reason?: string } {
+    if (!exec.follow) return { state: "current" };
+    const mine = this.sandboxes(exec.profile).filter((s) => s.exec.configKey === exec.configKey);
+    if (mine.some((s) => s.state === "ready")) return { state: "current" };
+    if (this.olderOfLine(exec).length === 0) return { state: "current" };
+    if (mine.some((s) => s.state === "loading")) return { state: "moving" };
+    const failed = this.failedLoads.get(exec.configKey);
+    if (failed !== undefined) return { state: "failed", reason: failed };
+    this.startSandbox(exec).catch((err: unknown) => {
+      this.failedLoads.set(exec.configKey, (err as Error).message);
+      // Bounded: each change to a task makes a new key, and only the newest matter.
+      if (this.failedLoads.size > 200) this.failedLoads.delete(this.failedLoads.keys().next().value!);
+    });
+    return { state: "moving" };
   }
 
   /** The session and slot of the newest ready sandbox of a line, or null: where a debugger attaches. */

@@ -91,6 +91,11 @@ const NATIVE_STATUS: Record<KnownErrorCode, number> = {
   ALIAS_EXISTS: 409,
   GRANT_NOT_FOUND: 404,
   GRANT_EXISTS: 409,
+  STATEMENT_EXISTS: 409,
+  STATEMENT_NOT_FOUND: 404,
+  POLICY_NOT_FOUND: 404,
+  POLICY_TOO_LARGE: 400,
+  REVISION_MISMATCH: 412,
   // A cross-profile alias asks for more than the grant allows: the request is wrong, not the server.
   GRANT_LIMIT_EXCEEDED: 422,
   CUSTOMIZATION_NOT_ALLOWED: 422,

@@ -51,6 +51,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "saved test events arrive: an empty list of them",
     up: (doc) => ({ ...doc, testEvents: Array.isArray(doc.testEvents) ? doc.testEvents : [] }),
   },
+  {
+    from: 5,
+    description: "functions get Lambda's resource policies: an empty list of statements",
+    up: (doc) => ({ ...doc, permissions: Array.isArray(doc.permissions) ? doc.permissions : [] }),
+  },
 ];
 
 /**

@@ -35,6 +35,8 @@ const task = z.strictObject({
     }),
   ),
   lastVersion: z.number().int().min(0),
+  tags: stringMap.optional(),
+  reservedConcurrency: z.number().int().min(0).optional(),
 });
 
 const profile = z.strictObject({
@@ -152,6 +154,15 @@ const testEvent = z.strictObject({
   updatedAt: iso,
 });
 
+const permission = z.strictObject({
+  taskId: str,
+  qualifier: str.nullable(),
+  sid: str,
+  action: z.literal("lambda:InvokeFunction"),
+  principalAccountId: z.string().regex(/^[0-9]{12}$/),
+  createdAt: iso,
+});
+
 export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   schemaVersion: z.number().int(),
   profiles: z.array(profile),
@@ -162,6 +173,7 @@ export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   apis: z.array(api),
   remotes: z.array(remote),
   testEvents: z.array(testEvent),
+  permissions: z.array(permission),
 });
 
 /** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */

@@ -226,7 +226,7 @@ describe("Lambda function management with the AWS SDK v3", () => {
     assert.ok(list.Functions!.some((f) => f.FunctionName === "greeter"));
   });
 
-  test("AddPermission grants another profile; that profile can never get the function or its code", async () => {
+  test("AddPermission adds a statement for another profile; that profile can never get the function or its code", async () => {
     const ctx = { now: Date.now(), random: systemRandom, sealer: host.store.secrets };
     const other = await host.store.documents.update((s) => createProfile(s, { name: "teammate" }, ctx));
     const otherClient = client({
@@ -242,7 +242,9 @@ describe("Lambda function management with the AWS SDK v3", () => {
       }),
     );
     assert.match(added.Statement!, /lambda:InvokeFunction/);
-    assert.ok(host.store.documents.state.grants.some((g) => g.granteeProfileId === other.profile.id));
+    assert.ok(
+      host.store.documents.state.permissions.some((p) => p.principalAccountId === other.profile.accountId),
+    );
     await assert.rejects(
       otherClient.send(
         new GetFunctionCommand({ FunctionName: `arn:aws:lambda:us-east-1:${accountId}:function:greeter` }),

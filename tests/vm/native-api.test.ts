@@ -362,8 +362,8 @@ describe("APIs built from tasks", () => {
         name: "steal",
         routes: [{ routeKey: "GET /", target: { task: "crasher", ownerAccountId: alice.profile.accountId } }],
       }),
-      404,
-      "TASK_NOT_FOUND",
+      403,
+      "FORBIDDEN",
     );
   });
 });

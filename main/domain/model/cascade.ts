@@ -1,9 +1,15 @@
-// What goes with a removed record: an alias or API takes its tokens, a task its aliases, grants and test events.
+// What goes with a removed record: an alias or API takes its tokens, a task its aliases, grants, test events and
+// policy statements.
 // Works on a draft copy.
 import type { HearthState } from "./state.ts";
 
 export function removeAliases(draft: HearthState, aliasIds: ReadonlySet<string>): void {
   if (aliasIds.size === 0) return;
+  // An owner's alias takes the policy statements that named it, as Lambda deletes an alias's policy with it.
+  const named = draft.aliases.filter((a) => aliasIds.has(a.id) && a.grantId === null);
+  draft.permissions = draft.permissions.filter(
+    (p) => !named.some((a) => a.taskId === p.taskId && a.name === p.qualifier),
+  );
   draft.aliases = draft.aliases.filter((a) => !aliasIds.has(a.id));
   draft.tokens = draft.tokens.filter((t) => !(t.scope.kind === "alias" && aliasIds.has(t.scope.aliasId)));
 }
@@ -27,6 +33,7 @@ export function removeTasks(draft: HearthState, taskIds: ReadonlySet<string>): v
   removeGrants(draft, new Set(draft.grants.filter((g) => taskIds.has(g.taskId)).map((g) => g.id)));
   removeAliases(draft, new Set(draft.aliases.filter((a) => taskIds.has(a.taskId)).map((a) => a.id)));
   draft.tasks = draft.tasks.filter((t) => !taskIds.has(t.id));
+  draft.permissions = draft.permissions.filter((p) => !taskIds.has(p.taskId));
   draft.testEvents = draft.testEvents.filter((e) => !taskIds.has(e.taskId));
 }
 

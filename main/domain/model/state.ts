@@ -2,7 +2,7 @@
 // aliases, as plain data.
 
 /** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
-export const CURRENT_SCHEMA_VERSION = 5;
+export const CURRENT_SCHEMA_VERSION = 6;
 
 import type { Runtime } from "../tasks/runtime-ids.ts";
 
@@ -46,6 +46,13 @@ export interface Task {
   versions: TaskVersion[];
   /** Highest number ever published, so a number is never handed out twice. */
   lastVersion: number;
+  /** Lambda's tags: free labels the owner sets (TagResource), at most 50. */
+  tags?: Record<string, string>;
+  /**
+   * Lambda's reserved concurrency: at most this many invocations of the task run at once, and calls beyond it are
+   * throttled at once. Absent: only the host's per-task limit; 0 stops every call.
+   */
+  reservedConcurrency?: number;
 }
 
 export interface PasswordHash {
@@ -238,6 +245,20 @@ export interface TestEvent {
   updatedAt: string;
 }
 
+/**
+ * One statement of a task's resource policy (Lambda's AddPermission): the account may invoke the task by the ARN
+ * the statement names, with the owner's configuration, in the owner's VMs. `qualifier` null is the unqualified
+ * function ARN ($LATEST); a version number or an owner's alias name allows exactly that qualified ARN.
+ */
+export interface PolicyStatement {
+  taskId: string;
+  qualifier: string | null;
+  sid: string;
+  action: "lambda:InvokeFunction";
+  principalAccountId: string;
+  createdAt: string;
+}
+
 export interface HearthState {
   schemaVersion: number;
   profiles: Profile[];
@@ -248,6 +269,7 @@ export interface HearthState {
   apis: Api[];
   remotes: RemoteAlias[];
   testEvents: TestEvent[];
+  permissions: PolicyStatement[];
 }
 
 export function emptyState(): HearthState {
@@ -261,6 +283,7 @@ export function emptyState(): HearthState {
     apis: [],
     remotes: [],
     testEvents: [],
+    permissions: [],
   };
 }
 

@@ -8,6 +8,7 @@ import type { Host } from "../../host.ts";
 import type { InvocationAnswer, InvocationMode, InvocationWords } from "../../invoke/invoker.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
+import { answerAfterDrain } from "./body-drain.ts";
 import { lambdaCaller, lambdaHeadersCheck } from "./lambda-auth.ts";
 import { decodePayload } from "../../domain/tasks/payload-check.ts";
 
@@ -147,13 +148,17 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
         return sendLambdaError(reply, err);
       }
     });
-    scope.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
+    scope.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
       if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE" || err.statusCode === 413) {
-        return sendLambdaError(
-          reply,
-          new HearthError(
-            "IMPORT_TOO_LARGE",
-            `Request must be smaller than ${MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+        // Lambda's answer, after the rest of the body: the client is still writing it.
+        return answerAfterDrain(req, reply, () =>
+          sendLambdaError(
+            reply,
+            new HearthError(
+              "PAYLOAD_TOO_LARGE",
+              `Request must be smaller than ${MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+              "Payload",
+            ),
           ),
         );
       }

@@ -305,7 +305,7 @@ test("targets must be invocable by the API's profile now; their errors name the 
         one({ task: "resize", ownerAccountId: ownerAccount, qualifier: "prod" }),
         w.ctx,
       ),
-    "TASK_NOT_FOUND",
+    "FORBIDDEN",
     "routes.0.target",
   );
   // The caller mixes its own task and the owner's task through its alias "prod".
@@ -455,7 +455,7 @@ test("a target that disappears later blocks nothing: the route stays, and other 
   w.apply((s) => updateApi(s, caller, { apiId: shared.id, description: "stale" }, w.ctx));
   expectError(
     () => updateApi(w.state, caller, { apiId: shared.id, routes: shared.routes }, w.ctx),
-    "TASK_NOT_FOUND",
+    "FORBIDDEN",
     "routes.0.target",
   );
   w.apply((s) => deleteTask(s, owner, { task: "resize" }));
