@@ -13,6 +13,8 @@ import type {
 } from "./domain/model/views.ts";
 import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
 import type { LogRecord } from "./domain/model/log-record.ts";
+import type { AsyncEventView } from "./domain/metrics/async-event-view.ts";
+import type { FunctionSettingsView } from "./domain/tasks/function-settings-view.ts";
 import type { InvocationStatsView, InvocationView } from "./domain/metrics/metrics-views.ts";
 import type { PoolHistoryView } from "./domain/metrics/pool-series.ts";
 import type { TelemetryView } from "./domain/metrics/telemetry-view.ts";
@@ -44,6 +46,12 @@ export type {
 } from "./domain/metrics/metrics-views.ts";
 export type { PoolHistoryView, StartsPerHour, VmPoint, VmSeries } from "./domain/metrics/pool-series.ts";
 export type { TelemetryView } from "./domain/metrics/telemetry-view.ts";
+export type { AsyncEventView } from "./domain/metrics/async-event-view.ts";
+export type {
+  EventInvokeConfigView,
+  FunctionSettingsView,
+  PolicyStatementView,
+} from "./domain/tasks/function-settings-view.ts";
 export type { TestEventView } from "./domain/events/test-events.ts";
 /** A saved test event's name rule, checked by the window before it asks the host (which checks it again). */
 export { TEST_EVENT_NAME_PATTERN } from "./domain/events/test-event-limits.ts";
@@ -449,6 +457,64 @@ export const operations = {
     input: z.strictObject({ grantId: id }),
   }),
 
+  /**
+   * An own task's Lambda settings: its resource policy, its asynchronous-invocation configurations and
+   * destinations, its dead-letter target, reserved concurrency and tags.
+   */
+  getFunctionSettings: op<FunctionSettingsView>()({
+    method: "GET",
+    path: "/v1/tasks/:task/settings",
+    access: "profile",
+    input: z.strictObject({ task: name }),
+  }),
+  /** Adds a statement to the task's policy (Lambda's AddPermission): the account may invoke that ARN. */
+  addPermission: op<FunctionSettingsView>()({
+    method: "POST",
+    path: "/v1/tasks/:task/policy",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      statementId: name,
+      /** A 12-digit account id, its root ARN, or a local profile's name. */
+      principal: name,
+      /** A version number or an own alias; absent: the unqualified function ARN. */
+      qualifier: name.optional(),
+    }),
+  }),
+  removePermission: op<FunctionSettingsView>()({
+    method: "DELETE",
+    path: "/v1/tasks/:task/policy/:statementId",
+    access: "profile",
+    input: z.strictObject({ task: name, statementId: name, qualifier: name.optional() }),
+  }),
+  /** Sets the task's (or a qualifier's) asynchronous-invocation configuration, replacing it whole. */
+  putEventInvokeConfig: op<FunctionSettingsView>()({
+    method: "PUT",
+    path: "/v1/tasks/:task/event-invoke-config",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      qualifier: name.optional(),
+      maximumRetryAttempts: z.number({ error: "must be a number" }).optional(),
+      maximumEventAgeSeconds: z.number({ error: "must be a number" }).optional(),
+      onSuccess: z.string().nullable().optional(),
+      onFailure: z.string().nullable().optional(),
+    }),
+  }),
+  deleteEventInvokeConfig: op<FunctionSettingsView>()({
+    method: "DELETE",
+    path: "/v1/tasks/:task/event-invoke-config",
+    access: "profile",
+    input: z.strictObject({ task: name, qualifier: name.optional() }),
+  }),
+  /** Sets (a function ARN) or clears (null) where the task's failed asynchronous events are copied. */
+  setDeadLetter: op<FunctionSettingsView>()({
+    method: "PUT",
+    path: "/v1/tasks/:task/dead-letter",
+    access: "profile",
+    input: z.strictObject({ task: name, targetArn: z.string().nullable() }),
+  }),
+
   listTokens: op<TokenView[]>()({
     method: "GET",
     path: "/v1/tokens",
@@ -554,6 +620,24 @@ export const operations = {
     path: "/v1/invocations/:requestId",
     access: "profile",
     input: z.strictObject({ requestId: id }),
+  }),
+  /**
+   * The acting profile's asynchronous events, newest first: by state (`failed`: every attempt failed or the event
+   * grew too old), with how each ended and where its end was sent.
+   */
+  listAsyncEvents: op<AsyncEventView[]>()({
+    method: "GET",
+    path: "/v1/async-events",
+    access: "profile",
+    input: z.strictObject({
+      state: z
+        .enum(["queued", "running", "succeeded", "failed"], {
+          error: "must be queued, running, succeeded or failed",
+        })
+        .optional(),
+      task: name.optional(),
+      limit: optionalNumber.min(1, "must be at least 1").max(1000, "must be at most 1000").optional(),
+    }),
   }),
 
   /** The caller's saved test events on a task it may invoke (its own, or `ownerAccountId`'s shared with it). */

@@ -20,6 +20,7 @@ interface StatsFlags {
 interface ListFlags extends StatsFlags {
   errors?: boolean;
   throttles?: boolean;
+  failed?: boolean;
   limit?: number;
   task?: string;
 }
@@ -166,13 +167,45 @@ export function registerStatsCommands(program: Command): void {
       .option("--until <time>", "up to this long ago or this ISO time")
       .option("--errors", "only calls that failed")
       .option("--throttles", "only calls refused for a limit")
+      .option(
+        "--failed",
+        "only asynchronous events that failed for good (every attempt, or too old), with where their failure went",
+      )
       .option("--limit <n>", "at most this many (default 50)", integerParser(1, 5000)),
   ).action(async (task: string | undefined, _o: unknown, cmd: Command) => {
     const o = optionsOf<ListFlags>(cmd);
-    if (o.errors && o.throttles) {
-      throw new CliError("INVALID_INPUT", "--errors and --throttles: choose one", EXIT.usage);
+    if ([o.errors, o.throttles, o.failed].filter(Boolean).length > 1) {
+      throw new CliError("INVALID_INPUT", "--errors, --throttles and --failed: choose one", EXIT.usage);
     }
     const conn = await connect(o, "profile");
+    if (o.failed) {
+      const events = await conn.call("listAsyncEvents", {
+        state: "failed",
+        ...(task !== undefined ? { task } : {}),
+        limit: Math.min(o.limit ?? 50, 1000),
+      });
+      if (o.json) {
+        out(json(events));
+        return;
+      }
+      out(
+        table(
+          ["time", "request id", "target", "attempts", "ended", "error", "sent to"],
+          events.map((e) => [
+            e.updatedAt,
+            e.requestId,
+            e.target,
+            `${e.attempts}/${e.maxAttempts}`,
+            e.condition ?? "",
+            e.error ? `${e.error.errorType}: ${e.error.errorMessage}` : "",
+            (e.delivered ?? [])
+              .map((d) => `${d.kind} ${d.arn}${d.error ? ` (not sent: ${d.error})` : ""}`)
+              .join("; "),
+          ]),
+        ),
+      );
+      return;
+    }
     const list = await conn.call("listInvocations", {
       ...(task !== undefined ? { task } : {}),
       ...(o.owner !== undefined ? { ownerAccountId: o.owner } : {}),

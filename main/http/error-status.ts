@@ -59,6 +59,7 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   POLICY_NOT_FOUND: missing,
   POLICY_TOO_LARGE: { status: 400, type: "PolicyLengthExceededException" },
   REVISION_MISMATCH: { status: 412, type: "PreconditionFailedException" },
+  EVENT_CONFIG_NOT_FOUND: missing,
   // A cross-profile alias asks for more than the grant allows: the request is wrong, not the server.
   GRANT_LIMIT_EXCEEDED: bad,
   CUSTOMIZATION_NOT_ALLOWED: bad,

@@ -12,6 +12,7 @@ import { DoctorProbe, registerDoctor } from "./doctor-route.ts";
 import { LOCAL_PORT_TIMEOUTS, type LocalPort } from "./local-port.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
+import { registerLambdaEventConfig } from "./lambda/lambda-event-config.ts";
 import { registerLambdaPolicy } from "./lambda/lambda-policy.ts";
 import { registerLambdaVersions } from "./lambda/lambda-versions.ts";
 import { AuthFailures } from "./native/auth-failures.ts";
@@ -71,6 +72,7 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerLambdaFunctions(server, o.app, failures);
   registerLambdaVersions(server, o.app, failures);
   registerLambdaPolicy(server, o.app, failures);
+  registerLambdaEventConfig(server, o.app, failures);
   registerApiGateway(server, { store: o.app.store, invoker: o.app.invoker, failures });
   registerRemoteApiProxy(server, o.app, auth);
   registerUi(server);

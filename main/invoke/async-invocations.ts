@@ -9,7 +9,8 @@ import { HearthError } from "../domain/model/errors.ts";
 import { makePrivateDir, PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
 import { defaultMaxPerProfile, nextProfile } from "./async-fair-share.ts";
 import { boundedOutcome, type AsyncOutcome } from "./async-outcome.ts";
-import type { Engine } from "./engine.ts";
+import { parseFunctionName } from "../domain/access/function-arn.ts";
+import type { Engine, EventSettings } from "./engine.ts";
 
 export type AsyncState = "queued" | "running" | "succeeded" | "failed";
 
@@ -28,7 +29,22 @@ export interface AsyncInvocation {
   createdAt: string;
   updatedAt: string;
   outcome?: AsyncOutcome;
+  /** The ARN the event was sent to, as Lambda's destination record names it. */
+  functionArn?: string;
+  /** The event is dropped (EventAgeExceeded) once older than this (Lambda's MaximumEventAgeInSeconds). */
+  maxAgeS?: number;
+  /** Why it ended: Lambda's destination condition. */
+  condition?: DestinationCondition;
+  /** Made by Hearth for another event: a destination's record, or a dead-letter target's copy of the event. */
+  origin?: { kind: "destination" | "dead-letter"; requestId: string; depth: number };
+  /** Where this event's end was sent: its destination and dead-letter target, each with the event made there. */
+  delivered?: { kind: "destination" | "dead-letter"; arn: string; requestId?: string; error?: string }[];
 }
+
+export type DestinationCondition = "Success" | "RetriesExhausted" | "EventAgeExceeded";
+
+/** Destinations calling destinations stop here, as Lambda's recursive loop detection stops a chain. */
+export const MAX_DESTINATION_DEPTH = 16;
 
 export interface AsyncOptions {
   dir: string;
@@ -155,17 +171,20 @@ export class AsyncInvocations {
     payload: string;
     requestId?: string;
     outsider?: boolean;
+    origin?: AsyncInvocation["origin"];
   }): Promise<AsyncInvocation> {
     if (this.closed) throw new Error("ENGINE_CLOSED: Hearth is shutting down");
     const bytes = Buffer.byteLength(req.payload);
-    if (bytes > this.maxPayloadBytes) {
+    // A destination's record holds the event and its result: it may pass the limit an event itself keeps to.
+    const limit = req.origin ? 2 * this.maxPayloadBytes + 64 * 1024 : this.maxPayloadBytes;
+    if (bytes > limit) {
       throw new HearthError(
         "PAYLOAD_TOO_LARGE",
         `an asynchronous invocation's payload may be ${this.maxPayloadBytes} bytes; this one is ${bytes}`,
         "payload",
       );
     }
-    this.engine.resolve(req.callerProfileId, req.ref);
+    const settings = this.engine.eventSettings(req.callerProfileId, req.ref);
     const pid = req.callerProfileId;
     let waiting = 0;
     for (const i of this.items.values()) {
@@ -187,10 +206,13 @@ export class AsyncInvocations {
       ...(req.outsider ? { outsider: true } : {}),
       state: "queued",
       attempts: 0,
-      maxAttempts: 1 + this.retryDelaysMs.length,
+      maxAttempts: 1 + Math.min(settings.maximumRetryAttempts, this.retryDelaysMs.length),
       nextAt: Date.now(),
       createdAt: now,
       updatedAt: now,
+      functionArn: settings.functionArn,
+      maxAgeS: settings.maximumEventAgeSeconds,
+      ...(req.origin ? { origin: req.origin } : {}),
     };
     this.writingByProfile.set(pid, (this.writingByProfile.get(pid) ?? 0) + 1);
     try {
@@ -274,6 +296,25 @@ export class AsyncInvocations {
     item.attempts++;
     item.updatedAt = new Date().toISOString();
     try {
+      if (item.maxAgeS !== undefined && Date.now() - Date.parse(item.createdAt) > item.maxAgeS * 1000) {
+        // Too old to run (a long stop, a long back-off): dropped as Lambda drops it, and its failure told.
+        item.attempts--;
+        item.state = "failed";
+        item.condition = "EventAgeExceeded";
+        item.outcome ??= {
+          ok: false,
+          error: {
+            errorType: "Hearth.EventAgeExceeded",
+            errorMessage: `the event was older than its maximum age of ${item.maxAgeS} s before it could run`,
+            trace: [],
+          },
+        };
+        await this.deliver(item);
+        item.updatedAt = new Date().toISOString();
+        await this.save(item);
+        await this.pruneFinished(pid);
+        return;
+      }
       await this.save(item);
       let outcome: AsyncOutcome;
       try {
@@ -306,11 +347,17 @@ export class AsyncInvocations {
       }
       if (this.closed) return; // abandoned: the record stays "running" and the next start retries it
       item.outcome = outcome;
-      if (outcome.ok) item.state = "succeeded";
-      else if (item.attempts < item.maxAttempts) {
+      if (outcome.ok) {
+        item.state = "succeeded";
+        item.condition = "Success";
+      } else if (item.attempts < item.maxAttempts) {
         item.state = "queued";
         item.nextAt = Date.now() + (this.retryDelaysMs[item.attempts - 1] ?? 0);
-      } else item.state = "failed";
+      } else {
+        item.state = "failed";
+        item.condition = "RetriesExhausted";
+      }
+      if (item.state !== "queued") await this.deliver(item);
       item.updatedAt = new Date().toISOString();
       await this.save(item);
       if (item.state !== "queued") await this.pruneFinished(pid);
@@ -319,6 +366,45 @@ export class AsyncInvocations {
       this.runningByProfile.set(pid, (this.runningByProfile.get(pid) ?? 1) - 1);
       if (this.runningByProfile.get(pid) === 0) this.runningByProfile.delete(pid);
       this.pump();
+    }
+  }
+
+  /**
+   * Sends a finished event on: Lambda's destination record to OnSuccess or OnFailure, and on failure the event
+   * itself to the dead-letter target. Each goes through this queue as the task owner's own async call. A target
+   * that refuses (gone, no longer permitted, queue full) is noted on the record, never retried forever.
+   */
+  private async deliver(item: AsyncInvocation): Promise<void> {
+    let settings: EventSettings;
+    try {
+      settings = this.engine.eventSettings(item.callerProfileId, item.ref);
+    } catch {
+      return; // the task or the caller's right to it is gone: nothing to tell
+    }
+    const depth = (item.origin?.depth ?? 0) + 1;
+    const sends: { kind: "destination" | "dead-letter"; arn: string; payload: string }[] = [];
+    const dest = item.condition === "Success" ? settings.onSuccess : settings.onFailure;
+    if (dest) sends.push({ kind: "destination", arn: dest, payload: destinationRecord(item, settings) });
+    if (item.condition !== "Success" && settings.deadLetter)
+      sends.push({ kind: "dead-letter", arn: settings.deadLetter, payload: item.payload });
+    for (const s of sends) {
+      const note: NonNullable<AsyncInvocation["delivered"]>[number] = { kind: s.kind, arn: s.arn };
+      if (depth > MAX_DESTINATION_DEPTH) {
+        note.error = `not sent: ${MAX_DESTINATION_DEPTH} events in a row were made by destinations, which looks like a loop`;
+      } else {
+        try {
+          const sent = await this.enqueue({
+            callerProfileId: settings.ownerProfileId,
+            ref: parseFunctionName(s.arn),
+            payload: s.payload,
+            origin: { kind: s.kind, requestId: item.id, depth },
+          });
+          note.requestId = sent.id;
+        } catch (err) {
+          note.error = (err as Error).message;
+        }
+      }
+      (item.delivered ??= []).push(note);
     }
   }
 
@@ -362,4 +448,51 @@ export class AsyncInvocations {
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.idleWaiters.splice(0)) w();
   }
+}
+
+/** The payload as JSON when it is JSON, else as the text it is. */
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Lambda's destination record for a function destination: the event, how it ended, and its response. */
+export function destinationRecord(
+  item: AsyncInvocation,
+  settings: Pick<EventSettings, "functionArn">,
+): string {
+  const o = item.outcome;
+  const ran = o !== undefined && o.error?.errorType !== "Hearth.EventAgeExceeded";
+  const hearthFailure = o?.error?.errorType?.startsWith("Hearth.") === true;
+  const record: Record<string, unknown> = {
+    version: "1.0",
+    timestamp: new Date().toISOString(),
+    requestContext: {
+      requestId: item.id,
+      functionArn: item.functionArn ?? settings.functionArn,
+      condition: item.condition,
+      approximateInvokeCount: item.attempts,
+    },
+    requestPayload: jsonOrText(item.payload),
+  };
+  if (ran && o) {
+    record.responseContext = {
+      statusCode: hearthFailure ? 500 : 200,
+      executedVersion: o.servedVersion ?? "$LATEST",
+      ...(!o.ok && !hearthFailure ? { functionError: "Unhandled" } : {}),
+    };
+    if (o.ok) {
+      if (o.payload !== undefined) record.responsePayload = jsonOrText(o.payload);
+    } else if (o.error) {
+      record.responsePayload = {
+        errorMessage: o.error.errorMessage,
+        errorType: o.error.errorType,
+        stackTrace: o.error.trace,
+      };
+    }
+  }
+  return JSON.stringify(record);
 }

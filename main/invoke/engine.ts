@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { pickAliasVersion } from "../domain/aliases/alias-routing.ts";
 import { resolveInvokeTarget, type InvokeRef, type InvokeTarget } from "../domain/access/authorization.ts";
 import { HearthError } from "../domain/model/errors.ts";
+import { DEFAULT_EVENT_INVOKE, eventInvokeConfigOf } from "../domain/tasks/event-invoke-config.ts";
 import { runtimeFamily } from "../domain/tasks/runtime-ids.ts";
 import { sandboxConfig } from "../domain/tasks/sandbox-config.ts";
 import { verifyToken } from "../domain/access/tokens.ts";
@@ -29,6 +30,20 @@ export interface InvokeRequest {
   outsider?: boolean;
   /** Who called, as the metrics name it (a profile by default). */
   via?: CallerLabel;
+}
+
+/** What an asynchronous event to a target runs under: its task's event-invoke configuration and dead-letter target. */
+export interface EventSettings {
+  taskId: string;
+  /** The task's owner: its account invokes the destinations, as a Lambda function's role does. */
+  ownerProfileId: string;
+  /** The ARN the event was sent to, qualified as Lambda's destination record names it. */
+  functionArn: string;
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  onSuccess: string | null;
+  onFailure: string | null;
+  deadLetter: string | null;
 }
 
 export interface InvokeResult extends RunOutcome {
@@ -91,6 +106,30 @@ export class Engine {
    * its own beside the task's usual sandboxes. Anyone else's calls never do: a debugger sees the environment.
    */
   readonly inspecting = new Set<string>();
+
+  /** The settings an asynchronous event to `ref` runs under (Lambda's defaults where the owner set none). */
+  eventSettings(callerProfileId: string, ref: InvokeRef): EventSettings {
+    const state = this.store.documents.state;
+    const target = resolveInvokeTarget(state, callerProfileId, ref);
+    const taskId =
+      target.kind === "version" ? target.taskId : state.aliases.find((a) => a.id === target.aliasId)!.taskId;
+    const task = state.tasks.find((t) => t.id === taskId)!;
+    const account = state.profiles.find((p) => p.id === task.profileId)?.accountId ?? "000000000000";
+    // A holder's own cross-profile alias is not one of the owner's qualifiers: the owner's defaults apply.
+    const ownQualifier =
+      target.kind === "version" || state.aliases.find((a) => a.id === target.aliasId)?.grantId === null;
+    const config = ownQualifier ? eventInvokeConfigOf(state, taskId, ref.qualifier) : null;
+    return {
+      taskId,
+      ownerProfileId: task.profileId,
+      functionArn: `arn:aws:lambda:local:${account}:function:${task.name}:${ref.qualifier ?? "$LATEST"}`,
+      maximumRetryAttempts: config?.maximumRetryAttempts ?? DEFAULT_EVENT_INVOKE.maximumRetryAttempts,
+      maximumEventAgeSeconds: config?.maximumEventAgeSeconds ?? DEFAULT_EVENT_INVOKE.maximumEventAgeSeconds,
+      onSuccess: config?.onSuccess ?? null,
+      onFailure: config?.onFailure ?? null,
+      deadLetter: task.deadLetterArn ?? null,
+    };
+  }
 
   /** Resolves and checks a request without running it (Lambda's DryRun does exactly this). */
   resolve(callerProfileId: string, ref: InvokeRef): Resolved {

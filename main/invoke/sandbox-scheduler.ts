@@ -262,7 +262,11 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
           continue;
         }
         if (loadFailure) throw loadFailure.error;
-        if (this.withinLimits(exec) && this.canGrow(exec)) {
+        // While its line moves, a following request waits for a warm sandbox of the line (old or new, whichever
+        // frees first) rather than starting one more load of its own: pick() has the replacements loading, and a
+        // load it waited for would be the cold start a deploy must not cost.
+        const moving = exec.follow && this.olderOfLine(exec).length > 0;
+        if (!moving && this.withinLimits(exec) && this.canGrow(exec)) {
           coldStart = true;
           // Load in the background and wait like any queued request: another request may take the new sandbox
           // first, and a sandbox that frees up meanwhile serves this one (a load may wait long for a VM on a

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { InvocationEvent } from "../contract.ts";
 import type { InvokeRef } from "../domain/access/authorization.ts";
+import type { AsyncEventView } from "../domain/metrics/async-event-view.ts";
 import type { CallerLabel } from "../domain/metrics/invocation-record.ts";
 import { HearthError, isHearthError } from "../domain/model/errors.ts";
 import { invocationResult, type InvocationEventSink } from "../invoke/invoker.ts";
@@ -122,4 +123,33 @@ export async function getInvocation(
     attempts: item.attempts,
     ...(item.outcome ? { outcome: item.outcome } : {}),
   };
+}
+
+/** The acting profile's asynchronous events, newest first, by state and task. */
+export async function listAsyncEvents(
+  c: OperationContext,
+  input: OperationInput<"listAsyncEvents">,
+): Promise<AsyncEventView[]> {
+  const items = c.host.async
+    .list({ callerProfileId: actingAs(c), ...(input.state !== undefined ? { state: input.state } : {}) })
+    .filter((i) => input.task === undefined || i.ref.task === input.task)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    .slice(0, input.limit ?? 100);
+  return items.map((i) => ({
+    requestId: i.id,
+    target: `${i.ref.ownerAccountId !== undefined ? `${i.ref.ownerAccountId}:` : ""}${i.ref.task}${
+      i.ref.qualifier !== undefined ? `:${i.ref.qualifier}` : ""
+    }`,
+    state: i.state,
+    attempts: i.attempts,
+    maxAttempts: i.maxAttempts,
+    ...(i.condition ? { condition: i.condition } : {}),
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+    ...(i.outcome?.error
+      ? { error: { errorType: i.outcome.error.errorType, errorMessage: i.outcome.error.errorMessage } }
+      : {}),
+    ...(i.origin ? { origin: { kind: i.origin.kind, requestId: i.origin.requestId } } : {}),
+    ...(i.delivered ? { delivered: i.delivered.map((d) => ({ ...d })) } : {}),
+  }));
 }

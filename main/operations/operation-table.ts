@@ -10,9 +10,17 @@ import {
   updateAlias,
 } from "./aliases.ts";
 import { createApi, deleteApi, listApis, mintApiToken, updateApi } from "./apis.ts";
+import {
+  addPermission,
+  deleteEventInvokeConfig,
+  getFunctionSettings,
+  putEventInvokeConfig,
+  removePermission,
+  setDeadLetter,
+} from "./function-settings.ts";
 import { createGrant, listGrants, revokeGrant } from "./grants.ts";
 import { health, startup } from "./health.ts";
-import { getInvocation, invoke } from "./invoke.ts";
+import { getInvocation, invoke, listAsyncEvents } from "./invoke.ts";
 import { queryLogs } from "./logs.ts";
 import { invocationStats, listInvocations } from "./metrics.ts";
 import { getTelemetry, setTelemetry } from "./telemetry.ts";
@@ -70,6 +78,12 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   listGrants,
   createGrant,
   revokeGrant,
+  getFunctionSettings,
+  addPermission,
+  removePermission,
+  putEventInvokeConfig,
+  deleteEventInvokeConfig,
+  setDeadLetter,
 
   listTokens,
   mintToken,
@@ -89,6 +103,7 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
 
   invoke,
   getInvocation,
+  listAsyncEvents,
 
   queryLogs,
   invocationStats,

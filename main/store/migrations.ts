@@ -53,8 +53,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     from: 5,
-    description: "functions get Lambda's resource policies: an empty list of statements",
-    up: (doc) => ({ ...doc, permissions: Array.isArray(doc.permissions) ? doc.permissions : [] }),
+    description:
+      "functions get Lambda's resource policies and event-invoke configurations: empty lists of each",
+    up: (doc) => ({
+      ...doc,
+      permissions: Array.isArray(doc.permissions) ? doc.permissions : [],
+      eventInvokeConfigs: Array.isArray(doc.eventInvokeConfigs) ? doc.eventInvokeConfigs : [],
+    }),
   },
 ];
 

@@ -37,6 +37,7 @@ const task = z.strictObject({
   lastVersion: z.number().int().min(0),
   tags: stringMap.optional(),
   reservedConcurrency: z.number().int().min(0).optional(),
+  deadLetterArn: str.optional(),
 });
 
 const profile = z.strictObject({
@@ -163,6 +164,16 @@ const permission = z.strictObject({
   createdAt: iso,
 });
 
+const eventInvokeConfig = z.strictObject({
+  taskId: str,
+  qualifier: str.nullable(),
+  maximumRetryAttempts: z.number().int().min(0).max(2),
+  maximumEventAgeSeconds: z.number().int().min(60).max(21600),
+  onSuccess: str.nullable(),
+  onFailure: str.nullable(),
+  updatedAt: iso,
+});
+
 export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   schemaVersion: z.number().int(),
   profiles: z.array(profile),
@@ -174,6 +185,7 @@ export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   remotes: z.array(remote),
   testEvents: z.array(testEvent),
   permissions: z.array(permission),
+  eventInvokeConfigs: z.array(eventInvokeConfig),
 });
 
 /** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */

@@ -2,6 +2,7 @@
 import type { Transport } from "../transport.ts";
 import { createAliasesStore } from "./aliases-store.ts";
 import { createApisStore } from "./apis-store.ts";
+import { createFunctionSettingsStore } from "./function-settings-store.ts";
 import { createGrantsStore } from "./grants-store.ts";
 import { createInvokeStore } from "./invoke-store.ts";
 import { createLogsStore } from "./logs-store.ts";
@@ -34,6 +35,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
     logs: createLogsStore(transport.api),
     monitor: createMonitorStore(transport.api),
     telemetry: createTelemetryStore(transport.api),
+    functionSettings: createFunctionSettingsStore(transport.api),
     testEvents: createTestEventsStore(transport.api),
     remotes: createRemotesStore(transport.api),
     projects: createProjectsStore(transport.api),
@@ -58,6 +60,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
       stores.testEvents.getState().reset();
       stores.remotes.getState().reset();
       stores.projects.getState().reset();
+      stores.functionSettings.setState({ byTask: {}, error: null });
       share.getState().close();
       await Promise.all([
         stores.tasks.getState().load(),

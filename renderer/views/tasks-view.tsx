@@ -6,6 +6,7 @@ import { Field, Form, SubmitButton } from "../components/form.tsx";
 import { RecordList, RecordTable, RowActions } from "../components/list.tsx";
 import { Badge, EmptyState, ErrorNote, matches } from "../components/notes.tsx";
 import { useStores } from "../components/stores-context.ts";
+import { FunctionSettingsPanel } from "./function-settings-panel.tsx";
 import { envToText, parseEnvText } from "../logic/env-text.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatBytes, formatWhen } from "../logic/format.ts";
@@ -329,6 +330,7 @@ function TaskDetail({ task, onClose }: { task: OwnedTaskView; onClose: () => voi
         </div>
       </div>
       <ErrorNote error={error} testId="task-error" />
+      <FunctionSettingsPanel task={task} />
       <div className="danger-zone">
         <button
           className="btn small danger"

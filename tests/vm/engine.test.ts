@@ -259,7 +259,7 @@ describe("invocation engine on real VMs", () => {
     assert.throws(
       () =>
         engine.resolve(caller.id, { task: "hello-env", qualifier: "mine", ownerAccountId: owner.accountId }),
-      /NOT_FOUND/,
+      /FORBIDDEN: you are not authorized/,
     );
   });
 

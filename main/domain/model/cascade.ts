@@ -10,6 +10,9 @@ export function removeAliases(draft: HearthState, aliasIds: ReadonlySet<string>)
   draft.permissions = draft.permissions.filter(
     (p) => !named.some((a) => a.taskId === p.taskId && a.name === p.qualifier),
   );
+  draft.eventInvokeConfigs = draft.eventInvokeConfigs.filter(
+    (e) => !named.some((a) => a.taskId === e.taskId && a.name === e.qualifier),
+  );
   draft.aliases = draft.aliases.filter((a) => !aliasIds.has(a.id));
   draft.tokens = draft.tokens.filter((t) => !(t.scope.kind === "alias" && aliasIds.has(t.scope.aliasId)));
 }
@@ -34,6 +37,7 @@ export function removeTasks(draft: HearthState, taskIds: ReadonlySet<string>): v
   removeAliases(draft, new Set(draft.aliases.filter((a) => taskIds.has(a.taskId)).map((a) => a.id)));
   draft.tasks = draft.tasks.filter((t) => !taskIds.has(t.id));
   draft.permissions = draft.permissions.filter((p) => !taskIds.has(p.taskId));
+  draft.eventInvokeConfigs = draft.eventInvokeConfigs.filter((e) => !taskIds.has(e.taskId));
   draft.testEvents = draft.testEvents.filter((e) => !taskIds.has(e.taskId));
 }
 

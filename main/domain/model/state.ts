@@ -53,6 +53,11 @@ export interface Task {
    * throttled at once. Absent: only the host's per-task limit; 0 stops every call.
    */
   reservedConcurrency?: number;
+  /**
+   * Lambda's DeadLetterConfig: the function (its ARN, maybe qualified) that gets an asynchronous event's payload
+   * once every attempt failed or the event grew too old. Hearth's only target type is a function.
+   */
+  deadLetterArn?: string;
 }
 
 export interface PasswordHash {
@@ -259,6 +264,23 @@ export interface PolicyStatement {
   createdAt: string;
 }
 
+/**
+ * Lambda's event-invoke configuration of a task's unqualified ARN (qualifier null) or one version or alias: how an
+ * asynchronous event is retried and how old it may grow, and the functions told of its success or failure.
+ */
+export interface EventInvokeConfig {
+  taskId: string;
+  qualifier: string | null;
+  /** 0 to 2. */
+  maximumRetryAttempts: number;
+  /** 60 to 21600. */
+  maximumEventAgeSeconds: number;
+  /** A function ARN (maybe qualified) that receives Lambda's destination record. */
+  onSuccess: string | null;
+  onFailure: string | null;
+  updatedAt: string;
+}
+
 export interface HearthState {
   schemaVersion: number;
   profiles: Profile[];
@@ -270,6 +292,7 @@ export interface HearthState {
   remotes: RemoteAlias[];
   testEvents: TestEvent[];
   permissions: PolicyStatement[];
+  eventInvokeConfigs: EventInvokeConfig[];
 }
 
 export function emptyState(): HearthState {
@@ -284,6 +307,7 @@ export function emptyState(): HearthState {
     remotes: [],
     testEvents: [],
     permissions: [],
+    eventInvokeConfigs: [],
   };
 }
 

@@ -121,8 +121,10 @@ export function deleteVersion(
   const next = structuredClone(state);
   const t = next.tasks.find((x) => x.id === task.id)!;
   t.versions = t.versions.filter((x) => x.version !== v.version);
-  next.permissions = next.permissions.filter(
-    (p) => !(p.taskId === task.id && p.qualifier === String(v.version)),
+  const q = String(v.version);
+  next.permissions = next.permissions.filter((p) => !(p.taskId === task.id && p.qualifier === q));
+  next.eventInvokeConfigs = next.eventInvokeConfigs.filter(
+    (e) => !(e.taskId === task.id && e.qualifier === q),
   );
   return { state: next, result: { version: v.version } };
 }

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { HearthError } from "../../domain/model/errors.ts";
 import type { HearthState, Runtime, Task, TaskVersion } from "../../domain/model/state.ts";
 import { runtimeProblem } from "../../domain/tasks/runtime-ids.ts";
+import { setDeadLetter } from "../../domain/tasks/event-invoke-config.ts";
 import { deleteVersion, tagTask } from "../../domain/tasks/task-settings.ts";
 import { createTask, deleteTask, updateTaskCode, updateTaskConfig } from "../../domain/tasks/tasks.ts";
 import { publishVersion } from "../../domain/tasks/versions.ts";
@@ -44,6 +45,7 @@ const createSchema = z.strictObject({
   Environment: environmentSchema.optional(),
   Publish: z.boolean().optional(),
   Tags: tagsSchema.optional(),
+  DeadLetterConfig: z.strictObject({ TargetArn: z.string().optional() }).optional(),
 });
 const updateCodeSchema = z.strictObject({
   ZipFile: zipSchema,
@@ -58,6 +60,7 @@ const updateConfigSchema = z.strictObject({
   Timeout: z.number().optional(),
   Environment: environmentSchema.optional(),
   RevisionId: z.string().optional(),
+  DeadLetterConfig: z.strictObject({ TargetArn: z.string().optional() }).optional(),
 });
 
 /**
@@ -111,11 +114,11 @@ export function registerLambdaFunctions(server: FastifyInstance, app: Host, fail
       const code = { sha256: imported.sha256, size: imported.size };
       await docs.update((s) => {
         const created = createTask(s, c.profileId, { ...imported.manifest, code }, ctx());
-        if (!b.Tags) return { state: created.state, result: null };
-        return {
-          state: tagTask(created.state, c.profileId, { task: b.FunctionName, tags: b.Tags }).state,
-          result: null,
-        };
+        let next = created.state;
+        if (b.Tags) next = tagTask(next, c.profileId, { task: b.FunctionName, tags: b.Tags }).state;
+        const dead = b.DeadLetterConfig?.TargetArn;
+        if (dead) next = setDeadLetter(next, c.profileId, { task: b.FunctionName, targetArn: dead }).state;
+        return { state: next, result: null };
       });
       app.pool.ensure(c.profileId);
       let version: TaskVersion | undefined;
@@ -184,9 +187,13 @@ export function registerLambdaFunctions(server: FastifyInstance, app: Host, fail
       const b = lambdaBody(updateConfigSchema, req.body, ["Role"]);
       const task = ownTask(docs.state, c, (req.params as { name: string }).name);
       checkRevision(task, b.RevisionId);
-      await docs.update((s) =>
-        updateTaskConfig(
-          s,
+      await docs.update((s) => {
+        const dead = b.DeadLetterConfig;
+        const s1 = dead
+          ? setDeadLetter(s, c.profileId, { task: task.name, targetArn: dead.TargetArn ?? null }).state
+          : s;
+        return updateTaskConfig(
+          s1,
           c.profileId,
           {
             task: task.name,
@@ -198,8 +205,8 @@ export function registerLambdaFunctions(server: FastifyInstance, app: Host, fail
             ...(b.Environment !== undefined ? { environment: b.Environment.Variables ?? {} } : {}),
           },
           ctx(),
-        ),
-      );
+        );
+      });
       return reply.send(answer(c, task.name));
     });
 

@@ -2,8 +2,8 @@
 // Hearth tasks with a profile's access key, signed with SigV4, and get Lambda's headers, errors and log tail.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { InvokeRef } from "../../domain/access/authorization.ts";
 import { HearthError } from "../../domain/model/errors.ts";
+import { parseFunctionName } from "../../domain/access/function-arn.ts";
 import type { Host } from "../../host.ts";
 import type { InvocationAnswer, InvocationMode, InvocationWords } from "../../invoke/invoker.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
@@ -16,34 +16,6 @@ import { decodePayload } from "../../domain/tasks/payload-check.ts";
 export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** X-Amz-Log-Result carries the last 4 KB of the invocation's log. */
 const LOG_TAIL_BYTES = 4096;
-
-const ARN_RE =
-  /^(?:arn:aws[\w-]*:lambda:[\w-]*:)?(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([\w$-]{1,128}))?$/;
-const NAME_RE = /^([A-Za-z0-9_-]{1,64})(?::([\w$-]{1,128}))?$/;
-
-/** Lambda's ways of naming a function: a name, name:qualifier, a full ARN or a partial one (account:function:name). */
-export function parseFunctionName(raw: string, qualifier?: string): InvokeRef {
-  const arn = ARN_RE.exec(raw);
-  const plain = arn ? null : NAME_RE.exec(raw);
-  if (!arn && !plain) {
-    throw new HearthError(
-      "INVALID_INPUT",
-      `"${raw.slice(0, 200)}" is not a function name or ARN`,
-      "FunctionName",
-    );
-  }
-  const task = (arn ? arn[2] : plain![1])!;
-  const inName = arn ? arn[3] : plain![2];
-  if (qualifier !== undefined && inName !== undefined && qualifier !== inName) {
-    throw new HearthError(
-      "INVALID_INPUT",
-      `the qualifier "${qualifier}" does not match the one in the function name`,
-      "Qualifier",
-    );
-  }
-  const q = qualifier ?? inName;
-  return { task, ...(q !== undefined ? { qualifier: q } : {}), ...(arn ? { ownerAccountId: arn[1]! } : {}) };
-}
 
 export function sendLambdaError(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, headers, body } = lambdaErrorResponse(err);

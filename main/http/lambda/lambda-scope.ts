@@ -14,7 +14,8 @@ import type { DocumentStore } from "../../store/document-store.ts";
 import { systemRandom } from "../../store/system-random.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaCaller, lambdaHeadersCheck, rawBody, type LambdaCaller } from "./lambda-auth.ts";
-import { parseFunctionName, sendLambdaError } from "./lambda-invoke.ts";
+import { parseFunctionName } from "../../domain/access/function-arn.ts";
+import { sendLambdaError } from "./lambda-invoke.ts";
 
 /** A 50 MiB zip in base64 inside JSON. */
 const MAX_MANAGEMENT_BODY_BYTES = 70 * 1024 * 1024;
@@ -161,6 +162,7 @@ export function revisionId(task: Task): string {
         description: task.description,
         tags: task.tags ?? {},
         reserved: task.reservedConcurrency ?? null,
+        deadLetter: task.deadLetterArn ?? null,
       }),
     )
     .digest("hex");
@@ -230,6 +232,7 @@ export function configuration(
       : {}),
     PackageType: "Zip",
     Architectures: ["x86_64"],
+    ...(task.deadLetterArn ? { DeadLetterConfig: { TargetArn: task.deadLetterArn } } : {}),
     RevisionId: revisionId(task),
   };
 }

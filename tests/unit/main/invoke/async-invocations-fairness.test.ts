@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
 import type { Engine } from "../../../../main/invoke/engine.ts";
+import { DEFAULT_SETTINGS } from "./async-settings.ts";
 
 interface Call {
   profile: string;
@@ -18,6 +19,7 @@ function heldEngine() {
   const started: Call[] = [];
   const engine = {
     resolve: () => ({}),
+    eventSettings: () => ({ ...DEFAULT_SETTINGS }),
     invoke: (req: { callerProfileId: string; payload: string }) =>
       new Promise((resolve) => {
         started.push({

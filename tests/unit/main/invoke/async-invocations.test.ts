@@ -5,13 +5,15 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
-import type { Engine } from "../../../../main/invoke/engine.ts";
+import type { Engine, EventSettings } from "../../../../main/invoke/engine.ts";
+import { DEFAULT_SETTINGS } from "./async-settings.ts";
 import { isHearthError } from "../../../../main/domain/model/errors.ts";
 import { lambdaErrorResponse } from "../../../../main/http/error-status.ts";
 import { nativeErrorResponse } from "../../../../main/operations/error-status.ts";
 
 function fakeEngine(
   behaviour: (payload: string, attempt: number) => { ok: boolean; payload?: string } | "hang",
+  settings: (ref: { task: string }) => Partial<EventSettings> = () => ({}),
 ) {
   const attempts = new Map<string, number>();
   return {
@@ -20,6 +22,14 @@ function fakeEngine(
       resolve: (_caller: string, ref: { task: string }) => {
         if (ref.task === "missing") throw new Error('TASK_NOT_FOUND: no task "missing"');
         return {};
+      },
+      eventSettings: (_caller: string, ref: { task: string }): EventSettings => {
+        if (ref.task === "missing") throw new Error('TASK_NOT_FOUND: no task "missing"');
+        return {
+          ...DEFAULT_SETTINGS,
+          functionArn: `arn:aws:lambda:local:111122223333:function:${ref.task}:$LATEST`,
+          ...settings(ref),
+        };
       },
       invoke: async (req: { payload: string; requestId: string }) => {
         const n = (attempts.get(req.requestId) ?? 0) + 1;
@@ -200,4 +210,150 @@ test("a record written before the caps existed still loads and runs", async () =
   await q.idle();
   assert.equal(q.get(id)!.state, "succeeded");
   assert.equal(q.get(id)!.outcome?.payload, '{"old":true}');
+});
+
+test("the task's MaximumRetryAttempts bounds the attempts; 0 runs an event once", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const { engine, calls } = fakeEngine(
+    () => ({ ok: false }),
+    (ref) => ({ maximumRetryAttempts: ref.task === "once" ? 0 : 1 }),
+  );
+  const q = new AsyncInvocations(engine, { dir, retryDelaysMs: [10, 10] });
+  await q.start();
+  const once = await q.enqueue({ callerProfileId: "prf_a", ref: { task: "once" }, payload: "{}" });
+  const twice = await q.enqueue({ callerProfileId: "prf_a", ref: { task: "twice" }, payload: "{}" });
+  await q.idle();
+  assert.deepEqual([calls.get(once.id), calls.get(twice.id)], [1, 2]);
+  assert.deepEqual(
+    [q.get(once.id)!.condition, q.get(twice.id)!.condition],
+    ["RetriesExhausted", "RetriesExhausted"],
+  );
+});
+
+test("an event older than its maximum age is dropped unrun as EventAgeExceeded, and its failure is sent on", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const { engine, calls } = fakeEngine(
+    (payload) => (payload.includes("requestContext") ? { ok: true, payload } : { ok: false }),
+    (ref) =>
+      ref.task === "aging"
+        ? { maximumEventAgeSeconds: 60, onFailure: "arn:aws:lambda:local:111122223333:function:sink" }
+        : {},
+  );
+  const q = new AsyncInvocations(engine, { dir, retryDelaysMs: [10, 10] });
+  // Written by an earlier run two minutes ago, and never run since.
+  const old = new Date(Date.now() - 120_000).toISOString();
+  const id = "0f0f0f0f-0000-4000-8000-000000000001";
+  writeFileSync(
+    join(dir, `${id}.json`),
+    JSON.stringify({
+      id,
+      callerProfileId: "prf_a",
+      ref: { task: "aging" },
+      payload: '{"n":1}',
+      state: "queued",
+      attempts: 0,
+      maxAttempts: 3,
+      nextAt: 0,
+      createdAt: old,
+      updatedAt: old,
+      functionArn: "arn:aws:lambda:local:111122223333:function:aging:$LATEST",
+      maxAgeS: 60,
+    }),
+  );
+  await q.start();
+  await q.idle();
+  const item = q.get(id)!;
+  assert.equal(item.state, "failed");
+  assert.equal(item.condition, "EventAgeExceeded");
+  assert.equal(item.attempts, 0);
+  assert.equal(calls.get(id), undefined, "it never ran");
+  const sent = item.delivered!;
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.kind, "destination");
+  const dest = q.get(sent[0]!.requestId!)!;
+  assert.equal(dest.callerProfileId, "prf_owner", "the task's owner invokes its destination");
+  assert.deepEqual(dest.origin, { kind: "destination", requestId: id, depth: 1 });
+  const record = JSON.parse(dest.payload);
+  assert.deepEqual(record.requestContext, {
+    requestId: id,
+    functionArn: "arn:aws:lambda:local:111122223333:function:aging:$LATEST",
+    condition: "EventAgeExceeded",
+    approximateInvokeCount: 0,
+  });
+  assert.deepEqual(record.requestPayload, { n: 1 });
+  assert.equal(record.responseContext, undefined);
+});
+
+test("destinations get Lambda's record on success and on failure; the dead-letter target gets the event", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const sink = "arn:aws:lambda:local:111122223333:function:sink";
+  const dlq = "arn:aws:lambda:local:111122223333:function:dlq";
+  const { engine } = fakeEngine(
+    (payload) => (JSON.parse(payload).fail ? { ok: false } : { ok: true, payload: '{"done":true}' }),
+    (ref) =>
+      ref.task === "work"
+        ? { maximumRetryAttempts: 1, onSuccess: sink, onFailure: sink, deadLetter: dlq }
+        : {},
+  );
+  const q = new AsyncInvocations(engine, { dir, retryDelaysMs: [10, 10] });
+  await q.start();
+  const good = await q.enqueue({
+    callerProfileId: "prf_a",
+    ref: { task: "work" },
+    payload: '{"fail":false}',
+  });
+  const bad = await q.enqueue({ callerProfileId: "prf_a", ref: { task: "work" }, payload: '{"fail":true}' });
+  await q.idle();
+  const ok = q.get(good.id)!;
+  assert.deepEqual(
+    ok.delivered!.map((d) => [d.kind, d.arn]),
+    [["destination", sink]],
+  );
+  const okRecord = JSON.parse(q.get(ok.delivered![0]!.requestId!)!.payload);
+  assert.equal(okRecord.version, "1.0");
+  assert.equal(okRecord.requestContext.condition, "Success");
+  assert.equal(okRecord.requestContext.approximateInvokeCount, 1);
+  assert.deepEqual(okRecord.responseContext, { statusCode: 200, executedVersion: "$LATEST" });
+  assert.deepEqual(okRecord.responsePayload, { done: true });
+
+  const failed = q.get(bad.id)!;
+  assert.equal(failed.attempts, 2);
+  assert.deepEqual(
+    failed.delivered!.map((d) => [d.kind, d.arn]),
+    [
+      ["destination", sink],
+      ["dead-letter", dlq],
+    ],
+  );
+  const failRecord = JSON.parse(q.get(failed.delivered![0]!.requestId!)!.payload);
+  assert.equal(failRecord.requestContext.condition, "RetriesExhausted");
+  assert.equal(failRecord.requestContext.approximateInvokeCount, 2);
+  assert.deepEqual(failRecord.responseContext, {
+    statusCode: 200,
+    executedVersion: "$LATEST",
+    functionError: "Unhandled",
+  });
+  assert.deepEqual(failRecord.responsePayload, {
+    errorMessage: "failed attempt 2",
+    errorType: "Error",
+    stackTrace: [],
+  });
+  assert.equal(q.get(failed.delivered![1]!.requestId!)!.payload, '{"fail":true}');
+});
+
+test("a chain of destinations stops at 16 events, noted on the last", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  // a → b → a → …: each one's success goes to the other.
+  const { engine } = fakeEngine(
+    () => ({ ok: true, payload: "{}" }),
+    (ref) => ({ onSuccess: `arn:aws:lambda:local:111122223333:function:${ref.task === "a" ? "b" : "a"}` }),
+  );
+  const q = new AsyncInvocations(engine, { dir, retryDelaysMs: [10, 10] });
+  await q.start();
+  await q.enqueue({ callerProfileId: "prf_owner", ref: { task: "a" }, payload: "{}" });
+  await q.idle();
+  const all = q.list();
+  assert.equal(all.length, 17);
+  const last = all.find((i) => i.origin?.depth === 16)!;
+  assert.match(last.delivered![0]!.error!, /loop/);
 });

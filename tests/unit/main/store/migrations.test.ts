@@ -99,7 +99,15 @@ test("a version-1 document gets an empty list of APIs and keeps everything else"
   assert.deepEqual(migrateDocument(v1, MIGRATIONS, 2).doc, { ...v1, schemaVersion: 2, apis: [] });
   const { doc, applied } = migrateDocument(v1);
   assert.deepEqual(applied, [1, 2, 3, 4, 5]);
-  assert.deepEqual(doc, { ...v1, schemaVersion: 6, apis: [], remotes: [], testEvents: [], permissions: [] });
+  assert.deepEqual(doc, {
+    ...v1,
+    schemaVersion: 6,
+    apis: [],
+    remotes: [],
+    testEvents: [],
+    permissions: [],
+    eventInvokeConfigs: [],
+  });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, CURRENT_SCHEMA_VERSION);
@@ -142,7 +150,14 @@ test("a version-2 document gets an empty list of remote aliases and keeps everyt
   assert.deepEqual(migrateDocument(v2, MIGRATIONS, 3).doc, { ...v2, schemaVersion: 3, remotes: [] });
   const { doc, applied } = migrateDocument(v2);
   assert.deepEqual(applied, [2, 3, 4, 5]);
-  assert.deepEqual(doc, { ...v2, schemaVersion: 6, remotes: [], testEvents: [], permissions: [] });
+  assert.deepEqual(doc, {
+    ...v2,
+    schemaVersion: 6,
+    remotes: [],
+    testEvents: [],
+    permissions: [],
+    eventInvokeConfigs: [],
+  });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, CURRENT_SCHEMA_VERSION);
@@ -178,7 +193,7 @@ test("a version-3 document's tokens say where they work: those a share labelled 
     token("tok_local00003", "for bob"),
     token("tok_local00004", "not shared as such"),
   ];
-  const { testEvents: _none, permissions: _no, ...current } = emptyState();
+  const { testEvents: _none, permissions: _no, eventInvokeConfigs: _nor, ...current } = emptyState();
   const v3 = { ...current, schemaVersion: 3, tokens };
   writeFileSync(file, JSON.stringify(v3));
   const { doc, applied } = migrateDocument(v3);
@@ -259,12 +274,12 @@ test("a document from a newer Hearth is refused and left as it is", async (t) =>
 
 test("a version-4 document gets an empty list of saved test events and keeps everything else", async (t) => {
   const dir = tempDir(t);
-  const { testEvents: _none, permissions: _no, ...current } = emptyState();
+  const { testEvents: _none, permissions: _no, eventInvokeConfigs: _nor, ...current } = emptyState();
   const v4 = { ...current, schemaVersion: 4 };
   writeFileSync(join(dir, "hearth.json"), JSON.stringify(v4));
   const { doc, applied } = migrateDocument(v4);
   assert.deepEqual(applied, [4, 5]);
-  assert.deepEqual(doc, { ...v4, schemaVersion: 6, testEvents: [], permissions: [] });
+  assert.deepEqual(doc, { ...v4, schemaVersion: 6, testEvents: [], permissions: [], eventInvokeConfigs: [] });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, 6);
@@ -272,17 +287,18 @@ test("a version-4 document gets an empty list of saved test events and keeps eve
   assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v4.bak"), "utf8")), v4);
 });
 
-test("a version-5 document gets an empty resource policy list and keeps everything else", async (t) => {
+test("a version-5 document gets empty lists of policy statements and event-invoke configurations", async (t) => {
   const dir = tempDir(t);
-  const { permissions: _none, ...current } = emptyState();
+  const { permissions: _none, eventInvokeConfigs: _nor, ...current } = emptyState();
   const v5 = { ...current, schemaVersion: 5 };
   writeFileSync(join(dir, "hearth.json"), JSON.stringify(v5));
   const { doc, applied } = migrateDocument(v5);
   assert.deepEqual(applied, [5]);
-  assert.deepEqual(doc, { ...v5, schemaVersion: 6, permissions: [] });
+  assert.deepEqual(doc, { ...v5, schemaVersion: 6, permissions: [], eventInvokeConfigs: [] });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, 6);
   assert.deepEqual(store.state.permissions, []);
+  assert.deepEqual(store.state.eventInvokeConfigs, []);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v5.bak"), "utf8")), v5);
 });

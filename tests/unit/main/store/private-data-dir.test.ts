@@ -8,6 +8,7 @@ import { isHearthError } from "../../../../main/domain/model/errors.ts";
 import type { Host } from "../../../../main/host.ts";
 import { startServer } from "../../../../main/http/server.ts";
 import { AsyncInvocations } from "../../../../main/invoke/async-invocations.ts";
+import { DEFAULT_SETTINGS } from "../invoke/async-settings.ts";
 import type { Engine } from "../../../../main/invoke/engine.ts";
 import { openHearthStore } from "../../../../main/store/hearth-store.ts";
 import { LogFiles } from "../../../../main/store/log-files.ts";
@@ -83,6 +84,7 @@ test("everything Hearth writes in the data directory is 0700 or 0600 (blobs 0400
   ]);
   const engine = {
     resolve: () => ({}),
+    eventSettings: () => ({ ...DEFAULT_SETTINGS }),
     invoke: async () => ({ ok: true, payload: "{}", servedVersion: "$LATEST", durationMs: 1 }),
   } as unknown as Engine;
   const queue = new AsyncInvocations(engine, { dir: join(dir, "async") });

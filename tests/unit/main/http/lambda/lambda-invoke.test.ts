@@ -5,7 +5,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { createProfile } from "../../../../../main/domain/access/profiles.ts";
 import { createTask, updateTaskConfig } from "../../../../../main/domain/tasks/tasks.ts";
 import { publishVersion } from "../../../../../main/domain/tasks/versions.ts";
-import { parseFunctionName } from "../../../../../main/http/lambda/lambda-invoke.ts";
+import { parseFunctionName } from "../../../../../main/domain/access/function-arn.ts";
 import { startServer } from "../../../../../main/http/server.ts";
 import { systemRandom } from "../../../../../main/store/system-random.ts";
 import { stubHost } from "../../app/stub-host.ts";
