@@ -15,6 +15,7 @@ import type { ShareLinkParts } from "./domain/sharing/share-link.ts";
 import type { LogRecord } from "./domain/model/log-record.ts";
 import type { AsyncEventView } from "./domain/metrics/async-event-view.ts";
 import type { FunctionSettingsView } from "./domain/tasks/function-settings-view.ts";
+import type { ScheduleView } from "./domain/schedules/schedules.ts";
 import type { InvocationStatsView, InvocationView } from "./domain/metrics/metrics-views.ts";
 import type { PoolHistoryView } from "./domain/metrics/pool-series.ts";
 import type { TelemetryView } from "./domain/metrics/telemetry-view.ts";
@@ -47,6 +48,7 @@ export type {
 export type { PoolHistoryView, StartsPerHour, VmPoint, VmSeries } from "./domain/metrics/pool-series.ts";
 export type { TelemetryView } from "./domain/metrics/telemetry-view.ts";
 export type { AsyncEventView } from "./domain/metrics/async-event-view.ts";
+export type { ScheduleView } from "./domain/schedules/schedules.ts";
 export type {
   EventInvokeConfigView,
   FunctionSettingsView,
@@ -506,6 +508,56 @@ export const operations = {
     path: "/v1/tasks/:task/event-invoke-config",
     access: "profile",
     input: z.strictObject({ task: name, qualifier: name.optional() }),
+  }),
+  /** The acting profile's schedules, with each one's next run, last run and any runs it missed. */
+  listSchedules: op<ScheduleView[]>()({
+    method: "GET",
+    path: "/v1/schedules",
+    access: "profile",
+    input: z.object({}),
+  }),
+  /**
+   * A rate(…) or cron(…) expression (UTC) that sends the target an event through the async queue: EventBridge's
+   * Scheduled Event, or `input` (JSON text) when given.
+   */
+  createSchedule: op<ScheduleView>()({
+    method: "POST",
+    path: "/v1/schedules",
+    access: "profile",
+    input: z.strictObject({
+      name,
+      description: z.string().optional(),
+      expression: z.string({ error: "must be rate(…) or cron(…)" }),
+      target: z.strictObject({
+        task: name,
+        qualifier: name.optional(),
+        ownerAccountId: z.string().optional(),
+      }),
+      input: z.string().optional(),
+      enabled: z.boolean().optional(),
+    }),
+  }),
+  /** Changes a schedule; `enabled: false` pauses it, `true` resumes it (a rate counts again from then). */
+  updateSchedule: op<ScheduleView>()({
+    method: "PATCH",
+    path: "/v1/schedules/:name",
+    access: "profile",
+    input: z.strictObject({
+      name,
+      description: z.string().optional(),
+      expression: z.string().optional(),
+      target: z
+        .strictObject({ task: name, qualifier: name.optional(), ownerAccountId: z.string().optional() })
+        .optional(),
+      input: z.string().nullable().optional(),
+      enabled: z.boolean().optional(),
+    }),
+  }),
+  deleteSchedule: op<{ deleted: string }>()({
+    method: "DELETE",
+    path: "/v1/schedules/:name",
+    access: "profile",
+    input: z.strictObject({ name }),
   }),
   /** Sets (a function ARN) or clears (null) where the task's failed asynchronous events are copied. */
   setDeadLetter: op<FunctionSettingsView>()({

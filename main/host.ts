@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { AsyncInvocations } from "./invoke/async-invocations.ts";
 import { Engine } from "./invoke/engine.ts";
+import { ScheduleRunner } from "./invoke/schedule-runner.ts";
 import { InspectorPorts } from "./invoke/inspector-ports.ts";
 import { ProjectSessions } from "./project/project-sessions.ts";
 import { InvocationLogs } from "./invoke/invocation-logs.ts";
@@ -90,6 +91,8 @@ export class Host {
     readonly remoteConnections: RemoteConnections,
     /** The shared listener serving this host while sharing is on, and what share links name. */
     readonly sharing: SharingRegistry,
+    /** The profiles' rate and cron schedules, sent through the async queue while Hearth runs. */
+    readonly schedules: ScheduleRunner,
   ) {
     this.inspectors = new InspectorPorts(scheduler, (taskId) => engine.inspectExecution(taskId));
   }
@@ -170,6 +173,8 @@ export class Host {
       ...(o.asyncRetryDelaysMs ? { retryDelaysMs: o.asyncRetryDelaysMs } : {}),
     });
     await asyncInvocations.start();
+    const schedules = new ScheduleRunner(store, asyncInvocations);
+    await schedules.start();
     // Every profile gets its warm VMs from the start: its first invocation finds one ready.
     for (const p of store.documents.state.profiles) pool.ensure(p.id);
     const remoteConnections = new RemoteConnections();
@@ -191,6 +196,7 @@ export class Host {
       removed,
       remoteConnections,
       new SharingRegistry(),
+      schedules,
     );
   }
 
@@ -202,6 +208,7 @@ export class Host {
     await this.sharing.close();
     this.inspectors.closeAll();
     await this.projects.closeAll();
+    this.schedules.close();
     this.async.pause();
     await this.scheduler.drain(drainMs);
     this.async.close();

@@ -12,6 +12,7 @@ import { InvokeView } from "./views/invoke-view.tsx";
 import { LogsView } from "./views/logs-view.tsx";
 import { MonitorView } from "./views/monitor-view.tsx";
 import { ProjectsView } from "./views/projects-view.tsx";
+import { SchedulesView } from "./views/schedules-view.tsx";
 import { PoolView } from "./views/pool-view.tsx";
 import { RemotesView } from "./views/remotes-view.tsx";
 import { ShareDialog } from "./views/share-dialog.tsx";
@@ -24,6 +25,7 @@ const LABELS: Record<View, string> = {
   invoke: "Invoke",
   logs: "Logs",
   monitor: "Monitor",
+  schedules: "Schedules",
   aliases: "Aliases",
   grants: "Grants",
   tokens: "Tokens",
@@ -201,6 +203,8 @@ function ViewFor({ view }: { view: View }) {
       return <LogsView />;
     case "monitor":
       return <MonitorView />;
+    case "schedules":
+      return <SchedulesView />;
     case "aliases":
       return <AliasesView />;
     case "grants":

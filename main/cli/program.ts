@@ -14,6 +14,7 @@ import { registerPoolCommands } from "./pool-commands.ts";
 import { registerProfileCommands } from "./profile-commands.ts";
 import { registerShareCommands } from "./share-commands.ts";
 import { registerStatsCommands } from "./stats-commands.ts";
+import { registerScheduleCommands } from "./schedule-commands.ts";
 import { registerTelemetryCommands } from "./telemetry-commands.ts";
 import { registerTaskCommands } from "./task-commands.ts";
 import { registerTokenCommands } from "./token-commands.ts";
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   registerLogCommands(program);
   registerStatsCommands(program);
   registerTelemetryCommands(program);
+  registerScheduleCommands(program);
   registerPoolCommands(program);
   registerHostCommands(program);
   registerWaitCommand(program);

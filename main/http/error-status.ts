@@ -60,6 +60,9 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   POLICY_TOO_LARGE: { status: 400, type: "PolicyLengthExceededException" },
   REVISION_MISMATCH: { status: 412, type: "PreconditionFailedException" },
   EVENT_CONFIG_NOT_FOUND: missing,
+  SCHEDULE_NOT_FOUND: missing,
+  SCHEDULE_EXISTS: conflict,
+  SCHEDULE_LIMIT_EXCEEDED: conflict,
   // A cross-profile alias asks for more than the grant allows: the request is wrong, not the server.
   GRANT_LIMIT_EXCEEDED: bad,
   CUSTOMIZATION_NOT_ALLOWED: bad,

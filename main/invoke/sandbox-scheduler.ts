@@ -262,11 +262,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
           continue;
         }
         if (loadFailure) throw loadFailure.error;
-        // While its line moves, a following request waits for a warm sandbox of the line (old or new, whichever
-        // frees first) rather than starting one more load of its own: pick() has the replacements loading, and a
-        // load it waited for would be the cold start a deploy must not cost.
-        const moving = exec.follow && this.olderOfLine(exec).length > 0;
-        if (!moving && this.withinLimits(exec) && this.canGrow(exec)) {
+        if (this.withinLimits(exec) && this.canGrow(exec) && !this.replacing(exec)) {
           coldStart = true;
           // Load in the background and wait like any queued request: another request may take the new sandbox
           // first, and a sandbox that frees up meanwhile serves this one (a load may wait long for a VM on a
@@ -322,6 +318,18 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     const want = ready === 0 ? 1 : Math.min(older.length, this.widthOf(exec) - ready);
     for (let n = loading; n < want; n++) void this.startSandbox(exec).catch(() => {});
     return older.filter((s) => !s.busy).sort((a, b) => b.lastUsedAt - a.lastUsedAt)[0] ?? null;
+  }
+
+  /**
+   * A following request's line is moving to its configuration and a replacement is already loading: it waits for
+   * whichever frees first, the busy old sandbox or the new one, instead of starting a load of its own that it would
+   * wait for (the cold start a deploy must not cost).
+   */
+  private replacing(exec: Execution): boolean {
+    if (!exec.follow || this.olderOfLine(exec).length === 0) return false;
+    return this.sandboxes(exec.profile).some(
+      (s) => s.exec.configKey === exec.configKey && s.state === "loading",
+    );
   }
 
   /** Serving sandboxes of the execution's line that run another configuration. */

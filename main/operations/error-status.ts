@@ -97,6 +97,9 @@ const NATIVE_STATUS: Record<KnownErrorCode, number> = {
   POLICY_TOO_LARGE: 400,
   REVISION_MISMATCH: 412,
   EVENT_CONFIG_NOT_FOUND: 404,
+  SCHEDULE_NOT_FOUND: 404,
+  SCHEDULE_EXISTS: 409,
+  SCHEDULE_LIMIT_EXCEEDED: 409,
   // A cross-profile alias asks for more than the grant allows: the request is wrong, not the server.
   GRANT_LIMIT_EXCEEDED: 422,
   CUSTOMIZATION_NOT_ALLOWED: 422,

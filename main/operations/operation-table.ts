@@ -19,6 +19,7 @@ import {
   setDeadLetter,
 } from "./function-settings.ts";
 import { createGrant, listGrants, revokeGrant } from "./grants.ts";
+import { createSchedule, deleteSchedule, listSchedules, updateSchedule } from "./schedules.ts";
 import { health, startup } from "./health.ts";
 import { getInvocation, invoke, listAsyncEvents } from "./invoke.ts";
 import { queryLogs } from "./logs.ts";
@@ -84,6 +85,10 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   putEventInvokeConfig,
   deleteEventInvokeConfig,
   setDeadLetter,
+  listSchedules,
+  createSchedule,
+  updateSchedule,
+  deleteSchedule,
 
   listTokens,
   mintToken,

@@ -54,11 +54,12 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     from: 5,
     description:
-      "functions get Lambda's resource policies and event-invoke configurations: empty lists of each",
+      "functions get Lambda's resource policies and event-invoke configurations, profiles schedules: empty lists of each",
     up: (doc) => ({
       ...doc,
       permissions: Array.isArray(doc.permissions) ? doc.permissions : [],
       eventInvokeConfigs: Array.isArray(doc.eventInvokeConfigs) ? doc.eventInvokeConfigs : [],
+      schedules: Array.isArray(doc.schedules) ? doc.schedules : [],
     }),
   },
 ];

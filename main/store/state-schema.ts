@@ -174,6 +174,26 @@ const eventInvokeConfig = z.strictObject({
   updatedAt: iso,
 });
 
+const schedule = z.strictObject({
+  id: str,
+  profileId: str,
+  name: str,
+  description: str,
+  expression: str,
+  target: z.strictObject({ task: str, qualifier: str.optional(), ownerAccountId: str.optional() }),
+  input: str.optional(),
+  state: z.enum(["enabled", "disabled"]),
+  anchorAt: iso,
+  createdAt: iso,
+  updatedAt: iso,
+  lastRunAt: iso.optional(),
+  lastRequestId: str.optional(),
+  lastError: str.optional(),
+  missed: z
+    .strictObject({ count: z.number().int().min(0), first: iso, last: iso, noticedAt: iso })
+    .optional(),
+});
+
 export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   schemaVersion: z.number().int(),
   profiles: z.array(profile),
@@ -186,6 +206,7 @@ export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   testEvents: z.array(testEvent),
   permissions: z.array(permission),
   eventInvokeConfigs: z.array(eventInvokeConfig),
+  schedules: z.array(schedule),
 });
 
 /** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */

@@ -4,6 +4,7 @@ import { createAliasesStore } from "./aliases-store.ts";
 import { createApisStore } from "./apis-store.ts";
 import { createFunctionSettingsStore } from "./function-settings-store.ts";
 import { createGrantsStore } from "./grants-store.ts";
+import { createSchedulesStore } from "./schedules-store.ts";
 import { createInvokeStore } from "./invoke-store.ts";
 import { createLogsStore } from "./logs-store.ts";
 import { createMonitorStore } from "./monitor-store.ts";
@@ -36,6 +37,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
     monitor: createMonitorStore(transport.api),
     telemetry: createTelemetryStore(transport.api),
     functionSettings: createFunctionSettingsStore(transport.api),
+    schedules: createSchedulesStore(transport.api),
     testEvents: createTestEventsStore(transport.api),
     remotes: createRemotesStore(transport.api),
     projects: createProjectsStore(transport.api),
@@ -61,6 +63,7 @@ export function createAppStores(transport: Transport, memory: ProfileMemory & Ui
       stores.remotes.getState().reset();
       stores.projects.getState().reset();
       stores.functionSettings.setState({ byTask: {}, error: null });
+      stores.schedules.getState().reset();
       share.getState().close();
       await Promise.all([
         stores.tasks.getState().load(),

@@ -6,6 +6,7 @@ export const VIEWS = [
   "invoke",
   "logs",
   "monitor",
+  "schedules",
   "aliases",
   "grants",
   "tokens",

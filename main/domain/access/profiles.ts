@@ -116,6 +116,7 @@ export function deleteProfile(
   next.tokens = next.tokens.filter((t) => t.scope.profileId !== profileId);
   next.remotes = next.remotes.filter((r) => r.profileId !== profileId);
   next.testEvents = next.testEvents.filter((e) => e.profileId !== profileId);
+  next.schedules = next.schedules.filter((s) => s.profileId !== profileId);
   // Statements naming its account: a profile made later never inherits what was given to this one.
   next.permissions = next.permissions.filter((p) => p.principalAccountId !== profile.accountId);
   next.profiles = next.profiles.filter((p) => p.id !== profileId);

@@ -281,6 +281,34 @@ export interface EventInvokeConfig {
   updatedAt: string;
 }
 
+/**
+ * A schedule (EventBridge's scheduled rule): a rate or cron expression that sends a task (or alias) an event
+ * through the persisted async queue, as the profile that owns the schedule.
+ */
+export interface Schedule {
+  id: string;
+  profileId: string;
+  name: string;
+  description: string;
+  /** `rate(5 minutes)` or `cron(0 12 * * ? *)`, UTC. */
+  expression: string;
+  target: { task: string; qualifier?: string; ownerAccountId?: string };
+  /** The event sent, as JSON text; absent: EventBridge's Scheduled Event. */
+  input?: string;
+  state: "enabled" | "disabled";
+  /** Where a rate counts its periods from: made or last resumed. */
+  anchorAt: string;
+  createdAt: string;
+  updatedAt: string;
+  /** The last run sent, and its request id in the async queue. */
+  lastRunAt?: string;
+  lastRequestId?: string;
+  /** Why the last run could not be sent (its target gone, no longer permitted, the queue full). */
+  lastError?: string;
+  /** Runs that fell while Hearth was stopped: reported, never replayed. */
+  missed?: { count: number; first: string; last: string; noticedAt: string };
+}
+
 export interface HearthState {
   schemaVersion: number;
   profiles: Profile[];
@@ -293,6 +321,7 @@ export interface HearthState {
   testEvents: TestEvent[];
   permissions: PolicyStatement[];
   eventInvokeConfigs: EventInvokeConfig[];
+  schedules: Schedule[];
 }
 
 export function emptyState(): HearthState {
@@ -308,6 +337,7 @@ export function emptyState(): HearthState {
     testEvents: [],
     permissions: [],
     eventInvokeConfigs: [],
+    schedules: [],
   };
 }
 

@@ -107,6 +107,7 @@ test("a version-1 document gets an empty list of APIs and keeps everything else"
     testEvents: [],
     permissions: [],
     eventInvokeConfigs: [],
+    schedules: [],
   });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
@@ -157,6 +158,7 @@ test("a version-2 document gets an empty list of remote aliases and keeps everyt
     testEvents: [],
     permissions: [],
     eventInvokeConfigs: [],
+    schedules: [],
   });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
@@ -193,7 +195,13 @@ test("a version-3 document's tokens say where they work: those a share labelled 
     token("tok_local00003", "for bob"),
     token("tok_local00004", "not shared as such"),
   ];
-  const { testEvents: _none, permissions: _no, eventInvokeConfigs: _nor, ...current } = emptyState();
+  const {
+    testEvents: _none,
+    permissions: _no,
+    eventInvokeConfigs: _nor,
+    schedules: _nos,
+    ...current
+  } = emptyState();
   const v3 = { ...current, schemaVersion: 3, tokens };
   writeFileSync(file, JSON.stringify(v3));
   const { doc, applied } = migrateDocument(v3);
@@ -274,12 +282,25 @@ test("a document from a newer Hearth is refused and left as it is", async (t) =>
 
 test("a version-4 document gets an empty list of saved test events and keeps everything else", async (t) => {
   const dir = tempDir(t);
-  const { testEvents: _none, permissions: _no, eventInvokeConfigs: _nor, ...current } = emptyState();
+  const {
+    testEvents: _none,
+    permissions: _no,
+    eventInvokeConfigs: _nor,
+    schedules: _nos,
+    ...current
+  } = emptyState();
   const v4 = { ...current, schemaVersion: 4 };
   writeFileSync(join(dir, "hearth.json"), JSON.stringify(v4));
   const { doc, applied } = migrateDocument(v4);
   assert.deepEqual(applied, [4, 5]);
-  assert.deepEqual(doc, { ...v4, schemaVersion: 6, testEvents: [], permissions: [], eventInvokeConfigs: [] });
+  assert.deepEqual(doc, {
+    ...v4,
+    schemaVersion: 6,
+    testEvents: [],
+    permissions: [],
+    eventInvokeConfigs: [],
+    schedules: [],
+  });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, 6);
@@ -289,12 +310,12 @@ test("a version-4 document gets an empty list of saved test events and keeps eve
 
 test("a version-5 document gets empty lists of policy statements and event-invoke configurations", async (t) => {
   const dir = tempDir(t);
-  const { permissions: _none, eventInvokeConfigs: _nor, ...current } = emptyState();
+  const { permissions: _none, eventInvokeConfigs: _nor, schedules: _nos, ...current } = emptyState();
   const v5 = { ...current, schemaVersion: 5 };
   writeFileSync(join(dir, "hearth.json"), JSON.stringify(v5));
   const { doc, applied } = migrateDocument(v5);
   assert.deepEqual(applied, [5]);
-  assert.deepEqual(doc, { ...v5, schemaVersion: 6, permissions: [], eventInvokeConfigs: [] });
+  assert.deepEqual(doc, { ...v5, schemaVersion: 6, permissions: [], eventInvokeConfigs: [], schedules: [] });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
   assert.equal(store.state.schemaVersion, 6);
