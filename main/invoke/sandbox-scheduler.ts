@@ -738,22 +738,36 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       const active = this.profileActiveAt.get(profile) ?? this.startedAt;
       if (now - active < this.o.idleProfileMs) continue;
       if ((this.runningByProfile.get(profile) ?? 0) > 0 || (this.waiting.get(profile) ?? 0) > 0) continue;
-      if ((this.placing.get(profile)?.size ?? 0) > 0) continue;
-      const held = this.held.get(profile) ?? [];
-      if (held.some((h) => [...h.sandboxes.values()].some((sb) => sb.busy || sb.state === "loading")))
-        continue;
-      this.held.delete(profile);
-      for (const h of held) {
-        h.vm.session?.removeAllListeners("sandbox-failed");
-        h.vm.session?.removeAllListeners("sandbox-exit");
-        for (const sb of h.sandboxes.values()) this.emitSandbox(sb, "gone");
-        h.sandboxes.clear();
-        void this.o.pool.retire(h.vm, "its profile was idle");
-      }
-      this.o.pool.park(profile);
-      this.profileActiveAt.delete(profile);
-      this.changed();
+      this.parkProfile(profile, "its profile was idle");
     }
+  }
+
+  /**
+   * A deleted profile's VMs go back to the host's budget at once (those busy finish first, then the idle parker
+   * takes them): a removed profile must not keep warm VMs that other profiles need.
+   */
+  dropProfile(profile: string): void {
+    if (!this.parkProfile(profile, "its profile was deleted")) this.profileActiveAt.set(profile, 0);
+  }
+
+  /** Retires the profile's VMs and stops keeping spares for it; false (nothing done) while any of it is busy. */
+  private parkProfile(profile: string, reason: string): boolean {
+    if ((this.placing.get(profile)?.size ?? 0) > 0) return false;
+    const held = this.held.get(profile) ?? [];
+    if (held.some((h) => [...h.sandboxes.values()].some((sb) => sb.busy || sb.state === "loading")))
+      return false;
+    this.held.delete(profile);
+    for (const h of held) {
+      h.vm.session?.removeAllListeners("sandbox-failed");
+      h.vm.session?.removeAllListeners("sandbox-exit");
+      for (const sb of h.sandboxes.values()) this.emitSandbox(sb, "gone");
+      h.sandboxes.clear();
+      void this.o.pool.retire(h.vm, reason);
+    }
+    this.o.pool.park(profile);
+    this.profileActiveAt.delete(profile);
+    this.changed();
+    return true;
   }
 
   /** VMs without sandboxes for a while go back to the pool as spares. */

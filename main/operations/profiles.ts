@@ -36,5 +36,6 @@ export async function deleteProfile(
   const profile = state.profiles.find((p) => p.id === named) ?? findProfileByName(state, named);
   if (!profile) throw new HearthError("PROFILE_NOT_FOUND", `no profile named "${named}"`, "profile");
   await docs.update((s) => deleteProfileCommand(s, profile.id, { force: input.force === "true" }));
+  host.scheduler.dropProfile(profile.id);
   return { deleted: profile.name };
 }
