@@ -15,6 +15,7 @@ import type { LambdaCaller } from "./lambda-auth.ts";
 import {
   accountOf,
   functionArn,
+  inLambdaWords,
   lambdaBody,
   ownTask,
   qualifierOf,
@@ -34,16 +35,6 @@ const LAMBDA_FIELDS: Record<string, string> = {
   maximumEventAgeSeconds: "MaximumEventAgeInSeconds",
   qualifier: "Qualifier",
 };
-
-function inLambdaWords<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    const named = err instanceof HearthError && err.field ? LAMBDA_FIELDS[err.field] : undefined;
-    if (!named || !(err instanceof HearthError)) throw err;
-    throw new HearthError(err.code, err.detail.replace(err.field!, named), named);
-  }
-}
 
 const URL = "/2019-09-25/functions/:name/event-invoke-config";
 
@@ -77,7 +68,7 @@ export function registerLambdaEventConfig(server: FastifyInstance, app: Host, fa
       const onSuccess = dest(b.DestinationConfig?.OnSuccess);
       const onFailure = dest(b.DestinationConfig?.OnFailure);
       const saved = await docs.update((s) =>
-        inLambdaWords(() =>
+        inLambdaWords(LAMBDA_FIELDS, () =>
           putEventInvokeConfig(
             s,
             c.profileId,

@@ -1,7 +1,6 @@
 // Lambda's resource policy, tags and reserved concurrency on the local port: AddPermission, RemovePermission,
 // GetPolicy, TagResource, UntagResource, ListTags, PutFunctionConcurrency, GetFunctionConcurrency and
 // DeleteFunctionConcurrency, as the AWS SDKs and CLI call them.
-import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { addPermission, policyStatements, removePermission } from "../../domain/access/function-policy.ts";
@@ -14,10 +13,12 @@ import type { LambdaCaller } from "./lambda-auth.ts";
 import {
   accountOf,
   functionArn,
+  inLambdaWords,
   lambdaBody,
   ownTask,
   qualifierOf,
   registerLambdaScope,
+  revisionOf,
 } from "./lambda-scope.ts";
 
 const permissionSchema = z.strictObject({
@@ -40,17 +41,6 @@ const LAMBDA_FIELDS: Record<string, string> = {
   reserved: "ReservedConcurrentExecutions",
 };
 
-function inLambdaWords<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    const field = err instanceof HearthError && err.field ? err.field.split(".")[0]! : undefined;
-    const named = field !== undefined ? LAMBDA_FIELDS[field] : undefined;
-    if (!named || !(err instanceof HearthError)) throw err;
-    throw new HearthError(err.code, err.detail.replace(new RegExp(`^${field}\\b`), named), named);
-  }
-}
-
 /** A policy statement as Lambda writes it in GetPolicy and AddPermission's answer. */
 function statementJson(region: string, account: string, task: Task, p: PolicyStatement) {
   return {
@@ -63,8 +53,7 @@ function statementJson(region: string, account: string, task: Task, p: PolicySta
 }
 
 function policyRevision(statements: PolicyStatement[]): string {
-  const h = createHash("sha256").update(JSON.stringify(statements)).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return revisionOf(statements);
 }
 
 /** The policy's qualifier: none (the function) or a version or alias; `$LATEST` is the function's own. */
@@ -97,7 +86,7 @@ export function registerLambdaPolicy(server: FastifyInstance, app: Host, failure
         );
       }
       const statement = await docs.update((s) =>
-        inLambdaWords(() =>
+        inLambdaWords(LAMBDA_FIELDS, () =>
           addPermission(
             s,
             c.profileId,
@@ -124,7 +113,9 @@ export function registerLambdaPolicy(server: FastifyInstance, app: Host, failure
         );
       }
       await docs.update((s) =>
-        inLambdaWords(() => removePermission(s, c.profileId, { task: task.name, qualifier, sid })),
+        inLambdaWords(LAMBDA_FIELDS, () =>
+          removePermission(s, c.profileId, { task: task.name, qualifier, sid }),
+        ),
       );
       return reply.code(204).send();
     });
@@ -156,7 +147,7 @@ export function registerLambdaPolicy(server: FastifyInstance, app: Host, failure
       const b = lambdaBody(tagSchema, req.body);
       const task = taggedTask(c, req);
       await docs.update((s) =>
-        inLambdaWords(() => tagTask(s, c.profileId, { task: task.name, tags: b.Tags })),
+        inLambdaWords(LAMBDA_FIELDS, () => tagTask(s, c.profileId, { task: task.name, tags: b.Tags })),
       );
       return reply.code(204).send();
     });
@@ -165,7 +156,9 @@ export function registerLambdaPolicy(server: FastifyInstance, app: Host, failure
       const raw = (req.query as { tagKeys?: string | string[] }).tagKeys;
       const keys = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
       if (keys.length === 0) throw new HearthError("INVALID_INPUT", "TagKeys must name a tag", "TagKeys");
-      await docs.update((s) => inLambdaWords(() => untagTask(s, c.profileId, { task: task.name, keys })));
+      await docs.update((s) =>
+        inLambdaWords(LAMBDA_FIELDS, () => untagTask(s, c.profileId, { task: task.name, keys })),
+      );
       return reply.code(204).send();
     });
     route("GET", tagsUrl, async (c, req, reply) => {
@@ -176,7 +169,7 @@ export function registerLambdaPolicy(server: FastifyInstance, app: Host, failure
       const b = lambdaBody(concurrencySchema, req.body);
       const task = ownTask(docs.state, c, (req.params as { name: string }).name);
       await docs.update((s) =>
-        inLambdaWords(() =>
+        inLambdaWords(LAMBDA_FIELDS, () =>
           setReservedConcurrency(s, c.profileId, {
             task: task.name,
             reserved: b.ReservedConcurrentExecutions,

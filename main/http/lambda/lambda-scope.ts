@@ -153,20 +153,37 @@ export function functionArn(
   return `arn:aws:lambda:${region}:${account}:function:${name}${qualifier ? `:${qualifier}` : ""}`;
 }
 
+/** A RevisionId as Lambda spells one (a UUID), derived from what it stands for: equal values, equal ids. */
+export function revisionOf(value: unknown): string {
+  const h = createHash("sha256").update(canonicalJson(value)).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Lambda's RevisionId: changes with every change to $LATEST's code, configuration or settings. */
 export function revisionId(task: Task): string {
-  const h = createHash("sha256")
-    .update(
-      canonicalJson({
-        latest: task.latest,
-        description: task.description,
-        tags: task.tags ?? {},
-        reserved: task.reservedConcurrency ?? null,
-        deadLetter: task.deadLetterArn ?? null,
-      }),
-    )
-    .digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return revisionOf({
+    latest: task.latest,
+    description: task.description,
+    tags: task.tags ?? {},
+    reserved: task.reservedConcurrency ?? null,
+    deadLetter: task.deadLetterArn ?? null,
+  });
+}
+
+/**
+ * Runs a domain command and renames the field an error names to Lambda's spelling (`sid` → `StatementId`), in
+ * the field and at the start of the message, for the errors a Lambda client reads.
+ */
+export function inLambdaWords<T>(fields: Record<string, string>, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof HearthError) || !err.field) throw err;
+    const field = err.field.split(".")[0]!;
+    const named = Object.hasOwn(fields, field) ? fields[field] : undefined;
+    if (!named) throw err;
+    throw new HearthError(err.code, err.detail.replace(new RegExp(`^${field}\\b`), named), named);
+  }
 }
 
 /** Refuses a change made against an older revision, as Lambda does with PreconditionFailedException. */

@@ -1,10 +1,8 @@
 // Lambda's versions and aliases on the local port: PublishVersion, ListVersionsByFunction, and CreateAlias,
 // UpdateAlias, GetAlias, ListAliases and DeleteAlias (with RoutingConfig), as the AWS SDKs and CLI call them.
-import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { createAlias, deleteAlias, updateAlias } from "../../domain/aliases/aliases.ts";
-import { canonicalJson } from "../../domain/model/canonical-json.ts";
 import { HearthError } from "../../domain/model/errors.ts";
 import type { Alias, Task } from "../../domain/model/state.ts";
 import { publishVersion } from "../../domain/tasks/versions.ts";
@@ -19,6 +17,7 @@ import {
   lambdaBody,
   ownTask,
   registerLambdaScope,
+  revisionOf,
   versionRef,
 } from "./lambda-scope.ts";
 
@@ -48,10 +47,7 @@ function split(routing: z.infer<typeof routingSchema>): { additionalVersion: num
 }
 
 function aliasRevision(alias: Alias): string {
-  const h = createHash("sha256")
-    .update(canonicalJson({ id: alias.id, routing: alias.routing, d: alias.description, u: alias.updatedAt }))
-    .digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return revisionOf({ id: alias.id, routing: alias.routing, d: alias.description, u: alias.updatedAt });
 }
 
 export function registerLambdaVersions(server: FastifyInstance, app: Host, failures?: AuthFailures): void {
