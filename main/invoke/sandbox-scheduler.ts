@@ -52,6 +52,13 @@ export interface SandboxStart {
 const NOT_DELIVERED = Symbol("not delivered");
 /** Sandboxes that may die under one request before it is answered with an error instead of sent on again. */
 const MAX_UNDELIVERED = 2;
+/**
+ * What the guest session says when the VM, not the task's code, failed a load: the VM stopped or its agent went
+ * quiet. Such a load is tried again (on whatever VM the pool gives then) before a caller hears of it, and is never
+ * reported as the code's init failure.
+ */
+const VM_FAULT_CODES = new Set(["VM_LOST", "AGENT_TIMEOUT", "NOT_CONNECTED", "NO_SUCH_SLOT"]);
+const MAX_VM_FAULT_RETRIES = 1;
 
 export interface SchedulerOptions {
   pool: VmPool;
@@ -239,6 +246,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     let queued = false;
     let undelivered = 0;
     let loadFailure = null as { error: unknown } | null;
+    let vmFaults = 0;
     try {
       for (;;) {
         const pick = this.withinLimits(exec) ? this.pick(exec) : null;
@@ -261,16 +269,20 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
           }
           continue;
         }
-        if (loadFailure) throw loadFailure.error;
+        if (loadFailure) {
+          const { error } = loadFailure;
+          if (!(error instanceof SchedulerError && error.code === "VM_FAULT")) throw error;
+          if (++vmFaults > MAX_VM_FAULT_RETRIES) {
+            throw new SchedulerError("NO_VM_AVAILABLE", error.message.replace(/^VM_FAULT: /, ""));
+          }
+          loadFailure = null;
+        }
         if (this.withinLimits(exec) && this.canGrow(exec) && !this.replacing(exec)) {
           coldStart = true;
           // Load in the background and wait like any queued request: another request may take the new sandbox
           // first, and a sandbox that frees up meanwhile serves this one (a load may wait long for a VM on a
           // full host). Only a load that fails ends this request, with its error.
-          this.startSandbox(exec).catch((error: unknown) => {
-            loadFailure = { error };
-            this.changed();
-          });
+          this.startSandbox(exec, (error) => (loadFailure = { error })).catch(() => {});
           continue;
         }
         if (!queued) {
@@ -375,8 +387,14 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   async ensure(exec: Execution): Promise<void> {
     const mine = (): Sandbox[] =>
       this.sandboxes(exec.profile).filter((s) => s.exec.configKey === exec.configKey);
-    if (mine().length === 0) await this.startSandbox(exec);
-    else await Promise.all(mine().map((s) => s.loaded.catch(() => undefined)));
+    if (mine().length === 0) {
+      await this.startSandbox(exec).catch((err: unknown) => {
+        if (err instanceof SchedulerError && err.code === "VM_FAULT") {
+          throw new SchedulerError("NO_VM_AVAILABLE", err.message.replace(/^VM_FAULT: /, ""));
+        }
+        throw err;
+      });
+    } else await Promise.all(mine().map((s) => s.loaded.catch(() => undefined)));
   }
 
   /**
@@ -468,8 +486,17 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** Loads a new sandbox for the execution (on a held VM with room, else a VM from the pool) and waits for it. */
-  private startSandbox(exec: Execution): Promise<void> {
+  /**
+   * Loads a new sandbox for the execution (on a held VM with room, else a VM from the pool) and waits for it.
+   * `onFail` hears of a failed load before anyone waiting is woken, so a waiter never sees the failed sandbox gone
+   * without its error and starts a second load of code that just failed.
+   */
+  private startSandbox(exec: Execution, onFail?: (err: SchedulerError) => void): Promise<void> {
+    const fail = (err: SchedulerError): never => {
+      onFail?.(err);
+      this.changed();
+      throw err;
+    };
     const sb: Sandbox = {
       exec,
       held: null,
@@ -489,10 +516,9 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       try {
         held = await this.place(sb);
       } catch (err) {
-        this.changed();
-        throw err instanceof SchedulerError
-          ? err
-          : new SchedulerError("NO_VM_AVAILABLE", (err as Error).message);
+        return fail(
+          err instanceof SchedulerError ? err : new SchedulerError("NO_VM_AVAILABLE", (err as Error).message),
+        );
       } finally {
         placing.delete(sb);
       }
@@ -513,8 +539,10 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       } catch (err) {
         if (held.sandboxes.get(sb.slot) === sb) held.sandboxes.delete(sb.slot);
         this.emitSandbox(sb, "gone");
-        this.changed();
         const e = err as Error & { code?: string };
+        if (e.code !== undefined && VM_FAULT_CODES.has(e.code)) {
+          return fail(new SchedulerError("VM_FAULT", `the VM failed while loading the sandbox (${e.message})`));
+        }
         const lambda = /^Runtime\.|^[A-Z]\w+Error/.test(e.message.replace(/^\w+: /, ""))
           ? initError(e.message)
           : undefined;
@@ -522,7 +550,7 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
         // that kept the sandbox from starting is the code's.
         const code =
           e.code === "VM_MEMORY_FULL" || e.code === "RUNTIME_UNSUPPORTED" ? e.code : "SANDBOX_INIT_FAILED";
-        throw new SchedulerError(code, e.message, code === "SANDBOX_INIT_FAILED" ? lambda : undefined);
+        return fail(new SchedulerError(code, e.message, code === "SANDBOX_INIT_FAILED" ? lambda : undefined));
       }
       sb.state = "ready";
       this.emitSandbox(sb);

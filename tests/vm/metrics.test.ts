@@ -55,6 +55,8 @@ async function call(
 ): Promise<Answer> {
   const r = await run(["invoke", ...task, "--payload", JSON.stringify(payload), "--json"], e);
   assert.ok(r.code === 0 || r.code === 3, `invoke: exit ${r.code}: ${r.stderr}`);
+  // Exit 3 without an answer is a refusal before the handler ran (its code did not load): say what it was.
+  assert.ok(r.stdout.trim() !== "", `invoke answered nothing (exit ${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Answer;
 }
 

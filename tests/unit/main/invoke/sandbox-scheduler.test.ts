@@ -221,3 +221,53 @@ test("a wide line moves in about two loads: the first new sandbox alone, then th
   // One at a time would take four loads (800 ms); the rest start together once the first is ready.
   assert.ok(movedAt < 4 * 200, `the line moved after ${movedAt.toFixed(0)} ms`);
 });
+
+/** A load the VM failed (it stopped, its agent went quiet): not the code's doing. */
+const vmLost = (): Error => Object.assign(new Error("VM_LOST: the VM stopped"), { code: "VM_LOST" });
+
+test("a load the VM failed is tried again, and the caller is served", async () => {
+  const { scheduler } = setup();
+  let loads = 0;
+  const r = await scheduler.run(
+    exec("1", {
+      loadCode: async () => {
+        if (loads++ === 0) throw vmLost();
+        return { zip: Buffer.from("zip"), sha256: "0".repeat(64) };
+      },
+    }),
+    "{}",
+  );
+  assert.equal(loads, 2);
+  assert.equal(r.ok, true);
+  assert.equal(r.coldStart, true);
+});
+
+test("a VM that fails every load is the pool's trouble (NO_VM_AVAILABLE), never the code's init failure", async () => {
+  const { scheduler } = setup();
+  let loads = 0;
+  const failing = exec("1", {
+    loadCode: async () => {
+      loads++;
+      throw vmLost();
+    },
+  });
+  await assert.rejects(scheduler.run(failing, "{}"), (err: Error & { code?: string }) => {
+    assert.equal(err.code, "NO_VM_AVAILABLE");
+    assert.match(err.message, /VM_LOST/);
+    return true;
+  });
+  assert.equal(loads, 2, "one retry, then the caller hears of it");
+});
+
+test("the code's own init failure is not retried", async () => {
+  const { scheduler } = setup();
+  let loads = 0;
+  const broken = exec("1", {
+    loadCode: async () => {
+      loads++;
+      throw new Error("SANDBOX_INIT_FAILED: Runtime.HandlerNotFound: index.handler is undefined or not exported");
+    },
+  });
+  await assert.rejects(scheduler.run(broken, "{}"), /SANDBOX_INIT_FAILED/);
+  assert.equal(loads, 1);
+});
