@@ -52,6 +52,7 @@ export type { ScheduleView } from "./domain/schedules/schedules.ts";
 export type {
   EventInvokeConfigView,
   FunctionSettingsView,
+  FunctionUrlView,
   PolicyStatementView,
 } from "./domain/tasks/function-settings-view.ts";
 export type { TestEventView } from "./domain/events/test-events.ts";
@@ -506,6 +507,32 @@ export const operations = {
   deleteEventInvokeConfig: op<FunctionSettingsView>()({
     method: "DELETE",
     path: "/v1/tasks/:task/event-invoke-config",
+    access: "profile",
+    input: z.strictObject({ task: name, qualifier: name.optional() }),
+  }),
+  /**
+   * Gives the task (or one of its aliases) a function URL, or changes the one it has (Lambda's
+   * CreateFunctionUrlConfig / UpdateFunctionUrlConfig): it answers at `/lambda-url/{urlId}/` on this port.
+   */
+  putFunctionUrl: op<FunctionSettingsView>()({
+    method: "PUT",
+    path: "/v1/tasks/:task/url",
+    access: "profile",
+    input: z.strictObject({
+      task: name,
+      /** An own alias; absent: the unqualified function ($LATEST). */
+      qualifier: name.optional(),
+      authType: z.enum(["NONE", "AWS_IAM"], { error: 'must be "NONE" or "AWS_IAM"' }).optional(),
+      invokeMode: z
+        .enum(["BUFFERED", "RESPONSE_STREAM"], { error: 'must be "BUFFERED" or "RESPONSE_STREAM"' })
+        .optional(),
+      /** Origins a page may call the URL from (CORS); an empty list or null: none. */
+      allowOrigins: z.array(z.string()).max(100).nullable().optional(),
+    }),
+  }),
+  deleteFunctionUrl: op<FunctionSettingsView>()({
+    method: "DELETE",
+    path: "/v1/tasks/:task/url",
     access: "profile",
     input: z.strictObject({ task: name, qualifier: name.optional() }),
   }),

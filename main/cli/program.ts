@@ -15,6 +15,7 @@ import { registerProfileCommands } from "./profile-commands.ts";
 import { registerShareCommands } from "./share-commands.ts";
 import { registerStatsCommands } from "./stats-commands.ts";
 import { registerScheduleCommands } from "./schedule-commands.ts";
+import { registerUrlCommands } from "./url-commands.ts";
 import { registerTelemetryCommands } from "./telemetry-commands.ts";
 import { registerTaskCommands } from "./task-commands.ts";
 import { registerTokenCommands } from "./token-commands.ts";
@@ -70,6 +71,7 @@ export function buildProgram(): Command {
   registerStatsCommands(program);
   registerTelemetryCommands(program);
   registerScheduleCommands(program);
+  registerUrlCommands(program);
   registerPoolCommands(program);
   registerHostCommands(program);
   registerWaitCommand(program);

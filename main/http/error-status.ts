@@ -56,6 +56,8 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   GRANT_EXISTS: conflict,
   STATEMENT_EXISTS: conflict,
   STATEMENT_NOT_FOUND: missing,
+  FUNCTION_URL_EXISTS: conflict,
+  FUNCTION_URL_NOT_FOUND: missing,
   POLICY_NOT_FOUND: missing,
   POLICY_TOO_LARGE: { status: 400, type: "PolicyLengthExceededException" },
   REVISION_MISMATCH: { status: 412, type: "PreconditionFailedException" },
@@ -135,6 +137,7 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   SANDBOX_WAIT_TIMEOUT: throttled,
   SANDBOX_LOST: internal,
   NO_VM_AVAILABLE: internal,
+  VM_FAULT: internal,
   VM_MEMORY_FULL: internal,
   // The scheduler attaches Lambda's own error shape when the handler failed to load; without it, the host failed.
   SANDBOX_INIT_FAILED: internal,

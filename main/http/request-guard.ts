@@ -5,6 +5,7 @@ import { hostname, networkInterfaces } from "node:os";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HearthError } from "../domain/model/errors.ts";
 import { API_PATH_PREFIX } from "./apis/api-gateway.ts";
+import { FUNCTION_URL_PREFIX } from "../domain/tasks/function-urls.ts";
 import { sendNativeError } from "./native/native-errors.ts";
 import { isWindowFile } from "./ui-static.ts";
 
@@ -113,8 +114,10 @@ export function guardRequests(server: FastifyInstance, o: RequestGuardOptions): 
         ),
       );
     }
-    // The window itself may be opened from anywhere (a link in a chat); the APIs from tasks have their own rule.
-    if (isWindowFile(req) || req.url.startsWith(API_PATH_PREFIX)) return;
+    // The window itself may be opened from anywhere (a link in a chat); the APIs from tasks and function URLs
+    // have their own rule (a URL's CORS configuration).
+    if (isWindowFile(req) || req.url.startsWith(API_PATH_PREFIX) || req.url.startsWith(FUNCTION_URL_PREFIX))
+      return;
     const from = crossOrigin(req, host);
     if (from !== null) {
       return sendNativeError(

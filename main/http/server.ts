@@ -8,12 +8,14 @@ import { ensureOwnerKey } from "../store/owner-key.ts";
 import { PRIVATE_FILE_MODE } from "../store/private-data-dir.ts";
 import { sandboxAnswers } from "./answer-sandbox.ts";
 import { registerApiGateway } from "./apis/api-gateway.ts";
+import { registerFunctionUrls } from "./apis/function-url-gateway.ts";
 import { DoctorProbe, registerDoctor } from "./doctor-route.ts";
 import { LOCAL_PORT_TIMEOUTS, type LocalPort } from "./local-port.ts";
 import { registerLambdaFunctions } from "./lambda/lambda-functions.ts";
 import { registerLambdaInvoke } from "./lambda/lambda-invoke.ts";
 import { registerLambdaEventConfig } from "./lambda/lambda-event-config.ts";
 import { registerLambdaPolicy } from "./lambda/lambda-policy.ts";
+import { registerLambdaUrls } from "./lambda/lambda-urls.ts";
 import { registerLambdaVersions } from "./lambda/lambda-versions.ts";
 import { AuthFailures } from "./native/auth-failures.ts";
 import { NativeAuth } from "./native/native-auth.ts";
@@ -74,6 +76,8 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerLambdaPolicy(server, o.app, failures);
   registerLambdaEventConfig(server, o.app, failures);
   registerApiGateway(server, { store: o.app.store, invoker: o.app.invoker, failures });
+  registerFunctionUrls(server, o.app, failures);
+  registerLambdaUrls(server, o.app, failures);
   registerRemoteApiProxy(server, o.app, auth);
   registerUi(server);
   // No CORS headers are ever sent: a page of another origin cannot read any answer, and request-guard.ts refuses

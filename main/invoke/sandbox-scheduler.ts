@@ -541,7 +541,9 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
         this.emitSandbox(sb, "gone");
         const e = err as Error & { code?: string };
         if (e.code !== undefined && VM_FAULT_CODES.has(e.code)) {
-          return fail(new SchedulerError("VM_FAULT", `the VM failed while loading the sandbox (${e.message})`));
+          return fail(
+            new SchedulerError("VM_FAULT", `the VM failed while loading the sandbox (${e.message})`),
+          );
         }
         const lambda = /^Runtime\.|^[A-Z]\w+Error/.test(e.message.replace(/^\w+: /, ""))
           ? initError(e.message)

@@ -12,6 +12,13 @@ import {
   setDeadLetter as setDeadLetterCommand,
 } from "../domain/tasks/event-invoke-config.ts";
 import { functionSettingsView } from "../domain/tasks/function-settings-view.ts";
+import {
+  createFunctionUrl,
+  deleteFunctionUrl as deleteUrl,
+  findFunctionUrl,
+  updateFunctionUrl,
+} from "../domain/tasks/function-urls.ts";
+import { getOwnTask } from "../domain/model/lookups.ts";
 import { actingAs, commandContext, type OperationContext, type OperationInput } from "./operation-context.ts";
 
 function view(c: OperationContext, task: string): FunctionSettingsView {
@@ -100,6 +107,59 @@ export async function setDeadLetter(
 ): Promise<FunctionSettingsView> {
   await c.host.store.documents.update((s) =>
     setDeadLetterCommand(s, actingAs(c), { task: input.task, targetArn: input.targetArn }),
+  );
+  return view(c, input.task);
+}
+
+/**
+ * Creates the task's (or alias's) function URL, or changes the one it has: left-out fields keep their value, and a
+ * new URL's auth type is AWS_IAM unless told (a URL open to whoever reaches the port is a choice to make).
+ */
+export async function putFunctionUrl(
+  c: OperationContext,
+  input: OperationInput<"putFunctionUrl">,
+): Promise<FunctionSettingsView> {
+  const cors =
+    input.allowOrigins === undefined
+      ? {}
+      : {
+          cors:
+            input.allowOrigins === null || input.allowOrigins.length === 0
+              ? null
+              : { allowOrigins: input.allowOrigins, allowMethods: ["*"], allowHeaders: ["*"] },
+        };
+  await c.host.store.documents.update((s) => {
+    const task = getOwnTask(s, actingAs(c), input.task);
+    const qualifier = input.qualifier === undefined || input.qualifier === "$LATEST" ? null : input.qualifier;
+    const fields = {
+      task: input.task,
+      qualifier,
+      ...(input.invokeMode !== undefined ? { invokeMode: input.invokeMode } : {}),
+      ...cors,
+    };
+    return findFunctionUrl(s, task.id, qualifier)
+      ? updateFunctionUrl(
+          s,
+          actingAs(c),
+          { ...fields, ...(input.authType !== undefined ? { authType: input.authType } : {}) },
+          commandContext(c.host),
+        )
+      : createFunctionUrl(
+          s,
+          actingAs(c),
+          { ...fields, authType: input.authType ?? "AWS_IAM" },
+          commandContext(c.host),
+        );
+  });
+  return view(c, input.task);
+}
+
+export async function deleteFunctionUrl(
+  c: OperationContext,
+  input: OperationInput<"deleteFunctionUrl">,
+): Promise<FunctionSettingsView> {
+  await c.host.store.documents.update((s) =>
+    deleteUrl(s, actingAs(c), { task: input.task, qualifier: input.qualifier ?? null }),
   );
   return view(c, input.task);
 }

@@ -13,7 +13,9 @@ import { createApi, deleteApi, listApis, mintApiToken, updateApi } from "./apis.
 import {
   addPermission,
   deleteEventInvokeConfig,
+  deleteFunctionUrl,
   getFunctionSettings,
+  putFunctionUrl,
   putEventInvokeConfig,
   removePermission,
   setDeadLetter,
@@ -82,6 +84,8 @@ export const operationTable: { readonly [N in OperationName]: OperationFunction<
   getFunctionSettings,
   addPermission,
   removePermission,
+  putFunctionUrl,
+  deleteFunctionUrl,
   putEventInvokeConfig,
   deleteEventInvokeConfig,
   setDeadLetter,

@@ -62,6 +62,11 @@ export const MIGRATIONS: readonly Migration[] = [
       schedules: Array.isArray(doc.schedules) ? doc.schedules : [],
     }),
   },
+  {
+    from: 6,
+    description: "functions get Lambda's function URLs: an empty list of them",
+    up: (doc) => ({ ...doc, functionUrls: Array.isArray(doc.functionUrls) ? doc.functionUrls : [] }),
+  },
 ];
 
 /**

@@ -159,9 +159,30 @@ const permission = z.strictObject({
   taskId: str,
   qualifier: str.nullable(),
   sid: str,
-  action: z.literal("lambda:InvokeFunction"),
-  principalAccountId: z.string().regex(/^[0-9]{12}$/),
+  action: z.enum(["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]),
+  principalAccountId: z.string().regex(/^([0-9]{12}|\*)$/),
+  urlAuthType: z.enum(["NONE", "AWS_IAM"]).optional(),
   createdAt: iso,
+});
+
+const functionUrl = z.strictObject({
+  taskId: str,
+  qualifier: str.nullable(),
+  urlId: z.string().regex(/^[a-z0-9]{32}$/),
+  authType: z.enum(["NONE", "AWS_IAM"]),
+  invokeMode: z.enum(["BUFFERED", "RESPONSE_STREAM"]),
+  cors: z
+    .strictObject({
+      allowCredentials: z.boolean(),
+      allowHeaders: z.array(str),
+      allowMethods: z.array(str),
+      allowOrigins: z.array(str),
+      exposeHeaders: z.array(str),
+      maxAge: z.number().int().min(0),
+    })
+    .nullable(),
+  createdAt: iso,
+  updatedAt: iso,
 });
 
 const eventInvokeConfig = z.strictObject({
@@ -207,6 +228,7 @@ export const stateSchema: z.ZodType<HearthState> = z.strictObject({
   permissions: z.array(permission),
   eventInvokeConfigs: z.array(eventInvokeConfig),
   schedules: z.array(schedule),
+  functionUrls: z.array(functionUrl),
 });
 
 /** The first problem of an invalid document, as `path: message`, for the STORE_CORRUPT error. */

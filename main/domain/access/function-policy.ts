@@ -1,5 +1,5 @@
 // Lambda's resource policies: statements an owner adds to a task (or one of its qualifiers) by StatementId, each
-// letting one account invoke exactly the ARN it names, with the owner's configuration.
+// letting one account invoke exactly the ARN it names, with the owner's configuration, or call its function URL.
 import { z } from "zod";
 import { isoTime, type CommandContext } from "../model/command-context.ts";
 import { HearthError } from "../model/errors.ts";
@@ -28,6 +28,10 @@ const addSchema = z.strictObject({
   sid: sidSchema,
   action: z.string({ error: "is required" }),
   principal: z.string({ error: "is required" }),
+  /** Lambda's FunctionUrlAuthType: the statement counts only for the function's URL of that auth type. */
+  urlAuthType: z.enum(["NONE", "AWS_IAM"], { error: 'must be "NONE" or "AWS_IAM"' }).optional(),
+  /** Lambda's InvokedViaFunctionUrl: an InvokeFunction statement that counts only for calls through the URL. */
+  invokedViaFunctionUrl: z.boolean().optional(),
 });
 
 const removeSchema = z.strictObject({ task: z.string(), qualifier: qualifierSchema, sid: sidSchema });
@@ -86,17 +90,20 @@ export function addPermission(
 ): Change<PolicyStatement> {
   const v = parseInput(addSchema, input);
   const task = getOwnTask(state, ownerProfileId, v.task);
-  if (v.action !== "lambda:InvokeFunction") {
+  if (v.action !== "lambda:InvokeFunction" && v.action !== "lambda:InvokeFunctionUrl") {
     throw new HearthError(
       "INVALID_INPUT",
-      `Action "${v.action.slice(0, 100)}" cannot be granted: another account may only invoke (lambda:InvokeFunction), ` +
-        "never read or change the function",
+      `Action "${v.action.slice(0, 100)}" cannot be granted: another account may only invoke (lambda:InvokeFunction ` +
+        "or, through the function's URL, lambda:InvokeFunctionUrl), never read or change the function",
       "Action",
     );
   }
-  const account = principalAccount(v.principal);
+  const urlAuthType = urlScope(v);
+  // Everyone (`*`) is a principal only for a URL whose auth type is NONE: the URL is open to whoever reaches the
+  // port anyway, and such a statement never lets anyone call the function by its ARN.
+  const account = urlAuthType === "NONE" && v.principal === "*" ? "*" : principalAccount(v.principal);
   const owner = getProfile(state, ownerProfileId);
-  if (account !== owner.accountId && !findProfileByAccountId(state, account)) {
+  if (account !== "*" && account !== owner.accountId && !findProfileByAccountId(state, account)) {
     throw new HearthError(
       "PROFILE_NOT_FOUND",
       `no profile on this machine has account ${account}`,
@@ -123,13 +130,41 @@ export function addPermission(
     taskId: task.id,
     qualifier: v.qualifier,
     sid: v.sid,
-    action: "lambda:InvokeFunction",
+    action: v.action,
     principalAccountId: account,
+    ...(urlAuthType !== undefined ? { urlAuthType } : {}),
     createdAt: isoTime(ctx.now),
   };
   const next = structuredClone(state);
   next.permissions.push(statement);
   return { state: next, result: statement };
+}
+
+/**
+ * The URL auth type a statement is for, or undefined for a statement about invoking the function by its ARN.
+ * InvokeFunctionUrl needs FunctionUrlAuthType, as Lambda's does; InvokeFunction with InvokedViaFunctionUrl is for
+ * the URL too, public when its principal is `*`.
+ */
+function urlScope(v: z.output<typeof addSchema>): "NONE" | "AWS_IAM" | undefined {
+  if (v.action === "lambda:InvokeFunctionUrl") {
+    if (v.urlAuthType === undefined) {
+      throw new HearthError(
+        "INVALID_INPUT",
+        'urlAuthType is required with lambda:InvokeFunctionUrl: "NONE" or "AWS_IAM", the auth type of the URL',
+        "urlAuthType",
+      );
+    }
+    return v.urlAuthType;
+  }
+  if (v.invokedViaFunctionUrl === true) return v.urlAuthType ?? (v.principal === "*" ? "NONE" : "AWS_IAM");
+  if (v.urlAuthType !== undefined) {
+    throw new HearthError(
+      "INVALID_INPUT",
+      "urlAuthType goes with lambda:InvokeFunctionUrl (or InvokedViaFunctionUrl), not with invoking the function",
+      "urlAuthType",
+    );
+  }
+  return undefined;
 }
 
 export function removePermission(
@@ -175,6 +210,29 @@ export function statementAllows(
   qualifier: string | null,
 ): boolean {
   return state.permissions.some(
-    (p) => p.taskId === taskId && p.qualifier === qualifier && p.principalAccountId === accountId,
+    (p) =>
+      p.taskId === taskId &&
+      p.qualifier === qualifier &&
+      p.urlAuthType === undefined &&
+      p.principalAccountId === accountId,
+  );
+}
+
+/**
+ * Whether a statement lets the account call the task's URL of this qualifier and auth type (AWS_IAM): one written
+ * for the URL, or one that lets it invoke the function by the same ARN.
+ */
+export function statementAllowsUrl(
+  state: HearthState,
+  accountId: string,
+  taskId: string,
+  qualifier: string | null,
+): boolean {
+  return state.permissions.some(
+    (p) =>
+      p.taskId === taskId &&
+      p.qualifier === qualifier &&
+      p.principalAccountId === accountId &&
+      (p.urlAuthType === undefined || p.urlAuthType === "AWS_IAM"),
   );
 }

@@ -8,8 +8,8 @@ export type InvocationOutcome = "ok" | "error" | "throttle";
 
 /** Who made the call, as the owner reads it: the profile, a token (by its label) or a teammate's remote call. */
 export interface CallerLabel {
-  kind: "profile" | "token" | "remote" | "api" | "async";
-  /** A token's label, an API's name; nothing for a profile (its id is `caller`). */
+  kind: "profile" | "token" | "remote" | "api" | "async" | "url";
+  /** A token's label, an API's name, a function URL's signer account (or "anonymous"); nothing for a profile. */
   label?: string;
 }
 
@@ -74,7 +74,7 @@ export function ms(n: number): number {
 
 const OUTCOMES = new Set<string>(["ok", "error", "throttle"]);
 const TAKES = new Set<string>(["held", "warm", "restored", "booted"]);
-const VIA = new Set<string>(["profile", "token", "remote", "api", "async"]);
+const VIA = new Set<string>(["profile", "token", "remote", "api", "async", "url"]);
 
 function num(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);

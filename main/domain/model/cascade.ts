@@ -1,5 +1,5 @@
-// What goes with a removed record: an alias or API takes its tokens, a task its aliases, grants, test events and
-// policy statements.
+// What goes with a removed record: an alias or API takes its tokens, a task its aliases, grants, test events,
+// policy statements and function URLs.
 // Works on a draft copy.
 import type { HearthState } from "./state.ts";
 
@@ -12,6 +12,9 @@ export function removeAliases(draft: HearthState, aliasIds: ReadonlySet<string>)
   );
   draft.eventInvokeConfigs = draft.eventInvokeConfigs.filter(
     (e) => !named.some((a) => a.taskId === e.taskId && a.name === e.qualifier),
+  );
+  draft.functionUrls = draft.functionUrls.filter(
+    (u) => !named.some((a) => a.taskId === u.taskId && a.name === u.qualifier),
   );
   draft.aliases = draft.aliases.filter((a) => !aliasIds.has(a.id));
   draft.tokens = draft.tokens.filter((t) => !(t.scope.kind === "alias" && aliasIds.has(t.scope.aliasId)));
@@ -38,6 +41,7 @@ export function removeTasks(draft: HearthState, taskIds: ReadonlySet<string>): v
   draft.tasks = draft.tasks.filter((t) => !taskIds.has(t.id));
   draft.permissions = draft.permissions.filter((p) => !taskIds.has(p.taskId));
   draft.eventInvokeConfigs = draft.eventInvokeConfigs.filter((e) => !taskIds.has(e.taskId));
+  draft.functionUrls = draft.functionUrls.filter((u) => !taskIds.has(u.taskId));
   draft.testEvents = draft.testEvents.filter((e) => !taskIds.has(e.taskId));
 }
 

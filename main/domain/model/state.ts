@@ -2,7 +2,7 @@
 // aliases, as plain data.
 
 /** Bumped with each migration in main/store/migrations.ts; the store refuses documents newer than this. */
-export const CURRENT_SCHEMA_VERSION = 6;
+export const CURRENT_SCHEMA_VERSION = 7;
 
 import type { Runtime } from "../tasks/runtime-ids.ts";
 
@@ -259,9 +259,42 @@ export interface PolicyStatement {
   taskId: string;
   qualifier: string | null;
   sid: string;
-  action: "lambda:InvokeFunction";
+  action: "lambda:InvokeFunction" | "lambda:InvokeFunctionUrl";
+  /** A 12-digit account id; `*` only in a statement for a URL of auth type NONE. */
   principalAccountId: string;
+  /**
+   * Set on statements that count only for the function's URL (InvokeFunctionUrl, or InvokeFunction with
+   * InvokedViaFunctionUrl): the URL's auth type they were written for. They never let anyone call the function
+   * any other way.
+   */
+  urlAuthType?: "NONE" | "AWS_IAM";
   createdAt: string;
+}
+
+export interface FunctionUrlCors {
+  allowCredentials: boolean;
+  /** Lower-case header names. */
+  allowHeaders: string[];
+  allowMethods: string[];
+  allowOrigins: string[];
+  exposeHeaders: string[];
+  maxAge: number;
+}
+
+/**
+ * A task's function URL (Lambda's CreateFunctionUrlConfig), of its unqualified ARN (qualifier null, $LATEST) or one
+ * of its owner's aliases, answering at `/lambda-url/{urlId}/` on the local port.
+ */
+export interface FunctionUrlConfig {
+  taskId: string;
+  qualifier: string | null;
+  /** 32 lowercase letters and digits, unique on this machine. */
+  urlId: string;
+  authType: "NONE" | "AWS_IAM";
+  invokeMode: "BUFFERED" | "RESPONSE_STREAM";
+  cors: FunctionUrlCors | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /**
@@ -322,6 +355,7 @@ export interface HearthState {
   permissions: PolicyStatement[];
   eventInvokeConfigs: EventInvokeConfig[];
   schedules: Schedule[];
+  functionUrls: FunctionUrlConfig[];
 }
 
 export function emptyState(): HearthState {
@@ -338,6 +372,7 @@ export function emptyState(): HearthState {
     permissions: [],
     eventInvokeConfigs: [],
     schedules: [],
+    functionUrls: [],
   };
 }
 

@@ -1,8 +1,9 @@
 // What the owner reads of a task's Lambda settings in the window and the native API: its resource policy, its
-// asynchronous-invocation configurations with their destinations, its dead-letter target, reserved concurrency
-// and tags.
+// asynchronous-invocation configurations with their destinations, its function URLs, its dead-letter target,
+// reserved concurrency and tags.
 import { getOwnTask } from "../model/lookups.ts";
-import type { HearthState } from "../model/state.ts";
+import type { FunctionUrlCors, HearthState } from "../model/state.ts";
+import { functionUrlPath } from "./function-urls.ts";
 
 export interface PolicyStatementView {
   statementId: string;
@@ -24,11 +25,25 @@ export interface EventInvokeConfigView {
   updatedAt: string;
 }
 
+export interface FunctionUrlView {
+  /** null: the unqualified function ($LATEST); else the alias it serves. */
+  qualifier: string | null;
+  urlId: string;
+  /** Below the port's origin: `/lambda-url/{urlId}/`. */
+  path: string;
+  authType: "NONE" | "AWS_IAM";
+  invokeMode: "BUFFERED" | "RESPONSE_STREAM";
+  cors: FunctionUrlCors | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface FunctionSettingsView {
   task: string;
   accountId: string;
   policy: PolicyStatementView[];
   eventInvokeConfigs: EventInvokeConfigView[];
+  urls: FunctionUrlView[];
   deadLetterArn: string | null;
   reservedConcurrency: number | null;
   tags: Record<string, string>;
@@ -63,6 +78,18 @@ export function functionSettingsView(
         onSuccess: e.onSuccess,
         onFailure: e.onFailure,
         updatedAt: e.updatedAt,
+      })),
+    urls: state.functionUrls
+      .filter((u) => u.taskId === task.id)
+      .map((u) => ({
+        qualifier: u.qualifier,
+        urlId: u.urlId,
+        path: functionUrlPath(u),
+        authType: u.authType,
+        invokeMode: u.invokeMode,
+        cors: u.cors ? structuredClone(u.cors) : null,
+        createdAt: u.createdAt,
+        updatedAt: u.updatedAt,
       })),
     deadLetterArn: task.deadLetterArn ?? null,
     reservedConcurrency: task.reservedConcurrency ?? null,

@@ -25,6 +25,8 @@ const permissionSchema = z.strictObject({
   StatementId: z.string({ error: "is required" }),
   Action: z.string({ error: "is required" }),
   Principal: z.string({ error: "is required" }),
+  FunctionUrlAuthType: z.string().optional(),
+  InvokedViaFunctionUrl: z.boolean().optional(),
   RevisionId: z.string().optional(),
 });
 const tagSchema = z.strictObject({ Tags: z.record(z.string(), z.string()) });
@@ -36,6 +38,8 @@ const LAMBDA_FIELDS: Record<string, string> = {
   qualifier: "Qualifier",
   principal: "Principal",
   action: "Action",
+  urlAuthType: "FunctionUrlAuthType",
+  invokedViaFunctionUrl: "InvokedViaFunctionUrl",
   tags: "Tags",
   keys: "TagKeys",
   reserved: "ReservedConcurrentExecutions",
@@ -43,12 +47,19 @@ const LAMBDA_FIELDS: Record<string, string> = {
 
 /** A policy statement as Lambda writes it in GetPolicy and AddPermission's answer. */
 function statementJson(region: string, account: string, task: Task, p: PolicyStatement) {
+  const condition =
+    p.urlAuthType === undefined
+      ? undefined
+      : p.action === "lambda:InvokeFunctionUrl"
+        ? { StringEquals: { "lambda:FunctionUrlAuthType": p.urlAuthType } }
+        : { Bool: { "lambda:InvokedViaFunctionUrl": "true" } };
   return {
     Sid: p.sid,
     Effect: "Allow",
-    Principal: { AWS: `arn:aws:iam::${p.principalAccountId}:root` },
+    Principal: p.principalAccountId === "*" ? "*" : { AWS: `arn:aws:iam::${p.principalAccountId}:root` },
     Action: p.action,
     Resource: functionArn(region, account, task.name, p.qualifier),
+    ...(condition ? { Condition: condition } : {}),
   };
 }
 
@@ -90,7 +101,19 @@ export function registerLambdaPolicy(server: FastifyInstance, app: Host, failure
           addPermission(
             s,
             c.profileId,
-            { task: task.name, qualifier, sid: b.StatementId, action: b.Action, principal: b.Principal },
+            {
+              task: task.name,
+              qualifier,
+              sid: b.StatementId,
+              action: b.Action,
+              principal: b.Principal,
+              ...(b.FunctionUrlAuthType !== undefined
+                ? { urlAuthType: b.FunctionUrlAuthType as "NONE" | "AWS_IAM" }
+                : {}),
+              ...(b.InvokedViaFunctionUrl !== undefined
+                ? { invokedViaFunctionUrl: b.InvokedViaFunctionUrl }
+                : {}),
+            },
             ctx(),
           ),
         ),

@@ -265,7 +265,9 @@ test("the code's own init failure is not retried", async () => {
   const broken = exec("1", {
     loadCode: async () => {
       loads++;
-      throw new Error("SANDBOX_INIT_FAILED: Runtime.HandlerNotFound: index.handler is undefined or not exported");
+      throw new Error(
+        "SANDBOX_INIT_FAILED: Runtime.HandlerNotFound: index.handler is undefined or not exported",
+      );
     },
   });
   await assert.rejects(scheduler.run(broken, "{}"), /SANDBOX_INIT_FAILED/);

@@ -98,16 +98,17 @@ test("a version-1 document gets an empty list of APIs and keeps everything else"
   // The step itself, then the whole way up.
   assert.deepEqual(migrateDocument(v1, MIGRATIONS, 2).doc, { ...v1, schemaVersion: 2, apis: [] });
   const { doc, applied } = migrateDocument(v1);
-  assert.deepEqual(applied, [1, 2, 3, 4, 5]);
+  assert.deepEqual(applied, [1, 2, 3, 4, 5, 6]);
   assert.deepEqual(doc, {
     ...v1,
-    schemaVersion: 6,
+    schemaVersion: 7,
     apis: [],
     remotes: [],
     testEvents: [],
     permissions: [],
     eventInvokeConfigs: [],
     schedules: [],
+    functionUrls: [],
   });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
@@ -150,15 +151,16 @@ test("a version-2 document gets an empty list of remote aliases and keeps everyt
   writeFileSync(file, JSON.stringify(v2));
   assert.deepEqual(migrateDocument(v2, MIGRATIONS, 3).doc, { ...v2, schemaVersion: 3, remotes: [] });
   const { doc, applied } = migrateDocument(v2);
-  assert.deepEqual(applied, [2, 3, 4, 5]);
+  assert.deepEqual(applied, [2, 3, 4, 5, 6]);
   assert.deepEqual(doc, {
     ...v2,
-    schemaVersion: 6,
+    schemaVersion: 7,
     remotes: [],
     testEvents: [],
     permissions: [],
     eventInvokeConfigs: [],
     schedules: [],
+    functionUrls: [],
   });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
@@ -200,12 +202,13 @@ test("a version-3 document's tokens say where they work: those a share labelled 
     permissions: _no,
     eventInvokeConfigs: _nor,
     schedules: _nos,
+    functionUrls: _nou,
     ...current
   } = emptyState();
   const v3 = { ...current, schemaVersion: 3, tokens };
   writeFileSync(file, JSON.stringify(v3));
   const { doc, applied } = migrateDocument(v3);
-  assert.deepEqual(applied, [3, 4, 5]);
+  assert.deepEqual(applied, [3, 4, 5, 6]);
   assert.deepEqual(
     (doc.tokens as { id: string; remote: boolean }[]).map((t) => [t.id, t.remote]),
     [
@@ -287,39 +290,69 @@ test("a version-4 document gets an empty list of saved test events and keeps eve
     permissions: _no,
     eventInvokeConfigs: _nor,
     schedules: _nos,
+    functionUrls: _nou,
     ...current
   } = emptyState();
   const v4 = { ...current, schemaVersion: 4 };
   writeFileSync(join(dir, "hearth.json"), JSON.stringify(v4));
   const { doc, applied } = migrateDocument(v4);
-  assert.deepEqual(applied, [4, 5]);
+  assert.deepEqual(applied, [4, 5, 6]);
   assert.deepEqual(doc, {
     ...v4,
-    schemaVersion: 6,
+    schemaVersion: 7,
     testEvents: [],
     permissions: [],
     eventInvokeConfigs: [],
     schedules: [],
+    functionUrls: [],
   });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
-  assert.equal(store.state.schemaVersion, 6);
+  assert.equal(store.state.schemaVersion, 7);
   assert.deepEqual(store.state.testEvents, []);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v4.bak"), "utf8")), v4);
 });
 
 test("a version-5 document gets empty lists of policy statements and event-invoke configurations", async (t) => {
   const dir = tempDir(t);
-  const { permissions: _none, eventInvokeConfigs: _nor, schedules: _nos, ...current } = emptyState();
+  const {
+    permissions: _none,
+    eventInvokeConfigs: _nor,
+    schedules: _nos,
+    functionUrls: _nou,
+    ...current
+  } = emptyState();
   const v5 = { ...current, schemaVersion: 5 };
   writeFileSync(join(dir, "hearth.json"), JSON.stringify(v5));
   const { doc, applied } = migrateDocument(v5);
-  assert.deepEqual(applied, [5]);
-  assert.deepEqual(doc, { ...v5, schemaVersion: 6, permissions: [], eventInvokeConfigs: [], schedules: [] });
+  assert.deepEqual(applied, [5, 6]);
+  assert.deepEqual(doc, {
+    ...v5,
+    schemaVersion: 7,
+    permissions: [],
+    eventInvokeConfigs: [],
+    schedules: [],
+    functionUrls: [],
+  });
   const store = await DocumentStore.open(dir);
   t.after(() => store.close());
-  assert.equal(store.state.schemaVersion, 6);
+  assert.equal(store.state.schemaVersion, 7);
   assert.deepEqual(store.state.permissions, []);
   assert.deepEqual(store.state.eventInvokeConfigs, []);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v5.bak"), "utf8")), v5);
+});
+
+test("a version-6 document gets an empty list of function URLs and keeps everything else", async (t) => {
+  const dir = tempDir(t);
+  const { functionUrls: _none, ...current } = emptyState();
+  const v6 = { ...current, schemaVersion: 6 };
+  writeFileSync(join(dir, "hearth.json"), JSON.stringify(v6));
+  const { doc, applied } = migrateDocument(v6);
+  assert.deepEqual(applied, [6]);
+  assert.deepEqual(doc, { ...v6, schemaVersion: 7, functionUrls: [] });
+  const store = await DocumentStore.open(dir);
+  t.after(() => store.close());
+  assert.equal(store.state.schemaVersion, 7);
+  assert.deepEqual(store.state.functionUrls, []);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "hearth.json.v6.bak"), "utf8")), v6);
 });

@@ -1,0 +1,261 @@
+// Function URLs on the local port: a request to /lambda-url/{urlId}/… becomes the payload-2.0 event Lambda sends a
+// function URL's function, and the function's answer becomes the HTTP response. Auth NONE lets in whoever reaches
+// the port; AWS_IAM wants the request signed (SigV4, service "lambda") by the owner's key or by an account a policy
+// statement lets call the URL. CORS is answered by the URL's configuration, as Lambda answers it.
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { statementAllowsUrl } from "../../domain/access/function-policy.ts";
+import { isHearthError } from "../../domain/model/errors.ts";
+import type { FunctionUrlConfig, FunctionUrlCors, HearthState, Task } from "../../domain/model/state.ts";
+import { corsAllowsOrigin, FUNCTION_URL_PREFIX, functionUrlById } from "../../domain/tasks/function-urls.ts";
+import type { Host } from "../../host.ts";
+import type { InvocationAnswer } from "../../invoke/invoker.ts";
+import { errorCode } from "../../operations/error-status.ts";
+import type { AuthFailures } from "../native/auth-failures.ts";
+import { lambdaCaller, type LambdaCaller } from "../lambda/lambda-auth.ts";
+import { buildHttpApiEvent, httpApiResponse, type ApiHttpResponse } from "./apigw-event.ts";
+
+/** Lambda's synchronous payload limit; a function URL answers a bigger request body with 413. */
+export const MAX_URL_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Function URLs answer their own errors as `{"Message": …}`. */
+function message(status: number, text: string, headers: Record<string, string> = {}): ApiHttpResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+    body: Buffer.from(JSON.stringify({ Message: text })),
+  };
+}
+
+const forbidden = () => message(403, "Forbidden");
+const notFound = () => message(404, "Not Found");
+
+/** Headers that describe one connection, not the answer: a task's values for them would break the framing. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "content-length",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+function send(
+  reply: FastifyReply,
+  r: ApiHttpResponse,
+  extra: Record<string, string> = {},
+  requestId?: string,
+): FastifyReply {
+  reply.code(r.status);
+  for (const [name, value] of Object.entries(r.headers)) {
+    // A URL with CORS answers its own CORS headers; the function's would contradict them.
+    if (!HOP_BY_HOP.has(name) && !(name.startsWith("access-control-") && Object.keys(extra).length > 0))
+      reply.header(name, value);
+  }
+  for (const [name, value] of Object.entries(extra)) reply.header(name, value);
+  if (requestId !== undefined) reply.header("x-amzn-requestid", requestId);
+  return reply.send(r.body);
+}
+
+/** Splits `/lambda-url/{urlId}/rest?query` as sent, still percent-encoded. */
+export function splitUrlPath(url: string): { urlId: string; rawPath: string; rawQueryString: string } {
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const rawQueryString = q < 0 ? "" : url.slice(q + 1);
+  const rest = path.slice(FUNCTION_URL_PREFIX.length);
+  const slash = rest.indexOf("/");
+  return {
+    urlId: slash < 0 ? rest : rest.slice(0, slash),
+    rawPath: slash < 0 ? "/" : rest.slice(slash),
+    rawQueryString,
+  };
+}
+
+/** The CORS headers of an answer to an allowed origin, as Lambda adds them. */
+function corsHeaders(cors: FunctionUrlCors, origin: string): Record<string, string> {
+  const wildcard = cors.allowOrigins.includes("*") && !cors.allowCredentials;
+  return {
+    "access-control-allow-origin": wildcard ? "*" : origin,
+    ...(wildcard ? {} : { vary: "Origin" }),
+    ...(cors.allowCredentials ? { "access-control-allow-credentials": "true" } : {}),
+    ...(cors.exposeHeaders.length ? { "access-control-expose-headers": cors.exposeHeaders.join(",") } : {}),
+  };
+}
+
+/** The answer to a CORS preflight (OPTIONS with Access-Control-Request-Method), which never reaches the function. */
+function preflight(cors: FunctionUrlCors, origin: string, req: FastifyRequest): ApiHttpResponse {
+  const method = String(req.headers["access-control-request-method"] ?? "").toUpperCase();
+  const methods = cors.allowMethods;
+  if (!methods.includes("*") && !methods.includes(method)) return forbidden();
+  const asked = String(req.headers["access-control-request-headers"] ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== "");
+  const headers = cors.allowHeaders;
+  if (!headers.includes("*") && asked.some((h) => !headers.includes(h))) return forbidden();
+  return {
+    status: 200,
+    headers: {
+      ...corsHeaders(cors, origin),
+      "access-control-allow-methods": methods.join(","),
+      ...(asked.length ? { "access-control-allow-headers": asked.join(",") } : {}),
+      ...(cors.maxAge > 0 ? { "access-control-max-age": String(cors.maxAge) } : {}),
+    },
+    body: Buffer.alloc(0),
+  };
+}
+
+interface Admitted {
+  url: FunctionUrlConfig;
+  task: Task;
+  /** The CORS headers its answer carries (a cross-origin request the URL's CORS allows), or none. */
+  cors: Record<string, string>;
+}
+
+/**
+ * Serves every function URL at `/lambda-url/{urlId}` and below, for every method. The function runs as its owner's
+ * (the owner's VMs and configuration); who called is in the event's requestContext, and in the metrics as "url".
+ */
+export function registerFunctionUrls(server: FastifyInstance, app: Host, failures?: AuthFailures): void {
+  const admitted = new WeakMap<FastifyRequest, Admitted>();
+
+  /** What the request line and headers decide, before the body is read. Undefined lets the request go on. */
+  const admit = (req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const { urlId } = splitUrlPath(req.raw.url ?? req.url);
+    const state = app.store.documents.state;
+    const url = functionUrlById(state, urlId);
+    const task = url && state.tasks.find((t) => t.id === url.taskId);
+    if (!url || !task) return send(reply, notFound());
+    let cors: Record<string, string> = {};
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host ?? ""}`) {
+      // A page of another origin calls only a URL whose CORS allows it; the port's own rule (no other site may
+      // call it) holds for every other URL.
+      if (!url.cors || !corsAllowsOrigin(url.cors, origin)) return send(reply, forbidden());
+      if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+        return send(reply, preflight(url.cors, origin, req));
+      }
+      cors = corsHeaders(url.cors, origin);
+    }
+    if (url.authType === "AWS_IAM" && typeof req.headers.authorization !== "string") {
+      return send(reply, forbidden(), cors);
+    }
+    admitted.set(req, { url, task, cors });
+    return undefined;
+  };
+
+  /** The signer of an AWS_IAM request, if its account may call this URL. */
+  const signer = async (
+    req: FastifyRequest,
+    body: Buffer,
+    state: HearthState,
+    a: Admitted,
+  ): Promise<LambdaCaller | null> => {
+    let c: LambdaCaller;
+    try {
+      c = await lambdaCaller(req, body, app.store, failures);
+    } catch (err) {
+      if (isHearthError(err)) return null;
+      throw err;
+    }
+    if (c.profileId === a.task.profileId) return c;
+    return statementAllowsUrl(state, c.accountId, a.task.id, a.url.qualifier) ? c : null;
+  };
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const a = admitted.get(req);
+    if (!a) return send(reply, notFound());
+    const state = app.store.documents.state;
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const owner = state.profiles.find((p) => p.id === a.task.profileId);
+    if (!owner) return send(reply, notFound());
+    let caller: LambdaCaller | null = null;
+    if (a.url.authType === "AWS_IAM") {
+      caller = await signer(req, body, state, a);
+      if (!caller) return send(reply, forbidden(), a.cors);
+    }
+    const { rawPath, rawQueryString } = splitUrlPath(req.raw.url ?? req.url);
+    const requestId = randomUUID();
+    const now = Date.now();
+    const event = buildHttpApiEvent(
+      {
+        method: req.method,
+        rawPath,
+        rawQueryString,
+        headers: { ...req.headers },
+        body: body.length > 0 ? body : null,
+        sourceIp: req.ip,
+        protocol: `HTTP/${req.raw.httpVersion}`,
+      },
+      {
+        accountId: caller ? caller.accountId : "anonymous",
+        apiId: a.url.urlId,
+        routeKey: "$default",
+        pathParameters: {},
+        requestId,
+        now,
+      },
+    );
+    // Lambda names the URL's host by its id; the port's own name is what a client reaches here.
+    event.requestContext.domainPrefix = a.url.urlId;
+    const requestContext = event.requestContext as typeof event.requestContext & Record<string, unknown>;
+    if (caller) {
+      const accessKey = /Credential=([A-Za-z0-9]+)\//.exec(String(req.headers.authorization))?.[1] ?? "";
+      requestContext.authorizer = {
+        iam: {
+          accessKey,
+          accountId: caller.accountId,
+          callerId: caller.accountId,
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: `arn:aws:iam::${caller.accountId}:root`,
+          userId: caller.accountId,
+        },
+      };
+    }
+    let result: InvocationAnswer;
+    try {
+      result = await app.invoker.invoke({
+        // The owner's function, in the owner's VMs; only its owner's own signed call is not an outsider's.
+        caller: {
+          profileId: a.task.profileId,
+          outsider: caller?.profileId !== a.task.profileId,
+          via: { kind: "url", label: caller ? caller.accountId : "anonymous" },
+        },
+        target: { task: a.task.name, ...(a.url.qualifier !== null ? { qualifier: a.url.qualifier } : {}) },
+        event,
+        requestId,
+        mode: "sync",
+      });
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "TOO_MANY_REQUESTS" || code === "TOKEN_RATE_LIMITED")
+        return send(reply, message(429, "Rate Exceeded."), a.cors, requestId);
+      return send(reply, message(502, "Internal Server Error"), a.cors, requestId);
+    }
+    if (!result.ok) return send(reply, message(502, "Internal Server Error"), a.cors, requestId);
+    return send(reply, httpApiResponse(result.payload ?? "null"), a.cors, requestId);
+  };
+
+  void server.register(async (scope) => {
+    // The function gets the body's bytes as sent, whatever its type; SigV4 covers those same bytes.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      "*",
+      { parseAs: "buffer", bodyLimit: MAX_URL_BODY_BYTES },
+      (_req, body, done) => done(null, body),
+    );
+    scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      const status = err.statusCode;
+      if (status === 413) return send(reply, message(413, "Request Entity Too Large"));
+      if (status !== undefined && status >= 400 && status < 500)
+        return send(reply, message(status, "Bad Request"));
+      return send(reply, message(500, "Internal Server Error"));
+    });
+    scope.addHook("onRequest", async (req, reply) => admit(req, reply));
+    scope.all(`${FUNCTION_URL_PREFIX}:urlId`, handle);
+    scope.all(`${FUNCTION_URL_PREFIX}:urlId/*`, handle);
+  });
+}
