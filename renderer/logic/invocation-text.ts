@@ -11,7 +11,7 @@ export interface LogLineText {
   t: string;
 }
 
-/** Who made the call: the profile, a token by its label, "remote" for a teammate's call, an API by its name. */
+/** Who made the call: the profile, a token by its label, "remote" for a teammate's call, an API by its name, a URL. */
 export function callerText(v: InvocationView): string {
   switch (v.via.kind) {
     case "profile":
@@ -24,6 +24,8 @@ export function callerText(v: InvocationView): string {
       return v.via.label ? `API ${v.via.label}` : "API";
     case "async":
       return `${v.caller} (async)`;
+    case "url":
+      return v.via.label && v.via.label !== "anonymous" ? `URL (account ${v.via.label})` : "URL";
   }
 }
 

@@ -14,6 +14,8 @@ export interface FunctionSettingsState {
   putEventInvokeConfig(input: InputOf<"putEventInvokeConfig">): Promise<boolean>;
   deleteEventInvokeConfig(input: InputOf<"deleteEventInvokeConfig">): Promise<boolean>;
   setDeadLetter(input: InputOf<"setDeadLetter">): Promise<boolean>;
+  putFunctionUrl(input: InputOf<"putFunctionUrl">): Promise<boolean>;
+  deleteFunctionUrl(input: InputOf<"deleteFunctionUrl">): Promise<boolean>;
 }
 
 export function createFunctionSettingsStore(api: Pick<HearthApi, "call">) {
@@ -48,6 +50,8 @@ export function createFunctionSettingsStore(api: Pick<HearthApi, "call">) {
       deleteEventInvokeConfig: (input) =>
         change(input.task, () => api.call("deleteEventInvokeConfig", input)),
       setDeadLetter: (input) => change(input.task, () => api.call("setDeadLetter", input)),
+      putFunctionUrl: (input) => change(input.task, () => api.call("putFunctionUrl", input)),
+      deleteFunctionUrl: (input) => change(input.task, () => api.call("deleteFunctionUrl", input)),
     };
   });
 }

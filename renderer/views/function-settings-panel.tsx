@@ -1,5 +1,5 @@
-// A task's Lambda settings in its panel: the resource policy (which accounts may invoke which ARN), how its
-// asynchronous events are retried and where their success or failure goes, and its dead-letter target.
+// A task's Lambda settings in its panel: its function URLs, the resource policy (which accounts may invoke which
+// ARN), how its asynchronous events are retried and where their success or failure goes, and its dead-letter target.
 import { useEffect, useState } from "react";
 import { useStore } from "zustand";
 import type { OwnedTaskView } from "../../main/contract.ts";
@@ -9,7 +9,7 @@ import { useStores } from "../components/stores-context.ts";
 import { formatWhen } from "../logic/format.ts";
 
 export function FunctionSettingsPanel({ task }: { task: OwnedTaskView }) {
-  const { functionSettings, session, aliases } = useStores();
+  const { functionSettings, session, aliases, transport } = useStores();
   const st = useStore(functionSettings);
   const profiles = useStore(session, (s) => s.profiles);
   const activeId = useStore(session, (s) => s.activeId);
@@ -26,6 +26,11 @@ export function FunctionSettingsPanel({ task }: { task: OwnedTaskView }) {
     void functionSettings.getState().load(task.name);
   }, [functionSettings, task.name, task.updatedAt]);
 
+  const aliasNames = allAliases.filter((a) => a.task.id === task.id && !a.crossProfile).map((a) => a.name);
+  const [urlQualifier, setUrlQualifier] = useState("");
+  const [urlAuth, setUrlAuth] = useState<"NONE" | "AWS_IAM">("AWS_IAM");
+  const [urlStream, setUrlStream] = useState(false);
+  const [urlOrigins, setUrlOrigins] = useState("");
   const [sid, setSid] = useState("");
   const [principal, setPrincipal] = useState("");
   const [qualifier, setQualifier] = useState("");
@@ -50,6 +55,112 @@ export function FunctionSettingsPanel({ task }: { task: OwnedTaskView }) {
 
   return (
     <div className="function-settings" data-testid="function-settings">
+      <h3>Function URLs</h3>
+      <p className="muted small">
+        A URL answers plain HTTP with Lambda&apos;s payload-2.0 event. Auth NONE: whoever reaches this port
+        may call it. AWS_IAM: requests signed (SigV4, service lambda) with this profile&apos;s key, or an
+        account&apos;s a statement allows (lambda:InvokeFunctionUrl).
+      </p>
+      {settings && settings.urls.length === 0 ? (
+        <p className="muted" data-testid="url-empty">
+          No function URL.
+        </p>
+      ) : (
+        <RecordTable
+          className="compact"
+          testId="url-table"
+          columns={["Target", "URL", "Auth", "Mode", "CORS origins", ""]}
+        >
+          {(settings?.urls ?? []).map((u) => (
+            <tr key={u.urlId} data-testid={`url-row-${u.qualifier ?? "$LATEST"}`}>
+              <td className="mono">
+                {task.name}
+                {u.qualifier === null ? "" : `:${u.qualifier}`}
+              </td>
+              <td className="mono small" data-testid="url-address">
+                {`${transport.baseUrl}${u.path}`}
+              </td>
+              <td data-testid="url-auth">{u.authType}</td>
+              <td>{u.invokeMode === "RESPONSE_STREAM" ? "streamed" : "buffered"}</td>
+              <td className="small">{u.cors ? u.cors.allowOrigins.join(", ") : ""}</td>
+              <td>
+                <button
+                  type="button"
+                  className="btn small danger"
+                  data-testid={`url-remove-${u.qualifier ?? "$LATEST"}`}
+                  disabled={st.busy}
+                  onClick={() =>
+                    void s.deleteFunctionUrl({
+                      task: task.name,
+                      ...(u.qualifier !== null ? { qualifier: u.qualifier } : {}),
+                    })
+                  }
+                >
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </RecordTable>
+      )}
+      <form
+        className="row-form"
+        data-testid="url-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const origins = urlOrigins
+            .split(/[\s,]+/)
+            .map((o) => o.trim())
+            .filter((o) => o !== "");
+          void s.putFunctionUrl({
+            task: task.name,
+            ...(urlQualifier !== "" ? { qualifier: urlQualifier } : {}),
+            authType: urlAuth,
+            invokeMode: urlStream ? "RESPONSE_STREAM" : "BUFFERED",
+            allowOrigins: origins.length ? origins : null,
+          });
+        }}
+      >
+        <select
+          value={urlQualifier}
+          data-testid="url-qualifier"
+          onChange={(e) => setUrlQualifier(e.target.value)}
+        >
+          <option value="">the function ($LATEST)</option>
+          {aliasNames.map((q) => (
+            <option key={q} value={q}>
+              {q}
+            </option>
+          ))}
+        </select>
+        <select
+          value={urlAuth}
+          data-testid="url-auth-type"
+          onChange={(e) => setUrlAuth(e.target.value === "NONE" ? "NONE" : "AWS_IAM")}
+        >
+          <option value="AWS_IAM">AWS_IAM (signed)</option>
+          <option value="NONE">NONE (anyone reaching the port)</option>
+        </select>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={urlStream}
+            data-testid="url-stream"
+            onChange={(e) => setUrlStream(e.target.checked)}
+          />{" "}
+          stream responses
+        </label>
+        <input
+          placeholder="CORS origins (optional)"
+          value={urlOrigins}
+          data-testid="url-origins"
+          onChange={(e) => setUrlOrigins(e.target.value)}
+        />
+        <button type="submit" className="btn primary" data-testid="url-save" disabled={st.busy}>
+          Save URL
+        </button>
+      </form>
+
       <h3>Resource policy</h3>
       <p className="muted small">
         Each statement lets another profile&apos;s account invoke exactly the ARN it names (the function, one
@@ -73,7 +184,10 @@ export function FunctionSettingsPanel({ task }: { task: OwnedTaskView }) {
                 {nameOf(p.principalAccountId, p.principalName)}{" "}
                 <span className="muted mono">{p.principalAccountId}</span>
               </td>
-              <td className="mono small">{arn(p.qualifier)}</td>
+              <td className="mono small">
+                {arn(p.qualifier)}
+                {p.action === "lambda:InvokeFunctionUrl" ? " (its URL)" : ""}
+              </td>
               <td>{formatWhen(p.createdAt, now)}</td>
               <td>
                 <button
