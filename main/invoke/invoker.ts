@@ -285,8 +285,9 @@ export class Invoker {
           ...(req.caller.via ? { via: req.caller.via } : {}),
           ...(req.requestId !== undefined ? { requestId: req.requestId } : {}),
           ...(kept ? { onLog: ({ line }) => kept.keep(line) } : {}),
-          ...(req.onChunk ? { onChunk: req.onChunk } : {}),
-          ...(req.clientContext !== undefined ? { clientContext: req.clientContext } : {}),
+          // As they are, absent or not: a call that does not stream costs no more than before.
+          onChunk: req.onChunk,
+          clientContext: req.clientContext,
         });
         return localAnswer(r, kept?.lines);
       }

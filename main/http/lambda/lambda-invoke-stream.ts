@@ -17,7 +17,7 @@ import { initFailure, logTail } from "./lambda-invoke-answer.ts";
 /** A resolved-to-be Lambda call: who, what, its event as the caller sent it, and what it asked for. */
 export type StreamedCall = Pick<
   SyncInvocation,
-  "caller" | "target" | "words" | "keepLines" | "clientContext"
+  "mode" | "caller" | "target" | "words" | "keepLines" | "clientContext"
 > & {
   payload: string;
   requestId: string;
@@ -59,7 +59,6 @@ export async function answerWithResponseStream(
   try {
     answer = await app.invoker.invoke({
       ...call,
-      mode: "sync",
       onChunk: (chunk) => {
         const r = res ?? open(chunk.functionVersion);
         // A caller that went away misses the rest; the handler runs on, as Lambda's does.

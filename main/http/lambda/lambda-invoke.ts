@@ -133,17 +133,17 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
           const accepted = await app.invoker.invoke({ ...request, mode });
           return reply.code(202).header("x-amzn-requestid", accepted.requestId).send();
         }
-        const clientContext = clientContextOf(req.headers["x-amz-client-context"]);
         const call = {
           ...request,
+          mode: "sync" as const,
           keepLines: req.headers["x-amz-log-type"] === "Tail",
           requestId: randomUUID(),
-          ...(clientContext !== undefined ? { clientContext } : {}),
+          clientContext: clientContextOf(req.headers["x-amz-client-context"]),
         };
         if (streaming) return await answerWithResponseStream(app, reply, call);
         const requestId = call.requestId;
         try {
-          return sendAnswer(reply, await app.invoker.invoke({ ...call, mode: "sync" }));
+          return sendAnswer(reply, await app.invoker.invoke(call));
         } catch (err) {
           // Code that failed its init is the function's error, as Lambda answers it: 200 with the runtime's
           // error (Runtime.ImportModuleError, Runtime.InvalidEntrypoint…), not a service fault.
