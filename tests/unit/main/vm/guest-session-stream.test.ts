@@ -3,7 +3,14 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { GuestSession, type ResponseChunk } from "../../../../main/vm/guest-session.ts";
-import { CONTROL_PORT, sandboxPortName, type SandboxSpec } from "../../../../main/vm/protocol.ts";
+import {
+  CONTROL_PORT,
+  MAX_RESULT_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
+  STREAM_CHUNK_BYTES,
+  sandboxPortName,
+  type SandboxSpec,
+} from "../../../../main/vm/protocol.ts";
 import { FakeDriver, type FakeDriverOptions } from "../../../helpers/fake-driver.ts";
 
 const SPEC: SandboxSpec = {
@@ -86,4 +93,30 @@ test("while onChunk is still taking a chunk the port is held: nothing after it a
   assert.deepEqual(seen, ["a", "b", "c"]);
   assert.equal(outcome.ok, true);
   assert.ok(took >= 290, `the result came ${took.toFixed(0)} ms in, before the first chunk was taken`);
+});
+
+test("joined for a caller without onChunk, a response past Invoke's 6 MB fails as Lambda's does", async (t) => {
+  const piece = "a".repeat(STREAM_CHUNK_BYTES);
+  const count = Math.ceil(MAX_RESULT_BYTES / STREAM_CHUNK_BYTES) + 1;
+  const session = await sessionWith(t, { invokeChunks: Array<string>(count).fill(piece) });
+  const joined = await session.invoke(1, "{}");
+  assert.equal(joined.ok, false);
+  assert.equal(joined.error?.errorType, "Function.ResponseSizeTooLarge");
+  assert.equal(joined.payload, undefined);
+  // A caller taking the chunks is not bound by Invoke's limit.
+  let taken = 0;
+  const streamed = await session.invoke(1, "{}", { onChunk: (c) => void (taken += c.data.length) });
+  assert.equal(streamed.ok, true);
+  assert.equal(taken, count * STREAM_CHUNK_BYTES);
+});
+
+test("chunks past the 20 MiB a runtime may stream (task code writing frames itself) fail the call", async (t) => {
+  const piece = "a".repeat(STREAM_CHUNK_BYTES);
+  const count = MAX_STREAMED_RESPONSE_BYTES / STREAM_CHUNK_BYTES + 1;
+  const session = await sessionWith(t, { invokeChunks: Array<string>(count).fill(piece) });
+  let taken = 0;
+  const outcome = await session.invoke(1, "{}", { onChunk: (c) => void (taken += c.data.length) });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.errorType, "Function.ResponseSizeTooLarge");
+  assert.equal(taken, MAX_STREAMED_RESPONSE_BYTES);
 });
