@@ -79,8 +79,9 @@ export async function answerWithResponseStream(
     const init = initFailure(err);
     if (res === null && init === null) throw err;
     // A failed init is the function's error (Invoke answers it with 200 too); anything after the stream opened
-    // can only be told in its last event.
-    const r = res ?? open("$LATEST");
+    // can only be told in its last event. With nothing run to say which version answered, the one named is.
+    const q = call.target.qualifier;
+    const r = res ?? open(q !== undefined && /^\d+$/.test(q) ? q : "$LATEST");
     const error = init
       ? { ErrorCode: init.errorType, ErrorDetails: init.errorMessage }
       : {
