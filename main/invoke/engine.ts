@@ -26,6 +26,10 @@ export interface InvokeRequest {
   payload: string;
   requestId?: string;
   onLog?: InvokeOptions["onLog"];
+  /** Takes a streaming handler's response as it is written (see InvokeOptions.onChunk); joined into the payload without it. */
+  onChunk?: InvokeOptions["onChunk"];
+  /** Lambda's client context, as JSON text. */
+  clientContext?: string;
   /** A token's holder (not a profile acting for itself): never treated as the task's owner. */
   outsider?: boolean;
   /** Who called, as the metrics name it (a profile by default). */
@@ -216,6 +220,8 @@ export class Engine {
       payload: string;
       requestId?: string;
       onLog?: InvokeOptions["onLog"];
+      onChunk?: InvokeOptions["onChunk"];
+      clientContext?: string;
       via?: CallerLabel;
     },
   ): Promise<InvokeResult> {
@@ -243,7 +249,14 @@ export class Engine {
    */
   private async run(
     r: Resolved,
-    req: { payload: string; requestId?: string; onLog?: InvokeOptions["onLog"]; via?: CallerLabel },
+    req: {
+      payload: string;
+      requestId?: string;
+      onLog?: InvokeOptions["onLog"];
+      onChunk?: InvokeOptions["onChunk"];
+      clientContext?: string;
+      via?: CallerLabel;
+    },
     caller: string,
     callerIsOwner: boolean,
   ): Promise<InvokeResult> {
@@ -259,7 +272,12 @@ export class Engine {
       : req.onLog;
     let outcome: RunOutcome;
     try {
-      outcome = await this.scheduler.run(r.execution, req.payload, { requestId, onLog });
+      outcome = await this.scheduler.run(r.execution, req.payload, {
+        requestId,
+        onLog,
+        onChunk: req.onChunk,
+        clientContext: req.clientContext,
+      });
     } catch (err) {
       this.recordFailure(r, requestId, caller, req.via, t, performance.now() - began, err);
       if (callerIsOwner) {

@@ -9,7 +9,7 @@ import type { RemoteAlias } from "../domain/model/state.ts";
 import { checkPayloadJson } from "../domain/tasks/payload-check.ts";
 import type { HearthStore } from "../store/hearth-store.ts";
 import type { AsyncInvocations } from "./async-invocations.ts";
-import type { Engine, InvokeResult } from "./engine.ts";
+import type { Engine, InvokeRequest, InvokeResult } from "./engine.ts";
 import { callRemoteAlias, remoteAliasFor } from "../remote/remote-calls.ts";
 import type { RemoteConnections } from "../remote/remote-connections.ts";
 import type { RemoteInvokeOptions } from "../remote/remote-invoker.ts";
@@ -81,6 +81,15 @@ export type SyncInvocation = RequestBase &
     mode: "sync";
     /** Keep the invocation's log lines for the answer (Lambda's `--log-type Tail`). */
     keepLines?: boolean;
+    /**
+     * Takes a streaming handler's response (awslambda.streamifyResponse) chunk by chunk as it is written; the
+     * answer then carries no payload, only `streamed`. Without it the chunks are joined into the payload, as
+     * Lambda's Invoke does. A handler that does not stream answers as always: its payload, no chunk. A remote
+     * alias's owner answers whole, so it too arrives as a payload.
+     */
+    onChunk?: InvokeRequest["onChunk"];
+    /** Lambda's client context (JSON text), handed to the handler as `context.clientContext`. */
+    clientContext?: string;
   };
 export type AsyncInvocation = RequestBase & EventSource & { mode: "async" };
 export type StreamedInvocation = RequestBase &
@@ -118,6 +127,10 @@ export interface InvocationAnswer {
   initMs?: number;
   /** This invocation's log lines (the first MAX_KEPT_LINES), when the request asked to keep them. */
   lines?: string[];
+  /** The handler streamed its response: its content type and size (see SyncInvocation.onChunk). */
+  streamed?: { contentType: string; bytes: number };
+  /** A streamed response joined for a caller without `onChunk`: the bytes `payload` holds as text. */
+  body?: Buffer;
 }
 
 /** A remote alias's call, as the invoker makes it: the host's connections to owners stay behind it. */
@@ -180,6 +193,8 @@ function localAnswer(r: InvokeResult, lines: string[] | undefined): InvocationAn
     maxRssKb: r.maxRssKb,
     ...(r.initMs !== undefined ? { initMs: r.initMs } : {}),
     ...(lines ? { lines } : {}),
+    ...(r.streamed ? { streamed: r.streamed } : {}),
+    ...(r.body ? { body: r.body } : {}),
   };
 }
 
@@ -270,6 +285,9 @@ export class Invoker {
           ...(req.caller.via ? { via: req.caller.via } : {}),
           ...(req.requestId !== undefined ? { requestId: req.requestId } : {}),
           ...(kept ? { onLog: ({ line }) => kept.keep(line) } : {}),
+          // As they are, absent or not: a call that does not stream costs no more than before.
+          onChunk: req.onChunk,
+          clientContext: req.clientContext,
         });
         return localAnswer(r, kept?.lines);
       }

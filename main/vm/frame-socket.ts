@@ -63,6 +63,15 @@ export class FrameSocket extends EventEmitter<FrameSocketEvents> {
     this.socket.write(encodeFrame(frame));
   }
 
+  /** Stops reading (the reader of what the guest sends is behind); frames already received are still emitted. */
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
+  }
+
   /** Forgets a half-received frame: the process on the guest end was replaced. */
   resetDecoder(): void {
     this.decoder.reset();

@@ -4,7 +4,9 @@
 // input: unknown shapes are refused, measurements clamped, and text cut to lengths the host is willing to hold.
 import { z } from "zod";
 import {
+  MAX_CONTENT_TYPE_CHARS,
   MAX_LOG_LINE_CHARS,
+  STREAM_CHUNK_BYTES,
   TUNNEL_CHUNK_BYTES,
   type ControlEvent,
   type ControlReply,
@@ -54,8 +56,28 @@ const lambdaError: z.ZodType<LambdaError> = z.object({
 const invocationId = z.string().max(128);
 const stream = z.enum(["stdout", "stderr"]);
 
+/** Base64 of at most `bytes` bytes: anything longer or not base64 is a frame no runtime sends. */
+const base64Of = (bytes: number) =>
+  z
+    .string()
+    .max(Math.ceil(bytes / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/);
+
+/** A content type as HTTP carries it: printable ASCII, bounded. */
+const contentType = z
+  .string()
+  .min(1)
+  .max(MAX_CONTENT_TYPE_CHARS)
+  .regex(/^[\x20-\x7e]+$/);
+
 const sandboxFrame = z.union([
   z.object({ t: z.literal("log"), id: invocationId, stream, line: text(MAX_LOG_LINE_CHARS) }),
+  z.object({
+    t: z.literal("chunk"),
+    id: invocationId,
+    data: base64Of(STREAM_CHUNK_BYTES),
+    contentType: contentType.optional(),
+  }),
   z.object({
     t: z.literal("result"),
     id: invocationId,
@@ -63,6 +85,8 @@ const sandboxFrame = z.union([
     payload: z.string(),
     durationMs: measure,
     maxRssKb: measure,
+    streamed: z.literal(true).optional(),
+    contentType: contentType.optional(),
   }),
   z.object({
     t: z.literal("result"),
@@ -139,10 +163,7 @@ const controlFrame = z.union([
   z.object({
     t: z.literal("tunnel-data"),
     tunnel: tunnelId,
-    data: z
-      .string()
-      .max(Math.ceil(TUNNEL_CHUNK_BYTES / 3) * 4)
-      .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+    data: base64Of(TUNNEL_CHUNK_BYTES),
   }),
   z.object({ t: z.literal("tunnel-closed"), tunnel: tunnelId }),
 ]);

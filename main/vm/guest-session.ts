@@ -6,9 +6,12 @@ import { parseControlFrame, parseSandboxFrame } from "./guest-frames.ts";
 import {
   CONTROL_FRAME_LIMIT,
   CONTROL_PORT,
+  DEFAULT_STREAM_CONTENT_TYPE,
   MAX_RESULT_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
   responseTooLargeError,
   SANDBOX_FRAME_LIMIT,
+  streamTooLargeError,
   TUNNEL_CHUNK_BYTES,
   sandboxPortName,
   type ControlEvent,
@@ -40,6 +43,23 @@ export interface InvokeOutcome {
   maxRssKb: number;
   /** It failed while waiting for its sandbox (which died or could not start again): no handler ever saw it. */
   undelivered?: boolean;
+  /**
+   * The handler streamed its response (awslambda.streamifyResponse): its content type and how many bytes it sent.
+   * A caller that took the chunks (`onChunk`) gets an empty `payload`; any other caller gets them joined, as Lambda's
+   * Invoke does: `body` holds the bytes and `payload` the same as UTF-8 text.
+   */
+  streamed?: { contentType: string; bytes: number };
+  body?: Buffer;
+}
+
+/** A piece of a streamed response, as it arrives from the sandbox. */
+export interface ResponseChunk {
+  /** Bytes in the order the handler wrote them (a large write arrives as several chunks). */
+  data: Buffer;
+  /** The response's content type: what the handler set before its first write, else application/octet-stream. */
+  contentType: string;
+  /** The function version answering (an older one while a deploy loads): what X-Amz-Executed-Version names. */
+  functionVersion: string;
 }
 
 export interface InvokeOptions {
@@ -47,6 +67,14 @@ export interface InvokeOptions {
   /** The host's own timer; defaults to the sandbox's timeout. The guest enforces that timeout either way. */
   hostTimeoutMs?: number;
   onLog?: (line: { stream: "stdout" | "stderr"; line: string }) => void;
+  /**
+   * Takes a streaming handler's response as it is written, instead of joined into the outcome's payload. A promise
+   * returned holds the sandbox's port until it settles (the caller's own reader is slow): the runtime then stops
+   * the handler's writes, as a full socket would, rather than the host holding what the reader has not taken.
+   */
+  onChunk?: (chunk: ResponseChunk) => void | Promise<void>;
+  /** Lambda's client context (JSON text), handed to the handler as `context.clientContext`. */
+  clientContext?: string;
 }
 
 export interface SandboxSessionEvents {
@@ -78,6 +106,17 @@ interface Pending {
   onTimeout?: () => void;
   /** Time left on the timeout while a debugger holds the sandbox paused (the timer is off meanwhile). */
   leftMs?: number;
+  /** The response streamed so far: set by its first chunk, so a call that streams nothing never has one. */
+  stream?: StreamState;
+  /** Chunks `onChunk` has not finished taking: the port is paused while there are any. */
+  holds?: number;
+}
+
+interface StreamState {
+  contentType: string;
+  bytes: number;
+  /** Kept for a caller without `onChunk`, who gets them joined; null once they passed Invoke's limit. */
+  parts: Buffer[] | null;
 }
 
 /** A byte stream to a sandbox's inspector, through the agent. */
@@ -418,6 +457,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
         payload,
         timeoutMs: s.spec!.timeoutMs,
       };
+      if (opts.clientContext !== undefined) frame.clientContext = opts.clientContext;
       s.queue.push({ frame, opts, resolve, sentAt: 0, timer: null });
       this.pump(slot);
     });
@@ -457,8 +497,17 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       p.opts.onLog?.({ stream: f.stream, line: f.line });
       return;
     }
+    if (f.t === "chunk") {
+      this.onChunk(slot, s, p, f.data, f.contentType);
+      return;
+    }
     if (f.t === "result") {
       const base = { durationMs: f.durationMs, maxRssKb: f.maxRssKb };
+      if (f.ok && (p.stream || f.streamed)) {
+        p.stream ??= { contentType: f.contentType ?? DEFAULT_STREAM_CONTENT_TYPE, bytes: 0, parts: [] };
+        this.finishStream(slot, p, p.stream, base);
+        return;
+      }
       // The runtimes refuse such a result themselves; one that arrives anyway came from task code on the port.
       const bytes = f.ok ? Buffer.byteLength(f.payload, "utf8") : 0;
       if (bytes > MAX_RESULT_BYTES) this.resetSandbox(slot, responseTooLargeError(bytes));
@@ -474,6 +523,64 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
         this.finish(p, { ok: false, error: f.error, fault: "handler", ...base }, slot);
       }
     }
+  }
+
+  /**
+   * A piece of a streamed response: passed on to a caller that takes chunks, else kept to be joined. The runtime
+   * stops at MAX_STREAMED_RESPONSE_BYTES itself, so more than that came from task code writing to its port.
+   */
+  private onChunk(slot: number, s: SlotState, p: Pending, base64: string, contentType?: string): void {
+    const data = Buffer.from(base64, "base64");
+    const onChunk = p.opts.onChunk;
+    const st = (p.stream ??= {
+      contentType: contentType ?? DEFAULT_STREAM_CONTENT_TYPE,
+      bytes: 0,
+      parts: onChunk ? null : [],
+    });
+    st.bytes += data.length;
+    if (st.bytes > MAX_STREAMED_RESPONSE_BYTES) {
+      this.resetSandbox(slot, streamTooLargeError());
+      return;
+    }
+    if (!onChunk) {
+      // Lambda's Invoke of a streaming function buffers the response, within Invoke's own limit.
+      if (st.bytes > MAX_RESULT_BYTES) st.parts = null;
+      else st.parts?.push(data);
+      return;
+    }
+    const taking = onChunk({
+      data,
+      contentType: st.contentType,
+      functionVersion: s.spec?.functionVersion ?? "$LATEST",
+    });
+    if (!taking || typeof taking.then !== "function") return;
+    if (!p.holds) s.socket.pause();
+    p.holds = (p.holds ?? 0) + 1;
+    const taken = (): void => {
+      // finish() let go of every hold already: this one belongs to a call that is over.
+      if (!p.holds) return;
+      if (--p.holds === 0) s.socket.resume();
+    };
+    taking.then(taken, taken);
+  }
+
+  /** The end of a streamed response: nothing more for a caller that took the chunks, else the chunks joined. */
+  private finishStream(
+    slot: number,
+    p: Pending,
+    st: StreamState,
+    base: { durationMs: number; maxRssKb: number },
+  ): void {
+    if (p.opts.onChunk) {
+      this.finish(p, { ok: true, payload: "", ...base }, slot);
+      return;
+    }
+    if (!st.parts) {
+      this.finish(p, { ok: false, error: responseTooLargeError(st.bytes), fault: "handler", ...base }, slot);
+      return;
+    }
+    const body = Buffer.concat(st.parts, st.bytes);
+    this.finish(p, { ok: true, payload: body.toString("utf8"), body, ...base }, slot);
   }
 
   /**
@@ -541,12 +648,18 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       detail?: string;
       durationMs?: number;
       maxRssKb?: number;
+      body?: Buffer;
     },
     slot: number,
   ): void {
     if (p.timer) clearTimeout(p.timer);
     p.timer = null;
     const s = this.slots.get(slot);
+    if (p.holds) {
+      // The call is over: a reader still taking its chunks no longer holds the port the next call answers on.
+      p.holds = 0;
+      s?.socket.resume();
+    }
     if (s?.running === p) s.running = null;
     else if (s) s.queue = s.queue.filter((q) => q !== p);
     const roundTripMs = p.sentAt ? performance.now() - p.sentAt : 0;
@@ -555,7 +668,7 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       (r.fault && r.fault !== "handler"
         ? faultError(r.fault, p.frame.requestId, s?.spec ?? null, r.detail ?? "")
         : undefined);
-    p.resolve({
+    const outcome: InvokeOutcome = {
       requestId: p.frame.requestId,
       ok: r.ok,
       ...(r.payload !== undefined ? { payload: r.payload } : {}),
@@ -565,7 +678,13 @@ export class GuestSession extends EventEmitter<SandboxSessionEvents> {
       roundTripMs,
       maxRssKb: r.maxRssKb ?? 0,
       ...(!r.ok && !p.sentAt ? { undelivered: true } : {}),
-    });
+    };
+    const st = p.stream;
+    if (st) {
+      outcome.streamed = { contentType: st.contentType, bytes: st.bytes };
+      if (r.body) outcome.body = r.body;
+    }
+    p.resolve(outcome);
     // Resolve first, then look for more work, so a caller sees results in order.
     queueMicrotask(() => this.pump(slot));
   }

@@ -37,6 +37,40 @@ export const CONTROL_FRAME_LIMIT = 1024 * 1024;
 /** Longest log line the host keeps; the runtimes split lines at 16 KiB, task code writing raw frames may not. */
 export const MAX_LOG_LINE_CHARS = 256 * 1024;
 
+/**
+ * Lambda's limit on a streamed response (a handler wrapped in awslambda.streamifyResponse): 20 MiB by default. The
+ * runtime stops sending past it and fails the invocation; the host refuses a sandbox that sends more anyway.
+ */
+export const MAX_STREAMED_RESPONSE_BYTES = 20 * 1024 * 1024;
+
+/**
+ * Largest piece of a streamed response one chunk frame carries (base64 makes it a third bigger): small enough that
+ * a chunk reaches the caller as the handler writes it, far under the sandbox frame limit.
+ */
+export const STREAM_CHUNK_BYTES = 64 * 1024;
+
+/** What a streamed response is when its handler names no content type (as in Lambda). */
+export const DEFAULT_STREAM_CONTENT_TYPE = "application/octet-stream";
+
+/**
+ * The content type of a streamed response that starts with an HTTP prelude (awslambda.HttpResponseStream): JSON
+ * ({ statusCode, headers, cookies }), then PRELUDE_DELIMITER_BYTES NUL bytes, then the body. Function URLs split it.
+ */
+export const HTTP_INTEGRATION_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response";
+export const PRELUDE_DELIMITER_BYTES = 8;
+
+/** Longest content type a streamed response may name. */
+export const MAX_CONTENT_TYPE_CHARS = 256;
+
+/** Lambda's answer to a streamed response over MAX_STREAMED_RESPONSE_BYTES. */
+export function streamTooLargeError(): LambdaError {
+  return {
+    errorType: "Function.ResponseSizeTooLarge",
+    errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes, 20 MiB) for a streamed response.`,
+    trace: [],
+  };
+}
+
 /** Lambda's answer to a response over MAX_RESULT_BYTES, so callers and AWS tools read a familiar error. */
 export function responseTooLargeError(bytes: number | null): LambdaError {
   const size = bytes === null ? "" : ` (${bytes} bytes)`;
@@ -188,13 +222,22 @@ export interface InvokeFrame {
 
 export type SandboxFrame =
   | { t: "log"; id: string; stream: "stdout" | "stderr"; line: string }
+  /**
+   * A piece of a streamed response (at most STREAM_CHUNK_BYTES, base64), in the order the handler wrote it. The
+   * first chunk of an invocation names the response's content type; later ones need not.
+   */
+  | { t: "chunk"; id: string; data: string; contentType?: string }
   | {
       t: "result";
       id: string;
       ok: true;
+      /** The handler's return value as JSON; empty when it streamed its response (chunk frames carried it). */
       payload: string;
       durationMs: number;
       maxRssKb: number;
+      /** The handler streamed its response; said even when it wrote nothing, with the content type it set. */
+      streamed?: true;
+      contentType?: string;
     }
   | {
       t: "result";

@@ -36,6 +36,12 @@ export interface FakeDriverOptions {
   dropSyncs?: number;
   /** Lines each sandbox prints on stdout while it runs an invocation, before it answers. */
   invokeLogLines?: string[];
+  /**
+   * A streaming handler's response: each sandbox sends these as chunk frames (the first naming text/plain),
+   * `chunkDelayMs` apart, then a streamed result.
+   */
+  invokeChunks?: string[];
+  chunkDelayMs?: number;
 }
 
 export class FakeDriver implements VmDriver {
@@ -110,6 +116,30 @@ export class FakeDriver implements VmDriver {
           if (f.t !== "invoke") continue;
           for (const line of this.o.invokeLogLines ?? [])
             send({ t: "log", id: f.id, stream: "stdout", line });
+          const chunks = this.o.invokeChunks;
+          if (chunks) {
+            void (async () => {
+              for (const [i, c] of chunks.entries()) {
+                await new Promise((r) => setTimeout(r, this.o.chunkDelayMs ?? 0));
+                const data = Buffer.from(c).toString("base64");
+                send(
+                  i === 0
+                    ? { t: "chunk", id: f.id, data, contentType: "text/plain" }
+                    : { t: "chunk", id: f.id, data },
+                );
+              }
+              send({
+                t: "result",
+                id: f.id,
+                ok: true,
+                payload: "",
+                streamed: true,
+                durationMs: 1,
+                maxRssKb: 1,
+              });
+            })();
+            continue;
+          }
           setTimeout(() => {
             const version = dom.loaded.get(slot)?.functionVersion ?? "none";
             send({

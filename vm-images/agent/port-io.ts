@@ -104,6 +104,11 @@ export class PortIO {
     return true;
   }
 
+  /** Bytes sent but not yet taken by the host: a sender that must not outrun it waits for `flushed` past a bound. */
+  get backlog(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
   /** Resolves once everything sent so far has left for the host (at once when no host is there). */
   flushed(): Promise<void> {
     const socket = this.socket;

@@ -3,13 +3,16 @@ import { existsSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { finished } from "node:stream/promises";
 import {
   MAX_RESULT_BYTES,
   responseTooLargeError,
+  streamTooLargeError,
   type InvokeFrame,
   type LambdaError,
 } from "../../main/vm/protocol.ts";
 import { PortIO } from "./port-io.ts";
+import { installAwsLambdaGlobal, ResponseStream, streamingOf, type ChunkSink } from "./response-stream.ts";
 import { serveBootstrap } from "./runtime-provided.ts";
 
 type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
@@ -204,6 +207,44 @@ function captureOutput(): void {
 const queue: InvokeFrame[] = [];
 let running = false;
 let handler: Handler;
+/** Set when the handler was wrapped in awslambda.streamifyResponse: its response streams as chunk frames. */
+let streaming: { highWaterMark?: number } | null = null;
+
+/**
+ * Bytes queued on the port past which a streaming handler's writes wait for the host to take them: its
+ * `write()` then returns false and its `drain` comes later, as with any slow socket.
+ */
+const PORT_BACKLOG_BYTES = 256 * 1024;
+
+/** Sends one invocation's chunks; a chunk written after its invocation ended goes nowhere. */
+function chunkSink(id: string): ChunkSink {
+  return (data, contentType) => {
+    if (currentId !== id || !port) return;
+    const b64 = data.toString("base64");
+    port.send(
+      contentType === undefined ? { t: "chunk", id, data: b64 } : { t: "chunk", id, data: b64, contentType },
+    );
+    if (port.backlog > PORT_BACKLOG_BYTES) return port.flushed();
+  };
+}
+
+/**
+ * Runs a streaming handler: the response is what it writes to the stream, complete when its promise settles and
+ * the stream has sent everything (a stream the handler left open is ended for it, as AWS's runtime does).
+ */
+async function callStreaming(
+  event: unknown,
+  stream: ResponseStream,
+  context: Record<string, unknown>,
+): Promise<void> {
+  await (handler as unknown as (e: unknown, s: ResponseStream, c: Record<string, unknown>) => unknown)(
+    event,
+    stream,
+    context,
+  );
+  if (!stream.writableEnded) stream.end();
+  await finished(stream);
+}
 
 function callHandler(event: unknown, context: Record<string, unknown>): Promise<unknown> {
   if (handler.length >= 3) {
@@ -231,6 +272,16 @@ async function invoke(f: InvokeFrame): Promise<void> {
   }
 }
 
+/** Lambda's client context as the handler sees it; text that is not JSON (the host checks it) is none at all. */
+function clientContextOf(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 async function runInvocation(f: InvokeFrame, start: number, deadline: number): Promise<void> {
   const context: Record<string, unknown> = {
     functionName,
@@ -241,11 +292,29 @@ async function runInvocation(f: InvokeFrame, start: number, deadline: number): P
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `hearth/${functionVersion}`,
     callbackWaitsForEmptyEventLoop: true,
-    clientContext: f.clientContext ? JSON.parse(f.clientContext) : undefined,
+    clientContext: clientContextOf(f.clientContext),
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
+  let stream: ResponseStream | null = null;
   try {
     const event = f.payload.trim() === "" ? {} : JSON.parse(f.payload);
+    if (streaming) {
+      stream = new ResponseStream(chunkSink(f.id), streaming);
+      await callStreaming(event, stream, context);
+      flush();
+      const end = {
+        id: f.id,
+        durationMs: performance.now() - start,
+        maxRssKb: process.resourceUsage().maxRSS,
+      };
+      port!.send(
+        stream.tooLarge
+          ? { t: "result", ok: false, error: streamTooLargeError(), ...end }
+          : { t: "result", ok: true, payload: "", streamed: true, contentType: stream.contentType, ...end },
+      );
+      currentId = "";
+      return;
+    }
     const value = await callHandler(event, context);
     flush();
     const payload = value === undefined ? "null" : JSON.stringify(value);
@@ -272,6 +341,8 @@ async function runInvocation(f: InvokeFrame, start: number, deadline: number): P
       maxRssKb: process.resourceUsage().maxRSS,
     });
   } catch (err) {
+    // Whatever the failed handler still had on its way out is not part of its response.
+    stream?.destroy();
     flush();
     port!.send({
       t: "result",
@@ -316,7 +387,9 @@ async function serveHandler(): Promise<void> {
   process.on("unhandledRejection", (err) => fatal(err, "Runtime.UnhandledPromiseRejection"));
 
   try {
+    installAwsLambdaGlobal();
     handler = await loadHandler();
+    streaming = streamingOf(handler);
     port = new PortIO(portPath, (frame) => {
       const f = frame as InvokeFrame;
       if (f.t !== "invoke" || typeof f.id !== "string") return;

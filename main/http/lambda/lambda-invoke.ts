@@ -1,5 +1,7 @@
 // Lambda's Invoke on the local port (POST /2015-03-31/functions/{name}/invocations): AWS SDKs and the awscli call
 // Hearth tasks with a profile's access key, signed with SigV4, and get Lambda's headers, errors and log tail.
+// InvokeWithResponseStream (POST /2021-11-15/functions/{name}/response-streaming-invocations) is authenticated,
+// resolved and refused the same way; only its answer differs (lambda-invoke-stream.ts).
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HearthError } from "../../domain/model/errors.ts";
@@ -10,51 +12,18 @@ import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaErrorResponse } from "../error-status.ts";
 import { answerAfterDrain } from "./body-drain.ts";
 import { lambdaCaller, lambdaHeadersCheck } from "./lambda-auth.ts";
+import { clientContextOf, initFailure, logTail } from "./lambda-invoke-answer.ts";
+import { answerWithResponseStream } from "./lambda-invoke-stream.ts";
 import { decodePayload } from "../../domain/tasks/payload-check.ts";
 
 /** Lambda's synchronous payload limit. */
 export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** X-Amz-Log-Result carries the last 4 KB of the invocation's log. */
-const LOG_TAIL_BYTES = 4096;
 
 export function sendLambdaError(reply: FastifyReply, err: unknown): FastifyReply {
   const { status, headers, body } = lambdaErrorResponse(err);
   const retry = (err as { retryAfterS?: number } | null)?.retryAfterS;
   if (retry !== undefined) reply.header("retry-after", String(retry));
   return reply.code(status).headers(headers).send(body);
-}
-
-interface InitError {
-  errorType: string;
-  errorMessage: string;
-  trace: string[];
-}
-
-/** The runtime's error of a sandbox that failed its init, or null when `err` is any other failure. */
-function initFailure(err: unknown): InitError | null {
-  const e = err as { code?: unknown; lambda?: InitError } | null;
-  return e?.code === "SANDBOX_INIT_FAILED" && e.lambda ? e.lambda : null;
-}
-
-/** Lambda's START/END/REPORT framing around the lines, trimmed to the last 4 KB. */
-function logTail(
-  requestId: string,
-  version: string,
-  lines: string[],
-  durationMs: number,
-  memoryMb: number,
-  maxRssKb: number,
-  initMs: number | undefined,
-): string {
-  const text = [
-    `START RequestId: ${requestId} Version: ${version}`,
-    ...lines,
-    `END RequestId: ${requestId}`,
-    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${Math.ceil(maxRssKb / 1024)} MB${initMs === undefined ? "" : `\tInit Duration: ${initMs.toFixed(2)} ms`}`,
-    "",
-  ].join("\n");
-  const bytes = Buffer.from(text, "utf8");
-  return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString("base64");
 }
 
 /** Lambda's InvocationType header, as the invoker's modes. */
@@ -71,12 +40,14 @@ const LAMBDA_WORDS: InvocationWords = {
   modes: { sync: "with RequestResponse", async: "with Event", "dry-run": "with DryRun" },
 };
 
-function invocationMode(type: string): InvocationMode {
+function invocationMode(type: string, streaming: boolean): InvocationMode {
   const mode = Object.hasOwn(INVOCATION_TYPES, type) ? INVOCATION_TYPES[type] : undefined;
-  if (mode === undefined) {
+  if (mode === undefined || (streaming && mode === "async")) {
     throw new HearthError(
       "INVALID_INPUT",
-      `"${type}" is not RequestResponse, Event or DryRun`,
+      streaming
+        ? `"${type}" is not RequestResponse or DryRun, the types InvokeWithResponseStream takes`
+        : `"${type}" is not RequestResponse, Event or DryRun`,
       "InvocationType",
     );
   }
@@ -90,16 +61,13 @@ function sendAnswer(reply: FastifyReply, a: InvocationAnswer): FastifyReply {
     .header("x-amzn-requestid", a.requestId)
     .header("x-amz-executed-version", a.servedVersion)
     .header("content-type", "application/json");
-  if (a.lines) {
-    reply.header(
-      "x-amz-log-result",
-      logTail(a.requestId, a.servedVersion, a.lines, a.durationMs, a.memoryMb, a.maxRssKb, a.initMs),
-    );
-  }
+  if (a.lines) reply.header("x-amz-log-result", logTail(a));
   if (!a.ok) {
     reply.header("x-amz-function-error", "Unhandled");
     return reply.send(JSON.stringify(a.error ?? null));
   }
+  // A streaming handler's response, joined as Lambda's Invoke answers it: its bytes, in its own content type.
+  if (a.streamed) return reply.header("content-type", a.streamed.contentType).send(a.body ?? a.payload ?? "");
   return reply.send(a.payload ?? "null");
 }
 
@@ -137,7 +105,7 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
       return sendLambdaError(reply, err);
     });
 
-    scope.post("/2015-03-31/functions/:name/invocations", async (req: FastifyRequest, reply) => {
+    const invoke = (streaming: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let profileId: string;
       try {
@@ -149,7 +117,8 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
         const { name } = req.params as { name: string };
         const query = req.query as { Qualifier?: string };
         const ref = parseFunctionName(name, query.Qualifier);
-        const mode = invocationMode(String(req.headers["x-amz-invocation-type"] ?? "RequestResponse"));
+        const type = String(req.headers["x-amz-invocation-type"] ?? "RequestResponse");
+        const mode = invocationMode(type, streaming);
         const request = {
           caller: { profileId },
           target: ref,
@@ -164,13 +133,17 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
           const accepted = await app.invoker.invoke({ ...request, mode });
           return reply.code(202).header("x-amzn-requestid", accepted.requestId).send();
         }
-        const keepLines = req.headers["x-amz-log-type"] === "Tail";
-        const requestId = randomUUID();
+        const call = {
+          ...request,
+          mode: "sync" as const,
+          keepLines: req.headers["x-amz-log-type"] === "Tail",
+          requestId: randomUUID(),
+          clientContext: clientContextOf(req.headers["x-amz-client-context"]),
+        };
+        if (streaming) return await answerWithResponseStream(app, reply, call);
+        const requestId = call.requestId;
         try {
-          return sendAnswer(
-            reply,
-            await app.invoker.invoke({ ...request, mode: "sync", keepLines, requestId }),
-          );
+          return sendAnswer(reply, await app.invoker.invoke(call));
         } catch (err) {
           // Code that failed its init is the function's error, as Lambda answers it: 200 with the runtime's
           // error (Runtime.ImportModuleError, Runtime.InvalidEntrypoint…), not a service fault.
@@ -186,6 +159,8 @@ export function registerLambdaInvoke(server: FastifyInstance, app: Host, failure
       } catch (err) {
         return sendLambdaError(reply, err);
       }
-    });
+    };
+    scope.post("/2015-03-31/functions/:name/invocations", invoke(false));
+    scope.post("/2021-11-15/functions/:name/response-streaming-invocations", invoke(true));
   });
 }
