@@ -67,6 +67,27 @@ const ECHO = `export const handler = async (event) => ({
 });
 `;
 
+/** Streams five lines 300 ms apart, behind an HTTP prelude on /http, as plain text elsewhere. */
+const STREAMER = `/* global awslambda */
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const http = event.rawPath === "/http";
+  const out = http
+    ? awslambda.HttpResponseStream.from(responseStream, {
+        statusCode: 202,
+        headers: { "content-type": "text/event-stream", "x-from": "streamer" },
+        cookies: ["flavour=oat"],
+      })
+    : responseStream;
+  if (!http) out.setContentType("text/plain");
+  for (let i = 0; i < 5; i++) {
+    out.write(\`line \${i}\\n\`);
+    await pause(300);
+  }
+  out.end();
+});
+`;
+
 interface Echo {
   routeKey: string;
   rawPath: string;
@@ -148,7 +169,35 @@ before(async () => {
   await client(owner).send(
     new CreateAliasCommand({ FunctionName: "echo", Name: "live", FunctionVersion: "1" }),
   );
+  const streamDir = join(dataDir, "streamer-src");
+  mkdirSync(streamDir, { recursive: true });
+  writeFileSync(join(streamDir, "index.mjs"), STREAMER);
+  await client(owner).send(
+    new CreateFunctionCommand({
+      FunctionName: "streamy",
+      Runtime: "nodejs20.x",
+      Handler: "index.handler",
+      Role: "arn:aws:iam::000000000000:role/any",
+      Code: { ZipFile: (await zipFolder(streamDir)).zip },
+      Timeout: 30,
+    }),
+  );
 });
+
+/** Reads a response's body as it arrives: each piece with the milliseconds since the request was sent. */
+async function timedBody(url: string): Promise<{ res: Response; pieces: { ms: number; text: string }[] }> {
+  const t0 = performance.now();
+  const res = await fetch(url);
+  const pieces: { ms: number; text: string }[] = [];
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    pieces.push({ ms: Math.round(performance.now() - t0), text: decoder.decode(value, { stream: true }) });
+  }
+  return { res, pieces };
+}
 
 after(async () => {
   await server?.close();
@@ -347,6 +396,48 @@ describe("function URLs with the AWS SDK", () => {
         (e: Error) => e.message,
       );
     assert.match(bad ?? "", /AuthType/);
+  });
+});
+
+describe("a RESPONSE_STREAM URL", () => {
+  test("sends a streaming handler's lines as written, with the status, headers and cookies of its prelude", async () => {
+    const made = await client(owner).send(
+      new CreateFunctionUrlConfigCommand({
+        FunctionName: "streamy",
+        AuthType: "NONE",
+        InvokeMode: "RESPONSE_STREAM",
+      }),
+    );
+    assert.equal(made.InvokeMode, "RESPONSE_STREAM");
+    const url = made.FunctionUrl!;
+    // The first call loads the sandbox; the figures below are a warm one's.
+    await timedBody(`${url}warm`);
+
+    const plain = await timedBody(`${url}text`);
+    assert.equal(plain.res.status, 200);
+    assert.equal(plain.res.headers.get("content-type"), "text/plain");
+    assert.equal(plain.pieces.map((p) => p.text).join(""), "line 0\nline 1\nline 2\nline 3\nline 4\n");
+    const first = plain.pieces[0]!.ms;
+    const last = plain.pieces.at(-1)!.ms;
+    console.log(`# streamed URL: ${plain.pieces.length} pieces, first at ${first} ms, last at ${last} ms`);
+    assert.ok(plain.pieces.length >= 3, `the lines came in ${plain.pieces.length} piece(s), not as written`);
+    assert.ok(last - first >= 600, `the pieces arrived within ${last - first} ms of each other`);
+
+    const http = await timedBody(`${url}http`);
+    assert.equal(http.res.status, 202);
+    assert.equal(http.res.headers.get("content-type"), "text/event-stream");
+    assert.equal(http.res.headers.get("x-from"), "streamer");
+    assert.equal(http.res.headers.get("set-cookie"), "flavour=oat");
+    assert.equal(http.pieces.map((p) => p.text).join(""), "line 0\nline 1\nline 2\nline 3\nline 4\n");
+    assert.ok(http.pieces.length >= 3);
+
+    // The same function behind a BUFFERED URL answers once, whole.
+    await client(owner).send(
+      new UpdateFunctionUrlConfigCommand({ FunctionName: "streamy", InvokeMode: "BUFFERED" }),
+    );
+    const whole = await fetch(`${url}text`);
+    assert.equal(whole.status, 200);
+    assert.equal(await whole.text(), "line 0\nline 1\nline 2\nline 3\nline 4\n");
   });
 });
 

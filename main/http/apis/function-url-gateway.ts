@@ -1,7 +1,8 @@
 // Function URLs on the local port: a request to /lambda-url/{urlId}/… becomes the payload-2.0 event Lambda sends a
 // function URL's function, and the function's answer becomes the HTTP response. Auth NONE lets in whoever reaches
 // the port; AWS_IAM wants the request signed (SigV4, service "lambda") by the owner's key or by an account a policy
-// statement lets call the URL. CORS is answered by the URL's configuration, as Lambda answers it.
+// statement lets call the URL. CORS is answered by the URL's configuration, as Lambda answers it. A URL whose
+// invoke mode is RESPONSE_STREAM sends a streaming handler's response as it is written.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { statementAllowsUrl } from "../../domain/access/function-policy.ts";
@@ -9,7 +10,12 @@ import { isHearthError } from "../../domain/model/errors.ts";
 import type { FunctionUrlConfig, FunctionUrlCors, HearthState, Task } from "../../domain/model/state.ts";
 import { corsAllowsOrigin, FUNCTION_URL_PREFIX, functionUrlById } from "../../domain/tasks/function-urls.ts";
 import type { Host } from "../../host.ts";
-import type { InvocationAnswer } from "../../invoke/invoker.ts";
+import type { InvocationAnswer, InvocationCaller, SyncInvocation } from "../../invoke/invoker.ts";
+import {
+  isHttpIntegrationResponse,
+  PreludeSplitter,
+  type HttpIntegrationPrelude,
+} from "../http-integration-response.ts";
 import { errorCode } from "../../operations/error-status.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaCaller, type LambdaCaller } from "../lambda/lambda-auth.ts";
@@ -107,6 +113,48 @@ function preflight(cors: FunctionUrlCors, origin: string, req: FastifyRequest): 
   };
 }
 
+/** One URL request's invocation, before it is told where streamed chunks go. */
+interface UrlCall {
+  caller: InvocationCaller;
+  target: SyncInvocation["target"];
+  event: unknown;
+  requestId: string;
+  mode: "sync";
+}
+
+/**
+ * A streaming handler's response behind a BUFFERED URL, joined: its bytes as the body of a 200 of the type it set, or
+ * with the status, headers and cookies of its HTTP prelude.
+ */
+function joinedStream(result: InvocationAnswer): ApiHttpResponse {
+  const body = result.body ?? Buffer.from(result.payload ?? "", "utf8");
+  const contentType = result.streamed?.contentType ?? "application/octet-stream";
+  if (!isHttpIntegrationResponse(contentType)) {
+    return { status: 200, headers: { "content-type": contentType }, body };
+  }
+  try {
+    const splitter = new PreludeSplitter();
+    const rest = splitter.push(body);
+    const prelude = splitter.end();
+    return { status: prelude.statusCode, headers: preludeHeaders(prelude), body: rest };
+  } catch {
+    return message(502, "Internal Server Error");
+  }
+}
+
+/** A prelude's headers and cookies as they go on the wire; one with a line break or a bad name is left out. */
+function preludeHeaders(p: HttpIntegrationPrelude): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(p.headers)) {
+    const name = k.toLowerCase();
+    if (/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name) && !/[\r\n\0]/.test(v)) headers[name] = v;
+  }
+  const cookies = p.cookies.filter((c) => !/[\r\n\0]/.test(c));
+  if (cookies.length) headers["set-cookie"] = cookies;
+  if (!Object.hasOwn(headers, "content-type")) headers["content-type"] = "application/octet-stream";
+  return headers;
+}
+
 interface Admitted {
   url: FunctionUrlConfig;
   task: Task;
@@ -164,6 +212,88 @@ export function registerFunctionUrls(server: FastifyInstance, app: Host, failure
     return statementAllowsUrl(state, c.accountId, a.task.id, a.url.qualifier) ? c : null;
   };
 
+  /**
+   * A RESPONSE_STREAM URL: the response goes out as the handler writes it. A handler written with
+   * awslambda.HttpResponseStream starts with its prelude (status, headers, cookies); any other streamed content
+   * type is a 200 of that type. A handler that does not stream answers as a buffered URL's does.
+   */
+  const streamed = async (reply: FastifyReply, a: Admitted, call: UrlCall): Promise<FastifyReply> => {
+    const raw = reply.raw;
+    let splitter: PreludeSplitter | null = null;
+    let head = false;
+    let failed = false;
+    const writeHead = (status: number, headers: Record<string, string | string[]>): void => {
+      head = true;
+      reply.hijack();
+      for (const [name, value] of Object.entries(headers)) {
+        if (!HOP_BY_HOP.has(name) && !(name.startsWith("access-control-") && Object.keys(a.cors).length > 0))
+          raw.setHeader(name, value);
+      }
+      for (const [name, value] of Object.entries(a.cors)) raw.setHeader(name, value);
+      raw.setHeader("x-amzn-requestid", call.requestId);
+      raw.writeHead(status);
+    };
+    const write = (bytes: Buffer): Promise<void> =>
+      bytes.length === 0 || raw.write(bytes)
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const done = () => {
+              raw.off("drain", done);
+              raw.off("close", done);
+              resolve();
+            };
+            raw.on("drain", done);
+            raw.on("close", done);
+          });
+    let result: InvocationAnswer;
+    try {
+      result = await app.invoker.invoke({
+        ...call,
+        onChunk: async (c) => {
+          if (failed) return;
+          if (!head && splitter === null && isHttpIntegrationResponse(c.contentType))
+            splitter = new PreludeSplitter();
+          let body = c.data;
+          if (splitter) {
+            try {
+              body = splitter.push(c.data);
+            } catch {
+              failed = true;
+              return;
+            }
+            if (!head && splitter.prelude)
+              writeHead(splitter.prelude.statusCode, preludeHeaders(splitter.prelude));
+          } else if (!head) writeHead(200, { "content-type": c.contentType });
+          if (head) await write(body);
+        },
+      });
+    } catch (err) {
+      if (head) {
+        raw.destroy();
+        return reply;
+      }
+      const code = errorCode(err);
+      if (code === "TOO_MANY_REQUESTS" || code === "TOKEN_RATE_LIMITED")
+        return send(reply, message(429, "Rate Exceeded."), a.cors, call.requestId);
+      return send(reply, message(502, "Internal Server Error"), a.cors, call.requestId);
+    }
+    if (!result.streamed) {
+      if (!result.ok) return send(reply, message(502, "Internal Server Error"), a.cors, call.requestId);
+      return send(reply, httpApiResponse(result.payload ?? "null"), a.cors, call.requestId);
+    }
+    if (!head) {
+      // Nothing was written, or a prelude never ended: Lambda answers what it can.
+      if (failed || !result.ok || splitter) {
+        return send(reply, message(502, "Internal Server Error"), a.cors, call.requestId);
+      }
+      writeHead(200, { "content-type": result.streamed.contentType });
+    }
+    // A handler that failed after its first bytes: the client sees the stream end early, as with Lambda.
+    if (!result.ok || failed) raw.destroy();
+    else raw.end();
+    return reply;
+  };
+
   const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const a = admitted.get(req);
     if (!a) return send(reply, notFound());
@@ -215,20 +345,22 @@ export function registerFunctionUrls(server: FastifyInstance, app: Host, failure
         },
       };
     }
+    const call: UrlCall = {
+      // The owner's function, in the owner's VMs; only its owner's own signed call is not an outsider's.
+      caller: {
+        profileId: a.task.profileId,
+        outsider: caller?.profileId !== a.task.profileId,
+        via: { kind: "url", label: caller ? caller.accountId : "anonymous" },
+      },
+      target: { task: a.task.name, ...(a.url.qualifier !== null ? { qualifier: a.url.qualifier } : {}) },
+      event,
+      requestId,
+      mode: "sync",
+    };
+    if (a.url.invokeMode === "RESPONSE_STREAM") return streamed(reply, a, call);
     let result: InvocationAnswer;
     try {
-      result = await app.invoker.invoke({
-        // The owner's function, in the owner's VMs; only its owner's own signed call is not an outsider's.
-        caller: {
-          profileId: a.task.profileId,
-          outsider: caller?.profileId !== a.task.profileId,
-          via: { kind: "url", label: caller ? caller.accountId : "anonymous" },
-        },
-        target: { task: a.task.name, ...(a.url.qualifier !== null ? { qualifier: a.url.qualifier } : {}) },
-        event,
-        requestId,
-        mode: "sync",
-      });
+      result = await app.invoker.invoke(call);
     } catch (err) {
       const code = errorCode(err);
       if (code === "TOO_MANY_REQUESTS" || code === "TOKEN_RATE_LIMITED")
@@ -236,6 +368,7 @@ export function registerFunctionUrls(server: FastifyInstance, app: Host, failure
       return send(reply, message(502, "Internal Server Error"), a.cors, requestId);
     }
     if (!result.ok) return send(reply, message(502, "Internal Server Error"), a.cors, requestId);
+    if (result.streamed) return send(reply, joinedStream(result), a.cors, requestId);
     return send(reply, httpApiResponse(result.payload ?? "null"), a.cors, requestId);
   };
 
