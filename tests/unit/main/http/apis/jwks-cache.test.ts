@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JwksCache, JwksUnavailable, parseJwks } from "../../../../../main/http/apis/jwks-cache.ts";
-import { jwks, testKey } from "./jwt-keys.ts";
+import { jwks, testKey } from "../../../../helpers/jwt-keys.ts";
 
 const k1 = testKey("RS256", "k1");
 const k2 = testKey("ES256", "k2");

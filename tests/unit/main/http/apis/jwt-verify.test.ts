@@ -20,7 +20,7 @@ import {
   testKey,
   unsignedJwt,
   type TestKey,
-} from "./jwt-keys.ts";
+} from "../../../../helpers/jwt-keys.ts";
 
 const NOW = Date.parse("2026-12-01T12:00:00Z");
 const nowS = NOW / 1000;
