@@ -25,7 +25,15 @@ import type {
 import { RemoteConnections } from "../../../../../main/remote/remote-connections.ts";
 import { openHearthStore } from "../../../../../main/store/hearth-store.ts";
 import { systemRandom } from "../../../../../main/store/system-random.ts";
-import { AUDIENCE, ISSUER, goodClaims, jwks, signJwt, testKey, unsignedJwt } from "../../../../helpers/jwt-keys.ts";
+import {
+  AUDIENCE,
+  ISSUER,
+  goodClaims,
+  jwks,
+  signJwt,
+  testKey,
+  unsignedJwt,
+} from "../../../../helpers/jwt-keys.ts";
 
 type Answer = { payload: unknown } | { error: string };
 
