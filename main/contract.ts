@@ -25,6 +25,7 @@ import { DEFAULT_IMPORT_LIMITS } from "./domain/tasks/import-limits.ts";
 
 export type {
   AliasView,
+  ApiAuthorizerView,
   ApiView,
   GrantView,
   OwnedTaskView,

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { registerAliasCommands } from "./alias-commands.ts";
+import { registerApiCommands } from "./api-commands.ts";
 import { formatError } from "./error-report.ts";
 import { registerDevCommands } from "./dev-commands.ts";
 import { registerEventCommands } from "./event-commands.ts";
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerGrantCommands(program);
   registerTokenCommands(program);
   registerShareCommands(program);
+  registerApiCommands(program);
   registerInvokeCommands(program);
   registerEventCommands(program);
   registerDevCommands(program);

@@ -94,6 +94,9 @@ const LAMBDA_ANSWER: Record<KnownErrorCode, LambdaErrorAnswer> = {
   SECRET_UNREADABLE: internal,
   API_NOT_FOUND: missing,
   API_EXISTS: conflict,
+  AUTHORIZER_NOT_FOUND: missing,
+  // A route still names the authorizer being removed: detach it from the route first.
+  AUTHORIZER_IN_USE: conflict,
   // No credentials at all, as opposed to wrong ones (CREDENTIALS_INVALID, TOKEN_INVALID).
   UNAUTHENTICATED: { status: 403, type: "MissingAuthenticationTokenException" },
   // Too many failed authentications from one client address: it waits before trying again.

@@ -131,6 +131,9 @@ const NATIVE_STATUS: Record<KnownErrorCode, number> = {
   SECRET_UNREADABLE: 500,
   API_NOT_FOUND: 404,
   API_EXISTS: 409,
+  AUTHORIZER_NOT_FOUND: 404,
+  // A route still names the authorizer being removed: detach it from the route first.
+  AUTHORIZER_IN_USE: 409,
   // No credentials at all, as opposed to wrong ones (CREDENTIALS_INVALID, TOKEN_INVALID).
   UNAUTHENTICATED: 401,
   // Too many failed authentications from one client address: it waits before trying again.

@@ -83,6 +83,26 @@ function sameConfig(task: OwnedTaskView, fn: ProjectFunction): boolean {
   );
 }
 
+/**
+ * The project's routes, each keeping the authorizer (and scopes) the same route key has on the API now: the project
+ * file says nothing of authorizers, so one attached in the window or the CLI must not fall off at the next save.
+ */
+export function withKeptAuthorizers<R extends { routeKey: string }>(
+  routes: R[],
+  current: Pick<ApiView, "routes"> | undefined,
+): (R & Pick<ApiView["routes"][number], "authorizerId" | "authorizationScopes">)[] {
+  const before = new Map((current?.routes ?? []).map((r) => [r.routeKey, r]));
+  return routes.map((r) => {
+    const was = before.get(r.routeKey);
+    if (was?.authorizerId === undefined) return r;
+    return {
+      ...r,
+      authorizerId: was.authorizerId,
+      ...(was.authorizationScopes !== undefined ? { authorizationScopes: was.authorizationScopes } : {}),
+    };
+  });
+}
+
 export class ProjectSession {
   private model: ProjectModel;
   private watcher: FSWatcher | null = null;
@@ -262,11 +282,14 @@ export class ProjectSession {
     const m = this.model;
     if (m.routes.length === 0) return;
     const byId = new Map(m.functions.map((f) => [f.id, f.name]));
-    const routes = m.routes
-      .filter((r) => byId.has(r.functionId))
-      .map((r) => ({ routeKey: r.routeKey, target: { task: byId.get(r.functionId)! } }));
     const apis = await this.conn.call("listApis", {});
     const mine = apis.find((a: ApiView) => a.name === m.apiName);
+    const routes = withKeptAuthorizers(
+      m.routes
+        .filter((r) => byId.has(r.functionId))
+        .map((r) => ({ routeKey: r.routeKey, target: { task: byId.get(r.functionId)! } })),
+      mine,
+    );
     let api: ApiView;
     try {
       api = mine

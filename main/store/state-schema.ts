@@ -118,6 +118,28 @@ const token = z.strictObject({
   remote: z.boolean(),
 });
 
+const apiTarget = z.strictObject({ task: str, qualifier: str.optional(), ownerAccountId: str.optional() });
+
+// Authorizers and a route's authorizer fields came after schema version 1's APIs: optional, so older documents
+// stay valid without a migration.
+const apiAuthorizer = z.strictObject({
+  id: str,
+  name: str,
+  type: z.enum(["JWT", "REQUEST"]),
+  identitySource: z.array(str),
+  jwt: z
+    .strictObject({
+      issuer: str,
+      audience: z.array(str),
+      jwksUri: str.optional(),
+      jwksFile: str.optional(),
+    })
+    .optional(),
+  target: apiTarget.optional(),
+  enableSimpleResponses: z.boolean().optional(),
+  resultTtlSeconds: z.number().int().min(0).optional(),
+});
+
 const api = z.strictObject({
   id: str,
   profileId: str,
@@ -127,9 +149,12 @@ const api = z.strictObject({
   routes: z.array(
     z.strictObject({
       routeKey: str,
-      target: z.strictObject({ task: str, qualifier: str.optional(), ownerAccountId: str.optional() }),
+      target: apiTarget,
+      authorizerId: str.optional(),
+      authorizationScopes: z.array(str).optional(),
     }),
   ),
+  authorizers: z.array(apiAuthorizer).optional(),
   createdAt: iso,
   updatedAt: iso,
 });

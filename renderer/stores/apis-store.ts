@@ -1,6 +1,6 @@
 // The acting profile's APIs: routes bound to its tasks and aliases, API tokens for trying them, and the last try.
 import { createStore } from "zustand/vanilla";
-import type { ApiView, HearthApi } from "../../main/contract.ts";
+import type { ApiAuthorizerView, ApiView, HearthApi } from "../../main/contract.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import type { RouteRequest, RouteResponse } from "../transport.ts";
 import { attempt, emptyCollection, collectionLoader, type Collection } from "./collection.ts";
@@ -18,6 +18,15 @@ export interface ApiInput {
   routes: { routeKey: string; target: RouteTarget }[];
 }
 
+/** A route as updateApi takes it back: its authorizer by id (or, for one made in the same call, by name). */
+export type RouteInput = ApiView["routes"][number];
+
+/** What updateApi changes; a list given replaces the API's whole list. */
+export interface ApiChange {
+  routes?: RouteInput[];
+  authorizers?: (Omit<ApiAuthorizerView, "id"> & { id?: string })[];
+}
+
 export interface ApisState extends Collection<ApiView> {
   /** API tokens minted in this window, kept in memory only so the user can try token-protected routes. */
   tokens: Record<string, string>;
@@ -26,6 +35,8 @@ export interface ApisState extends Collection<ApiView> {
   tryError: ReadableError | null;
   load(): Promise<void>;
   create(input: ApiInput): Promise<ReadableError | null>;
+  /** Replaces the API's routes or authorizers (or both), as the host checks them. */
+  update(apiId: string, change: ApiChange): Promise<ReadableError | null>;
   remove(apiId: string): Promise<ReadableError | null>;
   mintToken(apiId: string): Promise<ReadableError | null>;
   tryRoute(request: RouteRequest, apiId: string): Promise<void>;
@@ -54,6 +65,12 @@ export function createApisStore(
         const r = await attempt(() => api.call("createApi", { ...input }));
         if (!r.ok) return r.error;
         set((s) => ({ items: [...s.items, r.value] }));
+        return null;
+      },
+      async update(apiId, change) {
+        const r = await attempt(() => api.call("updateApi", { apiId, ...change }));
+        if (!r.ok) return r.error;
+        set((s) => ({ items: s.items.map((a) => (a.id === apiId ? r.value : a)) }));
         return null;
       },
       async remove(apiId) {

@@ -13,6 +13,7 @@ import { formatMs } from "../logic/format.ts";
 import { formatPayload } from "../logic/payload.ts";
 import { ROUTE_METHODS, routePath, routeShape } from "../logic/route-try.ts";
 import type { RouteTarget } from "../stores/apis-store.ts";
+import { ApiAuthorizersPanel, routeAuthorizerText } from "./api-authorizers-panel.tsx";
 
 interface TargetOption {
   key: string;
@@ -66,7 +67,7 @@ export function ApisView() {
         }
         className="selectable"
         testId="apis-table"
-        columns={["Name", "Access", "Routes", "Path", ""]}
+        columns={["Name", "Access", "Routes", "Authorizers", "Path", ""]}
       >
         {st.items
           .filter((a) => matches(query, a.name, a.description))
@@ -84,11 +85,24 @@ export function ApisView() {
                 <Badge tone={a.access === "public" ? "warn" : "info"}>{a.access}</Badge>
               </td>
               <td className="small">
-                {a.routes.map((r) => (
-                  <div key={r.routeKey}>
-                    <code>{r.routeKey}</code> → {targetText(r.target)}
-                  </div>
-                ))}
+                {a.routes.map((r) => {
+                  const auth = routeAuthorizerText(a, r);
+                  return (
+                    <div key={r.routeKey} data-testid={`api-route-${a.name}-${r.routeKey}`}>
+                      <code>{r.routeKey}</code> → {targetText(r.target)}
+                      {auth !== null && <span className="muted"> · checked by {auth}</span>}
+                    </div>
+                  );
+                })}
+              </td>
+              <td className="small" data-testid={`api-authorizers-${a.name}`}>
+                {a.authorizers.length === 0
+                  ? "—"
+                  : a.authorizers.map((x) => (
+                      <div key={x.id}>
+                        {x.name} <Badge tone="info">{x.type}</Badge>
+                      </div>
+                    ))}
               </td>
               <td className="mono">{a.path}</td>
               <RowActions>
@@ -118,6 +132,7 @@ export function ApisView() {
             </tr>
           ))}
       </RecordList>
+      {current && <ApiAuthorizersPanel key={current.id} api={current} targets={targets} />}
       {current && <TryRoute key={current.id} api={current} />}
       <CreateApiForm targets={targets} onCreated={setSelected} />
     </section>

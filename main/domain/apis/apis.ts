@@ -1,16 +1,26 @@
 // APIs: route keys bound to tasks or aliases a profile may invoke, published on the local port at /apis/{name}.
 import { z } from "zod";
-import { canInvoke, resolveInvokeTarget, type InvokeTarget } from "../access/authorization.ts";
 import { removeApis } from "../model/cascade.ts";
 import { isoTime, type CommandContext } from "../model/command-context.ts";
-import { HearthError, isHearthError } from "../model/errors.ts";
+import { HearthError } from "../model/errors.ts";
 import { newId } from "../model/ids.ts";
 import { parseInput } from "../model/input-validation.ts";
 import { parseRouteKey, routeShape } from "./route-keys.ts";
 import { getProfile } from "../model/lookups.ts";
-import type { Api, ApiRoute, ApiRouteTarget, Change, HearthState } from "../model/state.ts";
-import { descriptionSchema, taskNameSchema } from "../tasks/task-config.ts";
+import type { Api, ApiAuthorizer, ApiRoute, Change, HearthState } from "../model/state.ts";
+import { descriptionSchema } from "../tasks/task-config.ts";
 import { apiViewOf, type ApiView } from "../model/views.ts";
+import {
+  authorizersSchema,
+  checkAuthorizers,
+  checkInvokeTarget,
+  checkRoutesKeepAuthorizers,
+  checkTokenAccess,
+  cleanTarget,
+  routeAuthorization,
+  routeAuthorizationFields,
+  targetSchema,
+} from "./authorizers.ts";
 
 export const API_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_API_ROUTES = 100;
@@ -22,20 +32,12 @@ const apiNameSchema = z
 
 const accessSchema = z.enum(["public", "token"], { error: 'must be "public" or "token"' });
 
-const targetSchema = z.strictObject({
-  task: taskNameSchema,
-  qualifier: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters").optional(),
-  ownerAccountId: z
-    .string()
-    .regex(/^[0-9]{12}$/, "must be a 12-digit account id")
-    .optional(),
-});
-
 const routesSchema = z
   .array(
     z.strictObject({
       routeKey: z.string().max(MAX_ROUTE_KEY, `must be at most ${MAX_ROUTE_KEY} characters`),
       target: targetSchema,
+      ...routeAuthorizationFields,
     }),
   )
   .max(MAX_API_ROUTES, `must hold at most ${MAX_API_ROUTES} routes`);
@@ -45,14 +47,16 @@ const createSchema = z.strictObject({
   description: descriptionSchema.default(""),
   access: accessSchema.default("token"),
   routes: routesSchema,
+  authorizers: authorizersSchema.default([]),
 });
 
-/** Left-out fields keep their value; `routes` replaces the whole list. */
+/** Left-out fields keep their value; `routes` and `authorizers` each replace the whole list. */
 const updateSchema = z.strictObject({
   apiId: z.string(),
   description: descriptionSchema.optional(),
   access: accessSchema.optional(),
   routes: routesSchema.optional(),
+  authorizers: authorizersSchema.optional(),
 });
 
 const deleteSchema = z.strictObject({ apiId: z.string() });
@@ -68,23 +72,16 @@ export function routeKeyShape(routeKey: string, field: string): string {
   return routeShape(parseRouteKey(routeKey, field));
 }
 
-/** The target as stored: only the fields that were given. */
-function cleanTarget(t: z.output<typeof targetSchema>): ApiRouteTarget {
-  return {
-    task: t.task,
-    ...(t.qualifier !== undefined ? { qualifier: t.qualifier } : {}),
-    ...(t.ownerAccountId !== undefined ? { ownerAccountId: t.ownerAccountId } : {}),
-  };
-}
-
 /**
- * Every key parses, no two take the same requests, and every target is something the API's profile may invoke
- * now. Targets are checked only here: one that disappears later fails its requests, not its owner's deletions.
+ * Every key parses, no two take the same requests, every target is something the API's profile may invoke
+ * now, and every authorizer a route names is one of the API's. Targets are checked only here: one that disappears
+ * later fails its requests, not its owner's deletions.
  */
 function checkRoutes(
   state: HearthState,
   profileId: string,
   routes: z.output<typeof routesSchema>,
+  authorizers: readonly ApiAuthorizer[],
 ): ApiRoute[] {
   const shapes = new Map<string, string>();
   return routes.map((r, i) => {
@@ -102,21 +99,12 @@ function checkRoutes(
     }
     shapes.set(shape, r.routeKey);
     const target = cleanTarget(r.target);
-    let resolved: InvokeTarget;
-    try {
-      resolved = resolveInvokeTarget(state, profileId, target);
-    } catch (err) {
-      if (!isHearthError(err)) throw err;
-      throw new HearthError(err.code, `route "${r.routeKey}": ${err.detail}`, `routes.${i}.target`);
-    }
-    if (!canInvoke(state, profileId, resolved)) {
-      throw new HearthError(
-        "FORBIDDEN",
-        `route "${r.routeKey}": this profile may not invoke task "${target.task}"`,
-        `routes.${i}.target`,
-      );
-    }
-    return { routeKey: r.routeKey, target };
+    checkInvokeTarget(state, profileId, target, `route "${r.routeKey}"`, `routes.${i}.target`);
+    return {
+      routeKey: r.routeKey,
+      target,
+      ...routeAuthorization(r.routeKey, r.authorizerId, r.authorizationScopes, authorizers, i),
+    };
   });
 }
 
@@ -147,7 +135,8 @@ export function createApi(
       "name",
     );
   }
-  const routes = checkRoutes(state, profileId, v.routes);
+  const authorizers = checkAuthorizers(state, profileId, v.access, v.authorizers, [], ctx.random);
+  const routes = checkRoutes(state, profileId, v.routes, authorizers);
   const now = isoTime(ctx.now);
   const api: Api = {
     id: newId("api", ctx.random, (id) => state.apis.some((a) => a.id === id)),
@@ -156,6 +145,7 @@ export function createApi(
     description: v.description,
     access: v.access,
     routes,
+    ...(authorizers.length > 0 ? { authorizers } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -168,16 +158,28 @@ export function updateApi(
   state: HearthState,
   profileId: string,
   input: UpdateApiInput,
-  ctx: Pick<CommandContext, "now">,
+  ctx: Pick<CommandContext, "now" | "random">,
 ): Change<ApiView> {
   const v = parseInput(updateSchema, input);
-  getOwnApi(state, profileId, v.apiId);
-  const routes = v.routes === undefined ? undefined : checkRoutes(state, profileId, v.routes);
+  const current = getOwnApi(state, profileId, v.apiId);
+  const access = v.access ?? current.access;
+  const before = current.authorizers ?? [];
+  let authorizers = before;
+  if (v.authorizers !== undefined) {
+    authorizers = checkAuthorizers(state, profileId, access, v.authorizers, before, ctx.random);
+  } else if (access === "token") {
+    checkTokenAccess(before);
+  }
+  let routes: ApiRoute[] | undefined;
+  if (v.routes !== undefined) routes = checkRoutes(state, profileId, v.routes, authorizers);
+  else checkRoutesKeepAuthorizers(current.routes, before, authorizers);
   const next = structuredClone(state);
   const api = getOwnApi(next, profileId, v.apiId);
   if (v.description !== undefined) api.description = v.description;
   if (v.access !== undefined) api.access = v.access;
   if (routes !== undefined) api.routes = routes;
+  if (authorizers.length > 0) api.authorizers = authorizers;
+  else delete api.authorizers;
   api.updatedAt = isoTime(ctx.now);
   return { state: next, result: apiViewOf(api) };
 }

@@ -195,6 +195,34 @@ export interface ApiRoute {
   /** `GET /orders/{id}`, `ANY /{proxy+}` or `$default`. */
   routeKey: string;
   target: ApiRouteTarget;
+  /** The id of one of its API's authorizers, which decides every request before the target runs; none: no check. */
+  authorizerId?: string;
+  /** A JWT authorizer's route only: the token's `scope` (or `scp`) must hold at least one of these. */
+  authorizationScopes?: string[];
+}
+
+/** Where a request's identity is read: `$request.header.<name>` or `$request.querystring.<name>`. */
+export type IdentitySource = string;
+
+/**
+ * What checks a request before its route's target runs, as API Gateway HTTP APIs do: a JWT authorizer verifies a
+ * token against an issuer's keys; a REQUEST authorizer asks a task (a Lambda authorizer, payload format 2.0).
+ */
+export interface ApiAuthorizer {
+  id: string;
+  /** Unique within its API. */
+  name: string;
+  type: "JWT" | "REQUEST";
+  /** JWT: exactly one (the token). REQUEST: the values the answer is cached by; a request without one is refused. */
+  identitySource: IdentitySource[];
+  /** JWT only. The keys come from exactly one of jwksUri and jwksFile. */
+  jwt?: { issuer: string; audience: string[]; jwksUri?: string; jwksFile?: string };
+  /** REQUEST only: the task that answers, named as a route's target is. */
+  target?: ApiRouteTarget;
+  /** REQUEST only: the task answers `{isAuthorized, context}` rather than an IAM policy. */
+  enableSimpleResponses?: boolean;
+  /** REQUEST only: how long an answer is reused for the same identity values; 0 asks every time. */
+  resultTtlSeconds?: number;
 }
 
 /** `public`: anyone who reaches the port may call it; `token`: only bearers of a token minted for the API. */
@@ -209,6 +237,8 @@ export interface Api {
   description: string;
   access: ApiAccess;
   routes: ApiRoute[];
+  /** Absent on APIs made before authorizers existed, which have none. */
+  authorizers?: ApiAuthorizer[];
   createdAt: string;
   updatedAt: string;
 }

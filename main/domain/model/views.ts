@@ -10,6 +10,7 @@ import type {
   Alias,
   Api,
   ApiAccess,
+  ApiAuthorizer,
   ApiRouteTarget,
   AliasRouting,
   GrantLimits,
@@ -357,13 +358,54 @@ export function listTokenViews(
     .map((t) => tokenViewOf(t, usageOf(t.id)));
 }
 
+/** An API's authorizer as its owner sees it: its whole definition, which holds no secret. */
+export interface ApiAuthorizerView {
+  id: string;
+  name: string;
+  type: "JWT" | "REQUEST";
+  identitySource: string[];
+  jwt?: { issuer: string; audience: string[]; jwksUri?: string; jwksFile?: string };
+  target?: ApiRouteTarget;
+  enableSimpleResponses?: boolean;
+  resultTtlSeconds?: number;
+}
+
+function authorizerViewOf(a: ApiAuthorizer): ApiAuthorizerView {
+  return {
+    id: a.id,
+    name: a.name,
+    type: a.type,
+    identitySource: [...a.identitySource],
+    ...(a.jwt
+      ? {
+          jwt: {
+            issuer: a.jwt.issuer,
+            audience: [...a.jwt.audience],
+            ...(a.jwt.jwksUri !== undefined ? { jwksUri: a.jwt.jwksUri } : {}),
+            ...(a.jwt.jwksFile !== undefined ? { jwksFile: a.jwt.jwksFile } : {}),
+          },
+        }
+      : {}),
+    ...(a.target ? { target: { ...a.target } } : {}),
+    ...(a.enableSimpleResponses !== undefined ? { enableSimpleResponses: a.enableSimpleResponses } : {}),
+    ...(a.resultTtlSeconds !== undefined ? { resultTtlSeconds: a.resultTtlSeconds } : {}),
+  };
+}
+
 /** The owner's view of an API; `path` is where the port serves it. */
 export interface ApiView {
   id: string;
   name: string;
   description: string;
   access: ApiAccess;
-  routes: { routeKey: string; target: ApiRouteTarget }[];
+  routes: {
+    routeKey: string;
+    target: ApiRouteTarget;
+    authorizerId?: string;
+    authorizationScopes?: string[];
+  }[];
+  /** Empty for an API without any. */
+  authorizers: ApiAuthorizerView[];
   path: string;
   createdAt: string;
   updatedAt: string;
@@ -375,7 +417,13 @@ export function apiViewOf(api: Api): ApiView {
     name: api.name,
     description: api.description,
     access: api.access,
-    routes: api.routes.map((r) => ({ routeKey: r.routeKey, target: { ...r.target } })),
+    routes: api.routes.map((r) => ({
+      routeKey: r.routeKey,
+      target: { ...r.target },
+      ...(r.authorizerId !== undefined ? { authorizerId: r.authorizerId } : {}),
+      ...(r.authorizationScopes !== undefined ? { authorizationScopes: [...r.authorizationScopes] } : {}),
+    })),
+    authorizers: (api.authorizers ?? []).map(authorizerViewOf),
     path: `/apis/${api.name}`,
     createdAt: api.createdAt,
     updatedAt: api.updatedAt,

@@ -8,10 +8,22 @@ import { isHearthError } from "../../domain/model/errors.ts";
 import type { Api, ApiRoute, HearthState, Token } from "../../domain/model/state.ts";
 import { MALFORMED_FAILURES, tokenFailureKey, type AuthFailures } from "../native/auth-failures.ts";
 import { checkRemoteUse, findValidToken } from "../../domain/access/tokens.ts";
-import type { InvocationAnswer, Invoker } from "../../invoke/invoker.ts";
+import type { InvocationAnswer, Invoker, SyncInvocation } from "../../invoke/invoker.ts";
 import type { HearthStore } from "../../store/hearth-store.ts";
 import { errorBody, errorCode, nativeStatus } from "../../operations/error-status.ts";
-import { buildHttpApiEvent, httpApiResponse, notFound, type ApiHttpResponse } from "./apigw-event.ts";
+import {
+  buildHttpApiEvent,
+  gatewayMessage,
+  httpApiResponse,
+  notFound,
+  type ApiHttpResponse,
+  type EventAuthorizer,
+  type HttpApiEventV2,
+} from "./apigw-event.ts";
+import { AuthorizerCache } from "./authorizer-cache.ts";
+import { JwksCache } from "./jwks-cache.ts";
+import type { AuthorizerAnswer } from "./lambda-authorizer.ts";
+import { authorizeRoute } from "./route-authorizer.ts";
 import { compileRoutes, matchRoute, type RouteMatch, type RouteTable } from "./route-match.ts";
 
 export const API_PATH_PREFIX = "/apis/";
@@ -33,17 +45,26 @@ export interface ApiGatewayDeps {
    * refused with 403 and `x-hearth-error-code: TOKEN_LOCAL_ONLY`.
    */
   remoteCalls?: boolean;
+  /** The issuers' keys for JWT authorizers; a cache of this gateway's own by default. */
+  jwks?: JwksCache;
+  /** REQUEST authorizers' answers within their TTL; a cache of this gateway's own by default. */
+  authorizerAnswers?: AuthorizerCache<AuthorizerAnswer>;
 }
 
-/** API Gateway's answers carry only `{"message": …}`. */
-function message(status: number, text: string, headers: Record<string, string> = {}): ApiHttpResponse {
-  return {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-    body: Buffer.from(JSON.stringify({ message: text })),
-  };
+/** What the request line and headers settled, before the body was read. */
+interface Admitted {
+  api: Api;
+  match: RouteMatch;
+  route: ApiRoute;
+  /** API Gateway's id for the request: the authorizer's event and the route's event both carry it. */
+  requestId: string;
+  /** When the request arrived, epoch ms. */
+  now: number;
+  /** What the route's authorizer found, for the route's event. */
+  authorizer?: EventAuthorizer;
 }
 
+const message = gatewayMessage;
 const unauthorized = () => message(401, "Unauthorized", { "www-authenticate": "Bearer" });
 /** What API Gateway answers when the task itself failed (threw, timed out, crashed). */
 const handlerFailed = () => message(502, "Internal Server Error");
@@ -118,10 +139,16 @@ function splitUrl(url: string): { name: string | null; rawPath: string; rawQuery
 
 /**
  * Serves every API at `/apis/{name}` and below, for every method. It reads no credentials but an API's own
- * tokens: a public API is open to whoever reaches the port, a token API to bearers of a token minted for it.
+ * tokens: a public API is open to whoever reaches the port, a token API to bearers of a token minted for it. A route
+ * with an authorizer is open, beyond that, only to the requests its authorizer lets through.
  */
 export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps): void {
   const { store, invoker } = deps;
+  const authorizerDeps = {
+    invoke: (r: SyncInvocation) => invoker.invoke(r),
+    jwks: deps.jwks ?? new JwksCache(),
+    answers: deps.authorizerAnswers ?? new AuthorizerCache<AuthorizerAnswer>(),
+  };
   // Keyed by the route keys themselves rather than updatedAt: two edits within one millisecond share an
   // updatedAt, and a stale table would send a request to the wrong route's target.
   const tables = new Map<string, { keys: string; table: RouteTable }>();
@@ -136,8 +163,34 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     return table;
   };
 
-  /** What the request line and headers settled, before the body was read. */
-  const admitted = new WeakMap<FastifyRequest, { api: Api; match: RouteMatch; route: ApiRoute }>();
+  const admitted = new WeakMap<FastifyRequest, Admitted>();
+
+  /** The route's event for a request; `body` null before the body is read (an authorizer gets none). */
+  const routeEvent = (req: FastifyRequest, a: Admitted, body: Buffer | null): HttpApiEventV2 => {
+    const { rawPath, rawQueryString } = splitUrl(req.raw.url ?? req.url);
+    const headers = { ...req.headers };
+    // The token is Hearth's secret, not the task's: a route may lead to another profile's task.
+    if (a.api.access === "token") delete headers.authorization;
+    return buildHttpApiEvent(
+      {
+        method: req.method,
+        rawPath,
+        rawQueryString,
+        headers,
+        body,
+        sourceIp: req.ip,
+        protocol: `HTTP/${req.raw.httpVersion}`,
+      },
+      {
+        accountId: store.documents.state.profiles.find((p) => p.id === a.api.profileId)?.accountId ?? "",
+        apiId: a.api.id,
+        routeKey: a.match.routeKey,
+        pathParameters: a.match.pathParameters,
+        requestId: a.requestId,
+        now: a.now,
+      },
+    );
+  };
 
   /**
    * Everything a request's line and headers decide, answered before its body is read: which API and route, whether
@@ -167,7 +220,21 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     }
     const route = match && api.routes[match.index];
     if (!match || !route) return send(reply, notFound());
-    admitted.set(req, { api, match, route });
+    admitted.set(req, { api, match, route, requestId: randomUUID(), now: Date.now() });
+    return undefined;
+  };
+
+  /**
+   * The route's authorizer, when it has one, decides before the body is read (API Gateway sends an authorizer no
+   * body): a refused request never sends megabytes, and its route's task never runs. Undefined lets it go on.
+   */
+  const authorize = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const a = admitted.get(req);
+    if (!a || a.route.authorizerId === undefined) return undefined;
+    const outcome = await authorizeRoute(authorizerDeps, a.api, a.route, routeEvent(req, a, null));
+    if (outcome === null) return undefined;
+    if (!outcome.ok) return send(reply, outcome.response, a.requestId);
+    a.authorizer = outcome.authorizer;
     return undefined;
   };
 
@@ -222,32 +289,9 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
   const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const found = admitted.get(req);
     if (!found) return send(reply, notFound());
-    const { api, match, route } = found;
-    const { rawPath, rawQueryString } = splitUrl(req.raw.url ?? req.url);
-    const state = store.documents.state;
-    const headers = { ...req.headers };
-    // The token is Hearth's secret, not the task's: a route may lead to another profile's task.
-    if (api.access === "token") delete headers.authorization;
-    const requestId = randomUUID();
-    const event = buildHttpApiEvent(
-      {
-        method: req.method,
-        rawPath,
-        rawQueryString,
-        headers,
-        body: Buffer.isBuffer(req.body) ? req.body : null,
-        sourceIp: req.ip,
-        protocol: `HTTP/${req.raw.httpVersion}`,
-      },
-      {
-        accountId: state.profiles.find((p) => p.id === api.profileId)?.accountId ?? "",
-        apiId: api.id,
-        routeKey: match.routeKey,
-        pathParameters: match.pathParameters,
-        requestId,
-        now: Date.now(),
-      },
-    );
+    const { api, route, requestId } = found;
+    const event = routeEvent(req, found, Buffer.isBuffer(req.body) ? req.body : null);
+    if (found.authorizer) event.requestContext.authorizer = found.authorizer;
     let result: InvocationAnswer;
     try {
       result = await invoker.invoke({
@@ -280,8 +324,9 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
         return send(reply, message(status, STATUS_CODES[status] ?? "Bad Request"));
       return send(reply, message(500, "Internal Server Error"));
     });
-    // Before the body is read: a request no route takes, or without the API's token, never sends megabytes.
-    scope.addHook("onRequest", async (req, reply) => admit(req, reply));
+    // Before the body is read: a request no route takes, without the API's token, or refused by the route's
+    // authorizer never sends megabytes.
+    scope.addHook("onRequest", async (req, reply) => admit(req, reply) ?? (await authorize(req, reply)));
     scope.all("/apis/:api", handle);
     scope.all("/apis/:api/*", handle);
   });

@@ -49,10 +49,20 @@ export interface HttpApiEventV2 {
     stage: "$default";
     time: string;
     timeEpoch: number;
+    /** What the route's authorizer found: a JWT's claims, or a Lambda authorizer's context. */
+    authorizer?: EventAuthorizer;
   };
   body?: string;
   isBase64Encoded: boolean;
 }
+
+/** `requestContext.authorizer` as API Gateway fills it for payload format 2.0. */
+export type EventAuthorizer =
+  | {
+      /** Every claim with its value as a string; `scopes` only when the route asks for scopes, else null. */
+      jwt: { claims: Record<string, string>; scopes: string[] | null };
+    }
+  | { lambda: Record<string, unknown> };
 
 /** An HTTP answer for the wire: repeated headers (set-cookie) as arrays. */
 export interface ApiHttpResponse {
@@ -198,6 +208,19 @@ export function buildHttpApiEvent(req: ApiHttpRequest, ctx: ApiRequestContext): 
       timeEpoch: ctx.now,
     },
     ...eventBody(req.body, headers["content-type"]),
+  };
+}
+
+/** API Gateway's own answers carry only `{"message": …}`. */
+export function gatewayMessage(
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): ApiHttpResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+    body: Buffer.from(JSON.stringify({ message: text })),
   };
 }
 

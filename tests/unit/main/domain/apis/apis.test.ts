@@ -610,6 +610,7 @@ test("views: an owner lists its own APIs; to anyone else an API does not exist",
   expectError(() => apiView(w.state, caller, a.id), "API_NOT_FOUND", "apiId");
   assert.deepEqual(Object.keys(a).sort(), [
     "access",
+    "authorizers",
     "createdAt",
     "description",
     "id",
