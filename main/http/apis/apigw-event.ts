@@ -62,7 +62,19 @@ export type EventAuthorizer =
       /** Every claim with its value as a string; `scopes` only when the route asks for scopes, else null. */
       jwt: { claims: Record<string, string>; scopes: string[] | null };
     }
-  | { lambda: Record<string, unknown> };
+  | { lambda: Record<string, unknown> }
+  | {
+      /** A function URL's AWS_IAM caller: the account whose key signed the request. */
+      iam: {
+        accessKey: string;
+        accountId: string;
+        callerId: string;
+        cognitoIdentity: null;
+        principalOrgId: null;
+        userArn: string;
+        userId: string;
+      };
+    };
 
 /** An HTTP answer for the wire: repeated headers (set-cookie) as arrays. */
 export interface ApiHttpResponse {

@@ -330,7 +330,7 @@ export function registerFunctionUrls(server: FastifyInstance, app: Host, failure
     );
     // Lambda names the URL's host by its id; the port's own name is what a client reaches here.
     event.requestContext.domainPrefix = a.url.urlId;
-    const requestContext = event.requestContext as typeof event.requestContext & Record<string, unknown>;
+    const requestContext = event.requestContext;
     if (caller) {
       const accessKey = /Credential=([A-Za-z0-9]+)\//.exec(String(req.headers.authorization))?.[1] ?? "";
       requestContext.authorizer = {
