@@ -19,7 +19,7 @@ function targetText(t: Target): string {
 export function authorizerText(a: ApiAuthorizerView): string {
   const identity = a.identitySource.length > 0 ? a.identitySource.join(", ") : "no identity source";
   if (a.type === "JWT") {
-    const keys = a.jwt?.jwksUri ?? a.jwt?.jwksFile ?? "?";
+    const keys = a.jwt?.jwksUri ?? a.jwt?.jwksFile ?? "the issuer's OpenID configuration";
     return `JWT  issuer ${a.jwt?.issuer ?? "?"}  audience ${a.jwt?.audience.join(",") ?? "?"}  keys ${keys}  from ${identity}`;
   }
   const ttl = a.resultTtlSeconds ? `cached ${a.resultTtlSeconds}s` : "not cached";
@@ -110,8 +110,8 @@ export function authorizerFromFlags(o: AuthorizerFlags): Record<string, unknown>
   if (o.type === "JWT") {
     if (o.issuer === undefined || o.audience === undefined)
       throw usageError("a JWT authorizer needs --issuer and at least one --audience");
-    if ((o.jwksUri === undefined) === (o.jwksFile === undefined))
-      throw usageError("give the issuer's keys with one of --jwks-uri and --jwks-file");
+    if (o.jwksUri !== undefined && o.jwksFile !== undefined)
+      throw usageError("give the issuer's keys with one of --jwks-uri and --jwks-file, not both");
     return {
       name: o.name,
       type: "JWT",
@@ -295,7 +295,10 @@ export function registerApiCommands(program: Command): void {
       )
       .option("--issuer <iss>", "JWT: the iss tokens must carry")
       .option("--audience <aud>", "JWT: an aud (or client_id) tokens may carry (repeatable)", collectList)
-      .option("--jwks-uri <url>", "JWT: the issuer's JWKS URL (http or https)")
+      .option(
+        "--jwks-uri <url>",
+        "JWT: the issuer's JWKS URL (http or https); without it or --jwks-file, the issuer's OpenID configuration names it",
+      )
       .option("--jwks-file <path>", "JWT: an absolute path to a JWKS JSON file")
       .option("--task <task>", "REQUEST: the task that answers")
       .option("--alias <alias>", "REQUEST: a version or alias of that task")

@@ -25,7 +25,7 @@ const targetText = (t: RouteTarget) =>
 /** What an authorizer checks against, in a few words. */
 export function authorizerChecks(a: ApiAuthorizerView): string {
   if (a.type === "JWT")
-    return `issuer ${a.jwt?.issuer ?? "?"}, audience ${a.jwt?.audience.join(", ") ?? "?"}, keys ${a.jwt?.jwksUri ?? a.jwt?.jwksFile ?? "?"}`;
+    return `issuer ${a.jwt?.issuer ?? "?"}, audience ${a.jwt?.audience.join(", ") ?? "?"}, keys ${a.jwt?.jwksUri ?? a.jwt?.jwksFile ?? "from the issuer's OpenID configuration"}`;
   return `task ${a.target ? targetText(a.target) : "?"}${a.enableSimpleResponses ? ", simple responses" : ", IAM policy"}`;
 }
 
@@ -114,7 +114,7 @@ function AddAuthorizerForm({ api, targets }: { api: ApiView; targets: Authorizer
   const [type, setType] = useState<"JWT" | "REQUEST">("JWT");
   const [issuer, setIssuer] = useState("");
   const [audience, setAudience] = useState("");
-  const [keysFrom, setKeysFrom] = useState<"uri" | "file">("uri");
+  const [keysFrom, setKeysFrom] = useState<"uri" | "file" | "issuer">("uri");
   const [keys, setKeys] = useState("");
   const [identity, setIdentity] = useState("");
   const [target, setTarget] = useState("");
@@ -141,7 +141,8 @@ function AddAuthorizerForm({ api, targets }: { api: ApiView; targets: Authorizer
                 jwt: {
                   issuer: issuer.trim(),
                   audience: words(audience),
-                  ...(keysFrom === "uri" ? { jwksUri: keys.trim() } : { jwksFile: keys.trim() }),
+                  ...(keysFrom === "uri" ? { jwksUri: keys.trim() } : {}),
+                  ...(keysFrom === "file" ? { jwksFile: keys.trim() } : {}),
                 },
               }
             : {
@@ -216,23 +217,28 @@ function AddAuthorizerForm({ api, targets }: { api: ApiView; targets: Authorizer
             <select
               value={keysFrom}
               data-testid="authorizer-keys-from"
-              onChange={(e) => setKeysFrom(e.target.value as "uri" | "file")}
+              onChange={(e) => setKeysFrom(e.target.value as "uri" | "file" | "issuer")}
             >
               <option value="uri">JWKS URL</option>
               <option value="file">JWKS file on this machine</option>
+              <option value="issuer">the issuer&apos;s OpenID configuration</option>
             </select>
           </Field>
-          <Field label={keysFrom === "uri" ? "JWKS URL" : "JWKS file"}>
-            <input
-              className="mono"
-              value={keys}
-              placeholder={
-                keysFrom === "uri" ? "https://issuer.example/.well-known/jwks.json" : "/etc/hearth/jwks.json"
-              }
-              data-testid="authorizer-keys"
-              onChange={(e) => setKeys(e.target.value)}
-            />
-          </Field>
+          {keysFrom !== "issuer" && (
+            <Field label={keysFrom === "uri" ? "JWKS URL" : "JWKS file"}>
+              <input
+                className="mono"
+                value={keys}
+                placeholder={
+                  keysFrom === "uri"
+                    ? "https://issuer.example/.well-known/jwks.json"
+                    : "/etc/hearth/jwks.json"
+                }
+                data-testid="authorizer-keys"
+                onChange={(e) => setKeys(e.target.value)}
+              />
+            </Field>
+          )}
         </div>
       ) : (
         <div className="field-row">

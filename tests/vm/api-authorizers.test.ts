@@ -23,6 +23,7 @@ let server: FastifyInstance;
 let issuer: Server;
 let url = "";
 let jwksUri = "";
+let issuerUrl = "";
 let jwksHits = 0;
 let alice: HearthClient;
 
@@ -73,11 +74,17 @@ before(async () => {
   writeFileSync(jwksFile, JSON.stringify(jwks(fileKey)));
   issuer = createServer((req, res) => {
     jwksHits++;
+    // The issuer's OpenID configuration, for an authorizer that names no keys: it points at the same JWKS.
+    if (req.url === "/.well-known/openid-configuration")
+      return res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ issuer: issuerUrl, jwks_uri: jwksUri }));
     if (req.url !== "/.well-known/jwks.json") return res.writeHead(404).end();
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks(uriKey)));
   });
   await new Promise<void>((r) => issuer.listen(0, "127.0.0.1", r));
-  jwksUri = `http://127.0.0.1:${(issuer.address() as { port: number }).port}/.well-known/jwks.json`;
+  issuerUrl = `http://127.0.0.1:${(issuer.address() as { port: number }).port}`;
+  jwksUri = `${issuerUrl}/.well-known/jwks.json`;
   host = await Host.start({ dataDir });
   server = await startServer({ host: "127.0.0.1", port: 0, app: host });
   url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
@@ -209,6 +216,29 @@ describe("JWT authorizers", () => {
     });
     assert.equal(forged.status, 401);
     assert.match(forged.headers.get("www-authenticate") ?? "", /signature is invalid/);
+  });
+
+  test("with no keys named, they are found through the issuer's OpenID configuration", async () => {
+    const updated = await alice.call("updateApi", {
+      apiId: api.id,
+      authorizers: [
+        ...api.authorizers,
+        { name: "oidc", type: "JWT", jwt: { issuer: issuerUrl, audience: [AUDIENCE] } },
+      ],
+      routes: [...api.routes, { routeKey: "GET /oidc", target: { task: "echo" }, authorizerId: "oidc" }],
+    });
+    assert.deepEqual(updated.authorizers.at(-1)!.jwt, { issuer: issuerUrl, audience: [AUDIENCE] });
+    const ok = await call("jwt-shop/oidc", {
+      authorization: signJwt(uriKey, goodClaims(nowS(), { iss: issuerUrl, sub: "discovered" })),
+    });
+    assert.equal(ok.status, 200, ok.text);
+    const claims = (ok.json() as Echo).echo.requestContext.authorizer as {
+      jwt: { claims: { sub: string } };
+    };
+    assert.equal(claims.jwt.claims.sub, "discovered");
+    // A token of the issuer the API was first given is not this authorizer's.
+    const other = await call("jwt-shop/oidc", { authorization: signJwt(uriKey, goodClaims(nowS())) });
+    assert.equal(other.status, 401);
   });
 });
 

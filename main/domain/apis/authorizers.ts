@@ -175,8 +175,24 @@ function checkAuthorizer(
     if (identitySource.length !== 1)
       throw refuse("identitySource", "a JWT authorizer reads its token from exactly one identity source");
     const { jwksUri, jwksFile } = a.jwt;
-    if ((jwksUri === undefined) === (jwksFile === undefined))
-      throw refuse("jwt.jwksUri", "give the issuer's keys as one of jwksUri (a URL) and jwksFile (a file)");
+    if (jwksUri !== undefined && jwksFile !== undefined)
+      throw refuse(
+        "jwt.jwksUri",
+        "give the issuer's keys as one of jwksUri (a URL) and jwksFile (a file), not both",
+      );
+    // Neither: the keys are found as API Gateway finds them, through the issuer's OpenID configuration
+    // ({issuer}/.well-known/openid-configuration names its jwks_uri), so the issuer must be a URL.
+    if (jwksUri === undefined && jwksFile === undefined) {
+      try {
+        checkJwksUri(a.jwt.issuer, `${at}.jwt.issuer`);
+      } catch {
+        throw refuse(
+          "jwt.issuer",
+          "an issuer that is not an http or https URL has no OpenID configuration to find its keys in; " +
+            "give them as jwksUri (a URL) or jwksFile (a file)",
+        );
+      }
+    }
     if (jwksUri !== undefined) checkJwksUri(jwksUri, `${at}.jwt.jwksUri`);
     // The host reads the file, whichever directory it was started in: only an absolute path means one file.
     if (jwksFile !== undefined && (!jwksFile.startsWith("/") || jwksFile.includes("\0")))

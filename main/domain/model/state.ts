@@ -215,7 +215,10 @@ export interface ApiAuthorizer {
   type: "JWT" | "REQUEST";
   /** JWT: exactly one (the token). REQUEST: the values the answer is cached by; a request without one is refused. */
   identitySource: IdentitySource[];
-  /** JWT only. The keys come from exactly one of jwksUri and jwksFile. */
+  /**
+   * JWT only. The keys come from jwksUri or jwksFile, or with neither from the issuer's OpenID configuration
+   * (`{issuer}/.well-known/openid-configuration`), as API Gateway finds them.
+   */
   jwt?: { issuer: string; audience: string[]; jwksUri?: string; jwksFile?: string };
   /** REQUEST only: the task that answers, named as a route's target is. */
   target?: ApiRouteTarget;

@@ -1,10 +1,12 @@
-// The issuers' signing keys for JWT authorizers: a JWKS read from a URL (with a timeout) or a file, kept a few
-// minutes, and read again once when a token names a key it does not hold (the issuer rotated its keys).
+// The issuers' signing keys for JWT authorizers: a JWKS read from a URL (with a timeout), a file, or the URL the
+// issuer's OpenID configuration names, kept a few minutes, and read again once when a token names a key it does not
+// hold (the issuer rotated its keys).
 import { readFile, stat } from "node:fs/promises";
 import type { JsonWebKey } from "node:crypto";
 
-/** Where an authorizer's keys are: exactly one of the two. */
+/** Where an authorizer's keys are: one of the two, or with neither, where the issuer's OpenID configuration says. */
 export interface JwksLocation {
+  issuer?: string;
   jwksUri?: string;
   jwksFile?: string;
 }
@@ -40,7 +42,28 @@ interface Entry {
 }
 
 function locationKey(l: JwksLocation): string {
-  return l.jwksUri !== undefined ? `uri:${l.jwksUri}` : `file:${l.jwksFile ?? ""}`;
+  if (l.jwksUri !== undefined) return `uri:${l.jwksUri}`;
+  if (l.jwksFile !== undefined) return `file:${l.jwksFile}`;
+  return `issuer:${l.issuer ?? ""}`;
+}
+
+/** Where an issuer publishes its OpenID configuration (OpenID Connect Discovery 1.0, section 4). */
+export function openIdConfigurationUrl(issuer: string): string {
+  return `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
+}
+
+/** The jwks_uri an OpenID configuration names: an http or https URL. */
+export function jwksUriOf(text: string, from: string): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new JwksUnavailable(`${from} is not JSON`);
+  }
+  const uri = (doc as { jwks_uri?: unknown } | null)?.jwks_uri;
+  if (typeof uri !== "string" || !/^https?:\/\//i.test(uri))
+    throw new JwksUnavailable(`${from} names no http or https jwks_uri`);
+  return uri;
 }
 
 /** The signing keys of a JWKS document by kid; keys for encryption (`use: "enc"`) and keys without a kid are left out. */
@@ -131,7 +154,11 @@ export class JwksCache {
   private async read(location: JwksLocation): Promise<Map<string, JsonWebKey>> {
     if (location.jwksFile !== undefined) return parseJwks(await this.readFile(location.jwksFile));
     if (location.jwksUri !== undefined) return parseJwks(await this.fetch(location.jwksUri));
-    throw new JwksUnavailable("the authorizer names neither jwksUri nor jwksFile");
+    if (location.issuer !== undefined) {
+      const config = openIdConfigurationUrl(location.issuer);
+      return parseJwks(await this.fetch(jwksUriOf(await this.fetch(config), config)));
+    }
+    throw new JwksUnavailable("the authorizer names neither jwksUri, jwksFile nor an issuer");
   }
 
   private async readFile(path: string): Promise<string> {

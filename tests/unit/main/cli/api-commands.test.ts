@@ -86,8 +86,25 @@ test("--type is jwt or request in any case; each type takes its own flags and ne
       resultTtlSeconds: 0,
     },
   );
+  // Without keys the issuer's OpenID configuration names them (the host checks the issuer is a URL).
+  assert.deepEqual(
+    authorizerFromFlags({ name: "a", type: "JWT", issuer: "https://i.example", audience: ["x"] }),
+    {
+      name: "a",
+      type: "JWT",
+      jwt: { issuer: "https://i.example", audience: ["x"] },
+    },
+  );
   assert.throws(
-    () => authorizerFromFlags({ name: "a", type: "JWT", issuer: "i", audience: ["x"] }),
+    () =>
+      authorizerFromFlags({
+        name: "a",
+        type: "JWT",
+        issuer: "i",
+        audience: ["x"],
+        jwksUri: "https://i.example/k",
+        jwksFile: "/k.json",
+      }),
     /--jwks-uri/,
   );
   assert.throws(

@@ -133,8 +133,8 @@ test("every authorizer problem is refused with its field named", () => {
     [{ authorizers: [{ ...jwt, jwt: { ...jwt.jwt, jwksUri: "not a url" } }] }, "authorizers.0.jwt.jwksUri"],
     [
       { authorizers: [{ ...jwt, jwt: { issuer: "i", audience: ["a"] } }] },
-      "authorizers.0.jwt.jwksUri",
-      "one of jwksUri",
+      "authorizers.0.jwt.issuer",
+      "OpenID configuration",
     ],
     [
       { authorizers: [{ ...jwt, jwt: { ...jwt.jwt, jwksFile: "/etc/jwks.json" } }] },
@@ -375,4 +375,13 @@ test("the store's schema takes APIs with and without authorizers", () => {
   const broken = structuredClone(w.state);
   (broken.apis[0]!.authorizers![0] as { type: string }).type = "IAM";
   assert.equal(stateSchema.safeParse(broken).success, false);
+});
+
+test("a JWT authorizer with an issuer URL and no keys finds them through the issuer, as API Gateway does", () => {
+  const { make } = world();
+  const made = make({
+    authorizers: [{ ...jwt, jwt: { issuer: "https://issuer.example/realms/shop", audience: ["shop"] } }],
+  });
+  const a = made.state.apis.find((x) => x.name === "shop")!.authorizers![0]!;
+  assert.deepEqual(a.jwt, { issuer: "https://issuer.example/realms/shop", audience: ["shop"] });
 });

@@ -136,3 +136,33 @@ test("only public signing keys with a kid are kept", () => {
   assert.equal("d" in keys.get("k1")!, false);
   assert.equal("p" in keys.get("k1")!, false);
 });
+
+test("with neither a URL nor a file, the keys are where the issuer's OpenID configuration says", async (t) => {
+  const paths: string[] = [];
+  let jwksUri = "";
+  const server = createServer((req, res) => {
+    paths.push(req.url ?? "");
+    if (req.url === "/realms/shop/.well-known/openid-configuration")
+      res.end(JSON.stringify({ issuer: "x", jwks_uri: jwksUri }));
+    else if (req.url === "/realms/shop/certs") res.end(JSON.stringify(jwks(k1)));
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  jwksUri = `${base}/realms/shop/certs`;
+  const cache = new JwksCache();
+  // A trailing slash on the issuer is not doubled.
+  assert.equal((await cache.key({ issuer: `${base}/realms/shop/` }, "k1"))?.kty, "RSA");
+  assert.deepEqual(paths, ["/realms/shop/.well-known/openid-configuration", "/realms/shop/certs"]);
+  // A configuration without an http(s) jwks_uri is the API's problem, said as such.
+  jwksUri = "file:///etc/passwd";
+  await assert.rejects(
+    new JwksCache().key({ issuer: `${base}/realms/shop` }, "k1"),
+    (e: Error) => e instanceof JwksUnavailable && /no http or https jwks_uri/.test(e.message),
+  );
+  await assert.rejects(
+    new JwksCache().key({ issuer: `${base}/nowhere` }, "k1"),
+    (e: Error) => e instanceof JwksUnavailable && /answered 404/.test(e.message),
+  );
+});
