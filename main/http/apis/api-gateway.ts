@@ -19,6 +19,7 @@ import {
   type ApiHttpResponse,
   type EventAuthorizer,
   type HttpApiEventV2,
+  HOP_BY_HOP,
 } from "./apigw-event.ts";
 import { AuthorizerCache } from "./authorizer-cache.ts";
 import { JwksCache } from "./jwks-cache.ts";
@@ -68,18 +69,6 @@ const message = gatewayMessage;
 const unauthorized = () => message(401, "Unauthorized", { "www-authenticate": "Bearer" });
 /** What API Gateway answers when the task itself failed (threw, timed out, crashed). */
 const handlerFailed = () => message(502, "Internal Server Error");
-
-/** Headers that describe one connection, not the answer: a task's values for them would break the framing. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "content-length",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 function send(reply: FastifyReply, r: ApiHttpResponse, requestId?: string): FastifyReply {
   reply.code(r.status);

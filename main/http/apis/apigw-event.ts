@@ -76,6 +76,18 @@ export type EventAuthorizer =
       };
     };
 
+/** Headers that describe one connection, not the answer: a task's values for them would break the framing. */
+export const HOP_BY_HOP = new Set([
+  "connection",
+  "content-length",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
 /** An HTTP answer for the wire: repeated headers (set-cookie) as arrays. */
 export interface ApiHttpResponse {
   status: number;

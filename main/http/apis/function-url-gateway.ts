@@ -19,7 +19,7 @@ import {
 import { errorCode } from "../../operations/error-status.ts";
 import type { AuthFailures } from "../native/auth-failures.ts";
 import { lambdaCaller, type LambdaCaller } from "../lambda/lambda-auth.ts";
-import { buildHttpApiEvent, httpApiResponse, type ApiHttpResponse } from "./apigw-event.ts";
+import { buildHttpApiEvent, HOP_BY_HOP, httpApiResponse, type ApiHttpResponse } from "./apigw-event.ts";
 
 /** Lambda's synchronous payload limit; a function URL answers a bigger request body with 413. */
 export const MAX_URL_BODY_BYTES = 6 * 1024 * 1024;
@@ -35,18 +35,6 @@ function message(status: number, text: string, headers: Record<string, string> =
 
 const forbidden = () => message(403, "Forbidden");
 const notFound = () => message(404, "Not Found");
-
-/** Headers that describe one connection, not the answer: a task's values for them would break the framing. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "content-length",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 function send(
   reply: FastifyReply,
