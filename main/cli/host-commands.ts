@@ -71,9 +71,10 @@ async function serve(opts: ServeOptions): Promise<void> {
     const { Host } = await import("../host.ts");
     if (opts.buildImage) {
       progress.begin("image", "building the guest image");
-      const { buildImage } = await import("../../vm-images/builder/build-image.ts");
+      // In a process of its own, so that the port keeps answering the window while the build's tools run.
+      const { buildImageInChild } = await import("../../vm-images/builder/build-in-child.ts");
       const { imageDir } = await import("../vm/image-manifest.ts");
-      await buildImage({
+      await buildImageInChild({
         outDir: imageDir(),
         log: say,
         onStep: (n, of, message) => progress.stepTo(n, of, message),

@@ -122,6 +122,17 @@ export async function currentInputsKey(layout: ImageLayout): Promise<string> {
   });
 }
 
+/** How a counted step of the build is printed: `[3/8] fetching kernel … (1.2 s)`. */
+export function stepLine(n: number, of: number, message: string, elapsedMs: number): string {
+  return `[${n}/${of}] ${message} (${(elapsedMs / 1000).toFixed(1)} s)`;
+}
+
+/** The step a printed line announces, or null for any other line of the build. */
+export function parseStepLine(line: string): { n: number; of: number; message: string } | null {
+  const m = /^\[(\d+)\/(\d+)\] (.*) \(\d+\.\d s\)$/.exec(line);
+  return m ? { n: Number(m[1]), of: Number(m[2]), message: m[3]! } : null;
+}
+
 export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const layout = opts.layout ?? "rootfs";
@@ -131,7 +142,7 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageManifest
   let step = 0;
   const started = Date.now();
   const progress = (msg: string): void => {
-    log(`[${++step}/${steps}] ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log(stepLine(++step, steps, msg, Date.now() - started));
     opts.onStep?.(step, steps, msg);
   };
 
