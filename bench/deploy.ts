@@ -222,7 +222,7 @@ interface ModeResult {
   fromVersion: number;
   toVersion: number;
   publishMs: number;
-  /** Each sandbox of the line loading, ready or gone, in ms after the deploy (until the line moved + 1 s). */
+  /** Each sandbox of the line loading, ready or gone, in ms after the deploy (until the end of the after phase). */
   timeline: { ms: number; version: string; state: string; vm: string; slot: number }[];
   /** Naive only: from the deploy until the gate opened again (sandboxes stopped, alias moved, new scheduler). */
   restartMs?: number;
@@ -241,8 +241,8 @@ interface ModeResult {
 const HOW = {
   dynamic:
     "the alias moves to the new version while calls keep coming; the scheduler loads the new code into another " +
-    "sandbox in the background, the old sandbox keeps answering until the new one is ready, then each new " +
-    "sandbox replaces one old one",
+    "sandbox in the background, the old sandboxes keep answering until the new one is ready, then it takes the " +
+    "calls, the old ones go, and the line grows back on the VMs they freed",
   naive:
     "new calls are held at a gate, running calls finish, every sandbox of the line is stopped (unloaded from its " +
     "VM, the VMs go back to the pool), the alias moves, and a new scheduler takes the held and new calls: its " +
@@ -343,7 +343,7 @@ async function deployRun(mode: "dynamic" | "naive", fromVersion: number): Promis
         p99MoveOverSteady: move.p99 / before.p99,
       },
       errors: errors.slice(0, 5),
-      timeline: timeline.filter((t) => t.ms <= switchAt - deployAt + 1000),
+      timeline: timeline.filter((t) => t.ms <= switchAt - deployAt + afterMs),
     };
   } finally {
     if (load === l) {

@@ -251,10 +251,12 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       for (;;) {
         const pick = this.withinLimits(exec) ? this.pick(exec) : null;
         if (pick) {
-          // A sandbox loaded while this request waited is the cold start it had: its load is part of this wait.
-          const cold = coldStart && pick.startedAt >= started ? pick.start : undefined;
+          // A sandbox loaded while this request waited is the cold start it had: its load is part of this wait. One
+          // that was warm before it came (freed while the load this request began went on) cost it no start.
+          const loadedForIt = coldStart && pick.startedAt >= started;
+          const cold = loadedForIt ? pick.start : undefined;
           const outcome = await this.execute(pick, payload, opts, {
-            coldStart,
+            coldStart: loadedForIt,
             queuedMs: performance.now() - started,
             ...(cold ? { cold } : {}),
           });
@@ -312,9 +314,8 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
   /**
    * An idle ready sandbox for this configuration or — for a following request while its line moves to this
    * configuration — an idle older sandbox of the line. Such a request also keeps the move going: the first new
-   * sandbox loads alone (a version that fails to start costs one load), and once it answers, the rest of the
-   * line's replacements load at once; each that becomes ready retires one old one, so the line keeps its width,
-   * no request waits for a load, and the move takes about two loads however wide the line is.
+   * sandbox loads alone (a version that fails to start costs one load) while the old ones serve; once it is ready
+   * the line's traffic is its (moveLine), and no request ever waits for a load.
    */
   private pick(exec: Execution): Sandbox | null {
     const all = this.sandboxes(exec.profile);
@@ -556,18 +557,42 @@ export class SandboxScheduler extends EventEmitter<SchedulerEvents> {
       }
       sb.state = "ready";
       this.emitSandbox(sb);
-      // One new sandbox of the line is ready: one old one finishes what it has, then goes.
-      const old = this.olderOfLine(exec).sort(
-        (a, b) => Number(a.busy) - Number(b.busy) || a.lastUsedAt - b.lastUsedAt,
-      )[0];
-      if (old) {
-        old.state = "retiring";
-        this.emitSandbox(old);
-        if (!old.busy) void this.unload(old);
-      }
+      this.moveLine(sb);
       this.changed();
     })();
     return sb.loaded;
+  }
+
+  /**
+   * A new sandbox of a moving line is ready. The first one takes the line's traffic at once: every old sandbox
+   * finishes the call it runs and goes, and the replacements that give the line back its width load now, on the
+   * VMs the old ones free (loading beside old code that keeps serving, they would wait seconds for a vCPU the
+   * traffic holds, and the old version would answer all that time). A ready sandbox of a line that moved already
+   * retires one old sandbox, if any is left.
+   */
+  private moveLine(sb: Sandbox): void {
+    const exec = sb.exec;
+    const older = this.olderOfLine(exec);
+    if (older.length === 0) return;
+    const mine = this.sandboxes(exec.profile).filter((s) => s.exec.configKey === exec.configKey);
+    const retire = (old: Sandbox): void => {
+      old.state = "retiring";
+      this.emitSandbox(old);
+      if (!old.busy) void this.unload(old);
+    };
+    if (mine.some((s) => s !== sb && s.state === "ready")) {
+      retire(older.sort((a, b) => Number(a.busy) - Number(b.busy) || a.lastUsedAt - b.lastUsedAt)[0]!);
+      return;
+    }
+    const width = Math.min(older.length, this.widthOf(exec));
+    for (const old of older) retire(old);
+    // One replacement per held VM that runs none of this code: on a VM that already serves it, a load would take
+    // turns on its vCPU with the calls. Past that, the line grows back as calls wait (canGrow).
+    const free = (this.held.get(exec.profile) ?? []).filter(
+      (h) => ![...h.sandboxes.values()].some((s) => s.exec.configKey === exec.configKey),
+    ).length;
+    const loads = Math.min(width - mine.length, free);
+    for (let n = 0; n < loads; n++) void this.startSandbox(exec).catch(() => {});
   }
 
   /**

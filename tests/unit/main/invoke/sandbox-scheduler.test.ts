@@ -222,6 +222,53 @@ test("a wide line moves in about two loads: the first new sandbox alone, then th
   assert.ok(movedAt < 4 * 200, `the line moved after ${movedAt.toFixed(0)} ms`);
 });
 
+test("once the first new sandbox is ready the line's calls are its: the old sandboxes finish and go", async () => {
+  const { scheduler } = setup({}, { loadDelayMs: 300, invokeDelayMs: 20 });
+  let v1Ready = 0;
+  const counting = (e: { version: string; state: string }): void => {
+    if (e.version === "1" && e.state === "ready") v1Ready++;
+  };
+  scheduler.on("sandbox", counting);
+  const grown = Date.now() + 5000;
+  while (v1Ready < 3) {
+    assert.ok(Date.now() < grown, `the line grew to ${v1Ready} sandboxes, not 3`);
+    await Promise.all([1, 2, 3].map(() => scheduler.run(exec("1"), "{}")));
+  }
+  scheduler.off("sandbox", counting);
+  let firstReady = Infinity;
+  const gone: number[] = [];
+  scheduler.on("sandbox", (e) => {
+    if (e.version === "2" && e.state === "ready") firstReady = Math.min(firstReady, performance.now());
+    if (e.version === "1" && e.state === "gone") gone.push(performance.now());
+  });
+  const calls: { start: number; version: string; cold: boolean }[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    [1, 2, 3].map(async () => {
+      while (performance.now() - t0 < 1200) {
+        const start = performance.now();
+        const r = await scheduler.run(exec("2"), "{}");
+        assert.equal(r.ok, true);
+        calls.push({ start, version: r.servedVersion, cold: r.coldStart });
+      }
+    }),
+  );
+  assert.ok(firstReady < Infinity, "version 2 became ready");
+  assert.ok(
+    calls.some((c) => c.start < firstReady && c.version === "1"),
+    "version 1 answered while version 2 loaded",
+  );
+  const late = calls.filter((c) => c.start > firstReady + 1);
+  assert.ok(late.length > 10, `${late.length} calls after version 2 was ready`);
+  assert.deepEqual(
+    late.filter((c) => c.version !== "2"),
+    [],
+    "no call begun after the new sandbox was ready went to the old code",
+  );
+  assert.equal(gone.length, 3, "every old sandbox went");
+  assert.ok(!calls.some((c) => c.cold), "no call waited for a load");
+});
+
 /** A load the VM failed (it stopped, its agent went quiet): not the code's doing. */
 const vmLost = (): Error => Object.assign(new Error("VM_LOST: the VM stopped"), { code: "VM_LOST" });
 
