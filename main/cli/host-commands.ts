@@ -96,15 +96,25 @@ async function serve(opts: ServeOptions): Promise<void> {
     throw err;
   }
   app.startup = progress;
-  // What goes wrong with VMs (a start refused, a VM that died) is said where the server's output goes, once per
-  // cause every ten minutes: the pool keeps retrying, and a line per retry would bury everything else.
+  // What goes wrong on the host's side is said where the server's output goes, once per cause in a while: the pool
+  // keeps retrying, an API's callers keep calling, and a line per retry or call would bury everything else.
   const said = new Map<string, number>();
+  const sayOnce = (cause: string, line: string, everyMs: number): void => {
+    const last = said.get(cause);
+    if (last !== undefined && Date.now() - last < everyMs) return;
+    said.delete(cause);
+    said.set(cause, Date.now());
+    if (said.size > 500) said.delete(said.keys().next().value!);
+    note(line);
+  };
+  // A VM problem (a start refused, a VM that died): once per cause every ten minutes.
   app.pool.on("problem", (p) => {
     const cause = `${p.profile ?? ""} ${p.message.replace(/\bhearth-[A-Za-z0-9_.-]+/g, "VM")}`;
-    const last = said.get(cause);
-    if (last !== undefined && Date.now() - last < 10 * 60_000) return;
-    said.set(cause, Date.now());
-    note(`hearth: ${p.profile ? `VMs of profile ${p.profile}` : "VM pool"}: ${p.message}`);
+    sayOnce(
+      cause,
+      `hearth: ${p.profile ? `VMs of profile ${p.profile}` : "VM pool"}: ${p.message}`,
+      10 * 60_000,
+    );
   });
   if (app.removedAtStart.length)
     say(`hearth: removed VMs left by an earlier run: ${app.removedAtStart.join(", ")}`);
@@ -116,6 +126,8 @@ async function serve(opts: ServeOptions): Promise<void> {
       app,
       listener,
       ...(opts.share ? { share: opts.share } : {}),
+      // An API's authorizer that fails: once a minute per cause, so that the next try after a fix is heard.
+      problem: (cause, line) => sayOnce(cause, line, 60_000),
     });
   } catch (err) {
     // Without a port there is nothing to serve: the VMs go, and whatever half-started (a socket) must not keep

@@ -40,6 +40,11 @@ export interface ServeOptions {
    * was opened with.
    */
   listener?: LocalPort;
+  /**
+   * Says what went wrong on the host's side of a request where the server's output goes (an API's authorizer that
+   * failed): `cause` names the kind, so that a repeated one can be said once in a while, not per request.
+   */
+  problem?: (cause: string, line: string) => void;
 }
 
 /** Where a running server says it listens, so the CLI finds it without being told. */
@@ -75,7 +80,21 @@ export async function startServer(o: ServeOptions): Promise<FastifyInstance> {
   registerLambdaVersions(server, o.app, failures);
   registerLambdaPolicy(server, o.app, failures);
   registerLambdaEventConfig(server, o.app, failures);
-  registerApiGateway(server, { store: o.app.store, invoker: o.app.invoker, failures });
+  const problem = o.problem;
+  registerApiGateway(server, {
+    store: o.app.store,
+    invoker: o.app.invoker,
+    failures,
+    ...(problem
+      ? {
+          onAuthorizerProblem: (p) =>
+            problem(
+              `authorizer ${p.api} ${p.routeKey} ${p.problem.replace(/:.*/, "")}`,
+              `hearth: API "${p.api}", route ${p.routeKey}: answered ${p.status} because ${p.problem}`,
+            ),
+        }
+      : {}),
+  });
   registerFunctionUrls(server, o.app, failures);
   registerLambdaUrls(server, o.app, failures);
   registerRemoteApiProxy(server, o.app, auth);

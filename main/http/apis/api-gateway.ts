@@ -50,6 +50,19 @@ export interface ApiGatewayDeps {
   jwks?: JwksCache;
   /** REQUEST authorizers' answers within their TTL; a cache of this gateway's own by default. */
   authorizerAnswers?: AuthorizerCache<AuthorizerAnswer>;
+  /**
+   * Hears why a route's authorizer made the request fail with a 5xx (a task that threw or answered what API
+   * Gateway cannot read, keys that could not be had): the caller is told only "Internal Server Error", and the
+   * API's owner needs the reason. Denials (401, 403) are the callers' business and are not reported.
+   */
+  onAuthorizerProblem?: (p: AuthorizerProblem) => void;
+}
+
+export interface AuthorizerProblem {
+  api: string;
+  routeKey: string;
+  status: number;
+  problem: string;
 }
 
 /** What the request line and headers settled, before the body was read. */
@@ -222,7 +235,17 @@ export function registerApiGateway(server: FastifyInstance, deps: ApiGatewayDeps
     if (!a || a.route.authorizerId === undefined) return undefined;
     const outcome = await authorizeRoute(authorizerDeps, a.api, a.route, routeEvent(req, a, null));
     if (outcome === null) return undefined;
-    if (!outcome.ok) return send(reply, outcome.response, a.requestId);
+    if (!outcome.ok) {
+      if (outcome.response.status >= 500 && outcome.problem !== undefined) {
+        deps.onAuthorizerProblem?.({
+          api: a.api.name,
+          routeKey: a.route.routeKey,
+          status: outcome.response.status,
+          problem: outcome.problem,
+        });
+      }
+      return send(reply, outcome.response, a.requestId);
+    }
     a.authorizer = outcome.authorizer;
     return undefined;
   };

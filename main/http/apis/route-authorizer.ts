@@ -125,7 +125,10 @@ async function requestAuthorizer(
         `authorizer "${a.name}" could not be invoked: ${(err as Error).message}`,
       );
     }
-    if (!result.ok) return refuse(internalServerError(), `authorizer "${a.name}" failed`);
+    if (!result.ok) {
+      const why = result.error ? `: ${result.error.errorType}: ${result.error.errorMessage}` : "";
+      return refuse(internalServerError(), `authorizer "${a.name}" failed${why}`);
+    }
     const read = readAuthorizerAnswer(result.payload ?? "null", a.enableSimpleResponses === true);
     if ("problem" in read) return refuse(internalServerError(read.problem), read.problem);
     answer = read;

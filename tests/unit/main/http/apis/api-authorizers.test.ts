@@ -11,7 +11,7 @@ import { createProfile } from "../../../../../main/domain/access/profiles.ts";
 import { mintApiToken } from "../../../../../main/domain/access/tokens.ts";
 import { createTask } from "../../../../../main/domain/tasks/tasks.ts";
 import type { HttpApiEventV2 } from "../../../../../main/http/apis/apigw-event.ts";
-import { registerApiGateway } from "../../../../../main/http/apis/api-gateway.ts";
+import { registerApiGateway, type AuthorizerProblem } from "../../../../../main/http/apis/api-gateway.ts";
 import type { RequestAuthorizerEventV2 } from "../../../../../main/http/apis/lambda-authorizer.ts";
 import { AsyncInvocations } from "../../../../../main/invoke/async-invocations.ts";
 import { Engine } from "../../../../../main/invoke/engine.ts";
@@ -93,7 +93,8 @@ async function gateway(t: TestContext) {
     async: new AsyncInvocations(engine, { dir: join(dir, "async") }),
     remoteConnections: new RemoteConnections(),
   });
-  registerApiGateway(server, { store, invoker });
+  const problems: AuthorizerProblem[] = [];
+  registerApiGateway(server, { store, invoker, onAuthorizerProblem: (p) => problems.push(p) });
   t.after(() => server.close());
   await server.ready();
   const api = (input: Partial<CreateApiInput>) =>
@@ -117,6 +118,7 @@ async function gateway(t: TestContext) {
     jwksFile,
     routeCalls,
     authCalls,
+    problems,
     authorize: (f: typeof authorizer) => {
       authorizer = f;
     },
@@ -379,6 +381,19 @@ test("REQUEST: IAM policy answers are evaluated per route; a failed or unreadabl
     assert.deepEqual(res.json(), { message: "Internal Server Error" });
   }
   assert.equal(g.routeCalls().length, 1);
+  // The caller heard "Internal Server Error" three times; the API's owner hears why, each time; a 403 is not a
+  // problem of the API's.
+  assert.deepEqual(
+    g.problems.map((p) => [p.api, p.routeKey, p.status]),
+    [
+      ["shop", "GET /orders/{id}", 500],
+      ["shop", "GET /orders/{id}", 500],
+      ["shop", "GET /orders/{id}", 500],
+    ],
+  );
+  assert.match(g.problems[0]!.problem, /^authorizer "\w+" failed: Error: boom$/);
+  assert.match(g.problems[1]!.problem, /policyDocument|principalId/);
+  assert.ok(g.problems[2]!.problem.length > 0);
 });
 
 test("a token API keeps its token: an authorizer reading another header runs only after the token is checked", async (t) => {
