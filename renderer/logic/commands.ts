@@ -52,9 +52,16 @@ export function awsInvokeCommand(
 }
 
 /** A curl line for an API route; `{name}` parameters left for the user to fill in. */
-export function curlRouteCommand(baseUrl: string, method: string, path: string, token?: string): string {
+export function curlRouteCommand(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token?: string,
+  headers: Record<string, string> = {},
+): string {
   const parts = ["curl -sS -X", method, shellQuote(`${baseUrl.replace(/\/+$/, "")}${path}`)];
   if (token) parts.push("-H", shellQuote(`Authorization: Bearer ${token}`));
+  for (const [name, value] of Object.entries(headers)) parts.push("-H", shellQuote(`${name}: ${value}`));
   if (method !== "GET" && method !== "HEAD")
     parts.push("-H", shellQuote("content-type: application/json"), "-d", "'{}'");
   return parts.join(" ");

@@ -11,7 +11,7 @@ import { curlRouteCommand } from "../logic/commands.ts";
 import type { ReadableError } from "../logic/errors.ts";
 import { formatMs } from "../logic/format.ts";
 import { formatPayload } from "../logic/payload.ts";
-import { ROUTE_METHODS, routePath, routeShape } from "../logic/route-try.ts";
+import { identityInputs, ROUTE_METHODS, routePath, routeShape, withIdentity } from "../logic/route-try.ts";
 import type { RouteTarget } from "../stores/apis-store.ts";
 import { ApiAuthorizersPanel, routeAuthorizerText } from "./api-authorizers-panel.tsx";
 
@@ -262,9 +262,12 @@ function TryRoute({ api }: { api: ApiView }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [method, setMethod] = useState("GET");
   const [body, setBody] = useState("");
+  const [identity, setIdentity] = useState<Record<string, string>>({});
   const shape = routeShape(routeKey);
   const actualMethod = shape.method ?? method;
-  const path = routePath(api.path, shape, values);
+  const inputs = identityInputs(api, routeKey);
+  const sent = withIdentity(routePath(api.path, shape, values), {}, inputs, identity);
+  const path = sent.path;
   const token = st.tokens[api.id];
   return (
     <div className="panel" data-testid="try-route">
@@ -303,6 +306,25 @@ function TryRoute({ api }: { api: ApiView }) {
           </label>
         ))}
       </div>
+      {inputs.length > 0 && (
+        <div className="field-row" data-testid="try-identity">
+          {inputs.map((i) => {
+            const k = `${i.kind}:${i.name}`;
+            return (
+              <label key={k}>
+                {i.kind === "header" ? `${i.name} header` : `?${i.name}`}{" "}
+                <span className="muted">(the route's authorizer reads it)</span>
+                <input
+                  className="mono"
+                  value={identity[k] ?? ""}
+                  data-testid={`try-identity-${i.kind}-${i.name}`}
+                  onChange={(e) => setIdentity({ ...identity, [k]: e.target.value })}
+                />
+              </label>
+            );
+          })}
+        </div>
+      )}
       {actualMethod !== "GET" && actualMethod !== "HEAD" && (
         <label>
           Body
@@ -328,7 +350,7 @@ function TryRoute({ api }: { api: ApiView }) {
               {
                 method: actualMethod,
                 path,
-                headers: body ? { "content-type": "application/json" } : {},
+                headers: { ...sent.headers, ...(body ? { "content-type": "application/json" } : {}) },
                 ...(body ? { body } : {}),
               },
               api.id,
@@ -339,7 +361,7 @@ function TryRoute({ api }: { api: ApiView }) {
         </button>
       </div>
       <CopyField
-        value={curlRouteCommand(transport.baseUrl, actualMethod, path, token)}
+        value={curlRouteCommand(transport.baseUrl, actualMethod, path, token, sent.headers)}
         testId="try-curl"
         label="Copy curl"
       />

@@ -2,11 +2,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OWNER_KEY_STORAGE, takeOwnerKey } from "../../../renderer/browser-auth.ts";
-import { awsInvokeCommand, curlInvokeCommand, shellQuote } from "../../../renderer/logic/commands.ts";
+import {
+  awsInvokeCommand,
+  curlInvokeCommand,
+  curlRouteCommand,
+  shellQuote,
+} from "../../../renderer/logic/commands.ts";
 import { parseEnvText } from "../../../renderer/logic/env-text.ts";
 import { readableError } from "../../../renderer/logic/errors.ts";
 import { checkPayload } from "../../../renderer/logic/payload.ts";
-import { routePath, routeShape } from "../../../renderer/logic/route-try.ts";
+import { identityInputs, routePath, routeShape, withIdentity } from "../../../renderer/logic/route-try.ts";
 
 test("a payload mistake is placed by line and column", () => {
   assert.equal(checkPayload('{"a": 1}'), null);
@@ -77,6 +82,35 @@ test("a route key's parameters, and the path once filled", () => {
   );
   assert.equal(routeShape("ANY /{proxy+}").method, null);
   assert.equal(routePath("/apis/shop", routeShape("$default"), {}), "/apis/shop/");
+});
+
+test("what a route's authorizer reads is asked for, and sent as a header or in the query", () => {
+  const api = {
+    routes: [{ routeKey: "GET /orders", authorizerId: "a1" }, { routeKey: "GET /open" }],
+    authorizers: [{ id: "a1", identitySource: ["$request.header.X-Api-Key", "$request.querystring.tenant"] }],
+  };
+  const inputs = identityInputs(api, "GET /orders");
+  assert.deepEqual(inputs, [
+    { kind: "header", name: "X-Api-Key" },
+    { kind: "query", name: "tenant" },
+  ]);
+  assert.deepEqual(identityInputs(api, "GET /open"), []);
+  assert.deepEqual(
+    withIdentity("/apis/shop/orders", { accept: "x" }, inputs, {
+      "header:X-Api-Key": "k 1",
+      "query:tenant": "a&b",
+    }),
+    { path: "/apis/shop/orders?tenant=a%26b", headers: { accept: "x", "x-api-key": "k 1" } },
+  );
+  // An empty value is not sent: the authorizer sees a caller without it.
+  assert.deepEqual(withIdentity("/apis/shop/orders", {}, inputs, { "header:X-Api-Key": "" }), {
+    path: "/apis/shop/orders",
+    headers: {},
+  });
+  assert.equal(
+    curlRouteCommand("http://127.0.0.1:7878", "GET", "/apis/shop/orders", undefined, { "x-api-key": "k'1" }),
+    "curl -sS -X GET http://127.0.0.1:7878/apis/shop/orders -H 'x-api-key: k'\\''1'",
+  );
 });
 
 test("errors read the same from HTTP, from Electron's bridge, and from a dead host", () => {
