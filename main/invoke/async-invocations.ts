@@ -299,7 +299,6 @@ export class AsyncInvocations {
       if (item.maxAgeS !== undefined && Date.now() - Date.parse(item.createdAt) > item.maxAgeS * 1000) {
         // Too old to run (a long stop, a long back-off): dropped as Lambda drops it, and its failure told.
         item.attempts--;
-        item.state = "failed";
         item.condition = "EventAgeExceeded";
         item.outcome ??= {
           ok: false,
@@ -309,7 +308,9 @@ export class AsyncInvocations {
             trace: [],
           },
         };
+        // Ended only once its destination has the record: whoever sees it ended also sees where that went.
         await this.deliver(item);
+        item.state = "failed";
         item.updatedAt = new Date().toISOString();
         await this.save(item);
         await this.pruneFinished(pid);
@@ -347,17 +348,15 @@ export class AsyncInvocations {
       }
       if (this.closed) return; // abandoned: the record stays "running" and the next start retries it
       item.outcome = outcome;
-      if (outcome.ok) {
-        item.state = "succeeded";
-        item.condition = "Success";
-      } else if (item.attempts < item.maxAttempts) {
+      if (!outcome.ok && item.attempts < item.maxAttempts) {
         item.state = "queued";
         item.nextAt = Date.now() + (this.retryDelaysMs[item.attempts - 1] ?? 0);
       } else {
-        item.state = "failed";
-        item.condition = "RetriesExhausted";
+        item.condition = outcome.ok ? "Success" : "RetriesExhausted";
+        // Ended only once its destination has the record: whoever sees it ended also sees where that went.
+        await this.deliver(item);
+        item.state = outcome.ok ? "succeeded" : "failed";
       }
-      if (item.state !== "queued") await this.deliver(item);
       item.updatedAt = new Date().toISOString();
       await this.save(item);
       if (item.state !== "queued") await this.pruneFinished(pid);

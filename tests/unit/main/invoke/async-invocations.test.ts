@@ -341,6 +341,36 @@ test("destinations get Lambda's record on success and on failure; the dead-lette
   assert.equal(q.get(failed.delivered![1]!.requestId!)!.payload, '{"fail":true}');
 });
 
+test("an event is seen ended only with its destination's record already sent", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
+  const sink = "arn:aws:lambda:local:111122223333:function:sink";
+  const { engine } = fakeEngine(
+    (payload) => (JSON.parse(payload).fail ? { ok: false } : { ok: true }),
+    (ref) => (ref.task === "work" ? { maximumRetryAttempts: 0, onSuccess: sink, onFailure: sink } : {}),
+  );
+  const q = new AsyncInvocations(engine, { dir, retryDelaysMs: [10, 10] });
+  await q.start();
+  for (const fail of [false, true]) {
+    const { id } = await q.enqueue({
+      callerProfileId: "prf_a",
+      ref: { task: "work" },
+      payload: JSON.stringify({ fail }),
+    });
+    // Looked at between every turn of the loop, as a caller polling its state would.
+    for (let looks = 0; ; looks++) {
+      const item = q.get(id)!;
+      if (item.state === "succeeded" || item.state === "failed") {
+        assert.equal(item.delivered?.length, 1, `ended without its destination: ${JSON.stringify(item)}`);
+        assert.ok(item.delivered[0]!.requestId);
+        break;
+      }
+      assert.ok(looks < 100_000, "the event never ended");
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  await q.idle();
+});
+
 test("a chain of destinations stops at 16 events, noted on the last", async () => {
   const dir = mkdtempSync(join(tmpdir(), "hearth-async-unit-"));
   // a → b → a → …: each one's success goes to the other.
