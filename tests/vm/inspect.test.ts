@@ -17,12 +17,17 @@ const env = cliEnv(data);
 const start = (args: string[]) => startHearth(env, args);
 const run = (args: string[]) => hearth(env, args);
 
-async function waitFor<T>(what: string, fn: () => T | undefined | null, timeoutMs: number): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | null,
+  timeoutMs: number,
+  said: () => string = () => "",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
     if (v !== undefined && v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${said()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -142,6 +147,9 @@ test("hearth invoke --inspect: a breakpoint pauses the call past its timeout, a 
       "the debugger's port",
       () => /on 127\.0\.0\.1:(\d+): the call starts/.exec(call.stderr())?.[1],
       120_000,
+      // What the command and the server said meanwhile, to tell a slow VM from a stuck load.
+      () =>
+        `\n--- hearth invoke said:\n${call.stderr().slice(-2000)}\n--- hearth serve said:\n${server?.stderr().slice(-4000) ?? ""}`,
     ),
   );
   assert.ok(port >= 9229 && port <= 9299, String(port));
