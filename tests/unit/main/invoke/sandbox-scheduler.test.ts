@@ -180,20 +180,25 @@ test("a deploy loads the new code on a VM whose vCPU is free, not beside the old
   assert.equal((await moved).ok, true);
 });
 
-test("a wide line moves in about two loads: the first new sandbox alone, then the rest together", async () => {
-  const { scheduler } = setup({}, { loadDelayMs: 200, invokeDelayMs: 30 });
-  // Four closed loops grow the line to four sandboxes of version 1.
+/** `width` closed loops call version 1 until the line has grown to `width` ready sandboxes of it. */
+async function growLine(scheduler: ReturnType<typeof setup>["scheduler"], width: number): Promise<void> {
   let v1Ready = 0;
   const counting = (e: { version: string; state: string }): void => {
     if (e.version === "1" && e.state === "ready") v1Ready++;
   };
   scheduler.on("sandbox", counting);
   const grown = Date.now() + 5000;
-  while (v1Ready < 4) {
-    assert.ok(Date.now() < grown, `the line grew to ${v1Ready} sandboxes, not 4`);
-    await Promise.all([1, 2, 3, 4].map(() => scheduler.run(exec("1"), "{}")));
+  while (v1Ready < width) {
+    assert.ok(Date.now() < grown, `the line grew to ${v1Ready} sandboxes, not ${width}`);
+    await Promise.all(Array.from({ length: width }, () => scheduler.run(exec("1"), "{}")));
   }
   scheduler.off("sandbox", counting);
+}
+
+test("a wide line moves in about two loads: the first new sandbox alone, then the rest together", async () => {
+  const { scheduler } = setup({}, { loadDelayMs: 200, invokeDelayMs: 30 });
+  // Four closed loops grow the line to four sandboxes of version 1.
+  await growLine(scheduler, 4);
   const loads: { at: number; state: string }[] = [];
   scheduler.on("sandbox", (e) => {
     if (e.version === "2" && (e.state === "loading" || e.state === "ready"))
@@ -224,17 +229,7 @@ test("a wide line moves in about two loads: the first new sandbox alone, then th
 
 test("once the first new sandbox is ready the line's calls are its: the old sandboxes finish and go", async () => {
   const { scheduler } = setup({}, { loadDelayMs: 300, invokeDelayMs: 20 });
-  let v1Ready = 0;
-  const counting = (e: { version: string; state: string }): void => {
-    if (e.version === "1" && e.state === "ready") v1Ready++;
-  };
-  scheduler.on("sandbox", counting);
-  const grown = Date.now() + 5000;
-  while (v1Ready < 3) {
-    assert.ok(Date.now() < grown, `the line grew to ${v1Ready} sandboxes, not 3`);
-    await Promise.all([1, 2, 3].map(() => scheduler.run(exec("1"), "{}")));
-  }
-  scheduler.off("sandbox", counting);
+  await growLine(scheduler, 3);
   let firstReady = Infinity;
   const gone: number[] = [];
   scheduler.on("sandbox", (e) => {
